@@ -1,0 +1,44 @@
+# The two commands a person needs: `make serve` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: install install-test serve test lint bench soak clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,s3]'
+	touch $@
+
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[postgres,s3,test]'
+	touch $@
+
+install: $(STAMP)
+
+install-test: $(TEST_STAMP)
+
+serve: install
+	$(BIN)/imgbackup serve
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install-test lint
+	$(BIN)/pytest
+	@if [ -x tests/miniprogram/run ]; then tests/miniprogram/run; fi
+
+bench: install-test
+	$(BIN)/python -m bench
+
+soak: install-test
+	$(BIN)/python -m tests.soak
+
+clean:
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache

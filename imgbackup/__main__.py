@@ -1,0 +1,3 @@
+from imgbackup.main import main
+
+main()

@@ -1,0 +1,45 @@
+"""The decorator every API view wears: method check, authentication, error rendering."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from imgbackup.api.auth import authenticate
+from imgbackup.api.errors import ApiError, error_response
+from imgbackup.storage.errors import StorageUnavailable
+
+log = logging.getLogger(__name__)
+View = Callable[..., HttpResponse]
+
+
+def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
+    """Wrap an API view. Unless ``public``, ``request.user`` is the authenticated user when the
+    view runs. An ApiError raised by the view becomes the API's error response."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt  # session-authenticated calls get the CSRF check in authenticate()
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if request.method not in methods:
+                    raise ApiError(405, "method_not_allowed",
+                                   f"{request.method} is not allowed here; use "
+                                   + " or ".join(methods))
+                if not public:
+                    request.user = authenticate(request)
+                return view(request, *args, **kwargs)
+            except ApiError as err:
+                return error_response(request, err)
+            except StorageUnavailable as exc:
+                log.warning("storage unavailable: %s", exc)
+                return error_response(request, ApiError(503, "storage_unavailable", str(exc)))
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,44 @@
+"""Serving stored bytes: originals and derived images, cacheable by their content hash."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
+
+from imgbackup.api.errors import ApiError
+from imgbackup.photos.models import Photo
+from imgbackup.storage import blobs
+
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+def not_modified(request: HttpRequest, etag: str) -> bool:
+    given = request.META.get("HTTP_IF_NONE_MATCH", "")
+    return etag in {tag.strip() for tag in given.split(",")} or given.strip() == "*"
+
+
+def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
+                  filename: str | None = None, download: bool = False,
+                  size: int | None = None) -> HttpResponse:
+    if not_modified(request, etag):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        try:
+            handle = blobs().open(name, "rb")
+        except FileNotFoundError:
+            raise ApiError(500, "missing_bytes",
+                           "the stored bytes are missing; run 'imgbackup verify'") from None
+        response = FileResponse(handle, content_type=content_type, as_attachment=download,
+                                filename=filename or "")
+        if size is not None:
+            response["Content-Length"] = str(size)
+    response["ETag"] = etag
+    response["Cache-Control"] = IMMUTABLE
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def original_response(request: HttpRequest, photo: Photo, download: bool = False) -> HttpResponse:
+    original = photo.original
+    return blob_response(request, original.storage_name, f'"{original.sha256}"',
+                         original.content_type, filename=photo.filename or original.sha256,
+                         download=download, size=original.size)

@@ -1,0 +1,89 @@
+"""Identify an image from its bytes, without decoding its pixels.
+
+Pure functions: no ORM, no HTTP. The client's file name and Content-Type are never consulted."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from imgbackup.imaging import heif
+
+heif.register()
+
+# Pillow format name -> the Content-Type we serve. MPO is how Pillow names the multi-picture
+# JPEGs many cameras write; they are JPEG files.
+CONTENT_TYPES = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "TIFF": "image/tiff",
+    "HEIF": "image/heic",
+    "AVIF": "image/avif",
+}
+ACCEPTED = "JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF, AVIF"
+
+
+class UnsupportedImage(ValueError):
+    """The bytes are not an image of an accepted format."""
+
+
+class ImageTooLarge(ValueError):
+    """The header claims more pixels than IMGBACKUP_MAX_PIXELS (a decompression bomb)."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    content_type: str
+    format: str
+    width: int  # as displayed: after the EXIF orientation is applied
+    height: int
+    taken_at: datetime | None = None
+    camera_make: str = ""
+    camera_model: str = ""
+    lens: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def probe(path: str | Path, max_pixels: int) -> ImageInfo:
+    """Read what the header of the image at ``path`` says; never decode pixels.
+
+    Raises UnsupportedImage or ImageTooLarge."""
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel limit below replaces Pillow's bomb warning.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=list(CONTENT_TYPES)) as im:
+                fmt = im.format or ""
+                width, height = im.size
+                orientation = _orientation(im)
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(str(exc)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise UnsupportedImage(f"not a recognised image ({ACCEPTED} are accepted)") from exc
+    if fmt not in CONTENT_TYPES:
+        raise UnsupportedImage(f"{fmt or 'this'} format is not accepted ({ACCEPTED} are)")
+    if width <= 0 or height <= 0:
+        raise UnsupportedImage("the image header gives no size")
+    if width * height > max_pixels:
+        raise ImageTooLarge(
+            f"{width}x{height} pixels is more than the {max_pixels:,} allowed"
+        )
+    if orientation in {5, 6, 7, 8}:
+        width, height = height, width
+    return ImageInfo(content_type=CONTENT_TYPES[fmt], format=fmt, width=width, height=height)
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - hostile EXIF must never fail an upload
+        return 1
+    return value if isinstance(value, int) else 1

@@ -1,0 +1,43 @@
+"""The ``imgbackup`` command. Client commands (login, push, pull, ls, rm) talk HTTP only and
+never import Django; everything else is a server command run through Django's management."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+CLIENT_COMMANDS = {"login", "logout", "push", "pull", "ls", "rm"}
+SERVER_HELP = """\
+server commands:
+  serve [--host H] [--port P]     apply migrations and serve the web app and APIs
+  createuser NAME [--password PW | --password-stdin] [--admin]
+  token NAME [--label L]          create an API token for NAME, printed on the last line
+  verify | gc | purge | thumbnails   maintenance (see docs/)
+  migrate, check, ...              any Django management command
+client commands (talk to a server over HTTP):
+  login URL | logout | push PATH... | pull DEST | ls | rm ID...
+Run 'imgbackup COMMAND --help' for a command's options."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print("usage: imgbackup COMMAND [options]\n\n" + SERVER_HELP)
+        return
+    if args[0] in {"--version", "version"}:
+        from imgbackup import __version__
+
+        print(__version__)
+        return
+    if args[0] in CLIENT_COMMANDS:
+        from imgbackup.client.cli import main as client_main
+
+        sys.exit(client_main(args))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imgbackup.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["imgbackup", *args])
+
+
+if __name__ == "__main__":
+    main()

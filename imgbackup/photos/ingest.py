@@ -1,0 +1,133 @@
+"""Ingest: turn a spooled, hashed upload into a stored original and the owner's photo.
+
+Order of events, for safety:
+1. the bytes are already on disk, fsynced, with their hashes (photos/uploads.py);
+2. they are identified from their own bytes (never the name or Content-Type);
+3. under the Original row's lock, the object is put in storage if it is not there, so a
+   purge of the same bytes either finished before (and the object is written again) or
+   waits until this photo exists;
+4. the photo row commits last, inside the same transaction."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from imgbackup.imaging.probe import ImageInfo, ImageTooLarge, UnsupportedImage, probe
+from imgbackup.photos.models import Original, Photo, TakenAtSource, original_name
+from imgbackup.photos.uploads import HashedUpload
+from imgbackup.storage import blobs
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX32 = re.compile(r"[0-9a-f]{32}")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Rejected(Exception):
+    """A file that was not kept; ``status`` is the HTTP status that fits the reason."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Ingested:
+    photo: Photo
+    created: bool
+
+
+def display_name(name: str | None) -> str:
+    """The client's file name as display metadata only: no folders, no control characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return _UNPRINTABLE.sub("", name).strip()[:255]
+
+
+def check_claimed(upload: HashedUpload, sha256: str | None, md5: str | None) -> None:
+    """Compare the hashes the client says it sent with what arrived."""
+    if sha256 and sha256.lower() != upload.sha256:
+        raise Rejected(400, "checksum_mismatch",
+                       f"{upload.name}: the sha256 sent ({sha256}) does not match the bytes "
+                       f"received ({upload.sha256}); nothing was kept")
+    if md5 and md5.lower() != upload.md5:
+        raise Rejected(400, "checksum_mismatch",
+                       f"{upload.name}: the md5 sent ({md5}) does not match the bytes "
+                       f"received ({upload.md5}); nothing was kept")
+
+
+def identify(upload: HashedUpload) -> ImageInfo:
+    if upload.size == 0:
+        raise Rejected(415, "unsupported_media_type", f"{upload.name or 'file'}: the file is empty")
+    try:
+        return probe(upload.temporary_file_path(), settings.MAX_PIXELS)
+    except ImageTooLarge as exc:
+        raise Rejected(413, "too_many_pixels", f"{upload.name or 'file'}: {exc}") from None
+    except UnsupportedImage as exc:
+        raise Rejected(415, "unsupported_media_type", f"{upload.name or 'file'}: {exc}") from None
+
+
+def ingest(owner: User | AbstractBaseUser, upload: HashedUpload,
+           modified_at: datetime | None = None) -> Ingested:
+    """Keep ``upload`` as a photo of ``owner``. Raises Rejected for a file that is not kept.
+
+    Uploading bytes the owner already has is not an error: the existing photo is returned
+    (and brought back from the trash, since the person explicitly sent it again)."""
+    info = identify(upload)
+    for _attempt in range(3):
+        try:
+            return _commit(owner, upload, info, modified_at)
+        except IntegrityError:
+            # The same user sent the same bytes twice at once; the other request won.
+            continue
+    raise Rejected(409, "conflict", f"{upload.name}: try again")
+
+
+def _commit(owner: User | AbstractBaseUser, upload: HashedUpload, info: ImageInfo,
+            modified_at: datetime | None) -> Ingested:
+    with transaction.atomic():
+        original = _ensure_original(upload, info)
+        photo = Photo.objects.filter(owner=owner, original=original).first()
+        if photo is not None:
+            if photo.trashed_at is not None:
+                photo.trashed_at = None
+                photo.save(update_fields=["trashed_at"])
+            return Ingested(photo, created=False)
+        taken_at, source = _taken_at(info, modified_at)
+        photo = Photo.objects.create(
+            owner=owner, original=original, filename=display_name(upload.name),
+            width=info.width, height=info.height, taken_at=taken_at, taken_at_source=source,
+            camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
+            latitude=info.latitude, longitude=info.longitude,
+        )
+        return Ingested(photo, created=True)
+
+
+def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
+    """The Original row, locked, with its object present in storage."""
+    Original.objects.get_or_create(
+        sha256=upload.sha256,
+        defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
+    )
+    original = Original.objects.select_for_update().get(sha256=upload.sha256)
+    name = original_name(upload.sha256)
+    storage = blobs()
+    if not storage.exists(name):
+        upload.seek(0)
+        storage.save(name, upload)
+    return original
+
+
+def _taken_at(info: ImageInfo, modified_at: datetime | None) -> tuple[datetime, str]:
+    if info.taken_at is not None:
+        return info.taken_at, TakenAtSource.EXIF
+    if modified_at is not None:
+        return modified_at, TakenAtSource.FILE
+    return timezone.now(), TakenAtSource.UPLOAD

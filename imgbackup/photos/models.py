@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Original(models.Model):
+    """Stored bytes, addressed by their SHA-256 and kept once whoever uploaded them.
+
+    The row is the lock that orders ingest against purge: both take it before touching the
+    object in storage (see photos/ingest.py and photos/trash.py)."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    md5 = models.CharField(max_length=32, db_index=True)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.sha256
+
+    @property
+    def storage_name(self) -> str:
+        return original_name(self.sha256)
+
+
+def original_name(sha256: str) -> str:
+    """Where an original lives in blob storage: fanned out so no folder grows huge."""
+    return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+class TakenAtSource(models.TextChoices):
+    EXIF = "exif", "EXIF"
+    FILE = "file", "file modification time"
+    UPLOAD = "upload", "upload time"
+
+
+class Photo(models.Model):
+    """One user's photo: their copy of an Original, with what they and the bytes say of it."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="photos")
+    original = models.ForeignKey(Original, on_delete=models.PROTECT, related_name="photos")
+    filename = models.CharField(max_length=255, blank=True)
+    width = models.PositiveIntegerField(null=True)
+    height = models.PositiveIntegerField(null=True)
+    taken_at = models.DateTimeField()
+    taken_at_source = models.CharField(max_length=10, choices=TakenAtSource.choices)
+    camera_make = models.CharField(max_length=100, blank=True)
+    camera_model = models.CharField(max_length=100, blank=True)
+    lens = models.CharField(max_length=100, blank=True)
+    latitude = models.FloatField(null=True)
+    longitude = models.FloatField(null=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    favourite = models.BooleanField(default=False)
+    trashed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "original"], name="one_photo_per_owner"),
+        ]
+        indexes = [
+            # Keyset pagination of the timeline: newest taken first.
+            models.Index(fields=["owner", "trashed_at", "-taken_at", "-id"], name="timeline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename or self.original_id} of {self.owner_id}"
+
+    @property
+    def sha256(self) -> str:
+        return self.original_id  # type: ignore[no-any-return]

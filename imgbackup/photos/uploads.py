@@ -1,0 +1,72 @@
+"""Streaming upload handler: every file part is hashed while it is spooled to disk.
+
+Django hands the handler the body in chunks; nothing here keeps more than one chunk in memory,
+whatever the file's size."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+
+from imgbackup.storage import incoming_dir
+
+
+class HashedUpload(UploadedFile):
+    """An uploaded file spooled to a temp file beside the blob storage, with its hashes."""
+
+    def __init__(self, name: str, content_type: str, charset: str | None,
+                 field_name: str) -> None:
+        spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the request
+            prefix="upload-", suffix=".part", dir=incoming_dir()
+        )
+        super().__init__(spool, name, content_type, 0, charset)
+        self.field_name = field_name
+        self.sha256 = ""
+        self.md5 = ""
+
+    def temporary_file_path(self) -> str:
+        return str(self.file.name)
+
+    def close(self) -> None:
+        try:
+            self.file.close()
+        except FileNotFoundError:
+            pass
+
+
+class HashingUploadHandler(FileUploadHandler):
+    chunk_size = 256 * 1024
+
+    def new_file(self, field_name: str, file_name: str, content_type: str,
+                 content_length: int | None, charset: str | None = None,
+                 content_type_extra: dict[str, Any] | None = None) -> None:
+        super().new_file(field_name, file_name, content_type, content_length, charset,
+                         content_type_extra)
+        self.upload = HashedUpload(file_name, content_type, charset, field_name)
+        self._sha256 = hashlib.sha256()
+        self._md5 = hashlib.md5(usedforsecurity=False)
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        self._sha256.update(raw_data)
+        self._md5.update(raw_data)
+        self.upload.file.write(raw_data)
+
+    def file_complete(self, file_size: int) -> HashedUpload:
+        spool = self.upload.file
+        spool.flush()
+        # Durable before anything can point at it: the link into storage shares this inode.
+        os.fsync(spool.fileno())
+        spool.seek(0)
+        self.upload.size = file_size
+        self.upload.sha256 = self._sha256.hexdigest()
+        self.upload.md5 = self._md5.hexdigest()
+        return self.upload
+
+    def upload_interrupted(self) -> None:
+        if hasattr(self, "upload"):
+            self.upload.close()

@@ -1,0 +1,48 @@
+"""The production WSGI server behind ``imgbackup serve``: gunicorn, threaded workers.
+
+WSGI rather than ASGI: Django's ASGI handler spools every request body to a temp file before
+the view runs and holds FileResponse bodies in memory; under WSGI both stream, and gunicorn
+sends files with sendfile()."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from imgbackup.wsgi import application
+
+        return application
+
+
+def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    _Server({
+        "bind": [bind],
+        "workers": max(1, workers),
+        "worker_class": "gthread",
+        "threads": max(1, threads),
+        # A slow phone on a slow uplink may take minutes per photo; the worker still
+        # heartbeats, this only bounds a stuck request.
+        "timeout": 600,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "accesslog": "-",
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
+        "errorlog": "-",
+        "proc_name": "imgbackup",
+        "forwarded_allow_ips": "127.0.0.1,::1",
+        # One control socket per user by default: several servers on a machine would clash.
+        "control_socket_disable": True,
+    }).run()

@@ -1,0 +1,238 @@
+"""The one settings module. Every knob is an ``IMGBACKUP_*`` environment variable, read through
+the typed helpers below and documented in docs/configuration.md (a test enforces that)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(f"IMGBACKUP_{name}", default)
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"IMGBACKUP_{name} must be a whole number, not {raw!r}") from None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name, "1" if default else "0").strip().lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off", ""}:
+        return False
+    raise SystemExit(f"IMGBACKUP_{name} must be true or false, not {raw!r}")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def _secret_key(data_dir: Path) -> str:
+    """The key from IMGBACKUP_SECRET_KEY, else one generated once and kept in the data folder.
+    O_EXCL makes concurrent first starts (several workers) agree on one key."""
+    if given := env("SECRET_KEY", ""):
+        return given
+    path = data_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+            f.flush()
+            os.fsync(f.fileno())
+    for _ in range(100):
+        key = path.read_text().strip()
+        if key:
+            return key
+    raise SystemExit(f"{path} is empty: delete it and start again")
+
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(env("DATA_DIR", "data")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = _secret_key(DATA_DIR)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and make cookies Secure.
+HTTPS = env_bool("HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", True)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "imgbackup.accounts",
+    "imgbackup.photos",
+    "imgbackup.api",
+    "imgbackup.web",
+    "imgbackup",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "imgbackup.api.limits.RequestSizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "imgbackup.urls"
+WSGI_APPLICATION = "imgbackup.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # IMMEDIATE: a write transaction takes the lock when it starts, so two writers
+            # queue instead of failing with "database is locked" half-way through.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            # WAL lets readers run beside a writer; synchronous=FULL makes every commit
+            # durable before the upload is acknowledged.
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=FULL",
+        }
+    return config
+
+
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'imgbackup.sqlite3'}")
+DATABASES = {"default": _database(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env("TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Served straight from the apps' static folders by WhiteNoise: no collectstatic step to forget.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_MAX_AGE = 3600
+
+# --- Storage -----------------------------------------------------------------------------
+# IMGBACKUP_STORAGE is a local folder (default: the data folder) or s3://bucket.
+STORAGE_URL = env("STORAGE", str(DATA_DIR))
+S3_ENDPOINT_URL = env("S3_ENDPOINT_URL", "")
+S3_REGION = env("S3_REGION", "us-east-1")
+S3_ACCESS_KEY_ID = env("S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY", "")
+S3_PRESIGNED_DOWNLOADS = env_bool("S3_PRESIGNED_DOWNLOADS", False)
+
+
+def _blob_storage(url: str) -> dict[str, Any]:
+    if url.startswith("s3://"):
+        bucket, _, prefix = url[len("s3://"):].partition("/")
+        return {
+            "BACKEND": "imgbackup.storage.s3.S3BlobStorage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "location": prefix.strip("/"),
+                "endpoint_url": S3_ENDPOINT_URL or None,
+                "region_name": S3_REGION,
+                "access_key": S3_ACCESS_KEY_ID or None,
+                "secret_key": S3_SECRET_ACCESS_KEY or None,
+                "file_overwrite": True,
+                "default_acl": None,
+                "querystring_expire": 300,
+            },
+        }
+    return {
+        "BACKEND": "imgbackup.storage.local.LocalBlobStorage",
+        "OPTIONS": {"location": str(Path(url).resolve())},
+    }
+
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(DATA_DIR / "media")}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "blobs": _blob_storage(STORAGE_URL),
+}
+
+# --- Uploads -----------------------------------------------------------------------------
+MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 1024)
+MAX_UPLOAD_FILES = env_int("MAX_UPLOAD_FILES", 100)
+MAX_PIXELS = env_int("MAX_PIXELS", 250_000_000)
+FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
+DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
+TRASH_DAYS = env_int("TRASH_DAYS", 30)
+
+# --- Serving -----------------------------------------------------------------------------
+WORKERS = env_int("WORKERS", 2)
+THREADS = env_int("THREADS", 8)
+
+# --- WeChat mini program login -----------------------------------------------------------
+WECHAT_APPID = env("WECHAT_APPID", "")
+WECHAT_SECRET = env("WECHAT_SECRET", "")
+WECHAT_CODE2SESSION_URL = env(
+    "WECHAT_CODE2SESSION_URL", "https://api.weixin.qq.com/sns/jscode2session"
+)
+
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

@@ -1,0 +1,81 @@
+"""Blob storage on a local filesystem, with durable, atomic, content-addressed writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.core.files.base import File
+from django.core.files.storage import FileSystemStorage
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStorage(FileSystemStorage):
+    """FileSystemStorage for content-addressed objects.
+
+    A name is the hash of its bytes, so an existing name already holds the same bytes: a save
+    never picks another name and never overwrites. The bytes reach the final name only whole:
+    hard-linked (or renamed) from a temp file on the same filesystem that was already fsynced,
+    then the folder is fsynced, so a crash leaves either nothing or the complete file."""
+
+    @property
+    def incoming_dir(self) -> Path:
+        """Where uploads are spooled: inside the storage, hence on its filesystem."""
+        path = Path(self.location) / ".incoming"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        return name
+
+    def _save(self, name: str, content: File[Any]) -> str:
+        final = Path(self.path(name))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            return name
+        temp_path = getattr(content, "temporary_file_path", None)
+        if temp_path is not None:
+            try:
+                # A link, not a rename: the spooled file stays valid until its upload commits,
+                # so a concurrent purge of the same object can be repaired from it.
+                os.link(temp_path(), final)
+            except FileExistsError:
+                return name
+        else:
+            self._write_whole(final, content)
+        fsync_dir(final.parent)
+        return name
+
+    def _write_whole(self, final: Path, content: File[Any]) -> None:
+        temp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+        with temp.open("wb") as out:
+            for chunk in content.chunks():
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, final)
+
+    def delete(self, name: str) -> None:
+        super().delete(name)
+        parent = Path(self.path(name)).parent
+        if parent.exists():
+            fsync_dir(parent)
+
+    def healthy(self) -> str | None:
+        """None when the storage answers, else what is wrong."""
+        root = Path(self.location)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"storage folder {root} cannot be created: {exc.strerror}"
+        if not os.access(root, os.W_OK | os.X_OK):
+            return f"storage folder {root} is not writable"
+        return None

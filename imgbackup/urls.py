@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from imgbackup.api import health, v1
+
+urlpatterns = [
+    path("healthz", health.healthz),
+    path("api/v1.0/service/image/", v1.image),
+    path("api/v1.0/service/image", v1.image),
+    path("", include("imgbackup.web.urls")),
+]
+
+handler404 = "imgbackup.web.views.not_found"
+handler500 = "imgbackup.web.views.server_error"
