@@ -31,7 +31,7 @@ lint: install-test
 	$(BIN)/mypy
 
 test: install-test lint
-	$(BIN)/pytest
+	IMGBACKUP_DATA_DIR=$$(mktemp -d) $(BIN)/pytest
 	@if [ -x tests/miniprogram/run ]; then tests/miniprogram/run; fi
 
 bench: install-test
