@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -33,11 +33,17 @@ class Retry:
     attempts: int = 5  # tries after the first one
     base: float = 0.5
     cap: float = 30.0
-    sleep: Callable[[float], None] = field(default=time.sleep)
 
     def delay(self, attempt: int) -> float:
         jitter = 0.5 + random.random() / 2  # noqa: S311 - spreading retries, not a secret
         return float(min(self.cap, self.base * 2**attempt) * jitter)
+
+    def pause(self, attempt: int) -> None:
+        _sleep(self.delay(attempt))
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # one seam, so tests retry without waiting
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ class Api:
                 if response.status_code not in RETRY_STATUSES or attempt >= self.retry.attempts:
                     return checked(response, self.url)
                 response.close()
-            self.retry.sleep(self.retry.delay(attempt))
+            self.retry.pause(attempt)
             attempt += 1
 
     def _get(self, path: str, **params: Any) -> Json:

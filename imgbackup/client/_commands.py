@@ -32,7 +32,7 @@ def login(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("Password: ")
-    with Api(url, retry=Retry(attempts=2)) as api:
+    with _open_api(url, None, retries=2) as api:
         try:
             body = api.create_token(username, password, f"imgbackup CLI on {socket.gethostname()}")
         except AuthError:
@@ -49,7 +49,7 @@ def logout(args: argparse.Namespace) -> int:
         return ExitCode.OK
     if saved.token_id:
         try:
-            with Api(saved.url, saved.token, retry=Retry(attempts=1)) as api:
+            with _open_api(saved.url, saved.token, retries=1) as api:
                 api.revoke_token(saved.token_id)
         except ClientError as exc:
             # Forgetting the token locally still matters; say the server may keep it.
@@ -131,7 +131,11 @@ def rm(args: argparse.Namespace) -> int:
 
 def _connect(jobs: int, retries: int) -> Api:
     login = _config.current()
-    return Api(login.url, login.token, connections=jobs, retry=Retry(attempts=retries))
+    return _open_api(login.url, login.token, jobs=jobs, retries=retries)
+
+
+def _open_api(url: str, token: str | None, *, jobs: int = 1, retries: int) -> Api:
+    return Api(url, token, connections=jobs, retry=Retry(attempts=retries))
 
 
 def _cache() -> HashCache:

@@ -162,7 +162,7 @@ def _download(api: Api, photo: Photo, target: Path, progress: Progress) -> None:
             if isinstance(error, httpx.TransportError):
                 raise Unreachable(f"lost {api.url} while downloading: {error}") from None
             raise error
-        api.retry.sleep(api.retry.delay(attempt))
+        api.retry.pause(attempt)
         attempt += 1
     if digest != photo["id"]:
         part.unlink(missing_ok=True)
@@ -185,7 +185,7 @@ def _download_once(api: Api, photo: Photo, part: Path, progress: Progress) -> st
                 while chunk := f.read(CHUNK):
                     digest.update(chunk)
         with part.open("ab" if resumed else "wb") as f:
-            for chunk in response.iter_bytes(CHUNK):
+            for chunk in response.iter_bytes():  # as they arrive: a cut loses nothing
                 f.write(chunk)
                 digest.update(chunk)
                 progress.advance(size=len(chunk))
