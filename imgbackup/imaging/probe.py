@@ -60,7 +60,7 @@ def probe(path: str | Path, max_pixels: int) -> ImageInfo:
         with warnings.catch_warnings():
             # Our own pixel limit below replaces Pillow's bomb warning.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=list(CONTENT_TYPES)) as im:
+            with Image.open(path, formats=_openers()) as im:
                 fmt = im.format or ""
                 width, height = im.size
                 orientation = _orientation(im)
@@ -87,3 +87,10 @@ def _orientation(im: Image.Image) -> int:
     except Exception:  # noqa: BLE001 - hostile EXIF must never fail an upload
         return 1
     return value if isinstance(value, int) else 1
+
+
+def _openers() -> list[str]:
+    """The accepted formats Pillow has an opener for: MPO files come from the JPEG opener, and
+    naming a format Pillow does not know fails with KeyError instead of "not an image"."""
+    Image.init()
+    return [fmt for fmt in CONTENT_TYPES if fmt in Image.OPEN]
