@@ -195,3 +195,20 @@ def test_one_rejected_file_of_a_batch_fails_alone(run: Run, fake: FakeServer,
     code, summary, _ = push_json(run, str(tmp_path))
     assert code == 1 and summary["uploaded"] == 2
     assert summary["failed"][0]["reason"] == "refused by the server: not a recognised image"
+
+
+def test_a_server_failing_after_the_retries_exits_5(run: Run, fake: FakeServer,
+                                                     tmp_path: Path) -> None:
+    photo_tree(tmp_path, 1)
+    fake.faults = [500, 500, 500]
+    result = run("push", "--quiet", "--retries", "2", str(tmp_path))
+    assert result.code == 5 and "HTTP 500" in result.err
+    assert "run the same command again" in result.err
+
+
+def test_a_server_without_api_v2_exits_5_and_says_so(run: Run, fake: FakeServer,
+                                                     tmp_path: Path) -> None:
+    photo_tree(tmp_path, 1)
+    fake.handle = lambda request: httpx.Response(404, text="<h1>Not Found</h1>")  # type: ignore
+    result = run("push", "--quiet", str(tmp_path))
+    assert result.code == 5 and "is it an imgbackup server with API v2?" in result.err
