@@ -212,3 +212,30 @@ def test_a_server_without_api_v2_exits_5_and_says_so(run: Run, fake: FakeServer,
     fake.handle = lambda request: httpx.Response(404, text="<h1>Not Found</h1>")  # type: ignore
     result = run("push", "--quiet", str(tmp_path))
     assert result.code == 5 and "is it an imgbackup server with API v2?" in result.err
+
+
+def test_uploads_stream_from_disk_in_small_chunks_with_a_content_length(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + os.urandom(5_000_000))
+    chunks: list[int] = []
+
+    class Streaming(httpx.BaseTransport):
+        """Reads the body as the network would, chunk by chunk (MockTransport reads it all)."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = bytearray()
+            for chunk in request.stream:  # type: ignore[union-attr]
+                chunks.append(len(chunk))
+                body += chunk
+            declared = int(request.headers.get("content-length", -1))
+            assert declared == len(body), "no Content-Length: the body would be chunked"
+            return fake.handle(httpx.Request(request.method, request.url,
+                                             headers=request.headers, content=bytes(body)))
+
+    monkeypatch.setattr(fake, "transport", Streaming)
+    code, summary, err = push_json(run, str(big))
+
+    assert code == 0, err
+    assert summary["uploaded_bytes"] == big.stat().st_size and len(fake.blobs) == 1
+    assert sum(chunks) > 5_000_000 and max(chunks) <= 64 * 1024
