@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_v2.conftest import call
 from conftest import Persona
 from django.test import Client
 
+from api_v2.conftest import call
 from imgbackup.accounts.models import ApiToken
 
 

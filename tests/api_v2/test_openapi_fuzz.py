@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
 from conftest import LiveServer, make_jpeg, start_server
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import positive_data_acceptance
 
 from imgbackup.api.v2.openapi import document
@@ -85,12 +84,25 @@ def cannot_be_valid(case: Any) -> bool:
     return "cursor" in str(case.query) or (case.method == "POST" and case.path == "/photos")
 
 
-@schema.parametrize()
-@settings(max_examples=15, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+COMMON = {"deadline": None, "derandomize": True, "suppress_health_check": list(HealthCheck)}
+# Each login costs the server a deliberately slow password hash (about a second here).
+LOGINS = "/auth/"
+
+
+@schema.exclude(path_regex=LOGINS).parametrize()
+@settings(max_examples=15, **COMMON)
 def test_the_server_honours_its_openapi_document(case: Any,
                                                  live: tuple[LiveServer, Session]) -> None:
-    server, session = live
+    fuzz(case, *live)
+
+
+@schema.include(path_regex=LOGINS).parametrize()
+@settings(max_examples=5, phases=[Phase.generate], **COMMON)
+def test_logins_honour_the_openapi_document(case: Any, live: tuple[LiveServer, Session]) -> None:
+    fuzz(case, *live)
+
+
+def fuzz(case: Any, server: LiveServer, session: Session) -> None:
     response = case.call(base_url=f"{server.url}/api/v2", headers=session.headers)
     case.validate_response(response, headers=session.headers, excluded_checks=(
         [positive_data_acceptance] if cannot_be_valid(case) else []))

@@ -58,44 +58,48 @@ def bytes_intact(photo: Photo) -> bool:
 def test_an_upload_racing_the_last_destroy_never_loses_bytes(alice: Persona,
                                                             bob: Persona) -> None:
     for round_ in range(ROUNDS):
-        body = make_jpeg(1000 + round_)
-        victim = ingest(alice.user, spooled(body)).photo
-        start = threading.Barrier(3)
-        done = threading.Event()
-        errors: list[BaseException] = []
-        broken: list[str] = []
-        bobs_upload = spooled(body)
+        race(round_, alice, bob)
 
-        def destroy_last() -> None:
-            start.wait()
-            destroy(victim)
 
-        def upload_same() -> None:
-            start.wait()
-            ingest(bob.user, bobs_upload)
+def race(round_: int, alice: Persona, bob: Persona) -> None:
+    body = make_jpeg(1000 + round_)
+    victim = ingest(alice.user, spooled(body)).photo
+    bobs_upload = spooled(body)
+    start = threading.Barrier(3)
+    done = threading.Event()
+    errors: list[BaseException] = []
+    broken: list[str] = []
 
-        def watch() -> None:
-            # Any photo of Bob's that has committed must have its bytes, at every moment.
-            start.wait()
-            while not done.is_set():
-                close_old_connections()
-                for photo in Photo.objects.select_related("original").filter(owner=bob.user):
-                    if not bytes_intact(photo):
-                        broken.append(f"round {round_}: {photo.original_id} has no bytes")
+    def destroy_last() -> None:
+        start.wait()
+        destroy(victim)
 
-        threads = [in_thread(w, errors) for w in (destroy_last, upload_same, watch)]
-        for t in threads[:2]:
-            t.start()
-        threads[2].start()
-        for t in threads[:2]:
-            t.join(60)
-        done.set()
-        threads[2].join(60)
-        bobs_upload.close()
-        assert not errors, errors
-        assert not broken, broken
-        survivor = Photo.objects.select_related("original").get(owner=bob.user)
-        assert bytes_intact(survivor), f"round {round_}: Bob's photo lost its bytes"
-        assert not Photo.objects.filter(owner=alice.user).exists()
-        destroy(survivor)
-        assert not blobs().exists(survivor.original.storage_name)
+    def upload_same() -> None:
+        start.wait()
+        ingest(bob.user, bobs_upload)
+
+    def watch() -> None:
+        # Any photo of Bob's that has committed must have its bytes, at every moment.
+        start.wait()
+        while not done.is_set():
+            close_old_connections()
+            for photo in Photo.objects.select_related("original").filter(owner=bob.user):
+                if not bytes_intact(photo):
+                    broken.append(f"round {round_}: {photo.original_id} has no bytes")
+
+    racers = [in_thread(work, errors) for work in (destroy_last, upload_same)]
+    watcher = in_thread(watch, errors)
+    for thread in [*racers, watcher]:
+        thread.start()
+    for thread in racers:
+        thread.join(60)
+    done.set()
+    watcher.join(60)
+    bobs_upload.close()
+    assert not errors, errors
+    assert not broken, broken
+    survivor = Photo.objects.select_related("original").get(owner=bob.user)
+    assert bytes_intact(survivor), f"round {round_}: Bob's photo lost its bytes"
+    assert not Photo.objects.filter(owner=alice.user).exists()
+    destroy(survivor)
+    assert not blobs().exists(survivor.original.storage_name)

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from io import StringIO
 from typing import Any
 
-from api_v2.conftest import call, jpeg_file, upload
 from conftest import Persona
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from api_v2.conftest import call, jpeg_file, upload
 from imgbackup.photos.models import Original, Photo
 from imgbackup.storage import blobs
 
