@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+from conftest import Persona
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +13,6 @@ from django.utils import timezone
 
 from api_v2.conftest import call
 from api_v2.rows import photo_row
-from conftest import Persona
 from imgbackup.api.v2.upload import CHECK_CHUNK
 from imgbackup.photos.models import Photo
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from conftest import Persona
 from django.test import Client
 from django.utils import timezone
 
 from api_v2.conftest import call
 from api_v2.rows import photo_row
-from conftest import Persona
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
