@@ -5,6 +5,7 @@ whatever the file's size."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -33,10 +34,9 @@ class HashedUpload(UploadedFile):
         return str(self.file.name)
 
     def close(self) -> None:
-        try:
+        # The spool may already be gone (linked into storage and cleaned up): nothing to do.
+        with contextlib.suppress(FileNotFoundError):
             self.file.close()
-        except FileNotFoundError:
-            pass
 
 
 class HashingUploadHandler(FileUploadHandler):
