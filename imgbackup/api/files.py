@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import (
-    FileResponse,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseNotModified,
-    HttpResponseRedirect,
-)
+from django.http import FileResponse, HttpRequest, HttpResponseNotModified, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from imgbackup.api.errors import ApiError
@@ -28,10 +23,10 @@ def not_modified(request: HttpRequest, etag: str) -> bool:
 
 def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
                   filename: str | None = None, download: bool = False,
-                  size: int | None = None) -> HttpResponse:
+                  size: int | None = None) -> HttpResponseBase:
     presign = getattr(blobs(), "presigned_url", None)
     if not_modified(request, etag):
-        response: HttpResponse = HttpResponseNotModified()
+        response: HttpResponseBase = HttpResponseNotModified()
     elif settings.S3_PRESIGNED_DOWNLOADS and callable(presign):
         # The bytes go from the object store to the client; the server only signs the URL.
         disposition = content_disposition_header(download, filename or "") or "inline"
@@ -55,7 +50,8 @@ def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
     return response
 
 
-def original_response(request: HttpRequest, photo: Photo, download: bool = False) -> HttpResponse:
+def original_response(request: HttpRequest, photo: Photo,
+                      download: bool = False) -> HttpResponseBase:
     original = photo.original
     return blob_response(request, original.storage_name, f'"{original.sha256}"',
                          original.content_type, filename=photo.filename or original.sha256,

@@ -111,7 +111,7 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
         if path is None:
             with self._answering("store an object"):
                 return str(super()._save(name, content))
-        cleaned = clean_name(name)
+        cleaned = str(clean_name(name))
         with self._answering("store an object"):
             # From the file by path: boto3 reads each part from disk when it sends it.
             self.connection.meta.client.upload_file(
