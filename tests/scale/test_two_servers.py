@@ -65,6 +65,34 @@ def test_what_goes_in_through_one_comes_out_of_the_other(
     assert len(one.stored_objects()) == 1
 
 
+def test_api_v2_through_one_server_sees_what_went_in_through_the_other(
+        pair: tuple[LiveServer, LiveServer]) -> None:
+    one, two = pair
+    auth = bearer(one.user_with_token("carol"))
+    body = make_jpeg(14, size=(800, 600))
+    sha = hashlib.sha256(body).hexdigest()
+    r = httpx.post(f"{one.url}/api/v2/photos", headers=auth, timeout=60,
+                   files={"f": ("p.jpg", body, "image/jpeg")})
+    assert r.status_code == 201 and r.json()["items"][0]["id"] == sha
+    api = f"{two.url}/api/v2"
+    listed = httpx.get(f"{api}/photos", headers=auth).json()
+    assert [item["id"] for item in listed["items"]] == [sha]
+    assert httpx.get(f"{api}/photos/{sha}/original", headers=auth).content == body
+    thumb = httpx.get(f"{api}/photos/{sha}/thumbnail", headers=auth, timeout=60)
+    assert thumb.status_code == 200 and thumb.content[:4] in {b"RIFF", b"\xff\xd8\xff\xe0",
+                                                              b"\xff\xd8\xff\xdb"}
+    assert httpx.delete(f"{api}/photos/{sha}", headers=auth).status_code == 200
+    trash = httpx.get(f"{one.url}/api/v2/trash", headers=auth).json()
+    assert [item["id"] for item in trash["items"]] == [sha]
+    assert httpx.post(f"{one.url}/api/v2/photos/{sha}/restore", headers=auth).status_code == 200
+    assert [item["id"] for item in httpx.get(f"{api}/photos", headers=auth).json()["items"]] == [
+        sha]
+    # The thumbnail made through one server is one object the other serves too.
+    assert httpx.get(f"{one.url}/api/v2/photos/{sha}/thumbnail", headers=auth,
+                     timeout=60).content == thumb.content
+    assert len(one.stored_objects("derived/")) == 1
+
+
 def test_a_token_made_on_one_server_works_on_the_other(
         pair: tuple[LiveServer, LiveServer]) -> None:
     one, two = pair
