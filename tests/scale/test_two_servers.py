@@ -128,3 +128,44 @@ def test_the_same_bytes_sent_through_both_at_once_are_stored_once(
     assert one.sql("SELECT u.username, count(*) FROM photos_photo p JOIN auth_user u "
                    "ON u.id = p.owner_id GROUP BY u.username ORDER BY 1") == [
         ("alice", 1), ("bob", 1)]
+
+
+def test_purge_on_both_servers_at_once_destroys_each_photo_once(
+        pair: tuple[LiveServer, LiveServer]) -> None:
+    one, two = pair
+    auth = bearer(one.user_with_token("dave"))
+    shas = []
+    for seed in range(40, 52):
+        r = httpx.post(f"{one.url}/api/v2/photos", headers=auth, timeout=60,
+                       files={"f": ("p.jpg", make_jpeg(seed), "image/jpeg")})
+        shas.append(r.json()["items"][0]["id"])
+        assert httpx.delete(f"{two.url}/api/v2/photos/{shas[-1]}", headers=auth).is_success
+    keep = shas.pop()  # trashed, but restored while the purges run: must survive
+    expire(one, days=400)
+    outputs: list[str] = []
+
+    def purge(server: LiveServer) -> None:
+        outputs.append(server.imgbackup("purge"))
+
+    runs = [threading.Thread(target=purge, args=(s,)) for s in (one, two, one)]
+    for t in runs:
+        t.start()
+    assert httpx.post(f"{two.url}/api/v2/photos/{keep}/restore", headers=auth).status_code in {
+        200, 404}
+    for t in runs:
+        t.join(120)
+    counts = [int(out.split("destroyed ")[1].split()[0]) for out in outputs]
+    left = {row[0] for row in one.sql("SELECT original_id FROM photos_photo")}
+    restored = keep in left
+    assert sum(counts) == len(shas) + (0 if restored else 1), outputs
+    assert left == ({keep} if restored else set())
+    assert len(one.stored_objects()) == len(left)
+
+
+def expire(server: LiveServer, days: int) -> None:
+    """Move every trashed photo's trash date ``days`` into the past."""
+    import psycopg
+
+    with psycopg.connect(server.env["IMGBACKUP_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("UPDATE photos_photo SET trashed_at = trashed_at - make_interval(days => %s)"
+                     " WHERE trashed_at IS NOT NULL", (days,))
