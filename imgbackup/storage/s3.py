@@ -67,12 +67,12 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
     @contextlib.contextmanager
     def _answering(self, action: str) -> Iterator[None]:
         """Turn the store's failures into StorageUnavailable with a sentence a person can act
-        on; a missing object (404) is left to the caller."""
+        on; a missing object (404) is left to the caller, a missing bucket is not."""
         try:
             yield
         except ClientError as err:
-            status = _status(err)
-            if status == 404 and action not in {"check", "reach"}:
+            missing_bucket = err.response.get("Error", {}).get("Code") == "NoSuchBucket"
+            if _status(err) == 404 and not missing_bucket and action != "check":
                 raise
             raise self._refusal(err, action) from err
         except BotoCoreError as err:
