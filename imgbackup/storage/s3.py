@@ -121,9 +121,12 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
         return cleaned
 
     def _open(self, name: str, mode: str = "rb") -> IO[bytes]:
-        """The object's body as a stream: read part by part, never held whole."""
-        if "w" in mode or "a" in mode or "+" in mode:
-            raise ValueError("blobs are written with save(), not opened for writing")
+        """For reading, the object's body as a stream: read part by part, never held whole.
+        Writing (repair tools, tests that damage an object on purpose) is django-storages'
+        S3File, uploaded on close."""
+        if mode != "rb":
+            with self._answering("open an object for writing"):
+                return super()._open(name, mode)  # type: ignore[no-any-return]
         key = self._normalize_name(clean_name(name))
         try:
             with self._answering("read an object"):
