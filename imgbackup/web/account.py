@@ -69,19 +69,27 @@ class TokenForm(forms.Form):
                            widget=forms.TextInput(attrs={"placeholder": "laptop backup"}))
 
 
+NEW_TOKEN_KEY = "web.new_token"
+
+
 @page
 @never_cache  # the page that shows a new token once must not be kept in any cache
 def tokens(request: HttpRequest) -> HttpResponse:
+    """Tokens of the signed-in user. A new token is created by POST, then shown once by the
+    GET it redirects to (so a reload neither creates a second token nor shows it again)."""
+    user = signed_in(request)
     form = TokenForm(request.POST or None)
-    created: tuple[ApiToken, str] | None = None
     if request.method == "POST" and form.is_valid():
-        created = create_token(signed_in(request), form.cleaned_data["name"])
-        form = TokenForm()
+        token, secret = create_token(user, form.cleaned_data["name"])
+        request.session[NEW_TOKEN_KEY] = {"id": token.pk, "secret": secret}
+        return redirect("tokens")
+    new = request.session.pop(NEW_TOKEN_KEY, None)
+    created = ApiToken.objects.filter(user=user, pk=new["id"]).first() if new else None
     return render(request, "web/tokens.html", {
         "form": form,
-        "tokens": ApiToken.objects.filter(user=signed_in(request)),
-        "created": created[0] if created else None,
-        "secret": created[1] if created else None,
+        "tokens": ApiToken.objects.filter(user=user),
+        "created": created,
+        "secret": new["secret"] if created and new else None,
         "server_url": request.build_absolute_uri("/").rstrip("/"),
     })
 

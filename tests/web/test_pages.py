@@ -94,7 +94,7 @@ def test_forms_refuse_a_post_without_the_csrf_token(alice: Persona, path: str) -
 
 def test_a_new_token_is_shown_once_and_works(alice: Persona) -> None:
     client = signed_in(alice)
-    body = client.post("/account/tokens", {"name": "laptop"}).content.decode()
+    body = client.post("/account/tokens", {"name": "laptop"}, follow=True).content.decode()
     secret = re.search(r'<code class="secret" id="new-token">(ib_[^<]+)</code>', body)
     assert secret
     assert user_for_token(secret[1]) == alice.user

@@ -120,18 +120,18 @@ export class Uploader {
     const trashed = new Set(answer ? answer.trashed || [] : []);
     for (const entry of batch) {
       const twin = this.bySha.get(entry.sha256);
-      if (twin && twin !== entry && twin.state !== "failed") {
-        this.set(entry, "skipped", `same photo as ${twin.file.name}`);
-      } else if (trashed.has(entry.sha256)) {
-        this.bySha.set(entry.sha256, entry);
+      if (trashed.has(entry.sha256)) {
         await this.restore(entry);
       } else if (present.has(entry.sha256)) {
-        this.bySha.set(entry.sha256, entry);
         this.set(entry, "skipped");
+      } else if (twin && twin !== entry && twin.state !== "failed") {
+        // The same bytes twice in this upload (a copy under another name): send them once.
+        this.set(entry, "skipped", `same photo as ${twin.file.name}`);
+        continue;
       } else {
-        this.bySha.set(entry.sha256, entry);
         this.queue(entry);
       }
+      this.bySha.set(entry.sha256, entry);
     }
   }
 
