@@ -69,7 +69,7 @@ class TokenForm(forms.Form):
                            widget=forms.TextInput(attrs={"placeholder": "laptop backup"}))
 
 
-NEW_TOKEN_KEY = "web.new_token"
+NEW_TOKEN_KEY = "web.new_token"  # noqa: S105 - a session key, not a secret
 
 
 @page

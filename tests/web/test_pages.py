@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import Persona
 from django.contrib.auth.models import User
 from django.test import Client
 
-from conftest import Persona
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import user_for_token
 
@@ -85,7 +85,8 @@ def test_a_wrong_password_does_not_sign_in(alice: Persona, client: Client) -> No
 def test_forms_refuse_a_post_without_the_csrf_token(alice: Persona, path: str) -> None:
     client = signed_in(alice, enforce_csrf_checks=True)
     response = client.post(path, {"name": "sneaky", "old_password": "alice-password-123",
-                                  "new_password1": "another-long-one", "new_password2": "another-long-one"})
+                                  "new_password1": "another-long-one",
+                                  "new_password2": "another-long-one"})
     assert response.status_code == 403
     assert not ApiToken.objects.filter(name="sneaky").exists()
     alice.user.refresh_from_db()

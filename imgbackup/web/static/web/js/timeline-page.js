@@ -41,6 +41,12 @@ if (!canHash) {
   toast("This page is not served over HTTPS, so photos cannot be checked before upload: all of them will be sent.", { timeout: 10000 });
 }
 
+// On a phone the search form folds away behind a button.
+$("#search-toggle").addEventListener("click", (event) => {
+  const open = $("#search").classList.toggle("collapsed") === false;
+  event.currentTarget.setAttribute("aria-expanded", String(open));
+});
+
 // Drag and drop anywhere on the page.
 const hint = $("#drop-hint");
 let depth = 0;
