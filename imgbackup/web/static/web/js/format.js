@@ -25,7 +25,8 @@ export function formatLocal(stamp) {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(stamp || "");
   if (!m) return stamp || "";
   const shown = dateTimeFormat.format(new Date(`${m[1]}T${m[2]}:00Z`));
-  const zone = m[3] && m[3] !== "Z" && m[3] !== "+00:00" ? ` (UTC${m[3]})` : m[3] ? " (UTC)" : "";
+  // A camera without a time zone is stored as UTC: "+00:00" is not worth showing.
+  const zone = m[3] && m[3] !== "Z" && m[3] !== "+00:00" ? ` (UTC${m[3]})` : "";
   return shown + zone;
 }
 
