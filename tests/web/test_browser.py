@@ -209,7 +209,8 @@ def _swipe(page: Any, dx: int) -> None:
     }""", dx)
 
 
-def test_the_timeline_fits_a_phone_screen(browser: Any, server: LiveServer, tmp_path: Path) -> None:
+def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
+        browser: Any, server: LiveServer, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     server.imgbackup("createuser", "alice", "--password", PASSWORD)
@@ -217,17 +218,44 @@ def test_the_timeline_fits_a_phone_screen(browser: Any, server: LiveServer, tmp_
                                   has_touch=True)
     context.set_default_timeout(20_000)
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{server.url}/login")
     page.fill("#id_username", "alice")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    page.set_input_files("#file-input", [
-        str(_photo(tmp_path, f"phone-{i}.jpg", 10 + i, f"2024:05:0{i + 1} 12:00:00", "Phone"))
-        for i in range(3)])
-    expect(page.locator("#timeline .tile")).to_have_count(3)
+
+    # The first upload request dies on the way; the person retries it.
+    dropped = []
+
+    def flaky(route: Any) -> None:
+        if route.request.method == "POST" and not dropped:
+            dropped.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/v2/photos", flaky)
+    not_a_photo = tmp_path / "notes.jpg"
+    not_a_photo.write_text("these are words, not pixels")
+    photos = [_photo(tmp_path, f"phone-{i}.jpg", 10 + i, f"2024:05:0{i + 1} 12:00:00", "Phone")
+              for i in range(3)]
+    page.set_input_files("#file-input", [str(p) for p in [*photos, not_a_photo]])
+    summary = page.locator("#upload-summary")
+    expect(summary).to_contain_text("Done with 4 files")
+    expect(summary).to_contain_text("2 failed")
+    expect(page.locator("#upload-list li[data-state=failed]")).to_have_count(2)
+    expect(page.locator("#upload-list")).to_contain_text("notes.jpg: not a recognised image")
+    expect(page.locator("#upload-list li[data-state=failed] button:visible")).to_have_count(1)
+    page.click("#upload-retry")
+    expect(summary).to_contain_text("3 uploaded")
+    expect(summary).to_contain_text("1 failed")
+    tiles = page.locator("#timeline .tile")
+    expect(tiles).to_have_count(3)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     _shot(page, "timeline-375.png")
-    page.locator("#timeline .tile").first.click()
+
+    # The viewer follows a finger; it fits the narrow screen.
+    tiles.first.click()
     name = page.locator("#viewer-filename")
     expect(name).to_have_text("phone-2.jpg")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -236,4 +264,27 @@ def test_the_timeline_fits_a_phone_screen(browser: Any, server: LiveServer, tmp_
     _swipe(page, 200)
     expect(name).to_have_text("phone-2.jpg")
     _shot(page, "viewer-375.png")
+    page.click("#viewer-delete")
+    expect(name).to_have_text("phone-1.jpg")
+    page.click("#viewer-delete")
+    page.click("#viewer-close")
+    expect(tiles).to_have_count(1)
+
+    # Search by file name.
+    page.goto(f"{server.url}/?q=phone-0")
+    expect(tiles).to_have_count(1)
+    page.goto(f"{server.url}/?q=nothing-like-this")
+    expect(page.locator(".empty-state")).to_contain_text("No photos match")
+
+    # In the trash: destroy one now, then empty the rest.
+    page.goto(f"{server.url}/trash")
+    items = page.locator(".trash-item")
+    expect(items).to_have_count(2)
+    _shot(page, "trash-375.png")
+    items.first.locator("button.destroy").click()
+    expect(items).to_have_count(1)
+    page.click("#empty-trash")
+    expect(page.locator("#trash-status")).to_have_text("The trash is empty.")
+    page.reload()
+    expect(page.locator("#trash-status")).to_have_text("The trash is empty.")
     context.close()

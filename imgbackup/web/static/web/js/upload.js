@@ -65,7 +65,7 @@ export class Uploader {
       this.list.append(entry.row.li);
       this.entries.push(entry);
       if (!looksLikePhoto(file)) this.set(entry, "ignored");
-      else if (file.size > this.maxBytes) this.set(entry, "failed", `larger than the server's limit of ${formatBytes(this.maxBytes)}`);
+      else if (file.size > this.maxBytes) this.set(entry, "failed", `larger than the server's limit of ${formatBytes(this.maxBytes)}`, { permanent: true });
       else if (canHash) this.hashes.push(entry);
       else this.queue(entry); // no crypto.subtle (plain http on another host): send all
     }
@@ -82,13 +82,15 @@ export class Uploader {
     return { li, status, bar, retry };
   }
 
-  set(entry, state, message = "") {
+  /** ``permanent``: a failure that sending again cannot fix (not an image, too large). */
+  set(entry, state, message = "", { permanent = false } = {}) {
     entry.state = state;
     entry.message = message;
+    entry.permanent = permanent;
     const { li, status, bar, retry } = entry.row;
     li.dataset.state = state;
     status.textContent = STATES[state][0] + (message ? `: ${message}` : "");
-    retry.hidden = state !== "failed" || entry.file.size > this.maxBytes;
+    retry.hidden = state !== "failed" || permanent;
     if (state === "uploaded" || state === "skipped" || state === "restored") bar.value = bar.max;
     this.render();
   }
@@ -171,7 +173,8 @@ export class Uploader {
       } else {
         const rejected = body && body.rejected && body.rejected[0];
         const err = rejected ? errorFrom(status, rejected) : errorFrom(status, body);
-        this.set(entry, "failed", status === 401 ? "signed out: log in again, then retry" : err.message);
+        const message = status === 401 ? "signed out: log in again, then retry" : err.message;
+        this.set(entry, "failed", message, { permanent: status === 413 || status === 415 });
       }
     } catch (err) {
       this.set(entry, "failed", err.message);
@@ -179,7 +182,7 @@ export class Uploader {
   }
 
   retry(entry) {
-    if (entry.state !== "failed") return;
+    if (entry.state !== "failed" || entry.permanent) return;
     if (entry.sha256 || !canHash) this.queue(entry);
     else this.hashes.push(entry);
   }
@@ -238,7 +241,7 @@ export class Uploader {
     const waiting = this.entries.length - this.entries.filter((e) => STATES[e.state][1]).length;
     const head = busy ? `Backing up ${plural(this.entries.length, "file")}: ${waiting} to go` : `Done with ${plural(this.entries.length, "file")}`;
     $("#upload-summary").textContent = head + (parts.length ? ` · ${parts.join(" · ")}` : "");
-    $("#upload-retry").hidden = busy || !count("failed");
+    $("#upload-retry").hidden = busy || !this.entries.some((e) => e.state === "failed" && !e.permanent);
     $("#upload-close").hidden = busy;
     this.panel.dataset.busy = busy ? "1" : "";
     this.renderTotals();
