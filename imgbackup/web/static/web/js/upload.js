@@ -92,6 +92,7 @@ export class Uploader {
     status.textContent = STATES[state][0] + (message ? `: ${message}` : "");
     retry.hidden = state !== "failed" || permanent;
     if (state === "uploaded" || state === "skipped" || state === "restored") bar.value = bar.max;
+    if (state === "failed") bar.value = 0; // whatever was sent was not kept
     this.render();
   }
 
