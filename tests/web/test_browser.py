@@ -178,6 +178,18 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     expect(tiles).to_have_count(3)
     expect(page.locator("#timeline .tile.favourite")).to_have_count(1)
 
+    # Filters: favourites only, a date range; the browser's Back button closes the viewer.
+    page.check("input[name=favourite]")
+    page.click("form.search button[type=submit]")
+    expect(tiles).to_have_count(1)
+    page.goto(f"{server.url}/?since=2024-01-01&until=2024-12-31")
+    expect(tiles).to_have_count(2)
+    tiles.first.click()
+    expect(viewer).to_be_visible()
+    page.go_back()
+    expect(viewer).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"until=2024-12-31$"))
+
     # An API token for the command-line tool: shown once, and it works.
     page.click("nav >> text=Tokens")
     page.fill("#id_name", "laptop")
