@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, LiveServer
+from conftest import ROOT, LiveServer, make_jpeg
 from PIL import Image, ImageOps
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -299,4 +299,17 @@ def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
     expect(page.locator("#trash-status")).to_have_text("The trash is empty.")
     page.reload()
     expect(page.locator("#trash-status")).to_have_text("The trash is empty.")
+
+    # More photos than one page of the API: scrolling down loads the next page.
+    token = server.imgbackup("token", "alice").strip().splitlines()[-1]
+    for batch in (range(100), range(100, 110)):
+        answer = httpx.post(f"{server.url}/api/v2/photos", timeout=60,
+                            headers={"Authorization": f"Bearer {token}"},
+                            files=[("file", (f"bulk-{i}.jpg", make_jpeg(100 + i)))
+                                   for i in batch])
+        assert answer.status_code == 201, answer.text
+    page.goto(server.url)
+    expect(tiles).to_have_count(100)
+    page.locator("#sentinel").scroll_into_view_if_needed()
+    expect(tiles).to_have_count(111)
     context.close()

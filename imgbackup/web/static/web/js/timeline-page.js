@@ -17,17 +17,18 @@ const timeline = new Timeline(container, {
   onEmpty: () => container.replaceChildren($("#empty-template").content.cloneNode(true)),
 });
 const viewer = new Viewer(timeline);
-infiniteScroll($("#sentinel"), timeline);
+const scroller = infiniteScroll($("#sentinel"), timeline);
 
-// New photos appear once the uploads settle, not on every file: reloading the timeline
-// hundreds of times during a big upload would only flicker.
+// New photos appear while uploads go on, but at most every few seconds, and not under the
+// feet of someone scrolled down the timeline or looking at a photo: then once they are done.
 let refreshTimer = null;
 function refreshSoon() {
-  clearTimeout(refreshTimer);
+  if (refreshTimer) return;
   refreshTimer = setTimeout(() => {
-    if (viewer.isOpen) refreshSoon();
-    else timeline.refresh();
-  }, 1500);
+    refreshTimer = null;
+    if (viewer.isOpen || (uploader.busy && window.scrollY > 400)) refreshSoon();
+    else timeline.refresh().then(() => scroller.recheck());
+  }, 2000);
 }
 
 const uploader = new Uploader({ maxBytes: Number(container.dataset.maxUploadBytes) || Infinity, onUploaded: refreshSoon });

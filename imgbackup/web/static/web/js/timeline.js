@@ -33,33 +33,41 @@ export class Timeline {
   /** Load the next page; resolves true when photos were added. */
   loadMore() {
     if (this.done) return Promise.resolve(false);
-    if (!this.loading) {
-      const generation = this.generation;
-      this.status.textContent = "Loading photos…";
-      this.loading = api("/photos", { query: { ...this.query, limit: PAGE, cursor: this.cursor } })
-        .then((page) => {
-          if (generation !== this.generation) return false; // reset meanwhile
-          this.cursor = page.next_cursor || null;
-          this.append(page.items);
-          this.status.textContent = "";
-          if (this.done && !this.items.length) this.onEmpty();
-          return page.items.length > 0;
-        })
-        .catch((err) => {
-          if (generation === this.generation) this.status.textContent = `Could not load photos: ${err.message}`;
-          return false;
-        })
-        .finally(() => {
-          if (generation === this.generation) this.loading = null;
-        });
-    }
+    if (!this.loading) this.loading = this.fetchPage(this.cursor, false);
     return this.loading;
   }
 
-  /** Reload from the first page (after an upload). */
+  /** Reload from the first page (after uploads). The old grid stays until the new one is
+   * ready, so the page does not flash empty. */
   refresh() {
-    this.reset();
-    return this.loadMore();
+    this.generation += 1;
+    this.loading = this.fetchPage(undefined, true);
+    return this.loading;
+  }
+
+  fetchPage(cursor, replace) {
+    const generation = this.generation;
+    if (!replace) this.status.textContent = "Loading photos…";
+    return api("/photos", { query: { ...this.query, limit: PAGE, cursor } })
+      .then((page) => {
+        if (generation !== this.generation) return false; // a refresh overtook this page
+        if (replace) {
+          this.reset();
+          this.generation = generation;
+        }
+        this.cursor = page.next_cursor || null;
+        this.append(page.items);
+        this.status.textContent = "";
+        if (this.done && !this.items.length) this.onEmpty();
+        return page.items.length > 0;
+      })
+      .catch((err) => {
+        if (generation === this.generation) this.status.textContent = `Could not load photos: ${err.message}`;
+        return false;
+      })
+      .finally(() => {
+        if (generation === this.generation) this.loading = null;
+      });
   }
 
   append(photos) {
@@ -156,15 +164,16 @@ export class Timeline {
 
 /** Call loadMore whenever the sentinel under the timeline comes near the viewport. */
 export function infiniteScroll(sentinel, source) {
+  // Observing afresh makes the observer report the sentinel's state now: after a page was
+  // added and the sentinel is still in view (a tall screen), or after a refresh.
+  const recheck = () => {
+    observer.unobserve(sentinel);
+    observer.observe(sentinel);
+  };
   const observer = new IntersectionObserver(async (entries) => {
     if (!entries.some((e) => e.isIntersecting)) return;
-    const added = await source.loadMore();
-    if (added && !source.done) {
-      // Still in view after adding a page (tall screen): look again.
-      observer.unobserve(sentinel);
-      observer.observe(sentinel);
-    }
+    if ((await source.loadMore()) && !source.done) recheck();
   }, { rootMargin: "1200px 0px" });
   observer.observe(sentinel);
-  return observer;
+  return { recheck };
 }
