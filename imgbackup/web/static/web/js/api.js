@@ -11,7 +11,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The CSRF token: from the cookie, which stays current when a login in another tab rotates
+ * it, else the one the page was rendered with. */
 export function csrfToken() {
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="));
+  if (cookie) return decodeURIComponent(cookie.slice("csrftoken=".length));
   const meta = document.querySelector('meta[name="csrf-token"]');
   return meta ? meta.content : "";
 }

@@ -10,6 +10,10 @@ import { canHash, Pool, sha256Hex } from "./hash.js";
 const PARALLEL_UPLOADS = 3;
 const PARALLEL_HASHES = 2;
 const CHECK_BATCH = 200;
+// crypto.subtle hashes a whole ArrayBuffer at once: a file larger than this (a long video) is
+// sent without asking first rather than held in memory twice over. The server still keeps
+// each photo once.
+const HASH_LIMIT = 256 * 1024 * 1024;
 
 // state -> [label shown, counted as finished, counted as failed]
 const STATES = {
@@ -66,7 +70,7 @@ export class Uploader {
       this.entries.push(entry);
       if (!looksLikePhoto(file)) this.set(entry, "ignored");
       else if (file.size > this.maxBytes) this.set(entry, "failed", `larger than the server's limit of ${formatBytes(this.maxBytes)}`, { permanent: true });
-      else if (canHash) this.hashes.push(entry);
+      else if (canHash && file.size <= HASH_LIMIT) this.hashes.push(entry);
       else this.queue(entry); // no crypto.subtle (plain http on another host): send all
     }
     this.render();
@@ -184,7 +188,7 @@ export class Uploader {
 
   retry(entry) {
     if (entry.state !== "failed" || entry.permanent) return;
-    if (entry.sha256 || !canHash) this.queue(entry);
+    if (entry.sha256 || !canHash || entry.file.size > HASH_LIMIT) this.queue(entry);
     else this.hashes.push(entry);
   }
 
