@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -205,9 +206,31 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     expect(page.locator("#new-token")).to_have_count(0)
     expect(page.locator("table.tokens")).to_contain_text("laptop")
 
+    # Drag and drop onto the page.
+    page.click("nav >> text=Photos")
+    expect(tiles).to_have_count(3)
+    dropped = _photo(tmp_path, "dropped.jpg", 4, "2025:01:02 08:00:00", "Model C")
+    _drop(page, dropped)
+    expect(page.locator("#upload-list li[data-state=uploaded]")).to_have_count(1)
+    expect(tiles).to_have_count(4)
+    expect(days.first.locator("time")).to_have_attribute("datetime", "2025-01-02")
+
     assert dialogs == []  # nothing asked, nothing alerted
     assert errors == []
     context.close()
+
+
+def _drop(page: Any, path: Path) -> None:
+    """Drop a file on the page as a desktop would (a DataTransfer carrying a File)."""
+    page.evaluate("""([name, data]) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], name, {type: "image/jpeg"}));
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            document.body.dispatchEvent(new DragEvent(type, {
+                bubbles: true, cancelable: true, dataTransfer: transfer}));
+        }
+    }""", [path.name, base64.b64encode(path.read_bytes()).decode()])
 
 
 def _swipe(page: Any, dx: int) -> None:

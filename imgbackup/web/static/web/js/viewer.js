@@ -40,6 +40,7 @@ export class Viewer {
       this.returnFocus = document.activeElement;
       history.pushState({ viewer: true }, "", location.pathname + location.search + "#photo");
       document.body.classList.add("viewing");
+      this.setBackgroundInert(true);
       this.root.hidden = false;
       this.root.focus();
     }
@@ -123,8 +124,17 @@ export class Viewer {
     this.root.hidden = true;
     this.image.removeAttribute("src");
     document.body.classList.remove("viewing");
+    this.setBackgroundInert(false);
     const tile = this.photo && this.source.tileFor(this.photo.id);
     (tile || this.returnFocus || document.body).focus?.();
+  }
+
+  /** Keep keyboard focus and screen readers inside the viewer (the toast with Undo too). */
+  setBackgroundInert(inert) {
+    const main = document.querySelector("main");
+    for (const node of [document.querySelector("header.bar"), ...main.children]) {
+      if (node && node !== this.root && node.id !== "toast") node.inert = inert;
+    }
   }
 
   onKey(event) {
