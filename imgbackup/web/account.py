@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import create_token, revoke
+from imgbackup.api.v2 import throttle
 from imgbackup.web.views import page, signed_in, with_csp
 
 
@@ -41,6 +42,8 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
+    """Django's login, with the API's brake on password guessing (same counts, same limits)."""
+
     template_name = "web/login.html"
     redirect_authenticated_user = True
 
@@ -48,6 +51,19 @@ class LoginView(auth_views.LoginView):
         if not User.objects.exists():
             return redirect("setup")
         return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        username = request.POST.get("username", "")
+        address = request.META.get("REMOTE_ADDR", "")
+        if throttle.blocked(username, address):
+            context = self.get_context_data(form=AuthenticationForm(request), throttled=True)
+            return self.render_to_response(context, status=429)
+        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            throttle.forget(username, address)
+        else:
+            throttle.record_failure(username, address)
+        return response
 
 
 login_view = with_csp(LoginView.as_view())

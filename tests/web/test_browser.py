@@ -130,8 +130,9 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     expect(page.locator("#upload-list li[data-state=skipped] .state")).to_have_text(
         "already backed up")
     expect(page.locator("#upload-list li")).to_have_count(4)
-    page.click("#upload-toggle")
     _shot(page, "timeline.png")
+    page.click("#upload-toggle")
+    expect(page.locator("#upload-list")).to_be_hidden()
 
     # The viewer steps through the photos, newest first, by keyboard and buttons.
     tiles.first.click()

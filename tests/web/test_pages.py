@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Persona
@@ -79,6 +80,22 @@ def test_a_wrong_password_does_not_sign_in(alice: Persona, client: Client) -> No
     assert response.status_code == 200
     assert b"correct username and password" in response.content
     assert client.get("/").status_code == 302
+
+
+def test_password_guessing_is_slowed_down(alice: Persona, client: Client, settings: Any) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        assert client.post("/login", {"username": "alice", "password": "guess"}).status_code == 200
+    right = {"username": "alice", "password": "alice-password-123"}
+    response = client.post("/login", right)
+    assert response.status_code == 429
+    assert b"Too many failed logins" in response.content
+    assert client.get("/").status_code == 302
+    cache.clear()
+    assert client.post("/login", right)["Location"] == "/"
 
 
 @pytest.mark.parametrize("path", ["/account/tokens", "/account/password", "/logout"])
