@@ -49,15 +49,17 @@ def render(path: str | Path, max_side: int, *, max_pixels: int) -> bytes:
     """A JPEG of the image at ``path``, upright, whose longest side is at most ``max_side``.
 
     Never enlarges. Refuses (ImageTooLarge) a header claiming more than ``max_pixels`` before
-    any pixel is decoded. Raises UnsupportedImage or RenderError for bytes it cannot use."""
+    any pixel is decoded. Raises UnsupportedImage or RenderError for bytes it cannot use,
+    FileNotFoundError when there are no bytes at ``path``."""
     try:
         with _open(path, max_pixels) as im:
             turn = orientation(im)
             im.draft(None, _draft_size(im.size, max_side))
             im.thumbnail((max_side, max_side), RESAMPLE, reducing_gap=REDUCING_GAP)
+            im.load()  # a small image is left as it is, still lazy: read it before closing
             icc = im.info.get("icc_profile")
             picture = _upright(_displayable(im), turn)
-    except (ImageTooLarge, UnsupportedImage):
+    except (ImageTooLarge, UnsupportedImage, FileNotFoundError):
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise RenderError(f"the image could not be decoded: {exc}") from exc
@@ -72,6 +74,8 @@ def _open(path: str | Path, max_pixels: int) -> Image.Image:
             im = Image.open(path, formats=openers())
         except Image.DecompressionBombError as exc:
             raise ImageTooLarge(str(exc)) from None
+        except FileNotFoundError:
+            raise  # missing bytes are lost data, not a bad image: let it be loud
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UnsupportedImage("not a recognised image") from exc
     width, height = im.size
