@@ -50,12 +50,17 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def _photo(folder: Path, name: str, seed: int, taken: str, model: str) -> Path:
+def _photo(folder: Path, name: str, seed: int, taken: str, model: str,
+           gps: bool = False) -> Path:
     """A JPEG with EXIF date and camera, and a file time on the same day."""
     exif = Image.Exif()
     exif[0x010F] = "TestCam"  # Make
     exif[0x0110] = model  # Model
     exif.get_ifd(0x8769)[0x9003] = taken  # DateTimeOriginal
+    if gps:
+        place = exif.get_ifd(0x8825)
+        place[1], place[2] = "N", (48.0, 51.0, 30.0)  # latitude
+        place[3], place[4] = "E", (2.0, 21.0, 0.0)  # longitude
     path = folder / name
     light = ((seed * 97) % 256, (seed * 57 + 120) % 256, (seed * 23 + 200) % 256)
     picture = ImageOps.colorize(Image.linear_gradient("L").rotate(seed * 50).resize((320, 240)),
@@ -78,7 +83,7 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     from playwright.sync_api import expect
 
     files = [
-        _photo(tmp_path, "beach.jpg", 1, "2024:07:14 10:00:00", "Model A"),
+        _photo(tmp_path, "beach.jpg", 1, "2024:07:14 10:00:00", "Model A", gps=True),
         _photo(tmp_path, EVIL_NAME, 2, "2024:07:14 18:30:00", "Model B"),
         _photo(tmp_path, "snow.jpg", 3, "2023:12:24 09:15:00", "Model A"),
     ]
@@ -148,6 +153,7 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     expect(page.locator("#viewer-next")).to_be_disabled()
     page.keyboard.press("ArrowLeft")
     expect(name).to_have_text("beach.jpg")
+    expect(page.locator("#viewer-meta")).to_contain_text("48.85833, 2.35000")
     expect(page.locator("#viewer-image")).to_have_js_property("complete", True)
     _shot(page, "viewer.png")
     download = page.locator("#viewer-download")
