@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -19,10 +20,21 @@ from imgbackup.api.errors import ApiError, error_response
 # No inline script or style anywhere, so the browser can refuse all of it: a file name that
 # slipped past escaping still could not run. blob: is for previews of files being uploaded.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
+    "default-src 'self'; img-src 'self' blob: data:{images}; script-src 'self'; "
+    "style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
 )
+
+
+def content_security_policy() -> str:
+    """With presigned S3 downloads, images may be redirected to the object store."""
+    images = ""
+    if settings.S3_PRESIGNED_DOWNLOADS:
+        endpoint = urlsplit(settings.S3_ENDPOINT_URL)
+        images = f" {endpoint.scheme}://{endpoint.netloc}" if endpoint.netloc else " https:"
+    return CONTENT_SECURITY_POLICY.format(images=images)
+
+
 View = Callable[..., HttpResponseBase]
 
 
@@ -30,7 +42,7 @@ def with_csp(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
-        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault("Content-Security-Policy", content_security_policy())
         return response
 
     return wrapper

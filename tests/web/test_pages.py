@@ -61,6 +61,13 @@ def test_pages_render_for_alice_with_a_strict_content_security_policy(
     assert "<script>" not in body  # everything is a module file: the CSP forbids inline code
 
 
+def test_presigned_s3_images_are_allowed_by_the_policy(alice: Persona, settings: Any) -> None:
+    settings.S3_PRESIGNED_DOWNLOADS = True
+    settings.S3_ENDPOINT_URL = "http://127.0.0.1:8333"
+    policy = signed_in(alice).get("/")["Content-Security-Policy"]
+    assert "img-src 'self' blob: data: http://127.0.0.1:8333;" in policy
+
+
 def test_alice_logs_in_and_out(alice: Persona) -> None:
     client = Client(enforce_csrf_checks=True)
     page = client.get("/login")
