@@ -42,6 +42,11 @@ export class Uploader {
     this.uploads.onIdle(() => this.render());
     this.panel = $("#uploads");
     this.list = $("#upload-list");
+    // The list follows the files being sent until the person scrolls it themselves.
+    this.follow = true;
+    for (const type of ["wheel", "touchstart", "keydown"]) {
+      this.list.addEventListener(type, () => { this.follow = false; }, { passive: true });
+    }
     $("#upload-retry").addEventListener("click", () => this.retryFailed());
     $("#upload-close").addEventListener("click", () => this.closePanel());
     $("#upload-toggle").addEventListener("click", (event) => {
@@ -97,6 +102,7 @@ export class Uploader {
     retry.hidden = state !== "failed" || permanent;
     if (state === "uploaded" || state === "skipped" || state === "restored") bar.value = bar.max;
     if (state === "failed") bar.value = 0; // whatever was sent was not kept
+    if (state === "uploading" && this.follow) this.list.scrollTop = li.offsetTop - 40; // offsetParent: the list
     this.render();
   }
 
@@ -198,6 +204,7 @@ export class Uploader {
 
   closePanel() {
     if (this.busy) return;
+    this.follow = true;
     this.entries = [];
     this.bySha.clear();
     this.list.replaceChildren();
