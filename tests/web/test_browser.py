@@ -27,8 +27,6 @@ PASSWORD = "first-admin-pass-phrase"
 # A name that would run script if any page built HTML from it.
 EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"  # (a " would reach the server as %22)
 
-pytestmark = pytest.mark.slow
-
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("IMGBACKUP_REQUIRE_BROWSER") == "1":
@@ -78,6 +76,7 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=False)
 
 
+@pytest.mark.slow
 def test_a_person_backs_up_browses_trashes_and_restores(
         browser: Any, server: LiveServer, tmp_path: Path) -> None:
     from playwright.sync_api import expect
@@ -251,6 +250,7 @@ def _swipe(page: Any, dx: int) -> None:
     }""", dx)
 
 
+@pytest.mark.slow
 def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
         browser: Any, server: LiveServer, tmp_path: Path) -> None:
     from playwright.sync_api import expect
@@ -343,3 +343,13 @@ def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
     page.locator("#sentinel").scroll_into_view_if_needed()
     expect(tiles).to_have_count(111)
     context.close()
+
+
+def test_a_missing_browser_skips_but_fails_where_one_is_required(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IMGBACKUP_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="browser tests skipped: no Chromium"):
+        _unavailable("no Chromium at /nowhere")
+    monkeypatch.setenv("IMGBACKUP_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="IMGBACKUP_REQUIRE_BROWSER=1"):
+        _unavailable("no Chromium at /nowhere")
