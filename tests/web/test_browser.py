@@ -18,6 +18,11 @@ import pytest
 from conftest import ROOT, LiveServer, make_jpeg
 from PIL import Image, ImageOps
 
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture then skips, or fails where a browser is required
+    expect = None
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -76,59 +81,77 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=False)
 
 
+def _new_page(browser: Any, width: int, height: int, **options: Any) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    context.set_default_timeout(20_000)
+    return context.new_page()
+
+
+def _log_in(page: Any, url: str, username: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{url}/")
+
+
+def _fits_the_screen(page: Any) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
 @pytest.mark.slow
 def test_a_person_backs_up_browses_trashes_and_restores(
         browser: Any, server: LiveServer, tmp_path: Path) -> None:
-    from playwright.sync_api import expect
-
+    page = _new_page(browser, 1280, 860)
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     files = [
         _photo(tmp_path, "beach.jpg", 1, "2024:07:14 10:00:00", "Model A", gps=True),
         _photo(tmp_path, EVIL_NAME, 2, "2024:07:14 18:30:00", "Model B"),
         _photo(tmp_path, "snow.jpg", 3, "2023:12:24 09:15:00", "Model A"),
     ]
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    dialogs: list[str] = []
+    _create_the_admin_log_out_and_in(page, server.url)
+    _upload_three_then_one_again(page, files)
+    _step_through_the_viewer(page)
+    _favourite_then_delete_with_undo(page)
+    _restore_from_the_trash(page)
+    _filter_and_close_the_viewer_with_back(page, server.url)
+    _create_a_token_that_works(page, server.url, files[0])
+    _drop_a_photo(page, tmp_path)
+    assert dialogs == []  # nothing asked, nothing alerted
+    assert errors == []
+    page.context.close()
 
-    def on_dialog(dialog: Any) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
 
-    page.on("dialog", on_dialog)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    # First run: the site asks for the admin account, then signs its creator in.
-    page.goto(server.url)
+def _create_the_admin_log_out_and_in(page: Any, url: str) -> None:
+    page.goto(url)
     expect(page).to_have_url(re.compile(r"/setup$"))
     page.fill("#id_username", "admin")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.click("button[type=submit]")
     expect(page.locator(".empty-state")).to_contain_text("No photos yet")
-
-    # Log out and back in.
     page.click("text=Log out")
     expect(page).to_have_url(re.compile(r"/login$"))
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    _log_in(page, url, "admin")
     expect(page.locator(".empty-state")).to_be_visible()
 
-    # Upload three photos through the file picker; they appear grouped by day, newest first.
+
+def _upload_three_then_one_again(page: Any, files: list[Path]) -> None:
+    """Through the file picker; they appear grouped by day, newest first. The same photo sent
+    again is not uploaded: the server already has it."""
     page.set_input_files("#file-input", [str(f) for f in files])
     summary = page.locator("#upload-summary")
     expect(summary).to_contain_text("Done with 3 files")
     expect(summary).to_contain_text("3 uploaded")
-    tiles = page.locator("#timeline .tile")
-    expect(tiles).to_have_count(3)
+    expect(page.locator("#timeline .tile")).to_have_count(3)
     days = page.locator("#timeline .day")
     expect(days).to_have_count(2)
     expect(days.nth(0).locator(".count")).to_have_text("2 photos")
     expect(days.nth(1).locator(".count")).to_have_text("1 photo")
 
-    # The same photo again is not sent: the server already has it.
     page.set_input_files("#file-input", [str(files[2])])
     expect(summary).to_contain_text("1 already backed up")
     expect(page.locator("#upload-list li[data-state=skipped] .state")).to_have_text(
@@ -138,11 +161,12 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     page.click("#upload-toggle")
     expect(page.locator("#upload-list")).to_be_hidden()
 
-    # The viewer steps through the photos, newest first, by keyboard and buttons.
-    tiles.first.click()
-    viewer = page.locator("#viewer")
+
+def _step_through_the_viewer(page: Any) -> None:
+    """Newest first, by keyboard and buttons, with the metadata beside the photo."""
+    page.locator("#timeline .tile").first.click()
     name = page.locator("#viewer-filename")
-    expect(viewer).to_be_visible()
+    expect(page.locator("#viewer")).to_be_visible()
     expect(name).to_have_text(EVIL_NAME)  # shown as text, never run
     expect(page.locator("#viewer-meta")).to_contain_text("TestCam Model B")
     page.keyboard.press("ArrowRight")
@@ -155,10 +179,12 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     expect(page.locator("#viewer-meta")).to_contain_text("48.85833, 2.35000")
     expect(page.locator("#viewer-image")).to_have_js_property("complete", True)
     _shot(page, "viewer.png")
-    download = page.locator("#viewer-download")
-    expect(download).to_have_attribute("href", re.compile(r"/original\?download=1$"))
+    expect(page.locator("#viewer-download")).to_have_attribute(
+        "href", re.compile(r"/original\?download=1$"))
 
-    # Favourite, then delete to the trash with undo, then delete for real.
+
+def _favourite_then_delete_with_undo(page: Any) -> None:
+    tiles = page.locator("#timeline .tile")
     page.click("#viewer-favourite")
     expect(page.locator("#viewer-favourite")).to_have_attribute("aria-pressed", "true")
     page.click("#viewer-delete")
@@ -166,13 +192,14 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     expect(tiles).to_have_count(2)
     page.click("#toast-action")  # Undo
     expect(tiles).to_have_count(3)
-    expect(name).to_have_text("beach.jpg")
+    expect(page.locator("#viewer-filename")).to_have_text("beach.jpg")
     page.click("#viewer-delete")
     expect(tiles).to_have_count(2)
     page.keyboard.press("Escape")
-    expect(viewer).to_be_hidden()
+    expect(page.locator("#viewer")).to_be_hidden()
 
-    # The trash shows it with its days left; restoring brings it back to the timeline.
+
+def _restore_from_the_trash(page: Any) -> None:
     page.click("nav >> text=Trash")
     item = page.locator(".trash-item")
     expect(item).to_have_count(1)
@@ -182,48 +209,49 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     expect(item).to_have_count(0)
     expect(page.locator("#trash-status")).to_have_text("The trash is empty.")
     page.click("nav >> text=Photos")
-    expect(tiles).to_have_count(3)
+    expect(page.locator("#timeline .tile")).to_have_count(3)
     expect(page.locator("#timeline .tile.favourite")).to_have_count(1)
 
-    # Filters: favourites only, a date range; the browser's Back button closes the viewer.
+
+def _filter_and_close_the_viewer_with_back(page: Any, url: str) -> None:
+    tiles = page.locator("#timeline .tile")
     page.check("input[name=favourite]")
     page.click("form.search button[type=submit]")
     expect(tiles).to_have_count(1)
-    page.goto(f"{server.url}/?since=2024-01-01&until=2024-12-31")
+    page.goto(f"{url}/?since=2024-01-01&until=2024-12-31")
     expect(tiles).to_have_count(2)
     tiles.first.click()
-    expect(viewer).to_be_visible()
+    expect(page.locator("#viewer")).to_be_visible()
     page.go_back()
-    expect(viewer).to_be_hidden()
+    expect(page.locator("#viewer")).to_be_hidden()
     expect(page).to_have_url(re.compile(r"until=2024-12-31$"))
 
-    # An API token for the command-line tool: shown once, and it works.
+
+def _create_a_token_that_works(page: Any, url: str, photo: Path) -> None:
+    """For the command-line tool: shown once, and it authenticates."""
     page.click("nav >> text=Tokens")
     page.fill("#id_name", "laptop")
     page.click("text=Create token")
     secret = page.locator("#new-token").inner_text().strip()
     assert secret.startswith("ib_")
-    md5 = hashlib.md5(files[0].read_bytes()).hexdigest()
-    answer = httpx.get(f"{server.url}/api/v1.0/service/image/", params={"md5": md5},
+    md5 = hashlib.md5(photo.read_bytes()).hexdigest()
+    answer = httpx.get(f"{url}/api/v1.0/service/image/", params={"md5": md5},
                        headers={"Authorization": f"Bearer {secret}"})
     assert answer.status_code == 200
-    assert answer.content == files[0].read_bytes()
+    assert answer.content == photo.read_bytes()
     page.reload()
     expect(page.locator("#new-token")).to_have_count(0)
     expect(page.locator("table.tokens")).to_contain_text("laptop")
 
-    # Drag and drop onto the page.
+
+def _drop_a_photo(page: Any, tmp_path: Path) -> None:
     page.click("nav >> text=Photos")
+    tiles = page.locator("#timeline .tile")
     expect(tiles).to_have_count(3)
-    dropped = _photo(tmp_path, "dropped.jpg", 4, "2025:01:02 08:00:00", "Model C")
-    _drop(page, dropped)
+    _drop(page, _photo(tmp_path, "dropped.jpg", 4, "2025:01:02 08:00:00", "Model C"))
     expect(page.locator("#upload-list li[data-state=uploaded]")).to_have_count(1)
     expect(tiles).to_have_count(4)
-    expect(days.first.locator("time")).to_have_attribute("datetime", "2025-01-02")
-
-    assert dialogs == []  # nothing asked, nothing alerted
-    assert errors == []
-    context.close()
+    expect(page.locator("#timeline .day time").first).to_have_attribute("datetime", "2025-01-02")
 
 
 def _drop(page: Any, path: Path) -> None:
@@ -253,20 +281,21 @@ def _swipe(page: Any, dx: int) -> None:
 @pytest.mark.slow
 def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
         browser: Any, server: LiveServer, tmp_path: Path) -> None:
-    from playwright.sync_api import expect
-
     server.imgbackup("createuser", "alice", "--password", PASSWORD)
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
-                                  has_touch=True)
-    context.set_default_timeout(20_000)
-    page = context.new_page()
+    page = _new_page(browser, 375, 740, is_mobile=True, has_touch=True)
     page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"{server.url}/login")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    _log_in(page, server.url, "alice")
+    _upload_with_a_dropped_connection_then_retry(page, tmp_path)
+    _swipe_then_delete_two(page)
+    _search_by_file_name(page, server.url)
+    _destroy_one_then_empty_the_trash(page, server.url)
+    _scroll_past_one_page(page, server)
+    page.context.close()
 
-    # The first upload request dies on the way; the person retries it.
+
+def _upload_with_a_dropped_connection_then_retry(page: Any, tmp_path: Path) -> None:
+    """The first upload request dies on the way and the person retries it; a file that is not
+    an image is refused for good (no retry)."""
     dropped = []
 
     def flaky(route: Any) -> None:
@@ -291,16 +320,17 @@ def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
     page.click("#upload-retry")
     expect(summary).to_contain_text("3 uploaded")
     expect(summary).to_contain_text("1 failed")
-    tiles = page.locator("#timeline .tile")
-    expect(tiles).to_have_count(3)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    expect(page.locator("#timeline .tile")).to_have_count(3)
+    _fits_the_screen(page)
     _shot(page, "timeline-375.png")
 
-    # The viewer follows a finger; it fits the narrow screen.
-    tiles.first.click()
+
+def _swipe_then_delete_two(page: Any) -> None:
+    """The viewer follows a finger and fits the narrow screen."""
+    page.locator("#timeline .tile").first.click()
     name = page.locator("#viewer-filename")
     expect(name).to_have_text("phone-2.jpg")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    _fits_the_screen(page)
     _swipe(page, -200)
     expect(name).to_have_text("phone-1.jpg")
     _swipe(page, 200)
@@ -310,16 +340,18 @@ def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
     expect(name).to_have_text("phone-1.jpg")
     page.click("#viewer-delete")
     page.click("#viewer-close")
-    expect(tiles).to_have_count(1)
+    expect(page.locator("#timeline .tile")).to_have_count(1)
 
-    # Search by file name.
-    page.goto(f"{server.url}/?q=phone-0")
-    expect(tiles).to_have_count(1)
-    page.goto(f"{server.url}/?q=nothing-like-this")
+
+def _search_by_file_name(page: Any, url: str) -> None:
+    page.goto(f"{url}/?q=phone-0")
+    expect(page.locator("#timeline .tile")).to_have_count(1)
+    page.goto(f"{url}/?q=nothing-like-this")
     expect(page.locator(".empty-state")).to_contain_text("No photos match")
 
-    # In the trash: destroy one now, then empty the rest.
-    page.goto(f"{server.url}/trash")
+
+def _destroy_one_then_empty_the_trash(page: Any, url: str) -> None:
+    page.goto(f"{url}/trash")
     items = page.locator(".trash-item")
     expect(items).to_have_count(2)
     _shot(page, "trash-375.png")
@@ -330,7 +362,9 @@ def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
     page.reload()
     expect(page.locator("#trash-status")).to_have_text("The trash is empty.")
 
-    # More photos than one page of the API: scrolling down loads the next page.
+
+def _scroll_past_one_page(page: Any, server: LiveServer) -> None:
+    """More photos than one page of the API: scrolling down loads the next page."""
     token = server.imgbackup("token", "alice").strip().splitlines()[-1]
     for batch in (range(100), range(100, 110)):
         answer = httpx.post(f"{server.url}/api/v2/photos", timeout=60,
@@ -339,10 +373,10 @@ def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
                                    for i in batch])
         assert answer.status_code == 201, answer.text
     page.goto(server.url)
+    tiles = page.locator("#timeline .tile")
     expect(tiles).to_have_count(100)
     page.locator("#sentinel").scroll_into_view_if_needed()
     expect(tiles).to_have_count(111)
-    context.close()
 
 
 def test_a_missing_browser_skips_but_fails_where_one_is_required(
