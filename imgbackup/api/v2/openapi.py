@@ -96,7 +96,11 @@ def op(summary: str, answers: dict[str, Any], *, errors: tuple[str, ...] = (),
 
 NO_CONTENT = {"description": "done; no body"}
 NOT_MODIFIED = {"description": "not modified (If-None-Match)"}
-DERIVED = {"200": image_answer("the image", ["image/jpeg", "image/webp"]), "304": NOT_MODIFIED}
+PRESIGNED = {"description": "with IMGBACKUP_S3_PRESIGNED_DOWNLOADS: fetch the bytes from the "
+                            "short-lived object store URL in Location",
+             "headers": {"Location": {"schema": {"type": "string"}}}}
+DERIVED = {"200": image_answer("the image", ["image/jpeg", "image/webp"]), "302": PRESIGNED,
+           "304": NOT_MODIFIED}
 
 
 def photo_op(summary: str, answers: dict[str, Any], tag: str = "photos") -> dict[str, Any]:
@@ -145,7 +149,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/photos/{photo_id}/original": {"get": op(
         "The original bytes", {"200": image_answer("the bytes, as uploaded", IMAGE),
-                               "304": NOT_MODIFIED},
+                               "302": PRESIGNED, "304": NOT_MODIFIED},
         params=[PHOTO_ID, query("download", {"type": "boolean"},
                                 "as an attachment with the original file name")],
         errors=("404",))},
