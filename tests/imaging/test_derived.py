@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ORIENTATION, Persona, make_jpeg
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image, TiffImagePlugin
 
+from conftest import ORIENTATION, Persona, make_jpeg
 from imgbackup.photos import derived
 from imgbackup.photos.derived import (
     DerivedImageUnavailable,
@@ -198,6 +198,7 @@ def test_an_upload_keeps_what_the_camera_wrote(client: Client, alice: Persona) -
     assert (photo.width, photo.height) == (80, 120)  # as displayed: turned by its orientation
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:PIL")  # Pillow says it saw corrupt EXIF
 @pytest.mark.django_db
 def test_an_upload_with_junk_exif_is_kept_with_empty_fields(
         client: Client, alice: Persona) -> None:
