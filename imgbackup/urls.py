@@ -6,6 +6,7 @@ urlpatterns = [
     path("healthz", health.healthz),
     path("api/v1.0/service/image/", v1.image),
     path("api/v1.0/service/image", v1.image),
+    path("", include("imgbackup.wechat.urls")),
     path("", include("imgbackup.web.urls")),
 ]
 

@@ -1,0 +1,38 @@
+"""``POST /api/v2/auth/wechat {"code"}`` → ``{"token", "user": {"username"}}``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from imgbackup.api.endpoint import endpoint
+from imgbackup.api.errors import ApiError, bad_request
+from imgbackup.wechat.accounts import token_for, user_for_session
+from imgbackup.wechat.code2session import code2session
+
+# wx.login codes are 32 characters today; leave room without accepting arbitrary payloads.
+MAX_CODE_LENGTH = 128
+
+
+@endpoint("POST", public=True)
+def login(request: HttpRequest) -> HttpResponse:
+    code = _code(request)
+    user = user_for_session(code2session(code))
+    if not user.is_active:
+        raise ApiError(403, "account_disabled", "this account is disabled")
+    return JsonResponse({"token": token_for(user), "user": {"username": user.username}})
+
+
+def _code(request: HttpRequest) -> str:
+    try:
+        body: Any = json.loads(request.body or b"null")
+    except ValueError:
+        raise bad_request('send JSON: {"code": "<wx.login code>"}') from None
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str) or not code.strip():
+        raise bad_request('the "code" from wx.login is missing')
+    if len(code) > MAX_CODE_LENGTH or not code.isprintable():
+        raise bad_request('the "code" is not a wx.login code')
+    return code.strip()
