@@ -4,7 +4,8 @@
 
 const api = require('./api.js')
 
-const PAGE_SIZE = 30
+// Photos per page; a setting so that tests can make pages small.
+const settings = { pageSize: 30 }
 
 /**
  * @typedef {{id: string, md5: string, filename: string, urls: {original: string,
@@ -25,7 +26,7 @@ async function loadMore (page, endpoint, reset) {
   page.setData({ loading: true })
   try {
     const cursor = reset ? null : page.data.cursor
-    const query = `?limit=${PAGE_SIZE}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '')
+    const query = `?limit=${settings.pageSize}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '')
     const res = await api.request(endpoint + query)
     /** @type {Tile[]} */
     const fresh = res.items.map((/** @type {Photo} */ photo) => Object.assign({}, photo, { thumb: '' }))
@@ -61,4 +62,4 @@ function tileOf (page, e) {
   return page.data.items.find((item) => item.id === id)
 }
 
-module.exports = { PAGE_SIZE, loadMore, removeTile, tileOf }
+module.exports = { settings, loadMore, removeTile, tileOf }
