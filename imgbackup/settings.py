@@ -130,6 +130,9 @@ def _database(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
+        # Tests on a file like production, not Django's shared-cache in-memory database, whose
+        # table locks fail concurrent writers at once instead of letting them wait.
+        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
         config["OPTIONS"] = {
             # IMMEDIATE: a write transaction takes the lock when it starts, so two writers
             # queue instead of failing with "database is locked" half-way through.
@@ -220,6 +223,14 @@ TRASH_DAYS = env_int("TRASH_DAYS", 30)
 # --- Serving -----------------------------------------------------------------------------
 WORKERS = env_int("WORKERS", 2)
 THREADS = env_int("THREADS", 8)
+# `imgbackup serve` runs `imgbackup purge` this often (seconds); 0 turns it off (use cron).
+PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600)
+
+# --- API v2 ------------------------------------------------------------------------------
+# POST /api/v2/auth/token refuses a user name from one address after this many failed
+# passwords, until the window since the first failure has passed.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900)
 
 # --- WeChat mini program login -----------------------------------------------------------
 WECHAT_APPID = env("WECHAT_APPID", "")
