@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
+from imgbackup.api.v2.params import json_body, text_field
 from imgbackup.wechat.accounts import token_for, user_for_session
 from imgbackup.wechat.code2session import code2session
 
@@ -26,13 +24,7 @@ def login(request: HttpRequest) -> HttpResponse:
 
 
 def _code(request: HttpRequest) -> str:
-    try:
-        body: Any = json.loads(request.body or b"null")
-    except ValueError:
-        raise bad_request('send JSON: {"code": "<wx.login code>"}') from None
-    code = body.get("code") if isinstance(body, dict) else None
-    if not isinstance(code, str) or not code.strip():
-        raise bad_request('the "code" from wx.login is missing')
-    if len(code) > MAX_CODE_LENGTH or not code.isprintable():
+    code = text_field(json_body(request, {"code"}), "code", max_length=MAX_CODE_LENGTH).strip()
+    if not code or not code.isprintable():
         raise bad_request('the "code" is not a wx.login code')
-    return code.strip()
+    return code

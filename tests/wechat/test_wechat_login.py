@@ -153,12 +153,21 @@ def test_without_app_credentials_it_says_so(db: None, client: Client, settings: 
     assert r.json()["error"]["code"] == "wechat_not_configured"
 
 
-@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"code": ""}', b'{"code": 5}',
-                                  b'{"nocode": "x"}', json.dumps({"code": "x" * 200}).encode()])
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"code": ""}', b'{"code": " "}',
+                                  b'{"code": 5}', b'{"nocode": "x"}', b'{"code": "a\\nb"}',
+                                  b'{"code": "x", "extra": 1}',
+                                  json.dumps({"code": "x" * 200}).encode()])
 def test_bad_input_is_400(db: None, client: Client, wechat: StandIn, body: bytes) -> None:
     r = client.post(URL, body, content_type="application/json")
     assert r.status_code == 400
     assert r.json()["error"]["code"] == "bad_request"
+    assert wechat.calls == []
+
+
+def test_a_body_that_is_not_json_is_415(db: None, client: Client, wechat: StandIn) -> None:
+    r = client.post(URL, {"code": "ok-openid-alice"})
+    assert r.status_code == 415
+    assert r.json()["error"]["code"] == "unsupported_media_type"
     assert wechat.calls == []
 
 
