@@ -43,6 +43,12 @@ Page({
     this.show(items, persist !== false)
   },
 
+  /** Progress events come often: set the one number, not the whole list. */
+  progress (id, progress) {
+    const index = this.data.items.findIndex((item) => item.id === id)
+    if (index >= 0) this.setData({ [`items[${index}].progress`]: progress })
+  },
+
   choose () {
     const room = MAX_CHOOSE - this.data.items.filter((item) => item.status === 'ready').length
     wx.chooseMedia({
@@ -140,7 +146,7 @@ Page({
         url: api.imageUrl(),
         filePath: item.path,
         name: 'photo',
-        onProgress: (progress) => this.update(item.id, { progress }, false)
+        onProgress: (progress) => this.progress(item.id, progress)
       })
       const sent = res.data && res.data[0]
       if (!sent || sent.md5 !== item.md5) {
