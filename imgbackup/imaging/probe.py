@@ -93,10 +93,3 @@ def _orientation(im: Image.Image) -> int:
     except Exception:
         return 1
     return value if isinstance(value, int) else 1
-
-
-def _openers() -> list[str]:
-    """The accepted formats Pillow has an opener for: MPO files come from the JPEG opener, and
-    naming a format Pillow does not know fails with KeyError instead of "not an image"."""
-    Image.init()
-    return [fmt for fmt in CONTENT_TYPES if fmt in Image.OPEN]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import time
 
-from api_v2.conftest import call
-from api_v2.rows import photo_row
 from conftest import Persona
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from api_v2.conftest import call
+from api_v2.rows import photo_row
 from imgbackup.api.v2.upload import CHECK_CHUNK
 from imgbackup.photos.models import Photo
 

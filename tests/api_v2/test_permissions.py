@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from api_v2.conftest import call, jpeg_file, upload
 from conftest import Persona
 from django.test import Client
 
+from api_v2.conftest import call, jpeg_file, upload
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import create_token
 
