@@ -39,6 +39,14 @@ try {
   failed++
   console.log(`FAIL wxss\n${err.message}`)
 }
+// The WeUI styles are a copy of the pinned package's file, unchanged (its license header too).
+const weui = path.join(__dirname, 'node_modules/weui-wxss/dist/style/weui.wxss')
+if (fs.readFileSync(path.join(ROOT, 'styles/weui.wxss')).equals(fs.readFileSync(weui))) {
+  console.log('ok   styles/weui.wxss is weui-wxss ' + require('weui-wxss/package.json').version)
+} else {
+  failed++
+  console.log('FAIL styles/weui.wxss differs from the weui-wxss package: copy it again')
+}
 if (!wxml.length) failed++
 console.log(`wxml: ${wxml.length} compiled, ${failed} failed`)
 process.exit(failed ? 1 : 0)

@@ -78,6 +78,11 @@ Page({
     this.show(this.data.items.filter((item) => item.status !== 'done' && item.status !== 'skipped'), true)
   },
 
+  /** The button: back up every chosen (or failed) photo. */
+  start () {
+    return this.backup(false)
+  },
+
   /**
    * Back up every chosen or failed photo, or with `resume` only the unfinished ones.
    * Resolves when all have finished.

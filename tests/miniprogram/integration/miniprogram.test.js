@@ -68,6 +68,16 @@ after(async () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true })
 })
 
+test('every handler a page binds in its WXML exists on the page', () => {
+  for (const name of ['backup', 'photos', 'trash']) {
+    const page = loadPage(name)
+    const wxml = fs.readFileSync(path.join(MINIPROGRAM, 'pages', name, `${name}.wxml`), 'utf8')
+    const handlers = [...wxml.matchAll(/\b(?:bind|catch)[\w:]*="([^"]+)"/g)].map((m) => m[1])
+    assert.ok(handlers.length)
+    for (const handler of handlers) assert.equal(typeof page[handler], 'function', `${name}: ${handler}`)
+  }
+})
+
 test('chosen photos can be removed before upload, then are uploaded with their device md5', async () => {
   const page = loadPage('backup')
   page.onShow()
@@ -82,7 +92,7 @@ test('chosen photos can be removed before upload, then are uploaded with their d
 
   await choose(page, ['c', 'd', 'e'])
   assert.equal(page.data.readyCount, 5)
-  await page.backup()
+  await page.start(tap({}))
 
   const done = byStatus(page, 'done')
   assert.equal(done.length, 5, JSON.stringify(page.data.items))
@@ -114,7 +124,7 @@ test('a photo the server already has is skipped, not sent again', async () => {
   page.clearFinished()
   const uploadsBefore = device.seen.uploads.length
   await choose(page, ['a', 'f'])
-  await page.backup()
+  await page.start(tap({}))
   assert.deepEqual(page.data.items.map((item) => item.status), ['skipped', 'done'])
   assert.equal(device.seen.uploads.length, uploadsBefore + 1)
   assert.equal(device.seen.uploads.at(-1).filePath, page.data.items[1].path)
@@ -235,7 +245,7 @@ test('a token the server no longer accepts leads to a new login and one retry', 
   backup.onShow()
   backup.clearFinished()
   await choose(backup, ['h'])
-  await backup.backup()
+  await backup.start(tap({}))
   assert.equal(backup.data.items[0].status, 'done')
   assert.equal(wechat.calls.length, logins + 2)
 })
@@ -255,7 +265,7 @@ test('a photo over the size limit (413) and a file that is no image (415) are ex
   page.onShow()
   page.clearFinished()
   await choose(page, ['big', 'text'])
-  await page.backup()
+  await page.start(tap({}))
   const [big, text] = page.data.items
   assert.equal(big.status, 'failed')
   assert.ok(big.message.startsWith(api.MESSAGES[413]), big.message)
@@ -278,7 +288,7 @@ test('no network is explained, and the upload is retried when the page shows aga
   fs.copyFileSync(photos.a, path.join(tmp, 'again.jpg'))
   photos.again = path.join(tmp, 'again.jpg')
   await choose(page, ['again'])
-  await page.backup()
+  await page.start(tap({}))
   assert.equal(page.data.items[0].status, 'failed')
   assert.equal(page.data.items[0].interrupted, true)
   assert.equal(lastModal().content, api.MESSAGES[0])
