@@ -95,6 +95,7 @@ Page({
         ? Object.assign({}, item,
           { status: 'waiting', label: queue.LABELS.waiting, message: '', interrupted: false })
         : item)
+    const run = new Set(start.filter((item) => item.status === 'waiting').map((item) => item.id))
     this.setData({ busy: true })
     this.show(start, true)
     try {
@@ -106,7 +107,7 @@ Page({
       this.stopAll(err)
     } finally {
       this.setData({ busy: false })
-      this.report()
+      this.report(run)
     }
   },
 
@@ -178,8 +179,9 @@ Page({
     this.update(item.id, { status: 'failed', progress: 0, message: api.describe(err), interrupted })
   },
 
-  report () {
-    const items = this.data.items
+  /** Tell how the run of the items with these ids went. @param {Set<string>} ids */
+  report (ids) {
+    const items = this.data.items.filter((item) => ids.has(item.id))
     const failed = items.filter((item) => item.status === 'failed')
     const done = items.filter((item) => item.status === 'done').length
     const skipped = items.filter((item) => item.status === 'skipped').length

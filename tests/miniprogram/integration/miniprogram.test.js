@@ -128,6 +128,7 @@ test('a photo the server already has is skipped, not sent again', async () => {
   assert.deepEqual(page.data.items.map((item) => item.status), ['skipped', 'done'])
   assert.equal(device.seen.uploads.length, uploadsBefore + 1)
   assert.equal(device.seen.uploads.at(-1).filePath, page.data.items[1].path)
+  assert.equal(device.seen.toasts.at(-1).title, '已备份 1 张，跳过 1 张')
 })
 
 test('an upload cut short in the background is resumed in onShow', async () => {
