@@ -9,7 +9,7 @@ const settings = { pageSize: 30 }
 
 /**
  * @typedef {{id: string, md5: string, filename: string, urls: {original: string,
- *            thumbnail: string, preview: string}, purge_at?: string | null}} Photo
+ *            thumbnail: string, preview: string}}} Photo
  * @typedef {Photo & {thumb: string}} Tile
  * @typedef {{data: {items: Tile[], cursor: string | null, loading: boolean, end: boolean},
  *            setData: (patch: Record<string, any>) => void}} GalleryPage
@@ -28,16 +28,28 @@ async function loadMore (page, endpoint, reset) {
     const cursor = reset ? null : page.data.cursor
     const query = `?limit=${settings.pageSize}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '')
     const res = await api.request(endpoint + query)
-    /** @type {Tile[]} */
-    const fresh = res.items.map((/** @type {Photo} */ photo) => Object.assign({}, photo, { thumb: '' }))
-    const items = (reset ? [] : page.data.items).concat(fresh)
-    page.setData({ items, cursor: res.next_cursor, end: !res.next_cursor })
+    const fresh = res.items.map(tile)
+    /** @type {Record<string, any>} */
+    const patch = { cursor: res.next_cursor, end: !res.next_cursor }
+    if (reset) {
+      patch.items = fresh
+    } else {
+      // Append by path: setData sends only the new tiles, not the whole (growing) list.
+      const start = page.data.items.length
+      fresh.forEach((item, i) => { patch[`items[${start + i}]`] = item })
+    }
+    page.setData(patch)
     await Promise.all(fresh.map((photo) => loadThumbnail(page, photo.id, photo.urls.thumbnail)))
   } catch (err) {
     api.showError(err, '加载失败')
   } finally {
     page.setData({ loading: false })
   }
+}
+
+/** What a tile needs of a photo (setData payloads are limited: keep them small). */
+function tile (/** @type {Photo} */ photo) {
+  return { id: photo.id, md5: photo.md5, filename: photo.filename, urls: photo.urls, thumb: '' }
 }
 
 /** @param {GalleryPage} page @param {string} id @param {string} url */
