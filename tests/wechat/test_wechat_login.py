@@ -175,3 +175,14 @@ def test_only_post_is_allowed(db: None, client: Client) -> None:
     r = client.get(URL)
     assert r.status_code == 405
     assert r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_the_start_up_check_warns_about_half_set_credentials(settings: Any) -> None:
+    from imgbackup.wechat.checks import wechat_settings
+
+    settings.WECHAT_APPID, settings.WECHAT_SECRET = "wx-test-appid", ""
+    assert [w.id for w in wechat_settings()] == ["imgbackup.wechat.W001"]
+    settings.WECHAT_SECRET = "test-secret"
+    assert wechat_settings() == []
+    settings.WECHAT_CODE2SESSION_URL = "api.weixin.qq.com/sns/jscode2session"
+    assert [w.id for w in wechat_settings()] == ["imgbackup.wechat.W002"]
