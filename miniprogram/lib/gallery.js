@@ -9,8 +9,9 @@ const settings = { pageSize: 30 }
 
 /**
  * @typedef {{id: string, md5: string, filename: string, urls: {original: string,
- *            thumbnail: string, preview: string}}} Photo
- * @typedef {Photo & {thumb: string}} Tile
+ *            thumbnail: string, preview: string}, purge_at?: string | null}} Photo
+ * @typedef {{id: string, md5: string, filename: string, urls: Photo['urls'], thumb: string,
+ *            daysLeft: number | null}} Tile
  * @typedef {{data: {items: Tile[], cursor: string | null, loading: boolean, end: boolean},
  *            setData: (patch: Record<string, any>) => void}} GalleryPage
  */
@@ -49,7 +50,11 @@ async function loadMore (page, endpoint, reset) {
 
 /** What a tile needs of a photo (setData payloads are limited: keep them small). */
 function tile (/** @type {Photo} */ photo) {
-  return { id: photo.id, md5: photo.md5, filename: photo.filename, urls: photo.urls, thumb: '' }
+  // In the trash: whole days until the server destroys it.
+  const daysLeft = photo.purge_at
+    ? Math.max(0, Math.ceil((Date.parse(photo.purge_at) - Date.now()) / 86400000))
+    : null
+  return { id: photo.id, md5: photo.md5, filename: photo.filename, urls: photo.urls, thumb: '', daysLeft }
 }
 
 /** @param {GalleryPage} page @param {string} id @param {string} url */

@@ -224,6 +224,7 @@ test('delete asks first, moves the photo to the trash, and the trash restores it
   await trash.onShow()
   assert.deepEqual(trash.data.items.map((i) => i.id), [item.id])
   assert.ok(trash.data.items[0].thumb)
+  assert.equal(trash.data.items[0].daysLeft, 30) // IMGBACKUP_TRASH_DAYS' default
   await trash.restore(tap({ id: item.id }))
   assert.equal(trash.data.items.length, 0)
 
