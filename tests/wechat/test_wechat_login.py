@@ -186,3 +186,11 @@ def test_the_start_up_check_warns_about_half_set_credentials(settings: Any) -> N
     assert wechat_settings() == []
     settings.WECHAT_CODE2SESSION_URL = "api.weixin.qq.com/sns/jscode2session"
     assert [w.id for w in wechat_settings()] == ["imgbackup.wechat.W002"]
+
+
+def test_every_status_the_login_answers_is_in_the_openapi_document(db: None) -> None:
+    from imgbackup.api.v2.openapi import document
+
+    documented = document()["paths"]["/auth/wechat"]["post"]["responses"]
+    answered = {status for status, _, _ in code2session.ERRORS.values()}
+    assert {str(s) for s in answered | {200, 400, 403, 415, 502, 503}} <= set(documented)
