@@ -34,7 +34,7 @@ def token_login(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(settings.LOGIN_WINDOW_SECONDS)
         return response
     user = authenticate(request, username=username, password=password)
-    if not isinstance(user, User):  # None, or (with the default user model, never) another type
+    if not isinstance(user, User):
         throttle.record_failure(username, address)
         raise ApiError(401, "not_authenticated", "wrong user name or password")
     throttle.forget(username, address)
@@ -68,5 +68,6 @@ def token(request: HttpRequest, token_id: str) -> HttpResponse:
 
 def _created_token(user: User, name: str) -> JsonResponse:
     """201 with the raw token: the only answer that ever shows it."""
+    assert isinstance(user, User)
     row, raw = create_token(user, name)
     return JsonResponse({"token": raw, **token_json(row)}, status=201)
