@@ -24,7 +24,9 @@ def test_serve_purges_the_expired_trash_by_itself(tmp_path: Path) -> None:
         assert httpx.delete(f"{api}/photos/{photo_id}", headers=headers).status_code == 200
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if httpx.get(f"{api}/photos/{photo_id}", headers=headers).status_code == 404:
+            # The master logs the purge's output after the child exits: wait for both.
+            gone = httpx.get(f"{api}/photos/{photo_id}", headers=headers).status_code == 404
+            if gone and "purge: destroyed 1 photo" in server.log.read_text():
                 break
             time.sleep(0.5)
         else:
