@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
-from imgbackup.api.v2.params import json_body, text_field
+from imgbackup.api.v2.params import json_body
 from imgbackup.wechat.accounts import token_for, user_for_session
 from imgbackup.wechat.code2session import code2session
 
-# wx.login codes are 32 characters today; leave room without accepting arbitrary payloads.
-MAX_CODE_LENGTH = 128
+# wx.login codes are 32 letters and digits today; leave room without accepting arbitrary
+# payloads. The OpenAPI schema (api/v2/schemas.py WechatLogin) says the same.
+CODE = re.compile(r"[!-~]{1,128}")
 
 
 @endpoint("POST", public=True)
@@ -24,7 +27,7 @@ def login(request: HttpRequest) -> HttpResponse:
 
 
 def _code(request: HttpRequest) -> str:
-    code = text_field(json_body(request, {"code"}), "code", max_length=MAX_CODE_LENGTH).strip()
-    if not code or not code.isprintable():
-        raise bad_request('the "code" is not a wx.login code')
+    code = json_body(request, {"code"}).get("code")
+    if not isinstance(code, str) or not CODE.fullmatch(code):
+        raise bad_request('"code" must be the code from wx.login (printable ASCII, no spaces)')
     return code

@@ -1,12 +1,14 @@
 """A stand-in for WeChat's ``jscode2session`` on loopback, for the tests.
 
-The code decides the answer: ``ok-<openid>`` logs in as that openid, ``err-<errcode>`` answers
+The code decides the answer (anything else is WeChat's "invalid code", 40029):
+``ok-<openid>`` logs in as that openid, ``err-<errcode>`` answers
 that WeChat error, ``http-<status>`` answers that HTTP status, ``garbage`` answers non-JSON,
 ``slow`` answers after half a second. Every query it received is kept in ``calls``."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -30,11 +32,11 @@ def answer(code: str) -> tuple[int, bytes]:
         openid = code[3:]
         body = {"openid": openid, "session_key": f"sk-{openid}", "unionid": f"u-{openid}"}
         return 200, json.dumps(body).encode()
-    if code.startswith("err-"):
-        errcode = int(code[4:])
+    if match := re.fullmatch(r"err-(-?\d+)", code):
+        errcode = int(match[1])
         return 200, json.dumps({"errcode": errcode, "errmsg": f"error {errcode}"}).encode()
-    if code.startswith("http-"):
-        return int(code[5:]), b"<html>bad gateway</html>"
+    if match := re.fullmatch(r"http-([1-5]\d\d)", code):
+        return int(match[1]), b"<html>bad gateway</html>"
     if code == "garbage":
         return 200, b"<html>not json</html>"
     if code == "slow":
