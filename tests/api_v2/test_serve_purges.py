@@ -23,15 +23,14 @@ def test_serve_purges_the_expired_trash_by_itself(tmp_path: Path) -> None:
         photo_id = sent.json()["items"][0]["id"]
         assert httpx.delete(f"{api}/photos/{photo_id}", headers=headers).status_code == 200
         deadline = time.monotonic() + 30
+        # The photo disappears before the purge's report reaches the log: wait for both.
         while time.monotonic() < deadline:
-            # The master logs the purge's output after the child exits: wait for both.
             gone = httpx.get(f"{api}/photos/{photo_id}", headers=headers).status_code == 404
             if gone and "purge: destroyed 1 photo" in server.log.read_text():
                 break
             time.sleep(0.5)
         else:
             raise AssertionError(f"not purged within 30 s:\n{server.log.read_text()[-3000:]}")
-        assert "purge: destroyed 1 photo" in server.log.read_text()
     finally:
         server.stop()
 
