@@ -20,6 +20,10 @@ from PIL import Image, ImageOps
 
 try:
     from playwright.sync_api import expect
+
+    # Assertions wait as long as actions do: on a shared, loaded machine the timeline's
+    # refresh after an upload can take more than the default 5 s.
+    expect.set_options(timeout=20_000)
 except ImportError:  # the browser fixture then skips, or fails where a browser is required
     expect = None
 
