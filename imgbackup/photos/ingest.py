@@ -112,11 +112,20 @@ def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
 
 def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
     """The Original row, locked, with its object present in storage."""
-    Original.objects.get_or_create(
-        sha256=upload.sha256,
-        defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
-    )
-    original = Original.objects.select_for_update().get(sha256=upload.sha256)
+    for _attempt in range(5):
+        Original.objects.get_or_create(
+            sha256=upload.sha256,
+            defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
+        )
+        # Under READ COMMITTED (PostgreSQL) a destroy holding the lock may delete the row we
+        # just found; once it commits our locking read finds nothing, and we create it again.
+        found = Original.objects.select_for_update().filter(sha256=upload.sha256).first()
+        if found is not None:
+            original = found
+            break
+    else:
+        raise Rejected(503, "conflict", f"{upload.name}: the server is busy with these bytes; "
+                       "try again")
     name = original_name(upload.sha256)
     storage = blobs()
     if not storage.exists(name) or storage.size(name) != upload.size:
