@@ -112,11 +112,18 @@ def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
 
 def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
     """The Original row, locked, with its object present in storage."""
-    Original.objects.get_or_create(
-        sha256=upload.sha256,
-        defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
-    )
-    original = Original.objects.select_for_update().get(sha256=upload.sha256)
+    for _attempt in range(3):
+        Original.objects.get_or_create(
+            sha256=upload.sha256,
+            defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
+        )
+        original = Original.objects.select_for_update().filter(sha256=upload.sha256).first()
+        if original is not None:
+            break
+        # A purge destroyed the row between the two statements (READ COMMITTED: PostgreSQL):
+        # create it again, now that its delete is committed.
+    else:
+        raise Rejected(409, "conflict", f"{upload.name}: try again")
     name = original_name(upload.sha256)
     storage = blobs()
     if not storage.exists(name) or storage.size(name) != upload.size:
