@@ -40,6 +40,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def low_free_port() -> int:
+    """A free port whose +10000 twin is free too: some SeaweedFS parts derive a gRPC port that
+    way, and a kernel-chosen port above 55535 would make it invalid."""
+    import random
+
+    for _ in range(200):
+        port = random.randrange(20000, 45000)
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair below 55535")
+
+
 def wait_for(check: Any, what: str, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -246,7 +263,7 @@ class SeaweedFS:
 
     def _start_once(self) -> None:
         if not self.ports:
-            self.ports = {name: free_port() for name in WEED_PORTS}
+            self.ports = {name: low_free_port() for name in WEED_PORTS}
         config = self.root / "s3.json"
         config.write_text(json.dumps({"identities": [{
             "name": "imgbackup",
