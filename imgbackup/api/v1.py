@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
@@ -21,7 +22,7 @@ from imgbackup.photos.trash import trash
 
 
 @endpoint("GET", "POST", "DELETE")
-def image(request: HttpRequest) -> HttpResponse:
+def image(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
         return _post(request, user)

@@ -61,7 +61,7 @@ class LocalBlobStorage(FileSystemStorage):
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, final)
+        temp.replace(final)
 
     def delete(self, name: str) -> None:
         super().delete(name)
