@@ -215,6 +215,9 @@ FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
 TRASH_DAYS = env_int("TRASH_DAYS", 30)
+# gc and verify leave alone spool files and row-less objects younger than this: an upload in
+# flight writes its object before its row commits. Longer than the request timeout (10 min).
+GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)
 
 # --- Serving -----------------------------------------------------------------------------
 WORKERS = env_int("WORKERS", 2)
