@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from imgbackup.imaging import heif
+from imgbackup.imaging.integrity import Damaged, check_whole
 
 heif.register()
 
@@ -76,6 +77,10 @@ def probe(path: str | Path, max_pixels: int) -> ImageInfo:
         raise ImageTooLarge(
             f"{width}x{height} pixels is more than the {max_pixels:,} allowed"
         )
+    try:
+        check_whole(path, fmt)
+    except Damaged as exc:
+        raise UnsupportedImage(f"damaged: {exc}") from None
     if orientation in {5, 6, 7, 8}:
         width, height = height, width
     return ImageInfo(content_type=CONTENT_TYPES[fmt], format=fmt, width=width, height=height)
