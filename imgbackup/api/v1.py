@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 
 from imgbackup.api.endpoint import endpoint
@@ -48,7 +48,7 @@ def _photo_by_md5(user: User, md5: str | None) -> Photo:
     return photo
 
 
-def _post(request: HttpRequest, user: User) -> HttpResponse:
+def _post(request: HttpRequest, user: User) -> HttpResponseBase:
     kept: list[dict[str, Any]] = []
     rejected: list[Rejected] = []
     rejected_rows: list[dict[str, Any]] = []

@@ -22,11 +22,10 @@ class HashedUpload(UploadedFile):
 
     def __init__(self, name: str, content_type: str, charset: str | None,
                  field_name: str) -> None:
-        spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the request
+        self.spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the request
             prefix="upload-", suffix=".part", dir=incoming_dir()
         )
-        super().__init__(spool, name, content_type, 0, charset)
-        self.spool = spool  # self.file, typed: the stubs declare UploadedFile.file optional
+        super().__init__(self.spool, name, content_type, 0, charset)
         self.field_name = field_name
         self.sha256 = ""
         self.md5 = ""
@@ -35,6 +34,7 @@ class HashedUpload(UploadedFile):
         return str(self.spool.name)
 
     def close(self) -> None:
+        # Already gone when ingest moved it or gc cleared it.
         with contextlib.suppress(FileNotFoundError):
             self.spool.close()
 
