@@ -90,4 +90,5 @@ SVG_SCRIPT = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" wid
 HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]"
        b"/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+PNG_SIGNATURE_ONLY = b"\x89PNG\r\n\x1a\n"
 MOTION_PHOTO_TRAILER = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom" + bytes(range(256)) * 64
