@@ -74,6 +74,14 @@ if HTTPS:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", True)
+    # A load balancer's health check speaks plain HTTP to the app server: answer it, not 301.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The HSTS header covers the subdomains of the host serving imgbackup; an operator with
+    # plain-HTTP subdomains under that host turns this off.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading a domain into browsers is a promise only the domain's owner can make (and is
+    # slow to take back), so imgbackup never sends it; the deploy check asking for it is moot.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -151,6 +159,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every password check goes through this backend, so the login form, the token endpoint and
+# anything added later are throttled alike (accounts/throttle.py).
+AUTHENTICATION_BACKENDS = ["imgbackup.accounts.throttle.ThrottledModelBackend"]
+LOGIN_ATTEMPTS = env_int("LOGIN_ATTEMPTS", 10)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+# Failed-login counters must be shared by every worker process: a file cache in the data folder
+# (several app servers on separate machines would each count alone; see docs/security.md).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                 "LOCATION": str(DATA_DIR / "cache" / "throttle")},
+}
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login"
