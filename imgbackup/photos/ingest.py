@@ -119,7 +119,7 @@ def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
     original = Original.objects.select_for_update().get(sha256=upload.sha256)
     name = original_name(upload.sha256)
     storage = blobs()
-    if not storage.exists(name):
+    if not storage.exists(name) or storage.size(name) != upload.size:
         upload.seek(0)
         storage.save(name, upload)
     return original

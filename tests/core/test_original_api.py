@@ -281,3 +281,13 @@ def test_the_file_name_is_display_metadata_only(client: Client, alice: Persona,
 def test_the_path_without_trailing_slash_works_too(client: Client, alice: Persona) -> None:
     r = client.post(URL.rstrip("/"), {"f": upload("a.jpg", make_jpeg(18))}, **alice.auth)
     assert r.status_code == 200
+
+
+def test_a_damaged_stored_copy_is_repaired_by_the_next_upload(client: Client, alice: Persona,
+                                                              _blob_root: Path) -> None:
+    data = make_jpeg(19)
+    post(client, alice, {"f": upload("a.jpg", data)})
+    (path,) = stored_files(_blob_root)
+    path.write_bytes(data[: len(data) // 2])  # a disk lost the tail
+    post(client, alice, {"f": upload("a.jpg", data)})
+    assert path.read_bytes() == data
