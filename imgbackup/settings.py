@@ -137,6 +137,9 @@ def _database(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
+        # Tests on a file like production, not Django's shared-cache in-memory database, whose
+        # table locks fail concurrent writers at once instead of letting them wait.
+        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
         config["OPTIONS"] = {
             # IMMEDIATE: a write transaction takes the lock when it starts, so two writers
             # queue instead of failing with "database is locked" half-way through.
@@ -162,15 +165,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Every password check goes through this backend, so the login form, the token endpoint and
 # anything added later are throttled alike (accounts/throttle.py).
 AUTHENTICATION_BACKENDS = ["imgbackup.accounts.throttle.ThrottledModelBackend"]
-LOGIN_ATTEMPTS = env_int("LOGIN_ATTEMPTS", 10)
-LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
-# Failed-login counters must be shared by every worker process: a file cache in the data folder
-# (several app servers on separate machines would each count alone; see docs/security.md).
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "throttle": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                 "LOCATION": str(DATA_DIR / "cache" / "throttle")},
-}
+# Failed-login counts must be shared by the worker processes: a file cache in the data folder.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                      "LOCATION": str(DATA_DIR / "cache")}}
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login"
@@ -242,6 +239,14 @@ GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)
 # --- Serving -----------------------------------------------------------------------------
 WORKERS = env_int("WORKERS", 2)
 THREADS = env_int("THREADS", 8)
+# `imgbackup serve` runs `imgbackup purge` this often (seconds); 0 turns it off (use cron).
+PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600)
+
+# --- Logins ------------------------------------------------------------------------------
+# Every password check (web form, POST /api/v2/auth/token) fails for a user name from one
+# address after this many failed passwords, until the window since the first failure passes.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900)
 
 # --- WeChat mini program login -----------------------------------------------------------
 WECHAT_APPID = env("WECHAT_APPID", "")

@@ -86,15 +86,16 @@ def probe(path: str | Path, max_pixels: int) -> ImageInfo:
     return ImageInfo(content_type=CONTENT_TYPES[fmt], format=fmt, width=width, height=height)
 
 
-def _openers() -> list[str]:
-    """The accepted formats Pillow can open here (MPO is produced by the JPEG opener)."""
-    Image.init()
-    return [fmt for fmt in CONTENT_TYPES if fmt in Image.OPEN]
-
-
 def _orientation(im: Image.Image) -> int:
     try:
         value = im.getexif().get(0x0112, 1)
     except Exception:  # hostile EXIF must never fail an upload
         return 1
     return value if isinstance(value, int) else 1
+
+
+def _openers() -> list[str]:
+    """The accepted formats Pillow has an opener for: MPO files come from the JPEG opener, and
+    naming a format Pillow does not know fails with KeyError instead of "not an image"."""
+    Image.init()
+    return [fmt for fmt in CONTENT_TYPES if fmt in Image.OPEN]
