@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "imgbackup.accounts",
     "imgbackup.photos",
     "imgbackup.api",
+    "imgbackup.wechat",
     "imgbackup.web",
     "imgbackup",
 ]

@@ -19,8 +19,8 @@ def all_pages(client: Client, persona: Persona, path: str, between: Any = None) 
     seen: list[str] = []
     cursor = None
     while True:
-        query = f"{path}{'&' if '?' in path else '?'}limit=7" + (
-            f"&cursor={cursor}" if cursor else "")
+        query = f"{path}{'&' if '?' in path else '?'}limit=7"
+        query += f"&cursor={cursor}" if cursor else ""
         page = call(client, "GET", query, persona).json()
         seen += [item["id"] for item in page["items"]]
         cursor = page["next_cursor"]

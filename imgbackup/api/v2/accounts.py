@@ -33,7 +33,7 @@ def token_login(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(settings.LOGIN_WINDOW_SECONDS)
         return response
     user = authenticate(request, username=username, password=password)
-    if user is None:  # counted by the auth signal (accounts/throttle.py)
+    if not isinstance(user, User):  # None (the failure is counted by accounts/throttle.py)
         raise ApiError(401, "not_authenticated", "wrong user name or password")
     return _created_token(user, name)
 
