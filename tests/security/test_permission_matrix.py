@@ -138,7 +138,8 @@ def test_every_endpoint_as_owner_other_user_and_anonymous(route: Route, method: 
     seen = body_of(other)
     assert scene.sha256.encode() not in seen and scene.md5.encode() not in seen, seen[:300]
     if access is Access.USER and route.has_params:
-        assert other.status_code == 404, seen[:300]
+        # 405: the view does not serve this method at all, whoever asks for whatever id.
+        assert other.status_code in {404, 405}, seen[:300]
     photo = Photo.objects.get(owner=scene.alice.user)  # another user's call changed nothing
     assert photo.trashed_at is None
 
