@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "imgbackup.api.limits.RequestSizeLimitMiddleware",
+    "imgbackup.api.unavailable.DependencyUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -135,7 +136,13 @@ TEMPLATES = [
 
 
 def _database(url: str) -> dict[str, Any]:
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600))
+    # Persistent connections, checked before each request reuses one: after the database
+    # restarts, the first request gets a fresh connection instead of an error.
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600,
+                                                        conn_health_checks=True))
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Fail fast (503, retry later) rather than hold a worker while the server is away.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
         # Tests on a file like production, not Django's shared-cache in-memory database, whose
@@ -193,6 +200,9 @@ S3_REGION = env("S3_REGION", "us-east-1")
 S3_ACCESS_KEY_ID = env("S3_ACCESS_KEY_ID", "")
 S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY", "")
 S3_PRESIGNED_DOWNLOADS = env_bool("S3_PRESIGNED_DOWNLOADS", False)
+# Behind nginx with local storage: answer downloads with X-Accel-Redirect to this internal
+# location (e.g. /_blobs/) and let nginx send the file; empty means the server sends it.
+ACCEL_REDIRECT = env("ACCEL_REDIRECT", "")
 
 
 def _blob_storage(url: str) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Upright thumbnails and previews, decoded no larger than needed.
 
 Pure functions: no ORM, no HTTP. Output is JPEG (see docs/architecture.md, "Derived images"):
-every client can show it (the WeChat mini program's <image> needs an opt-in for WebP), and
-libjpeg-turbo encodes a 1440 px preview several times faster than libwebp, while WebP would
-only save ~20 % of bytes that are cached immutably anyway."""
+every client can show it (the WeChat mini program's <image> needs an opt-in for WebP), and a
+1440 px preview encodes in 4 ms where WebP took 34-154 ms here, to save 16-28 % of bytes that
+are made once and cached immutably."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def render(path: str | Path, max_side: int, *, max_pixels: int) -> bytes:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise RenderError(f"the image could not be decoded: {exc}") from exc
-    return _encode(picture, icc if isinstance(icc, bytes) else None)
+    return _encode(picture, _profile_for(picture.mode, icc))
 
 
 def _open(path: str | Path, max_pixels: int) -> Image.Image:
@@ -97,15 +97,25 @@ def _displayable(im: Image.Image) -> Image.Image:
     """RGB or L pixels, which JPEG can hold; alpha is laid on a white background."""
     if im.mode in {"RGB", "L"}:
         return im
-    if im.mode in {"I;16", "I;16B", "I;16L", "I"}:
+    if im.mode.startswith("I;16"):
         # 16-bit greys: keep the top 8 bits (a plain convert would clip them to white).
-        return im.point(lambda v: v / 256).convert("L") if im.mode != "I" else im.convert("L")
+        return im.point(lambda v: v / 256).convert("L")
     if im.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or "transparency" in im.info:
         rgba = im.convert("RGBA")
         flat = Image.new("RGB", rgba.size, BACKGROUND)
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat
     return im.convert("RGB")
+
+
+def _profile_for(mode: str, icc: object) -> bytes | None:
+    """The source's ICC profile if it still describes the output pixels. A CMYK profile on
+    pixels converted to RGB, or a grey one on RGB, would make viewers show wrong colours;
+    without a profile they are read as sRGB."""
+    if not isinstance(icc, bytes) or len(icc) < 20:
+        return None
+    colour_space = icc[16:20]  # the ICC header's data colour space signature
+    return icc if (mode, colour_space) in {("RGB", b"RGB "), ("L", b"GRAY")} else None
 
 
 def _upright(im: Image.Image, turn: int) -> Image.Image:

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Persona, make_jpeg
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+
+from conftest import Persona, make_jpeg
 
 API = "/api/v2"
 
@@ -36,6 +37,8 @@ def upload(client: Client, persona: Persona, *seeds: int, **fields: Any) -> list
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Login throttling counts in the cache: every test starts with none."""
+def _fast_and_fresh(settings: Any) -> None:
+    """A fast password hash (these tests are not about hashing; the default costs a second of
+    CPU per user and login), and no login failures counted from an earlier test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
