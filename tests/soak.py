@@ -96,7 +96,10 @@ class Client:
         again = self.pick() if self.rng.random() < 0.1 else None  # same bytes again: dedup
         if again is None:
             self.seed += 1
-            body = make_jpeg(self.seed, size=(96 + self.seed % 64, 72))
+            # The comment makes every photo's bytes unique (pixels alone repeat across seeds),
+            # so this client's idea of what is trashed matches the server's.
+            body = make_jpeg(self.seed, size=(96 + self.seed % 64, 72),
+                             comment=f"soak client {self.number} photo {self.seed}".encode())
             again = Photo(body, hashlib.md5(body).hexdigest(),
                           hashlib.sha256(body).hexdigest())
             self.photos.append(again)
