@@ -316,6 +316,13 @@ def test_after_the_corpus_verify_is_clean(world: World) -> None:
     assert report["checked"] >= 10
 
 
+def test_no_token_of_the_corpus_reached_the_server_log(world: World) -> None:
+    log = world.server.log.read_text(errors="replace")
+    assert "/api/v1.0/service/image/" in log
+    for name, token in world.tokens.items():
+        assert token not in log and token[3:] not in log, f"{name}'s token is in the log"
+
+
 def test_the_corpus_is_large_enough() -> None:
     assert len(CASES) >= 40
     assert len({c.id for c in CASES}) == len(CASES)
