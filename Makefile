@@ -1,5 +1,7 @@
 # The two commands a person needs: `make serve` and `make test`.
 PY ?= python3
+# make soak SOAK_MINUTES=N: how long the soak runs.
+SOAK_MINUTES ?= 10
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -42,7 +44,7 @@ bench: install-test
 	$(BIN)/python -m bench
 
 soak: install-test
-	$(BIN)/python -m tests.soak
+	$(BIN)/python -m tests.soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -74,6 +74,14 @@ if HTTPS:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", True)
+    # A load balancer's health check speaks plain HTTP to the app server: answer it, not 301.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # The HSTS header covers the subdomains of the host serving imgbackup; an operator with
+    # plain-HTTP subdomains under that host turns this off.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading a domain into browsers is a promise only the domain's owner can make (and is
+    # slow to take back), so imgbackup never sends it; the deploy check asking for it is moot.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -162,6 +170,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every password check goes through this backend, so the login form, the token endpoint and
+# anything added later are throttled alike (accounts/throttle.py).
+AUTHENTICATION_BACKENDS = ["imgbackup.accounts.throttle.ThrottledModelBackend"]
+# Failed-login counts must be shared by the worker processes: a file cache in the data folder.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                      "LOCATION": str(DATA_DIR / "cache")}}
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login"
@@ -229,6 +243,9 @@ FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
 TRASH_DAYS = env_int("TRASH_DAYS", 30)
+# gc and verify leave alone spool files and row-less objects younger than this: an upload in
+# flight writes its object before its row commits. Longer than the request timeout (10 min).
+GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)
 
 # --- Serving -----------------------------------------------------------------------------
 WORKERS = env_int("WORKERS", 2)
@@ -236,9 +253,9 @@ THREADS = env_int("THREADS", 8)
 # `imgbackup serve` runs `imgbackup purge` this often (seconds); 0 turns it off (use cron).
 PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600)
 
-# --- API v2 ------------------------------------------------------------------------------
-# POST /api/v2/auth/token refuses a user name from one address after this many failed
-# passwords, until the window since the first failure has passed.
+# --- Logins ------------------------------------------------------------------------------
+# Every password check (web form, POST /api/v2/auth/token) fails for a user name from one
+# address after this many failed passwords, until the window since the first failure passes.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10)
 LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900)
 

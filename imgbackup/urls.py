@@ -1,9 +1,10 @@
 from django.urls import include, path
 
+from imgbackup.access import public
 from imgbackup.api import health, v1
 
 urlpatterns = [
-    path("healthz", health.healthz),
+    path("healthz", public(health.healthz)),
     path("api/v2/", include("imgbackup.api.v2.urls")),
     path("api/v1.0/service/image/", v1.image),
     path("api/v1.0/service/image", v1.image),

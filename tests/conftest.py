@@ -238,6 +238,8 @@ def start_server(tmp: Path, extra_env: dict[str, str] | None = None,
     process = subprocess.Popen(
         [sys.executable, "-m", "imgbackup", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=tmp,
+        # Its own process group, so a test can kill the master and its workers together.
+        start_new_session=True,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", data, env, process, log)
     return server.wait_ready() if wait else server

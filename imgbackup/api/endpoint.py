@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
+from imgbackup.access import Access, declare
 from imgbackup.api.auth import authenticate
 from imgbackup.api.errors import ApiError, error_response
 from imgbackup.api.unavailable import unavailable
@@ -45,6 +46,7 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
                 log.warning("storage unavailable: %s", exc)
                 return unavailable(request, "storage_unavailable", str(exc))
 
-        return wrapper
+        wrapper.allowed_methods = methods  # type: ignore[attr-defined]
+        return declare(Access.PUBLIC if public else Access.USER, wrapper)
 
     return decorate

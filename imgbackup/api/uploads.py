@@ -26,5 +26,7 @@ def uploaded_files(request: HttpRequest) -> list[HashedUpload]:
         raise bad_request(f"malformed multipart body: {exc}") from None
     uploads = sorted((f for f in files if isinstance(f, HashedUpload)), key=lambda f: f.index)
     if not uploads:
-        raise bad_request("no file in the request: send at least one file part")
+        # Django skips a part whose headers are not UTF-8 or that has no filename: say so.
+        raise bad_request("no file in the request: send at least one file part (with a "
+                          "filename, part headers in UTF-8)")
     return uploads

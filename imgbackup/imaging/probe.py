@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 
 from imgbackup.imaging import heif
 from imgbackup.imaging.exif import Metadata, orientation, read_metadata
+from imgbackup.imaging.integrity import Damaged, check_whole
 
 heif.register()
 
@@ -82,6 +83,10 @@ def probe(path: str | Path, max_pixels: int, default_tz: tzinfo = UTC) -> ImageI
         raise ImageTooLarge(
             f"{width}x{height} pixels is more than the {max_pixels:,} allowed"
         )
+    try:
+        check_whole(path, fmt)
+    except Damaged as exc:
+        raise UnsupportedImage(f"damaged: {exc}") from None
     if turn in {5, 6, 7, 8}:
         width, height = height, width
     return _info(CONTENT_TYPES[fmt], fmt, width, height, meta)

@@ -55,6 +55,13 @@ def destroy(photo: Photo, trashed_before: datetime | None = None) -> bool:
         return True
 
 
+def release(sha256: str) -> None:
+    """Remove an original if no photo refers to it (gc of rows a crash or bug left behind)."""
+    with transaction.atomic():
+        Original.objects.select_for_update().filter(sha256=sha256).first()
+        _release(sha256)
+
+
 def _release(sha256: str) -> None:
     """Remove an original nobody refers to. Runs inside the transaction holding its row lock, so
     an ingest of the same bytes either committed its photo first (and the bytes stay) or

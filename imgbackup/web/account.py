@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
@@ -13,9 +14,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from imgbackup.accounts import throttle
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import create_token, revoke
-from imgbackup.api.v2 import throttle
 from imgbackup.web.views import page, signed_in, with_csp
 
 
@@ -36,7 +37,8 @@ def setup(request: HttpRequest) -> HttpResponse:
             user = form.save(commit=False)
             user.is_staff = user.is_superuser = True
             user.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        # The configured backend: a session names its backend and must name one in use.
+        login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return redirect("home")
     return render(request, "web/setup.html", {"form": form})
 
@@ -58,12 +60,8 @@ class LoginView(auth_views.LoginView):
         if throttle.blocked(username, address):
             context = self.get_context_data(form=AuthenticationForm(request), throttled=True)
             return self.render_to_response(context, status=429)
-        response = super().post(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            throttle.forget(username, address)
-        else:
-            throttle.record_failure(username, address)
-        return response
+        # Failures are counted (and successes forgotten) by accounts/throttle.py's auth signals.
+        return super().post(request, *args, **kwargs)
 
 
 login_view = with_csp(LoginView.as_view())

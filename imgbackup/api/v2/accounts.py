@@ -9,11 +9,11 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imgbackup.accounts import throttle
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import create_token, revoke
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, error_response, not_found
-from imgbackup.api.v2 import throttle
 from imgbackup.api.v2.params import json_body, text_field
 from imgbackup.api.v2.serialize import token_json
 
@@ -27,17 +27,16 @@ def token_login(request: HttpRequest) -> HttpResponse:
     username = text_field(body, "username")
     password = text_field(body, "password", max_length=4096)
     name = text_field(body, "name", required=False, max_length=100) or "api"
-    address = request.META.get("REMOTE_ADDR", "")
-    if throttle.blocked(username, address):
+    if throttle.blocked(username, throttle.address_of(request)):
         response = error_response(request, ApiError(
             429, "throttled", "too many failed logins for this user name; try again later"))
         response["Retry-After"] = str(settings.LOGIN_WINDOW_SECONDS)
         return response
     user = authenticate(request, username=username, password=password)
-    if not isinstance(user, User):
-        throttle.record_failure(username, address)
+    if not isinstance(user, User):  # None (the failure is counted by accounts/throttle.py)
         raise ApiError(401, "not_authenticated", "wrong user name or password")
-    throttle.forget(username, address)
+    # No session login here, so no user_logged_in signal: forget the failures ourselves.
+    throttle.forget(username, throttle.address_of(request))
     return _created_token(user, name)
 
 

@@ -1,0 +1,80 @@
+"""Login throttling, for every password check: after IMGBACKUP_LOGIN_MAX_FAILURES wrong passwords
+for one user name from one address, every password check for that pair fails (the right password
+too) until IMGBACKUP_LOGIN_WINDOW_SECONDS have passed since its first failure.
+
+Keyed on (user name, address): a brake on guessing one account, not a lockout that others could
+trigger from anywhere. The backend below refuses throttled pairs and the auth signals count, so
+the web login form, POST /api/v2/auth/token and anything added later are throttled alike.
+Counts live in Django's default cache: a file cache in the data folder, shared by the server's
+worker processes (several app servers on separate machines each count on their own)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+log = logging.getLogger(__name__)
+
+
+def address_of(request: HttpRequest | None) -> str:
+    return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
+
+
+def _key(username: str, address: str) -> str:
+    # Hashed: user names may hold characters that cache backends refuse in keys.
+    pair = f"{username.casefold()}\x00{address}".encode()
+    return "login-failures:" + hashlib.sha256(pair).hexdigest()
+
+
+def blocked(username: str, address: str) -> bool:
+    failures: int = cache.get(_key(username, address), 0)
+    return failures >= int(settings.LOGIN_MAX_FAILURES)
+
+
+def record_failure(username: str, address: str) -> None:
+    key = _key(username, address)
+    # add() starts the window on the first failure; incr() keeps its expiry.
+    if not cache.add(key, 1, timeout=int(settings.LOGIN_WINDOW_SECONDS)):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add() and incr(): a new window
+            cache.add(key, 1, timeout=int(settings.LOGIN_WINDOW_SECONDS))
+
+
+def forget(username: str, address: str) -> None:
+    cache.delete(_key(username, address))
+
+
+class ThrottledModelBackend(ModelBackend):
+    def authenticate(self, request: HttpRequest | None, username: str | None = None,
+                     password: str | None = None, **kwargs: Any) -> User | None:
+        if username is not None and blocked(username, address_of(request)):
+            log.warning("login refused: too many failed passwords for one user name")
+            # PermissionDenied stops every backend; the failure signal still fires.
+            raise PermissionDenied("too many failed logins; try again later")
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+@receiver(user_login_failed)
+def _count_failure(sender: object, credentials: dict[str, Any],
+                   request: HttpRequest | None = None, **kwargs: Any) -> None:
+    username = credentials.get("username")
+    if isinstance(username, str):
+        record_failure(username, address_of(request))
+
+
+@receiver(user_logged_in)
+def _forget_failures(sender: object, request: HttpRequest | None, user: AbstractBaseUser,
+                     **kwargs: Any) -> None:
+    forget(user.get_username(), address_of(request))
