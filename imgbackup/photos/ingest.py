@@ -112,11 +112,15 @@ def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
 
 def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
     """The Original row, locked, with its object present in storage."""
-    Original.objects.get_or_create(
-        sha256=upload.sha256,
-        defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
-    )
-    original = Original.objects.select_for_update().get(sha256=upload.sha256)
+    original = None
+    while original is None:
+        Original.objects.get_or_create(
+            sha256=upload.sha256,
+            defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
+        )
+        # On PostgreSQL a destroy holding the lock may delete the row found just above; once
+        # it commits the lock is ours and the row is gone: create it again.
+        original = Original.objects.select_for_update().filter(sha256=upload.sha256).first()
     name = original_name(upload.sha256)
     storage = blobs()
     if not storage.exists(name) or storage.size(name) != upload.size:
