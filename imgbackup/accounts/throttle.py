@@ -63,7 +63,11 @@ class ThrottledModelBackend(ModelBackend):
             log.warning("login refused: too many failed passwords for one user name")
             # PermissionDenied stops every backend; the failure signal still fires.
             raise PermissionDenied("too many failed logins; try again later")
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and username is not None:
+            # A right password forgets earlier failures, for a session login or a token alike.
+            forget(username, address_of(request))
+        return user
 
 
 @receiver(user_login_failed)
