@@ -99,6 +99,7 @@ def imgbackup_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[s
 def imgbackup(work: Path, extra_env: dict[str, str] | None = None,
               user: str = "bench") -> Iterator[Server]:
     """``imgbackup serve`` with a fresh (or given) data folder and a user with a token."""
+    work.mkdir(parents=True, exist_ok=True)
     data = work / "data"
     env = imgbackup_env(data, extra_env)
     env.setdefault("IMGBACKUP_WORKERS", str(WORKERS))
@@ -130,6 +131,7 @@ def ensure_token(env: dict[str, str], user: str) -> str:
 @contextmanager
 def original(work: Path) -> Iterator[Server]:
     """The original design's view (bench/original_design.py) under the same gunicorn."""
+    work.mkdir(parents=True, exist_ok=True)
     images = work / "images"
     port = free_port()
     log = work / f"original-{port}.log"
