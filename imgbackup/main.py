@@ -3,6 +3,7 @@ never import Django; everything else is a server command run through Django's ma
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -30,9 +31,9 @@ def main(argv: list[str] | None = None) -> None:
         print(__version__)
         return
     if args[0] in CLIENT_COMMANDS:
-        from imgbackup.client.cli import main as client_main
-
-        sys.exit(client_main(args))
+        # Imported by name: the client must start without Django (or its settings) loaded.
+        client = importlib.import_module("imgbackup.client.cli")
+        sys.exit(client.main(args))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imgbackup.settings")
     from django.core.management import execute_from_command_line
 

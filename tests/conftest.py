@@ -9,19 +9,18 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tempfile
-
 # Before Django's settings load: tests never write into ./data.
 os.environ.setdefault("IMGBACKUP_DATA_DIR", tempfile.mkdtemp(prefix="imgbackup-test-"))
 
-import httpx  # noqa: E402
-import pytest  # noqa: E402
+import httpx
+import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from PIL import Image

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from imgbackup.api.auth import authenticate
@@ -15,7 +16,7 @@ from imgbackup.api.errors import ApiError, error_response
 from imgbackup.storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
@@ -25,7 +26,7 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @csrf_exempt  # session-authenticated calls get the CSRF check in authenticate()
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
                 if request.method not in methods:
                     raise ApiError(405, "method_not_allowed",

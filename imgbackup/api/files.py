@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, HttpRequest, HttpResponseNotModified
+from django.http.response import HttpResponseBase
 
 from imgbackup.api.errors import ApiError
 from imgbackup.photos.models import Photo
@@ -18,9 +19,9 @@ def not_modified(request: HttpRequest, etag: str) -> bool:
 
 def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
                   filename: str | None = None, download: bool = False,
-                  size: int | None = None) -> HttpResponse:
+                  size: int | None = None) -> HttpResponseBase:
     if not_modified(request, etag):
-        response: HttpResponse = HttpResponseNotModified()
+        response: HttpResponseBase = HttpResponseNotModified()
     else:
         try:
             handle = blobs().open(name, "rb")
@@ -37,7 +38,8 @@ def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
     return response
 
 
-def original_response(request: HttpRequest, photo: Photo, download: bool = False) -> HttpResponse:
+def original_response(request: HttpRequest, photo: Photo,
+                      download: bool = False) -> HttpResponseBase:
     original = photo.original
     return blob_response(request, original.storage_name, f'"{original.sha256}"',
                          original.content_type, filename=photo.filename or original.sha256,

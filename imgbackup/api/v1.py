@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
@@ -21,7 +22,7 @@ from imgbackup.photos.trash import trash
 
 
 @endpoint("GET", "POST", "DELETE")
-def image(request: HttpRequest) -> HttpResponse:
+def image(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
         return _post(request, user)
@@ -47,7 +48,7 @@ def _photo_by_md5(user: User, md5: str | None) -> Photo:
     return photo
 
 
-def _post(request: HttpRequest, user: User) -> HttpResponse:
+def _post(request: HttpRequest, user: User) -> HttpResponseBase:
     kept: list[dict[str, Any]] = []
     rejected: list[Rejected] = []
     rejected_rows: list[dict[str, Any]] = []

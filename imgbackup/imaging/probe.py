@@ -60,7 +60,7 @@ def probe(path: str | Path, max_pixels: int) -> ImageInfo:
         with warnings.catch_warnings():
             # Our own pixel limit below replaces Pillow's bomb warning.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=list(CONTENT_TYPES)) as im:
+            with Image.open(path, formats=_openers()) as im:
                 fmt = im.format or ""
                 width, height = im.size
                 orientation = _orientation(im)
@@ -81,9 +81,15 @@ def probe(path: str | Path, max_pixels: int) -> ImageInfo:
     return ImageInfo(content_type=CONTENT_TYPES[fmt], format=fmt, width=width, height=height)
 
 
+def _openers() -> list[str]:
+    """The accepted formats Pillow can open here (MPO is produced by the JPEG opener)."""
+    Image.init()
+    return [fmt for fmt in CONTENT_TYPES if fmt in Image.OPEN]
+
+
 def _orientation(im: Image.Image) -> int:
     try:
         value = im.getexif().get(0x0112, 1)
-    except Exception:  # noqa: BLE001 - hostile EXIF must never fail an upload
+    except Exception:
         return 1
     return value if isinstance(value, int) else 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -74,7 +74,7 @@ def identify(upload: HashedUpload) -> ImageInfo:
         raise Rejected(415, "unsupported_media_type", f"{upload.name or 'file'}: {exc}") from None
 
 
-def ingest(owner: User | AbstractBaseUser, upload: HashedUpload,
+def ingest(owner: User, upload: HashedUpload,
            modified_at: datetime | None = None) -> Ingested:
     """Keep ``upload`` as a photo of ``owner``. Raises Rejected for a file that is not kept.
 
@@ -90,7 +90,7 @@ def ingest(owner: User | AbstractBaseUser, upload: HashedUpload,
     raise Rejected(409, "conflict", f"{upload.name}: try again")
 
 
-def _commit(owner: User | AbstractBaseUser, upload: HashedUpload, info: ImageInfo,
+def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
             modified_at: datetime | None) -> Ingested:
     with transaction.atomic():
         original = _ensure_original(upload, info)
@@ -119,7 +119,7 @@ def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
     original = Original.objects.select_for_update().get(sha256=upload.sha256)
     name = original_name(upload.sha256)
     storage = blobs()
-    if not storage.exists(name):
+    if not storage.exists(name) or storage.size(name) != upload.size:
         upload.seek(0)
         storage.save(name, upload)
     return original

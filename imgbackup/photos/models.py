@@ -69,4 +69,4 @@ class Photo(models.Model):
 
     @property
     def sha256(self) -> str:
-        return self.original_id  # type: ignore[no-any-return]
+        return self.original_id

@@ -5,6 +5,7 @@ whatever the file's size."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -21,22 +22,21 @@ class HashedUpload(UploadedFile):
 
     def __init__(self, name: str, content_type: str, charset: str | None,
                  field_name: str) -> None:
-        spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the request
+        self.spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the request
             prefix="upload-", suffix=".part", dir=incoming_dir()
         )
-        super().__init__(spool, name, content_type, 0, charset)
+        super().__init__(self.spool, name, content_type, 0, charset)
         self.field_name = field_name
         self.sha256 = ""
         self.md5 = ""
 
     def temporary_file_path(self) -> str:
-        return str(self.file.name)
+        return str(self.spool.name)
 
     def close(self) -> None:
-        try:
-            self.file.close()
-        except FileNotFoundError:
-            pass
+        # Already gone when ingest moved it or gc cleared it.
+        with contextlib.suppress(FileNotFoundError):
+            self.spool.close()
 
 
 class HashingUploadHandler(FileUploadHandler):
@@ -54,10 +54,10 @@ class HashingUploadHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         self._sha256.update(raw_data)
         self._md5.update(raw_data)
-        self.upload.file.write(raw_data)
+        self.upload.spool.write(raw_data)
 
     def file_complete(self, file_size: int) -> HashedUpload:
-        spool = self.upload.file
+        spool = self.upload.spool
         spool.flush()
         # Durable before anything can point at it: the link into storage shares this inode.
         os.fsync(spool.fileno())

@@ -40,19 +40,29 @@ class LocalBlobStorage(FileSystemStorage):
         final = Path(self.path(name))
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
-            return name
-        temp_path = getattr(content, "temporary_file_path", None)
-        if temp_path is not None:
+            if final.stat().st_size == content.size:
+                return name
+            # The copy under this name is damaged (its size differs from bytes that hash to
+            # the name): replace it whole with the good copy just received.
+            staged = final.with_name(f".{final.name}.{os.getpid()}.repair")
+            self._place(staged, content)
+            staged.replace(final)
+        else:
             try:
-                # A link, not a rename: the spooled file stays valid until its upload commits,
-                # so a concurrent purge of the same object can be repaired from it.
-                os.link(temp_path(), final)
+                self._place(final, content)
             except FileExistsError:
                 return name
-        else:
-            self._write_whole(final, content)
         fsync_dir(final.parent)
         return name
+
+    def _place(self, target: Path, content: File[Any]) -> None:
+        temp_path = getattr(content, "temporary_file_path", None)
+        if temp_path is not None:
+            # A link, not a rename: the spooled file stays valid until its upload commits,
+            # so a concurrent purge of the same object can be repaired from it.
+            os.link(temp_path(), target)
+        else:
+            self._write_whole(target, content)
 
     def _write_whole(self, final: Path, content: File[Any]) -> None:
         temp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
@@ -61,7 +71,7 @@ class LocalBlobStorage(FileSystemStorage):
                 out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, final)
+        temp.replace(final)
 
     def delete(self, name: str) -> None:
         super().delete(name)
