@@ -10,6 +10,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from imgbackup.periodic import server_hooks
+
 
 class _Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any]) -> None:
@@ -17,7 +19,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        for key, value in {**self.options, **server_hooks()}.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:

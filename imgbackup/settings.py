@@ -132,6 +132,9 @@ def _database(url: str) -> dict[str, Any]:
         # checkpoints it (two more syncs) and deletes the WAL, so per-request connections
         # cost every upload ~4 extra disk syncs (measured: make bench, BENCHMARKS.md).
         config["CONN_HEALTH_CHECKS"] = True
+        # Tests on a file like production, not Django's shared-cache in-memory database, whose
+        # table locks fail concurrent writers at once instead of letting them wait.
+        config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
         config["OPTIONS"] = {
             # IMMEDIATE: a write transaction takes the lock when it starts, so two writers
             # queue instead of failing with "database is locked" half-way through.
@@ -222,6 +225,14 @@ TRASH_DAYS = env_int("TRASH_DAYS", 30)
 # --- Serving -----------------------------------------------------------------------------
 WORKERS = env_int("WORKERS", 2)
 THREADS = env_int("THREADS", 8)
+# `imgbackup serve` runs `imgbackup purge` this often (seconds); 0 turns it off (use cron).
+PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600)
+
+# --- API v2 ------------------------------------------------------------------------------
+# POST /api/v2/auth/token refuses a user name from one address after this many failed
+# passwords, until the window since the first failure has passed.
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 900)
 
 # --- WeChat mini program login -----------------------------------------------------------
 WECHAT_APPID = env("WECHAT_APPID", "")

@@ -36,7 +36,10 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
                     request.user = authenticate(request)
                 return view(request, *args, **kwargs)
             except ApiError as err:
-                return error_response(request, err)
+                response = error_response(request, err)
+                if err.status == 405:
+                    response["Allow"] = ", ".join(methods)  # RFC 9110 requires it on a 405
+                return response
             except StorageUnavailable as exc:
                 log.warning("storage unavailable: %s", exc)
                 return error_response(request, ApiError(503, "storage_unavailable", str(exc)))

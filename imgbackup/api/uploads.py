@@ -24,7 +24,7 @@ def uploaded_files(request: HttpRequest) -> list[HashedUpload]:
         raise ApiError(413, "too_large", "too many or too large form fields") from None
     except MultiPartParserError as exc:
         raise bad_request(f"malformed multipart body: {exc}") from None
-    uploads = [f for f in files if isinstance(f, HashedUpload)]
+    uploads = sorted((f for f in files if isinstance(f, HashedUpload)), key=lambda f: f.index)
     if not uploads:
         raise bad_request("no file in the request: send at least one file part")
     return uploads

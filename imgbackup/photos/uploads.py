@@ -27,6 +27,7 @@ class HashedUpload(UploadedFile):
         )
         super().__init__(self.spool, name, content_type, 0, charset)
         self.field_name = field_name
+        self.index = 0  # position among the request's files, in arrival order
         self.sha256 = ""
         self.md5 = ""
 
@@ -42,12 +43,20 @@ class HashedUpload(UploadedFile):
 class HashingUploadHandler(FileUploadHandler):
     chunk_size = 256 * 1024
 
+    def __init__(self, request: Any = None) -> None:
+        super().__init__(request)
+        # One handler per request numbers its files: request.FILES groups them by field name,
+        # and API v2 pairs the i-th file with the i-th checksum field.
+        self.files_seen = 0
+
     def new_file(self, field_name: str, file_name: str, content_type: str,
                  content_length: int | None, charset: str | None = None,
                  content_type_extra: dict[str, Any] | None = None) -> None:
         super().new_file(field_name, file_name, content_type, content_length, charset,
                          content_type_extra)
         self.upload = HashedUpload(file_name, content_type, charset, field_name)
+        self.upload.index = self.files_seen
+        self.files_seen += 1
         self._sha256 = hashlib.sha256()
         self._md5 = hashlib.md5(usedforsecurity=False)
 

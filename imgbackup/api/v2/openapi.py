@@ -1,0 +1,204 @@
+"""The OpenAPI 3.1 document of API v2, built from one table of operations.
+
+Kept beside urls.py: a test fuzzes the served document against the server (schemathesis), so
+a route, parameter or answer described wrongly here fails the suite."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from django.urls import Resolver404, resolve
+
+from imgbackup import __version__
+from imgbackup.api.v2.schemas import SCHEMAS, Schema, ref
+
+PREFIX = "/api/v2"
+JSON = "application/json"
+IMAGE = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/heic",
+         "image/avif"]
+IMAGE_HEADERS = {
+    "ETag": {"schema": {"type": "string"}, "description": "quoted; If-None-Match gives 304"},
+    "Cache-Control": {"schema": {"type": "string"}, "description": "immutable"},
+}
+# Answers every operation may give, by status: the error codes docs/api.md lists.
+ERRORS = {
+    "400": "bad input (`bad_request`, `checksum_mismatch`)",
+    "401": "no valid token or session (`not_authenticated`)",
+    "403": "session without a CSRF token (`csrf_failed`)",
+    "404": "no such photo or token for this user (`not_found`)",
+    "405": "method not allowed (`method_not_allowed`); the Allow header lists the methods",
+    "409": "the same file was being sent at the same time; send it again (`conflict`)",
+    "413": "too large (`too_large`, `too_many_pixels`, `too_many_files`)",
+    "415": "not an accepted image or body type (`unsupported_media_type`)",
+    "429": "too many failed logins (`throttled`); see Retry-After",
+    "502": "WeChat's login service did not answer",
+    "503": "storage unavailable (`storage_unavailable`)",
+}
+COMMON = ["400", "401", "403", "405", "503"]
+
+PHOTO_ID = {"name": "photo_id", "in": "path", "required": True,
+            "description": "the photo's id: the SHA-256 hex of its bytes",
+            "schema": {"type": "string"}}
+TOKEN_ID = {"name": "token_id", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "a token id from GET /tokens"}
+
+
+def query(name: str, schema: Schema, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+PAGE_PARAMS = [
+    query("limit", {"type": "integer", "minimum": 1},
+          "items per page: default 100; more than 500 means 500"),
+    query("cursor", {"type": "string"}, "next_cursor from the previous page"),
+]
+LIST_PARAMS = [
+    *PAGE_PARAMS,
+    query("since", {"type": "string"},
+          "taken at or after this ISO date or date-time (naive means UTC)"),
+    query("until", {"type": "string"},
+          "taken at or before this ISO date-time, or during or before this ISO date"),
+    query("camera", {"type": "string"}, "camera make or model contains (any case)"),
+    query("favourite", {"type": "boolean"}, "only favourites, or only the others"),
+    query("q", {"type": "string"}, "file name contains (any case)"),
+]
+
+
+def json_answer(schema: str, description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": ref(schema)}}}
+
+
+def image_answer(description: str, types: list[str]) -> dict[str, Any]:
+    return {"description": description, "headers": IMAGE_HEADERS,
+            "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                        for kind in types}}
+
+
+def op(summary: str, answers: dict[str, Any], *, errors: tuple[str, ...] = (),
+       body: str | None = None, params: list[dict[str, Any]] | None = None,
+       public: bool = False, body_type: str = JSON, tag: str = "photos") -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "tags": [tag], "parameters": params or []}
+    if body:
+        operation["requestBody"] = {"required": True,
+                                    "content": {body_type: {"schema": ref(body)}}}
+    responses = dict(answers)
+    common = set(COMMON) - ({"401", "403"} if public else set())
+    for status in sorted(common | set(errors)):
+        responses.setdefault(status, {"description": ERRORS[status],
+                                      "content": {JSON: {"schema": ref("Error")}}})
+    operation["responses"] = responses
+    if public:
+        operation["security"] = []
+    return operation
+
+
+NO_CONTENT = {"description": "done; no body"}
+NOT_MODIFIED = {"description": "not modified (If-None-Match)"}
+DERIVED = {"200": image_answer("the image", ["image/jpeg", "image/webp"]), "304": NOT_MODIFIED}
+
+
+def photo_op(summary: str, answers: dict[str, Any], tag: str = "photos") -> dict[str, Any]:
+    """An operation on one photo: its id in the path, 404 when the caller has no such photo."""
+    return op(summary, answers, params=[PHOTO_ID], errors=("404",), tag=tag)
+
+
+PATHS: dict[str, dict[str, dict[str, Any]]] = {
+    "/auth/token": {"post": op(
+        "Trade a user name and password for a new API token",
+        {"201": json_answer("NewToken", "the token, shown this once")},
+        body="Login", public=True, errors=("401", "415", "429"), tag="accounts")},
+    "/auth/wechat": {"post": op(
+        "WeChat mini program login with a wx.login() code",
+        {"200": json_answer("WechatSession")}, body="WechatLogin", public=True,
+        errors=("415", "502"), tag="accounts")},
+    "/me": {"get": op("Who the caller is", {"200": json_answer("Me")}, tag="accounts")},
+    "/tokens": {
+        "get": op("The caller's API tokens (never their secrets)",
+                  {"200": json_answer("TokenList")}, tag="accounts"),
+        "post": op("Create an API token", {"201": json_answer("NewToken", "shown this once")},
+                   body="TokenName", errors=("415",), tag="accounts"),
+    },
+    "/tokens/{token_id}": {"delete": op("Revoke a token", {"204": NO_CONTENT},
+                                        params=[TOKEN_ID], errors=("404",), tag="accounts")},
+    "/photos": {
+        "get": op("The timeline: photos not in the trash, newest taken first",
+                  {"200": json_answer("PhotoPage")}, params=LIST_PARAMS),
+        "post": op("Upload photos: many files, optional checksums verified",
+                   {"201": json_answer("UploadResult", "at least one photo is new"),
+                    "200": json_answer("UploadResult", "every photo kept was already there"),
+                    "400": json_answer("UploadRejected", "nothing kept: bad request or a "
+                                                         "checksum mismatch"),
+                    "413": json_answer("UploadRejected", "nothing kept: too large"),
+                    "415": json_answer("UploadRejected", "nothing kept: not an image")},
+                   body="Upload", body_type="multipart/form-data", errors=("409",)),
+    },
+    "/photos/check": {"post": op(
+        "Which of these MD5 / SHA-256 hashes the caller has (up to 10 000)",
+        {"200": json_answer("CheckResult")}, body="CheckRequest", errors=("413", "415"))},
+    "/photos/{photo_id}": {
+        "get": photo_op("A photo's metadata", {"200": json_answer("Photo")}),
+        "patch": op("Mark or unmark as favourite", {"200": json_answer("Photo")},
+                    body="Favourite", params=[PHOTO_ID], errors=("404", "415")),
+        "delete": photo_op("Move to the trash", {"200": json_answer("Photo", "now in the trash")}),
+    },
+    "/photos/{photo_id}/original": {"get": op(
+        "The original bytes", {"200": image_answer("the bytes, as uploaded", IMAGE),
+                               "304": NOT_MODIFIED},
+        params=[PHOTO_ID, query("download", {"type": "boolean"},
+                                "as an attachment with the original file name")],
+        errors=("404",))},
+    "/photos/{photo_id}/thumbnail": {"get": photo_op("About 256 px, upright", DERIVED)},
+    "/photos/{photo_id}/preview": {"get": photo_op("About 1440 px, upright", DERIVED)},
+    "/photos/{photo_id}/restore": {"post": photo_op(
+        "Bring a photo back from the trash", {"200": json_answer("Photo")})},
+    "/trash": {
+        "get": op("The trash, most recently trashed first", {"200": json_answer("PhotoPage")},
+                  params=PAGE_PARAMS, tag="trash"),
+        "delete": op("Empty the trash: destroy every photo in it",
+                     {"200": json_answer("Destroyed")}, tag="trash"),
+    },
+    "/trash/{photo_id}": {"delete": photo_op(
+        "Destroy a photo in the trash now", {"204": NO_CONTENT}, tag="trash")},
+    "/openapi.json": {"get": op("This document", {"200": {
+        "description": "OpenAPI 3.1", "content": {JSON: {"schema": {"type": "object"}}}}},
+        public=True, tag="meta")},
+    "/docs": {"get": op("This documentation as a web page", {"200": {
+        "description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+        public=True, tag="meta")},
+}
+
+
+def _served(path: str) -> bool:
+    """Whether a route answers this path: some (WeChat login) are optional apps."""
+    try:
+        resolve(PREFIX + re.sub(r"\{[^}]+\}", "1", path))
+    except Resolver404:
+        return False
+    return True
+
+
+@cache
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "imgbackup API v2", "version": __version__,
+                 "description": "Self-hosted photo backup. Authenticate with "
+                                "`Authorization: Bearer <token>`; see docs/api.md."},
+        "servers": [{"url": PREFIX}],
+        "security": [{"bearer": []}, {"session": []}],
+        "tags": [{"name": name} for name in ("accounts", "photos", "trash", "meta")],
+        "paths": {path: ops for path, ops in PATHS.items() if _served(path)},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "a token from POST /auth/token or `imgbackup token`"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "sessionid",
+                            "description": "the web app's session; unsafe methods also need "
+                                           "the X-CSRFToken header"},
+            },
+        },
+    }

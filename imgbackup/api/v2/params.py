@@ -1,0 +1,113 @@
+"""Reading what a v2 request says: its JSON body and its query parameters, or a 400."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest
+
+from imgbackup.api.errors import ApiError, bad_request
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+TRUE = {"1", "true", "yes"}
+FALSE = {"0", "false", "no"}
+
+
+def json_body(request: HttpRequest, allowed: set[str]) -> dict[str, Any]:
+    """The request's JSON object; a 400 for anything else or for a field not in ``allowed``."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send a JSON body (application/json)")
+    try:
+        body = json.loads(request.body or b"null")
+    except RequestDataTooBig:
+        raise ApiError(413, "too_large", "the JSON body is too large") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise bad_request("the body must be a JSON object")
+    if unknown := sorted(set(body) - allowed):
+        raise bad_request(f"unknown field(s): {', '.join(unknown)}")
+    return body
+
+
+def text_field(body: dict[str, Any], name: str, *, required: bool = True,
+               max_length: int = 150) -> str:
+    value = body.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise bad_request(f"{name} must be a non-empty string")
+    if len(value) > max_length:
+        raise bad_request(f"{name} is longer than {max_length} characters")
+    return no_nul(value, name)
+
+
+def no_nul(value: str, name: str) -> str:
+    # PostgreSQL cannot store or compare text holding NUL: refuse it before a query fails.
+    if "\x00" in value:
+        raise bad_request(f"{name} must not contain NUL characters")
+    return value
+
+
+def text_param(request: HttpRequest, name: str) -> str | None:
+    raw = request.GET.get(name)
+    return None if raw is None else no_nul(raw, name)
+
+
+def limit_param(request: HttpRequest) -> int:
+    """The page size: default 100; above 500 means 500."""
+    raw = request.GET.get("limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise bad_request("limit must be a whole number") from None
+    if limit < 1:
+        raise bad_request("limit must be at least 1")
+    return min(limit, MAX_LIMIT)
+
+
+def bool_param(request: HttpRequest, name: str) -> bool | None:
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    if raw.lower() in TRUE:
+        return True
+    if raw.lower() in FALSE:
+        return False
+    raise bad_request(f"{name} must be true or false")
+
+
+def instant_param(request: HttpRequest, name: str, *, upper: bool = False) -> datetime | None:
+    """An ISO date or date-time parameter as an aware UTC datetime (naive means UTC).
+
+    With ``upper`` it is an exclusive upper bound that includes what was named: ``until=2024-05-01``
+    includes all of 1 May, ``until=2024-05-01T12:00:00`` includes noon itself."""
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    try:
+        if len(raw) == 10:
+            moment = datetime.combine(date.fromisoformat(raw), time.min, tzinfo=UTC)
+            step = timedelta(days=1)
+        else:
+            moment = datetime.fromisoformat(raw)
+            step = timedelta(microseconds=1)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        # In UTC now, so a date-time at the edge of the calendar fails here, not in the query.
+        return (moment + step if upper else moment).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise bad_request(f"{name} must be an ISO date (2024-05-01) or date-time") from None
+
+
+def ms_timestamp(raw: str, name: str) -> datetime:
+    """A client's milliseconds-since-epoch (JavaScript's File.lastModified) as a datetime."""
+    try:
+        return datetime.fromtimestamp(float(raw) / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise bad_request(f"{name} must be milliseconds since 1970 ({raw!r} is not)") from None

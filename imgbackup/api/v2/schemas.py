@@ -1,0 +1,119 @@
+"""JSON Schemas of API v2's bodies, for the OpenAPI document (openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+STRING: Schema = {"type": "string"}
+NULLABLE_STRING: Schema = {"type": ["string", "null"]}
+DATE_TIME: Schema = {"type": "string", "format": "date-time"}
+NULLABLE_DATE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
+SHA256: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+MD5: Schema = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+HASH: Schema = {"type": "string", "pattern": "^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$"}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: list[str] | None = None, closed: bool = False, **properties: Schema) -> Schema:
+    """An object schema; ``closed`` when the server refuses fields it does not know."""
+    schema: Schema = {"type": "object", "properties": properties,
+                      "required": list(properties) if required is None else required}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def page_of(item: str) -> Schema:
+    return obj(items={"type": "array", "items": ref(item)},
+               next_cursor={**NULLABLE_STRING,
+                            "description": "pass as `cursor` for the next page; null at the end"})
+
+
+ERROR_CODES = ["bad_request", "not_authenticated", "csrf_failed", "not_found",
+               "method_not_allowed", "too_large", "too_many_pixels", "too_many_files",
+               "unsupported_media_type", "checksum_mismatch", "conflict", "throttled",
+               "storage_unavailable", "missing_bytes", "server_error"]
+
+ERROR_BODY = obj(code={"type": "string", "description": "one of: " + ", ".join(ERROR_CODES)},
+                 message={"type": "string", "description": "for people, not for parsing"})
+
+REJECTION = obj(name={"type": "string", "description": "the form field of the file"},
+                filename=STRING, error=ERROR_BODY)
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": obj(error=ERROR_BODY),
+    "Photo": obj(
+        id={**SHA256, "description": "the SHA-256 of the original's bytes"},
+        sha256=SHA256, md5=MD5,
+        filename={"type": "string", "description": "the name the client sent (display only)"},
+        content_type={"type": "string", "description": "sniffed from the bytes"},
+        size={"type": "integer", "minimum": 0},
+        width={"type": ["integer", "null"], "description": "as displayed (after orientation)"},
+        height={"type": ["integer", "null"]},
+        taken_at=DATE_TIME,
+        taken_at_source={"enum": ["exif", "file", "upload"]},
+        camera_make=STRING, camera_model=STRING, lens=STRING,
+        latitude={"type": ["number", "null"]}, longitude={"type": ["number", "null"]},
+        uploaded_at=DATE_TIME,
+        favourite={"type": "boolean"},
+        trashed_at=NULLABLE_DATE_TIME,
+        purge_at={**NULLABLE_DATE_TIME, "description": "when the trash will destroy it"},
+        urls=obj(original=STRING, thumbnail=STRING, preview=STRING),
+    ),
+    "PhotoPage": page_of("Photo"),
+    "Upload": {
+        "type": "object",
+        "properties": {
+            "file": {"type": "array", "items": {"type": "string", "format": "binary"},
+                     "description": "one or more files, under any field names"},
+            "sha256": {"type": "array", "items": STRING,
+                       "description": "optional: the i-th value is the i-th file's SHA-256"},
+            "md5": {"type": "array", "items": STRING,
+                    "description": "optional: the i-th value is the i-th file's MD5"},
+            "last_modified": {"type": "array", "items": {"type": "integer"},
+                              "description": "optional: the i-th file's modification time, "
+                                             "ms since 1970; taken_at when it has no EXIF date"},
+        },
+        "required": ["file"],
+    },
+    "UploadResult": obj(
+        items={"type": "array", "items": obj(
+            id=SHA256, sha256=SHA256, md5=MD5,
+            created={"type": "boolean", "description": "false: the caller already had it"},
+            name=STRING, filename=STRING, photo=ref("Photo"))},
+        rejected={"type": "array", "items": REJECTION},
+    ),
+    "UploadRejected": obj(error=ERROR_BODY,
+                          items={"type": "array", "maxItems": 0},
+                          rejected={"type": "array", "items": REJECTION}),
+    "CheckRequest": obj(closed=True, hashes={
+        "type": "array", "maxItems": 10000, "items": HASH,
+        "description": "MD5 (32 hex) or SHA-256 (64 hex) of files the client has"}),
+    "CheckResult": obj(
+        present={"type": "array", "items": STRING, "description": "the caller has these"},
+        missing={"type": "array", "items": STRING, "description": "send these"},
+        trashed={"type": "array", "items": STRING,
+                 "description": "present, but only in the trash"}),
+    "Favourite": obj(closed=True, favourite={"type": "boolean"}),
+    "Destroyed": obj(destroyed={"type": "integer", "minimum": 0}),
+    "Login": obj(required=["username", "password"], closed=True,
+                 username={"type": "string", "minLength": 1, "maxLength": 150},
+                 password={"type": "string", "minLength": 1, "maxLength": 4096},
+                 name={"type": "string", "maxLength": 100,
+                       "description": "a label for the token (default: api)"}),
+    "TokenName": obj(closed=True, name={"type": "string", "minLength": 1, "maxLength": 100}),
+    "Token": obj(id={"type": "integer"}, name=STRING,
+                 prefix={"type": "string", "description": "first characters, to tell apart"},
+                 created_at=DATE_TIME, last_used_at=NULLABLE_DATE_TIME),
+    "NewToken": {"allOf": [ref("Token"), obj(token={
+        "type": "string", "description": "the secret: shown in this answer only"})]},
+    "TokenList": obj(items={"type": "array", "items": ref("Token")}),
+    "Me": obj(username=STRING, is_admin={"type": "boolean"}),
+    "WechatLogin": obj(closed=True, code={"type": "string", "minLength": 1}),
+    "WechatSession": obj(token=STRING, user=obj(username=STRING)),
+}

@@ -1,0 +1,25 @@
+"""Routes of API v2, mounted at /api/v2/. Keep in step with openapi.py and docs/api.md."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from imgbackup.api.v2 import accounts, docs, photos, trash, upload
+
+urlpatterns = [
+    path("auth/token", accounts.token_login),
+    path("me", accounts.me),
+    path("tokens", accounts.tokens),
+    path("tokens/<str:token_id>", accounts.token),
+    path("photos", photos.collection),
+    path("photos/check", upload.check),
+    path("photos/<str:photo_id>", photos.detail),
+    path("photos/<str:photo_id>/original", photos.original),
+    path("photos/<str:photo_id>/thumbnail", photos.thumbnail),
+    path("photos/<str:photo_id>/preview", photos.preview),
+    path("photos/<str:photo_id>/restore", photos.restore),
+    path("trash", trash.collection),
+    path("trash/<str:photo_id>", trash.item),
+    path("openapi.json", docs.openapi_json),
+    path("docs", docs.docs_page),
+]
