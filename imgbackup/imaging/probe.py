@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from imgbackup.imaging import heif
+from imgbackup.imaging.exif import Metadata, orientation, read_metadata
 
 heif.register()
 
@@ -44,26 +45,31 @@ class ImageInfo:
     format: str
     width: int  # as displayed: after the EXIF orientation is applied
     height: int
-    taken_at: datetime | None = None
+    taken_at: datetime | None = None  # aware; from EXIF only (see taken_at_has_offset)
     camera_make: str = ""
     camera_model: str = ""
     lens: str = ""
     latitude: float | None = None
     longitude: float | None = None
+    # False when EXIF gave a wall-clock time without its UTC offset (read in default_tz).
+    taken_at_has_offset: bool = False
 
 
-def probe(path: str | Path, max_pixels: int) -> ImageInfo:
+def probe(path: str | Path, max_pixels: int, default_tz: tzinfo = UTC) -> ImageInfo:
     """Read what the header of the image at ``path`` says; never decode pixels.
 
+    EXIF times without an offset are read in ``default_tz``: UTC by default, so the answer
+    depends on the bytes alone, not on the server's settings. Junk EXIF leaves fields empty.
     Raises UnsupportedImage or ImageTooLarge."""
     try:
         with warnings.catch_warnings():
             # Our own pixel limit below replaces Pillow's bomb warning.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=_openers()) as im:
+            with Image.open(path, formats=openers()) as im:
                 fmt = im.format or ""
                 width, height = im.size
-                orientation = _orientation(im)
+                turn = orientation(im)
+                meta = read_metadata(im, default_tz)
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(str(exc)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -76,20 +82,21 @@ def probe(path: str | Path, max_pixels: int) -> ImageInfo:
         raise ImageTooLarge(
             f"{width}x{height} pixels is more than the {max_pixels:,} allowed"
         )
-    if orientation in {5, 6, 7, 8}:
+    if turn in {5, 6, 7, 8}:
         width, height = height, width
-    return ImageInfo(content_type=CONTENT_TYPES[fmt], format=fmt, width=width, height=height)
+    return _info(CONTENT_TYPES[fmt], fmt, width, height, meta)
 
 
-def _openers() -> list[str]:
+def openers() -> list[str]:
     """The accepted formats Pillow can open here (MPO is produced by the JPEG opener)."""
     Image.init()
     return [fmt for fmt in CONTENT_TYPES if fmt in Image.OPEN]
 
 
-def _orientation(im: Image.Image) -> int:
-    try:
-        value = im.getexif().get(0x0112, 1)
-    except Exception:
-        return 1
-    return value if isinstance(value, int) else 1
+def _info(content_type: str, fmt: str, width: int, height: int, meta: Metadata) -> ImageInfo:
+    return ImageInfo(
+        content_type=content_type, format=fmt, width=width, height=height,
+        taken_at=meta.taken_at, camera_make=meta.camera_make, camera_model=meta.camera_model,
+        lens=meta.lens, latitude=meta.latitude, longitude=meta.longitude,
+        taken_at_has_offset=meta.taken_at_has_offset,
+    )

@@ -1,23 +1,60 @@
-"""Names of derived images (thumbnails, previews) in blob storage."""
+"""Derived images (thumbnails, previews): made from an original the first time someone asks for
+them, then kept in blob storage beside it (see docs/architecture.md, "Derived images").
+
+Uploads never wait for them. Two requests that ask for the same missing image at once both
+render it and both save it: the renders are identical and the storage keeps one whole copy."""
 
 from __future__ import annotations
 
-import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
 
-from django.core.files.base import ContentFile
-from PIL import Image, ImageOps
+from django.conf import settings
+from django.core.files.base import File
+from django.core.files.storage import Storage
+from django.db import transaction
 
-from imgbackup.imaging import heif
+from imgbackup.imaging.probe import ImageTooLarge, UnsupportedImage
+from imgbackup.imaging.render import CONTENT_TYPE, RenderError, render
 from imgbackup.photos.models import Original
-from imgbackup.storage import blobs
-
-heif.register()
+from imgbackup.storage import blobs, incoming_dir
 
 SIZES = {"thumbnail": 256, "preview": 1440}
 
 
+class DerivedImageUnavailable(Exception):
+    """No derived image can be made: the stored bytes do not decode, or the original is gone."""
+
+
 def derived_name(sha256: str, kind: str) -> str:
     return f"derived/{sha256[:2]}/{sha256[2:4]}/{sha256}-{kind}"
+
+
+def derived_content_type(kind: str) -> str:
+    _check_kind(kind)
+    return CONTENT_TYPE
+
+
+def ensure_derived(original: Original, kind: str) -> str:
+    """The blob storage name of ``original``'s ``kind`` image, rendering and saving it first if
+    it is not stored yet. Raises ValueError for an unknown kind, DerivedImageUnavailable when
+    the original cannot be rendered or was destroyed meanwhile."""
+    _check_kind(kind)
+    storage = blobs()
+    name = derived_name(original.sha256, kind)
+    if storage.exists(name):
+        return name
+    try:
+        with _readable_path(storage, original.storage_name) as path:
+            data = render(path, SIZES[kind], max_pixels=settings.MAX_PIXELS)
+    except (RenderError, UnsupportedImage, ImageTooLarge) as exc:
+        raise DerivedImageUnavailable(f"{original.sha256}: {exc}") from exc
+    _save_while_original_exists(storage, name, original.sha256, data)
+    return name
 
 
 def delete_derived(sha256: str) -> None:
@@ -28,22 +65,60 @@ def delete_derived(sha256: str) -> None:
             storage.delete(name)
 
 
-# Stand-in until the imaging branch lands its generator with the same interface: JPEG, upright.
-def derived_content_type(kind: str) -> str:
-    return "image/jpeg"
+def _check_kind(kind: str) -> None:
+    if kind not in SIZES:
+        raise ValueError(f"unknown derived image kind {kind!r}: one of {', '.join(SIZES)}")
 
 
-def ensure_derived(original: Original, kind: str) -> str:
-    """The storage name of ``original``'s ``kind`` image, generated on first request."""
-    name = derived_name(original.sha256, kind)
-    storage = blobs()
-    if storage.exists(name):
-        return name
-    with storage.open(original.storage_name, "rb") as src, Image.open(src) as im:
-        im.draft("RGB", (SIZES[kind], SIZES[kind]))
-        upright = ImageOps.exif_transpose(im).convert("RGB")
-    upright.thumbnail((SIZES[kind], SIZES[kind]))
-    out = io.BytesIO()
-    upright.save(out, "JPEG", quality=82)
-    storage.save(name, ContentFile(out.getvalue()))
-    return name
+@contextmanager
+def _readable_path(storage: Storage, name: str) -> Iterator[str]:
+    """A local path to the object ``name``: its own file on disk storage (the decoder then
+    reads only what it needs), else a temporary copy (S3)."""
+    try:
+        local = storage.path(name)
+    except NotImplementedError:
+        local = None
+    if local is not None:
+        yield local
+        return
+    with storage.open(name) as source, _spool("derived-source-") as copy:
+        shutil.copyfileobj(source, copy, 1 << 20)
+        copy.flush()
+        yield copy.name
+
+
+def _save_while_original_exists(storage: Storage, name: str, sha256: str, data: bytes) -> None:
+    """Save under the Original row lock that destroy() takes (photos/trash.py): a purge either
+    ran first (no row: nothing is saved, no orphan is left) or waits for this save and then
+    deletes the derived image along with the original."""
+    with _spool("derived-") as spool:
+        spool.write(data)
+        spool.flush()
+        os.fsync(spool.fileno())
+        spool.seek(0)
+        with transaction.atomic():
+            if not Original.objects.select_for_update().filter(sha256=sha256).exists():
+                raise DerivedImageUnavailable(f"{sha256}: the original was destroyed")
+            storage.save(name, _SpooledFile(spool))
+
+
+@contextmanager
+def _spool(prefix: str) -> Iterator[IO[bytes]]:
+    # Beside the storage (same filesystem), so local storage can hard-link it into place whole.
+    with tempfile.NamedTemporaryFile(prefix=prefix, suffix=".part", dir=incoming_dir()) as f:
+        yield f
+
+
+class _SpooledFile(File[bytes]):
+    """A complete, fsynced temp file: local storage links it into place instead of copying,
+    so a reader never sees a half-written derived image."""
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        super().__init__(spool, spool.name)
+
+    def temporary_file_path(self) -> str:
+        return str(self.file.name) if self.file is not None else ""
+
+    def __repr__(self) -> str:
+        return f"<derived spool {self.name}>"
+
