@@ -1,0 +1,208 @@
+"""The HTTP side: one ``httpx.Client`` shared by every worker thread (httpx pools connections
+and is thread-safe), the API v2 calls the commands need, retries with backoff, and the one
+place that turns an HTTP answer into the client's errors."""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from imgbackup import __version__
+from imgbackup.client._errors import AuthError, Rejected, ServerError, Unreachable
+
+# Worth another try: the server or a proxy in front of it is restarting or overloaded (429 is
+# the token endpoint's throttle). Other 4xx are about the request and would fail again.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PAGE = 500  # the largest page API v2 serves
+CHECK_BATCH = 1000  # hashes per /photos/check (the API takes up to 10 000)
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Exponential backoff with jitter, so many clients do not retry in lockstep."""
+
+    attempts: int = 5  # tries after the first one
+    base: float = 0.5
+    cap: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        jitter = 0.5 + random.random() / 2  # noqa: S311 - spreading retries, not a secret
+        return float(min(self.cap, self.base * 2**attempt) * jitter)
+
+    def pause(self, attempt: int) -> None:
+        _sleep(self.delay(attempt))
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)  # one seam, so tests retry without waiting
+
+
+@dataclass(frozen=True)
+class Check:
+    present: set[str]
+    missing: set[str]
+    trashed: set[str]
+
+
+class Api:
+    def __init__(self, url: str, token: str | None = None, *, connections: int = 4,
+                 retry: Retry | None = None,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.url = url
+        self.retry = retry or Retry()
+        headers = {"User-Agent": f"imgbackup-cli/{__version__}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.http = httpx.Client(
+            base_url=f"{url}/api/v2/", headers=headers, transport=transport,
+            # Reading waits for the server to hash and store a whole upload: be patient.
+            timeout=httpx.Timeout(120, connect=10),
+            limits=httpx.Limits(max_connections=connections,
+                                max_keepalive_connections=connections),
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(self, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """``send()`` once, then again after a pause while the network fails or the server
+        answers a transient status; the final answer is checked (see ``checked``)."""
+        attempt = 0
+        while True:
+            try:
+                response = send()
+            except httpx.TransportError as exc:
+                if attempt >= self.retry.attempts:
+                    raise Unreachable(f"cannot reach {self.url}: {describe(exc)}") from None
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt >= self.retry.attempts:
+                    return checked(response, self.url)
+                response.close()
+            self.retry.pause(attempt)
+            attempt += 1
+
+    def _get(self, path: str, **params: Any) -> Json:
+        return _json(self.call(functools.partial(self.http.get, path, params=params)))
+
+    def _post(self, path: str, body: Json) -> Json:
+        return _json(self.call(functools.partial(self.http.post, path, json=body)))
+
+    def create_token(self, username: str, password: str, name: str) -> Json:
+        return self._post("auth/token", {"username": username, "password": password,
+                                         "name": name})
+
+    def revoke_token(self, token_id: str) -> None:
+        self.call(functools.partial(self.http.delete, f"tokens/{token_id}"))
+
+    def me(self) -> Json:
+        return self._get("me")
+
+    def check(self, hashes: list[str]) -> Check:
+        result = Check(set(), set(), set())
+        for start in range(0, len(hashes), CHECK_BATCH):
+            body = self._post("photos/check", {"hashes": hashes[start:start + CHECK_BATCH]})
+            result.present.update(body.get("present", []))
+            result.missing.update(body.get("missing", []))
+            result.trashed.update(body.get("trashed", []))
+        return result
+
+    def photos(self, **filters: str) -> Iterator[Json]:
+        """Every photo matching ``filters`` (since, until, q), newest taken first."""
+        params: dict[str, str | int] = {"limit": PAGE, **filters}
+        while True:
+            body = self._get("photos", **params)
+            yield from body["items"]
+            if not body.get("next_cursor"):
+                return
+            params["cursor"] = body["next_cursor"]
+
+    def trash(self, photo_id: str) -> Json:
+        return _json(self.call(functools.partial(self.http.delete, f"photos/{photo_id}")))
+
+    @contextmanager
+    def original(self, photo_id: str, offset: int = 0) -> Iterator[httpx.Response]:
+        """The original's bytes as a streamed response (status checked), from ``offset`` if
+        the server honours ranges (then 206). Not retried here: the caller resumes."""
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        request = self.http.build_request("GET", f"photos/{photo_id}/original", headers=headers)
+        try:
+            response = self.http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise Unreachable(f"cannot reach {self.url}: {describe(exc)}") from None
+        try:
+            if response.status_code >= 300:
+                response.read()
+                checked(response, self.url)
+            yield response
+        finally:
+            response.close()
+
+
+def checked(response: httpx.Response, url: str) -> httpx.Response:
+    """``response`` if it is a success, else the error that fits it."""
+    status = response.status_code
+    if status < 300:
+        return response
+    response.read()
+    code, message, body = _error_of(response)
+    if status == 401:
+        raise AuthError(f"{url} refused the credentials ({message}): "
+                        f"run 'imgbackup login {url}' to get a new token")
+    if status == 404 and not code:
+        raise ServerError(f"{url} has no {response.request.url.path}: is it an imgbackup "
+                          "server with API v2?", status)
+    error: ServerError = (ServerError if status >= 500 or status < 400 else Rejected)(
+        f"{message} (HTTP {status})", status, code)
+    error.body = body
+    raise error
+
+
+def _error_of(response: httpx.Response) -> tuple[str, str, Json]:
+    try:
+        body = response.json()
+    except ValueError:
+        return "", response.reason_phrase or "error", {}
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return str(err.get("code", "")), str(err.get("message", "")), body
+    return "", response.reason_phrase or "error", body if isinstance(body, dict) else {}
+
+
+def _json(response: httpx.Response) -> Json:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ServerError(f"unexpected answer from {response.request.url}: not a JSON object",
+                          response.status_code)
+    return body
+
+
+def describe(exc: httpx.TransportError) -> str:
+    """A short reason a person can act on, instead of a chained traceback."""
+    kinds: list[tuple[type[Exception], str]] = [
+        (httpx.ConnectTimeout, "connection timed out"),
+        (httpx.ConnectError, "connection refused or no route"),
+        (httpx.TimeoutException, "the server stopped answering (timeout)"),
+        (httpx.RemoteProtocolError, "the connection was closed mid-answer"),
+    ]
+    for kind, text in kinds:
+        if isinstance(exc, kind):
+            return f"{text}: {exc}" if str(exc) else text
+    return str(exc) or type(exc).__name__

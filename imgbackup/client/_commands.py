@@ -1,0 +1,200 @@
+"""What each command does once its arguments are parsed: connect, run, print, exit code.
+Text goes to standard output, progress and failures to standard error."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import socket
+import sqlite3
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from imgbackup.client import _config
+from imgbackup.client._api import Api, Retry
+from imgbackup.client._cache import HashCache
+from imgbackup.client._errors import AuthError, ClientError, ExitCode, Rejected, UsageError
+from imgbackup.client._progress import Progress, human_bytes
+from imgbackup.client._pull import PullReport
+from imgbackup.client._pull import pull as run_pull
+from imgbackup.client._push import PushReport
+from imgbackup.client._push import push as run_push
+from imgbackup.client._upload import Failure
+
+
+def login(args: argparse.Namespace) -> int:
+    url = _config.normalize_url(args.url)
+    username = args.username or _ask("Username: ")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+    with _open_api(url, None, retries=2) as api:
+        try:
+            body = api.create_token(username, password, f"imgbackup CLI on {socket.gethostname()}")
+        except AuthError:
+            raise AuthError(f"{url} refused the user name or password") from None
+    path = _config.save(_config.Login(url, str(body["token"]), str(body.get("id", "")) or None))
+    print(f"logged in to {url} as {username}; token saved in {path}")
+    return ExitCode.OK
+
+
+def logout(args: argparse.Namespace) -> int:
+    saved = _config.stored()
+    if saved is None:
+        print("not logged in")
+        return ExitCode.OK
+    if saved.token_id:
+        try:
+            with _open_api(saved.url, saved.token, retries=1) as api:
+                api.revoke_token(saved.token_id)
+        except ClientError as exc:
+            # Forgetting the token locally still matters; say the server may keep it.
+            print(f"imgbackup logout: could not revoke the token on the server ({exc}); "
+                  "revoke it on the web app's tokens page", file=sys.stderr)
+    _config.remove()
+    print(f"logged out of {saved.url}")
+    return ExitCode.OK
+
+
+def push(args: argparse.Namespace) -> int:
+    progress = Progress(enabled=not args.quiet)
+    with _connect(args.jobs, args.retries) as api:
+        cache = _cache()
+        try:
+            report = run_push(api, cache, args.paths, jobs=args.jobs, dry_run=args.dry_run,
+                              progress=progress)
+        finally:
+            cache.close()
+    _print_push(report, args.json)
+    return report.exit_code
+
+
+def pull(args: argparse.Namespace) -> int:
+    dest = Path(args.dest)
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} exists and is not a folder")
+    progress = Progress(enabled=not args.quiet)
+    with _connect(args.jobs, args.retries) as api:
+        cache = _cache()
+        try:
+            report = run_pull(api, cache, dest.absolute(), since=args.since, jobs=args.jobs,
+                              progress=progress)
+        finally:
+            cache.close()
+    _print_pull(report, args.json)
+    return report.exit_code
+
+
+def ls(args: argparse.Namespace) -> int:
+    filters = {k: v for k, v in (("since", args.since), ("until", args.until),
+                                 ("q", args.query)) if v}
+    with _connect(1, 5) as api:
+        photos: list[dict[str, Any]] = []
+        for photo in api.photos(**filters):
+            if args.limit is not None and len(photos) >= args.limit:
+                break
+            photos.append(photo)
+    if args.json:
+        print(json.dumps(photos, indent=1))
+        return ExitCode.OK
+    for photo in photos:
+        taken = str(photo.get("taken_at") or "")[:16].replace("T", " ")
+        dims = f"{photo.get('width')}x{photo.get('height')}" if photo.get("width") else "-"
+        print(f"{photo['id']}  {taken:16}  {human_bytes(int(photo.get('size') or 0)):>9}  "
+              f"{dims:>11}  {photo.get('filename') or ''}")
+    return ExitCode.OK
+
+
+def rm(args: argparse.Namespace) -> int:
+    failed: list[dict[str, str]] = []
+    trashed: list[str] = []
+    with _connect(1, 5) as api:
+        for photo_id in args.ids:
+            try:
+                photo = api.trash(photo_id)
+            except Rejected as exc:
+                reason = "not found" if exc.status == 404 else str(exc)
+                failed.append({"id": photo_id, "reason": reason})
+                print(f"imgbackup rm: {photo_id}: {reason}", file=sys.stderr)
+                continue
+            trashed.append(photo_id)
+            if not args.json:
+                print(f"moved to the trash: {photo_id} {photo.get('filename') or ''}".rstrip())
+    if args.json:
+        print(json.dumps({"trashed": trashed, "failed": failed}))
+    return ExitCode.FAILED if failed else ExitCode.OK
+
+
+def _connect(jobs: int, retries: int) -> Api:
+    login = _config.current()
+    return _open_api(login.url, login.token, jobs=jobs, retries=retries)
+
+
+def _open_api(url: str, token: str | None, *, jobs: int = 1, retries: int) -> Api:
+    return Api(url, token, connections=jobs, retry=Retry(attempts=retries))
+
+
+def _cache() -> HashCache:
+    try:
+        return HashCache()
+    except (OSError, sqlite3.Error) as exc:
+        # Still correct without it, only slower: everything is hashed again next time.
+        print(f"warning: hash cache unavailable ({exc}); every file will be read",
+              file=sys.stderr)
+        return HashCache(Path(":memory:"))
+
+
+def _ask(prompt: str) -> str:
+    try:
+        answer = input(prompt).strip()
+    except EOFError:
+        answer = ""
+    if not answer:
+        raise UsageError("a user name is needed (or pass --username)")
+    return answer
+
+
+def _print_push(report: PushReport, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_summary(report)))
+    else:
+        verb = "would upload" if report.dry_run else "uploaded"
+        count = len(report.would_upload) if report.dry_run else report.uploaded
+        print(f"{report.images} photos found ({report.not_images} other files skipped, "
+              f"{report.duplicates} duplicates), {report.read} files read "
+              f"({human_bytes(report.read_bytes)}); {report.already_backed_up} already backed "
+              f"up ({report.in_trash} of them in the server's trash); {verb} {count} "
+              f"({human_bytes(report.uploaded_bytes)})")
+        for path in report.would_upload:
+            print(f"  {path}")
+    _print_failures(report.failed, report.error, "push")
+
+
+def _print_pull(report: PullReport, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_summary(report)))
+    else:
+        print(f"{report.photos} photos on the server: {report.present} already here and "
+              f"verified, {report.downloaded} downloaded "
+              f"({human_bytes(report.downloaded_bytes)}) and verified")
+    _print_failures(report.failed, report.error, "pull")
+
+
+def _summary(report: PushReport | PullReport) -> dict[str, Any]:
+    summary = asdict(report)
+    summary["failed"] = [{"path": f.path, "reason": f.reason} for f in report.failed]
+    return summary
+
+
+def _print_failures(failed: list[Failure], error: str, command: str) -> None:
+    for failure in failed:
+        print(f"imgbackup {command}: failed: {failure.path}: {failure.reason}", file=sys.stderr)
+    if failed:
+        print(f"imgbackup {command}: {len(failed)} files failed", file=sys.stderr)
+    if error:
+        print(f"imgbackup {command}: {error}; run the same command again to finish",
+              file=sys.stderr)

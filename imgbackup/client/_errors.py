@@ -1,0 +1,54 @@
+"""Exit codes and the errors that carry them, so every failure ends in one documented code."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    """The process exit codes, documented in docs/cli.md."""
+
+    OK = 0
+    FAILED = 1  # the run finished, but some files failed (each one is named)
+    USAGE = 2  # bad command line (argparse uses 2 too)
+    AUTH = 3  # not logged in, or the server refused the credentials
+    UNREACHABLE = 4  # the server could not be reached, even after retries
+    SERVER = 5  # the server answered, but not as the API promises (5xx after retries...)
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
+
+class ClientError(Exception):
+    """A failure that ends the command; its message is shown to the person as is."""
+
+    exit_code = ExitCode.SERVER
+
+
+class UsageError(ClientError):
+    exit_code = ExitCode.USAGE
+
+
+class AuthError(ClientError):
+    exit_code = ExitCode.AUTH
+
+
+class Unreachable(ClientError):
+    exit_code = ExitCode.UNREACHABLE
+
+
+class ServerError(ClientError):
+    """The server answered with an error; ``status`` and ``code`` come from its answer."""
+
+    exit_code = ExitCode.SERVER
+
+    def __init__(self, message: str, status: int = 0, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.body: dict[str, Any] = {}  # the JSON answer, for per-file details
+
+
+class Rejected(ServerError):
+    """A 4xx about one request's content (one file, one id): the run goes on without it."""
+
+    exit_code = ExitCode.FAILED

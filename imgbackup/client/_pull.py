@@ -1,0 +1,205 @@
+"""``imgbackup pull DEST``: restore every photo, each verified against its SHA-256 (its id).
+
+Each file is downloaded to a hidden ``.part`` file beside its final place, hashed while it is
+written, fsynced, and renamed into place only when the hash matches, so a file under its
+final name is always complete and right. A ``.part`` left by an interrupted run is continued
+with an HTTP range request when the server offers ranges, else started again."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from imgbackup.client._api import RETRY_STATUSES, Api
+from imgbackup.client._cache import HashCache
+from imgbackup.client._errors import ClientError, ExitCode, Rejected, ServerError, Unreachable
+from imgbackup.client._hashing import CHUNK, Identity, sha256_of
+from imgbackup.client._layout import plan
+from imgbackup.client._progress import Progress
+from imgbackup.client._scan import PART_SUFFIX, LocalFile
+from imgbackup.client._upload import Failure
+
+Photo = dict[str, Any]
+
+
+@dataclass
+class PullReport:
+    photos: int = 0
+    present: int = 0  # already in DEST, verified
+    downloaded: int = 0
+    downloaded_bytes: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    error: str = ""
+    exit_code: int = ExitCode.OK
+
+    def finish(self) -> PullReport:
+        if not self.exit_code and self.failed:
+            self.exit_code = ExitCode.FAILED
+        return self
+
+
+@dataclass(frozen=True)
+class _Done:
+    file: LocalFile
+    photo: Photo
+    downloaded: bool
+
+
+def pull(api: Api, cache: HashCache, dest: Path, *, since: str | None, jobs: int,
+         progress: Progress) -> PullReport:
+    report = PullReport()
+    try:
+        photos = list(api.photos(**({"since": since} if since else {})))
+        report.photos = len(photos)
+        paths = plan(photos)
+        targets = [(photo, dest / paths[photo["id"]]) for photo in photos]
+        todo = [(photo, target) for photo, target in targets
+                if not _known(cache, photo, target)]
+        report.present = len(photos) - len(todo)
+        _fetch_all(api, cache, todo, jobs, progress, report)
+    except ClientError as exc:
+        report.error, report.exit_code = str(exc), exc.exit_code
+    return report.finish()
+
+
+def _known(cache: HashCache, photo: Photo, target: Path) -> bool:
+    """Whether ``target`` holds the photo, by the cache alone (no file contents read)."""
+    try:
+        st = target.stat()
+    except OSError:
+        return False
+    known = cache.get(LocalFile(str(target), st.st_size, st.st_mtime_ns))
+    return known is not None and known.sha256 == photo["id"]
+
+
+def _fetch_all(api: Api, cache: HashCache, todo: list[tuple[Photo, Path]], jobs: int,
+               progress: Progress, report: PullReport) -> None:
+    progress.start("downloading", len(todo), sum(int(p.get("size") or 0) for p, _ in todo))
+    stop = threading.Event()
+    with ThreadPoolExecutor(jobs) as pool:
+        futures: list[Future[_Done | Failure]] = [
+            pool.submit(_fetch, api, photo, target, progress, stop) for photo, target in todo
+        ]
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                if isinstance(result, Failure):
+                    report.failed.append(result)
+                    continue
+                cache.put([(result.file, Identity(result.photo.get("content_type"),
+                                                  result.photo["id"]))])
+                if result.downloaded:
+                    report.downloaded += 1
+                    report.downloaded_bytes += result.file.size
+                else:
+                    report.present += 1
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
+        finally:
+            progress.finish()
+
+
+def _fetch(api: Api, photo: Photo, target: Path, progress: Progress,
+           stop: threading.Event) -> _Done | Failure:
+    if stop.is_set():
+        return Failure(str(target), "not attempted (the run stopped)")
+    try:
+        if target.exists():
+            return _verify_existing(photo, target, progress)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _download(api, photo, target, progress)
+    except Rejected as exc:
+        why = "no longer on the server" if exc.status == 404 else str(exc)
+        return Failure(str(target), why)
+    except _Mismatch as exc:
+        return Failure(str(target), str(exc))
+    except OSError as exc:
+        return Failure(str(target), f"cannot be written: {exc.strerror or exc}")
+    st = target.stat()
+    return _Done(LocalFile(str(target), st.st_size, st.st_mtime_ns), photo, downloaded=True)
+
+
+def _verify_existing(photo: Photo, target: Path, progress: Progress) -> _Done | Failure:
+    """A file already at the photo's place: kept if it is the photo, else left alone (it is
+    not ours to overwrite) and reported."""
+    st = target.stat()
+    if st.st_size == photo.get("size") and sha256_of(str(target)) == photo["id"]:
+        progress.advance(files=1, size=st.st_size)
+        return _Done(LocalFile(str(target), st.st_size, st.st_mtime_ns), photo, downloaded=False)
+    return Failure(str(target), f"a different file is already there; not overwritten "
+                                f"(photo {photo['id']})")
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _download(api: Api, photo: Photo, target: Path, progress: Progress) -> None:
+    part = target.with_name(f".{target.name}.{photo['id'][:12]}{PART_SUFFIX}")
+    attempt = 0
+    while True:
+        try:
+            digest = _download_once(api, photo, part, progress)
+            break
+        except (httpx.TransportError, Unreachable) as exc:
+            error: Exception = exc
+        except ServerError as exc:
+            if exc.status not in RETRY_STATUSES:
+                raise
+            error = exc
+        if attempt >= api.retry.attempts:
+            if isinstance(error, httpx.TransportError):
+                raise Unreachable(f"lost {api.url} while downloading: {error}") from None
+            raise error
+        api.retry.pause(attempt)
+        attempt += 1
+    if digest != photo["id"]:
+        part.unlink(missing_ok=True)
+        raise _Mismatch(f"downloaded bytes hash to {digest}, not {photo['id']}; not kept")
+    _set_mtime(part, photo)
+    part.replace(target)
+
+
+def _download_once(api: Api, photo: Photo, part: Path, progress: Progress) -> str:
+    """Download into ``part`` (continuing it when the server answers the range) and return
+    the SHA-256 of the whole file."""
+    offset = part.stat().st_size if part.exists() else 0
+    if offset >= int(photo.get("size") or 0):
+        offset = 0  # complete or larger: a previous run wrote something we cannot trust
+    with api.original(photo["id"], offset) as response:
+        resumed = response.status_code == 206 and offset > 0
+        digest = hashlib.sha256()
+        if resumed:
+            with part.open("rb") as f:
+                while chunk := f.read(CHUNK):
+                    digest.update(chunk)
+        with part.open("ab" if resumed else "wb") as f:
+            for chunk in response.iter_bytes():  # as they arrive: a cut loses nothing
+                f.write(chunk)
+                digest.update(chunk)
+                progress.advance(size=len(chunk))
+            f.flush()
+            os.fsync(f.fileno())
+    progress.advance(files=1)
+    return digest.hexdigest()
+
+
+def _set_mtime(path: Path, photo: Photo) -> None:
+    """The file's time is when the photo was taken, as file managers and ``push`` expect."""
+    try:
+        taken = datetime.fromisoformat(str(photo.get("taken_at")))
+    except ValueError:
+        return
+    ts = taken.timestamp()
+    os.utime(path, (ts, ts))

@@ -1,0 +1,180 @@
+"""``imgbackup push``: scan, identify (through the cache), ask the server what it lacks, send
+only that, in parallel, streaming from disk.
+
+An interrupted push needs no journal: the cache keeps the hashes already computed and the
+server keeps what arrived, so running the same command again sends only the rest."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from imgbackup.client._api import Api
+from imgbackup.client._cache import HashCache
+from imgbackup.client._errors import ClientError, ExitCode
+from imgbackup.client._hashing import Identity, identify
+from imgbackup.client._progress import Progress
+from imgbackup.client._scan import LocalFile, ScanError, scan
+from imgbackup.client._upload import Failure, Item, send_batch
+
+CACHE_FLUSH = 256  # hashes kept in memory before they are committed to the cache
+BATCH_FILES = 16  # small files travel together: one request's overhead for many photos
+BATCH_BYTES = 8 * 1000 * 1000
+
+
+@dataclass
+class PushReport:
+    dry_run: bool = False
+    files_seen: int = 0
+    images: int = 0
+    not_images: int = 0
+    read: int = 0  # files whose contents were read (a cache miss)
+    read_bytes: int = 0
+    duplicates: int = 0  # the same bytes under another path: sent once
+    already_backed_up: int = 0
+    in_trash: int = 0  # backed up, but in the server's trash (restore them there)
+    uploaded: int = 0
+    uploaded_bytes: int = 0
+    would_upload: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    error: str = ""  # why the run stopped early, if it did
+    exit_code: int = ExitCode.OK
+
+    def finish(self) -> PushReport:
+        if not self.exit_code and self.failed:
+            self.exit_code = ExitCode.FAILED
+        return self
+
+
+def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run: bool,
+         progress: Progress) -> PushReport:
+    report = PushReport(dry_run=dry_run)
+    files = _scan(paths, report)
+    images = _identify(files, cache, jobs, progress, report)
+    unique: dict[str, Item] = {}
+    for item in images:
+        if item.sha256 in unique:
+            report.duplicates += 1
+        else:
+            unique[item.sha256] = item
+    try:
+        answer = api.check(sorted(unique))
+        report.already_backed_up = len(answer.present)
+        report.in_trash = len(answer.trashed)
+        todo = [item for sha, item in sorted(unique.items(), key=lambda kv: kv[1].path)
+                if sha not in answer.present]
+        if dry_run:
+            report.would_upload = [item.path for item in todo]
+        else:
+            _upload(api, cache, todo, jobs, progress, report)
+    except ClientError as exc:
+        report.error, report.exit_code = str(exc), exc.exit_code
+    return report.finish()
+
+
+def _scan(paths: Iterable[str], report: PushReport) -> list[LocalFile]:
+    files: list[LocalFile] = []
+    for found in scan(paths):
+        if isinstance(found, ScanError):
+            report.failed.append(Failure(found.path, found.reason))
+        else:
+            files.append(found)
+    report.files_seen = len(files)
+    return files
+
+
+def _identify(files: list[LocalFile], cache: HashCache, jobs: int, progress: Progress,
+              report: PushReport) -> list[Item]:
+    """Images among ``files`` with their hashes: from the cache when size and mtime match,
+    else by reading them (in parallel: hashlib releases the GIL on large buffers)."""
+    images: list[Item] = []
+    unknown: list[LocalFile] = []
+    for f in files:
+        known = cache.get(f)
+        if known is None:
+            unknown.append(f)
+        else:
+            _count(images, report, f, known)
+    if unknown:
+        progress.start("reading", len(unknown), sum(f.size for f in unknown))
+        pending: list[tuple[LocalFile, Identity]] = []
+        for f, result in _read_all(unknown, jobs, progress):
+            if isinstance(result, str):
+                report.failed.append(Failure(f.path, result))
+                continue
+            report.read += 1
+            report.read_bytes += f.size
+            pending.append((f, result))
+            _count(images, report, f, result)
+            if len(pending) >= CACHE_FLUSH:
+                cache.put(pending)
+                pending.clear()
+        cache.put(pending)
+        progress.finish()
+    return images
+
+
+def _count(images: list[Item], report: PushReport, f: LocalFile, ident: Identity) -> None:
+    if ident.content_type and ident.sha256:
+        report.images += 1
+        images.append(Item(f.path, f.size, f.mtime_ns, ident.content_type, ident.sha256))
+    else:
+        report.not_images += 1
+
+
+def _read_all(files: list[LocalFile], jobs: int,
+              progress: Progress) -> Iterator[tuple[LocalFile, Identity | str]]:
+    def one(f: LocalFile) -> tuple[LocalFile, Identity | str]:
+        try:
+            ident, st = identify(f.path)
+        except FileNotFoundError:
+            return f, "vanished before it could be read"
+        except OSError as exc:
+            return f, f"cannot be read: {exc.strerror or exc}"
+        finally:
+            progress.advance(files=1, size=f.size)
+        return LocalFile(f.path, st.st_size, st.st_mtime_ns), ident
+
+    with ThreadPoolExecutor(jobs) as pool:
+        yield from pool.map(one, files)
+
+
+def _upload(api: Api, cache: HashCache, todo: list[Item], jobs: int, progress: Progress,
+            report: PushReport) -> None:
+    progress.start("uploading", len(todo), sum(item.size for item in todo))
+    stop = threading.Event()  # set on a fatal error: workers start nothing new
+    with ThreadPoolExecutor(jobs) as pool:
+        futures: list[Future[list[Failure]]] = [
+            pool.submit(send_batch, api, batch, progress, stop) for batch in _batches(todo)
+        ]
+        try:
+            for future in as_completed(futures):
+                for failure in future.result():
+                    report.failed.append(failure)
+                    if failure.stale:
+                        cache.forget(failure.path)
+        except BaseException:
+            stop.set()
+            for future in futures:
+                future.cancel()
+            raise
+        finally:
+            report.uploaded = progress.files
+            report.uploaded_bytes = progress.bytes
+            progress.finish()
+
+
+def _batches(items: list[Item]) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    size = 0
+    for item in items:
+        if batch and (len(batch) >= BATCH_FILES or size + item.size > BATCH_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item.size
+    if batch:
+        yield batch
+

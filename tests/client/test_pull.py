@@ -1,0 +1,128 @@
+"""``imgbackup pull`` against the in-memory server (httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import Run, photo_tree
+from .fake_server import FakeServer
+from .test_push import forbid_reading
+
+
+def pull_json(run: Run, *args: str) -> tuple[int, dict[str, Any], str]:
+    result = run("pull", "--json", "--quiet", *args)
+    return result.code, json.loads(result.out), result.err
+
+
+def restored(dest: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def backed_up(run: Run, fake: FakeServer, tmp_path: Path) -> dict[str, bytes]:
+    files = photo_tree(tmp_path / "photos", 25)
+    assert run("push", "--quiet", str(tmp_path / "photos")).code == 0
+    return files
+
+
+def test_it_restores_every_photo_by_day_with_its_name(
+        run: Run, fake: FakeServer, tmp_path: Path, backed_up: dict[str, bytes]) -> None:
+    code, summary, err = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 0, err
+    assert summary["downloaded"] == 25
+    got = restored(tmp_path / "restore")
+    assert sorted(got.values()) == sorted(backed_up.values())
+    for rel, data in got.items():
+        photo = fake.photos[hashlib.sha256(data).hexdigest()]
+        assert rel.startswith(photo["taken_at"][:10].replace("-", "/") + "/")
+    assert not [p for p in (tmp_path / "restore").rglob(".*")]  # no .part left
+
+
+def test_a_second_pull_reads_and_downloads_nothing(
+        run: Run, fake: FakeServer, tmp_path: Path, backed_up: dict[str, bytes],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pull_json(run, str(tmp_path / "restore"))
+    downloads = len(fake.requests)
+    forbid_reading(monkeypatch, tmp_path / "restore")
+
+    code, summary, _ = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 0 and summary["present"] == 25 and summary["downloaded"] == 0
+    assert len(fake.requests) == downloads + 1  # the listing only
+
+
+def test_a_pushed_back_restore_reads_nothing(
+        run: Run, fake: FakeServer, tmp_path: Path, backed_up: dict[str, bytes],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pull_json(run, str(tmp_path / "restore"))
+    forbid_reading(monkeypatch, tmp_path / "restore")
+    summary = json.loads(run("push", "--json", "--quiet", str(tmp_path / "restore")).out)
+    assert summary["read"] == 0 and summary["already_backed_up"] == 25
+
+
+def test_a_corrupted_download_is_not_kept(run: Run, fake: FakeServer, tmp_path: Path,
+                                          backed_up: dict[str, bytes]) -> None:
+    bad = sorted(fake.photos)[0]
+    fake.corrupt.add(bad)
+
+    code, summary, _err = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 1 and summary["downloaded"] == 24
+    assert len(summary["failed"]) == 1 and f"not {bad}" in summary["failed"][0]["reason"]
+    assert len(restored(tmp_path / "restore")) == 24
+
+
+def test_an_interrupted_download_resumes_with_a_range(
+        run: Run, fake: FakeServer, tmp_path: Path, no_sleep: list[float]) -> None:
+    photo = tmp_path / "big.jpg"
+    photo.write_bytes(b"\xff\xd8\xff" + bytes(range(256)) * 4000)
+    run("push", "--quiet", str(photo))
+    data = photo.read_bytes()
+    sha = next(iter(fake.photos))
+    calls: list[str] = []
+    real = fake._original
+
+    def cut_first(request: httpx.Request, photo_id: str) -> httpx.Response:
+        calls.append(request.headers.get("range", ""))
+        if len(calls) > 1:
+            return real(request, photo_id)
+
+        def half() -> Any:
+            yield data[:300_000]
+            raise httpx.ReadError("connection reset")
+
+        return httpx.Response(200, content=half())
+
+    fake._original = cut_first  # type: ignore[method-assign]
+    code, summary, err = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 0, err
+    assert calls == ["", "bytes=300000-"]
+    assert list(restored(tmp_path / "restore").values()) == [data]
+    assert summary["downloaded"] == 1 and sha in fake.photos
+
+
+def test_a_different_file_in_the_way_is_not_overwritten(
+        run: Run, fake: FakeServer, tmp_path: Path, backed_up: dict[str, bytes]) -> None:
+    pull_json(run, str(tmp_path / "restore"))
+    victim = sorted((tmp_path / "restore").rglob("*.JPG"))[0]
+    victim.write_bytes(b"someone's edit")
+
+    code, summary, _ = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 1 and victim.read_bytes() == b"someone's edit"
+    assert summary["failed"][0]["path"] == str(victim)
+    assert "not overwritten" in summary["failed"][0]["reason"]
+
+
+def test_since_is_passed_to_the_server(run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    pull_json(run, str(tmp_path / "restore"), "--since", "2024-05-01")
+    assert fake.requests[-1].url.params["since"] == "2024-05-01"
+    assert run("pull", "x", "--since", "May 1st").code == 2

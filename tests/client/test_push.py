@@ -1,0 +1,196 @@
+"""``imgbackup push`` against the in-memory server (httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import make_jpeg
+
+from .conftest import Run, photo_tree
+from .fake_server import FakeServer
+
+
+def push_json(run: Run, *args: str) -> tuple[int, dict[str, Any], str]:
+    result = run("push", "--json", "--quiet", *args)
+    return result.code, json.loads(result.out), result.err
+
+
+def forbid_reading(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
+    """Make any open() of a file under ``root`` fail the test, and record the attempts."""
+    attempts: list[str] = []
+    real_open = builtins.open
+
+    def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file).startswith(str(root)):
+            attempts.append(str(file))
+            raise AssertionError(f"read {file}")
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    monkeypatch.setattr(io, "open", guarded)
+    return attempts
+
+
+def test_it_uploads_every_photo_once_and_skips_other_files(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    files = photo_tree(tmp_path / "photos", 40)
+    (tmp_path / "photos" / "notes.txt").write_text("not a photo")
+    (tmp_path / "photos" / "fake.jpg").write_bytes(b"<html>not a jpeg</html>")
+    (tmp_path / "photos" / "no-extension").write_bytes(make_jpeg(999))
+    # The same bytes under another name: sent once.
+    (tmp_path / "photos" / "copy.JPG").write_bytes(next(iter(files.values())))
+
+    code, summary, err = push_json(run, str(tmp_path / "photos"))
+
+    assert code == 0, err
+    assert summary["images"] == 42 and summary["not_images"] == 2
+    assert summary["duplicates"] == 1 and summary["uploaded"] == 41
+    assert sorted(fake.blobs.values()) == sorted([*files.values(), make_jpeg(999)])
+
+
+def test_a_second_push_reads_no_file_and_sends_nothing(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    photo_tree(tmp_path / "photos", 30)
+    (tmp_path / "photos" / "notes.txt").write_text("not a photo")
+    assert push_json(run, str(tmp_path / "photos"))[0] == 0
+    uploads = [r for r in fake.requests if r.url.path == "/api/v2/photos"]
+    attempts = forbid_reading(monkeypatch, tmp_path / "photos")
+
+    code, summary, err = push_json(run, str(tmp_path / "photos"))
+
+    assert code == 0, err
+    assert attempts == []
+    assert summary["read"] == 0 and summary["uploaded"] == 0
+    assert summary["uploaded_bytes"] == 0 and summary["already_backed_up"] == 30
+    assert [r for r in fake.requests if r.url.path == "/api/v2/photos"] == uploads
+
+
+def test_a_changed_file_is_read_again(run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(make_jpeg(1))
+    push_json(run, str(photo))
+    photo.write_bytes(make_jpeg(2))
+    os.utime(photo, ns=(0, 10**18))
+
+    code, summary, _ = push_json(run, str(photo))
+
+    assert code == 0 and summary["read"] == 1 and summary["uploaded"] == 1
+    assert len(fake.blobs) == 2
+
+
+def test_dry_run_lists_and_sends_nothing(run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path, 3)
+    result = run("push", "--dry-run", "--quiet", str(tmp_path))
+    assert result.code == 0
+    assert result.out.count("IMG_") == 3 and "would upload 3" in result.out
+    assert fake.blobs == {}
+
+
+def test_it_retries_503_and_network_errors(run: Run, fake: FakeServer, tmp_path: Path,
+                                           no_sleep: list[float]) -> None:
+    photo_tree(tmp_path, 2)
+    fake.when = lambda request: request.url.path == "/api/v2/photos"
+    fake.faults = [503, httpx.ReadError("connection reset"), 502]
+
+    code, summary, err = push_json(run, str(tmp_path), "--jobs", "1")
+
+    assert code == 0, err
+    assert summary["uploaded"] == 2 and len(fake.blobs) == 2
+    assert len(no_sleep) == 3 and no_sleep[0] < no_sleep[2]
+
+
+def test_an_unreachable_server_exits_4(run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path, 2)
+    fake.faults = [httpx.ConnectError("Connection refused")] * 3
+
+    result = run("push", "--quiet", "--retries", "2", str(tmp_path))
+
+    assert result.code == 4
+    assert "cannot reach http://photos.test" in result.err and "refused" in result.err
+
+
+def test_a_bad_token_exits_3(run: Run, fake: FakeServer, tmp_path: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    photo_tree(tmp_path, 1)
+    monkeypatch.setenv("IMGBACKUP_TOKEN", "wrong")
+    result = run("push", "--quiet", str(tmp_path))
+    assert result.code == 3
+    assert "refused the credentials" in result.err and "imgbackup login" in result.err
+
+
+def test_a_file_vanishing_before_upload_fails_alone(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = photo_tree(tmp_path, 5)
+    victim = tmp_path / sorted(files)[2]
+    real_post = httpx.Client.post
+
+    def check_then_delete(self: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+        if url == "photos/check":
+            victim.unlink(missing_ok=True)
+        return real_post(self, url, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "post", check_then_delete)
+
+    code, summary, err = push_json(run, str(tmp_path))
+
+    assert code == 1
+    assert summary["uploaded"] == 4
+    assert summary["failed"] == [{"path": str(victim),
+                                  "reason": "vanished before it could be sent"}]
+    assert f"failed: {victim}: vanished" in err
+
+
+def test_a_file_changed_after_hashing_is_refused_by_checksum_and_named(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(make_jpeg(1))
+    other = make_jpeg(2)
+    real_post = httpx.Client.post
+
+    def check_then_change(self: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+        if url == "photos/check":
+            # Same size, other bytes: only the server's checksum can tell.
+            photo.write_bytes(other[: photo.stat().st_size].ljust(photo.stat().st_size, b"\0"))
+        return real_post(self, url, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "post", check_then_change)
+
+    code, summary, _ = push_json(run, str(photo))
+
+    assert code == 1 and fake.blobs == {}
+    assert "checksum" in summary["failed"][0]["reason"]
+    monkeypatch.undo()  # the next run hashes the file again (the cache entry was dropped)
+
+
+def test_a_missing_path_is_named(run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    code, summary, _err = push_json(run, str(tmp_path / "nope"))
+    assert code == 1
+    assert summary["failed"] == [{"path": str(tmp_path / "nope"),
+                                  "reason": "no such file or folder"}]
+
+
+def test_one_rejected_file_of_a_batch_fails_alone(run: Run, fake: FakeServer,
+                                                  tmp_path: Path) -> None:
+    photo_tree(tmp_path, 3)
+    real = fake._upload
+
+    def reject_second(request: httpx.Request) -> httpx.Response:
+        response = real(request)
+        body = response.json()
+        second = body["items"].pop(1)
+        body["rejected"].append({"name": second["name"], "filename": second["filename"],
+                                 "error": {"code": "unsupported_media_type",
+                                           "message": "not a recognised image"}})
+        return httpx.Response(201, json=body)
+
+    fake._upload = reject_second  # type: ignore[method-assign]
+    code, summary, _ = push_json(run, str(tmp_path))
+    assert code == 1 and summary["uploaded"] == 2
+    assert summary["failed"][0]["reason"] == "refused by the server: not a recognised image"
