@@ -35,8 +35,11 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The suite twice: SQLite + local disk (the embedded default), then PostgreSQL + SeaweedFS S3
+# (the scale-out stack), each server a throwaway started by scripts/with-backends.
 test: install-test lint
 	IMGBACKUP_DATA_DIR=$$(mktemp -d) $(BIN)/pytest
+	IMGBACKUP_DATA_DIR=$$(mktemp -d) $(BIN)/python scripts/with-backends $(BIN)/pytest
 	@if [ -x tests/miniprogram/run ]; then tests/miniprogram/run; fi
 
 bench: $(BENCH_STAMP)

@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "imgbackup.api.limits.RequestSizeLimitMiddleware",
+    "imgbackup.api.unavailable.DependencyUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,7 +127,13 @@ TEMPLATES = [
 
 
 def _database(url: str) -> dict[str, Any]:
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600))
+    # Persistent connections, checked before each request reuses one: after the database
+    # restarts, the first request gets a fresh connection instead of an error.
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600,
+                                                        conn_health_checks=True))
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Fail fast (503, retry later) rather than hold a worker while the server is away.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Persistent, like other databases: closing the last connection to a WAL database
         # checkpoints it (two more syncs) and deletes the WAL, so per-request connections

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,16 +31,41 @@ TESTDATA = ROOT.parent / "shared" / "testdata"
 ORIENTATION = TESTDATA / "exif-orientation"
 
 
+# The run's blob storage: s3://bucket under scripts/with-backends, else local folders.
+RUN_STORAGE = os.environ.get("IMGBACKUP_STORAGE", "")
+RUN_DATABASE = os.environ.get("IMGBACKUP_DATABASE_URL", "")
+
+
+def on_s3() -> bool:
+    return RUN_STORAGE.startswith("s3://")
+
+
+def on_postgres() -> bool:
+    return RUN_DATABASE.startswith(("postgres://", "postgresql://"))
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
 @pytest.fixture(autouse=True)
-def _blob_root(settings: Any, tmp_path: Path) -> Iterator[Path]:
-    """Every test gets its own empty blob storage folder."""
+def _blob_root(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """Every test gets its own empty blob storage: a folder, or in the S3 run a prefix of the
+    run's bucket. A test that asks for ``_blob_root`` by name (it looks at the files) or is
+    marked ``local_storage`` always gets the folder."""
     from django.core.files.storage import storages
 
+    from imgbackup.settings import _blob_storage
+
     root = tmp_path / "blobs"
-    settings.STORAGES = {**settings.STORAGES, "blobs": {
-        "BACKEND": "imgbackup.storage.local.LocalBlobStorage",
-        "OPTIONS": {"location": str(root)},
-    }}
+    wants_folder = ("_blob_root" in request.node._fixtureinfo.argnames
+                    or request.node.get_closest_marker("local_storage") is not None)
+    if on_s3() and not wants_folder:
+        blobs = _blob_storage(f"{RUN_STORAGE.rstrip('/')}/{unique_name('tests/')}")
+    else:
+        blobs = {"BACKEND": "imgbackup.storage.local.LocalBlobStorage",
+                 "OPTIONS": {"location": str(root)}}
+    settings.STORAGES = {**settings.STORAGES, "blobs": blobs}
     storages._storages.pop("blobs", None)
     yield root
     storages._storages.pop("blobs", None)
@@ -118,6 +144,43 @@ class LiveServer:
         self.imgbackup("createuser", name, "--password", f"{name}-password-123")
         return self.imgbackup("token", name).strip().splitlines()[-1]
 
+    def stored_objects(self, prefix: str = "originals/") -> dict[str, int]:
+        """Blob name -> size of what this server has stored under ``prefix``, on local disk
+        or in S3, whichever it uses."""
+        storage = self.env.get("IMGBACKUP_STORAGE", "")
+        if not storage.startswith("s3://"):
+            root = Path(storage or self.data_dir)
+            return {str(p.relative_to(root)): p.stat().st_size
+                    for p in (root / prefix).rglob("*") if p.is_file()}
+        import boto3
+
+        bucket, _, location = storage.removeprefix("s3://").partition("/")
+        base = f"{location.strip('/')}/" if location.strip("/") else ""
+        client = boto3.client("s3", endpoint_url=self.env["IMGBACKUP_S3_ENDPOINT_URL"],
+                              region_name=self.env.get("IMGBACKUP_S3_REGION", "us-east-1"),
+                              aws_access_key_id=self.env["IMGBACKUP_S3_ACCESS_KEY_ID"],
+                              aws_secret_access_key=self.env["IMGBACKUP_S3_SECRET_ACCESS_KEY"])
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
+                                                                  Prefix=base + prefix)
+        return {item["Key"].removeprefix(base): item["Size"]
+                for page in pages for item in page.get("Contents", ())}
+
+    def sql(self, query: str) -> list[tuple[Any, ...]]:
+        """Run a read-only query on this server's database, SQLite or PostgreSQL."""
+        url = self.env.get("IMGBACKUP_DATABASE_URL", "")
+        if url.startswith(("postgres://", "postgresql://")):
+            import psycopg
+
+            with psycopg.connect(url) as conn:
+                return list(conn.execute(query).fetchall())
+        import sqlite3
+
+        db = sqlite3.connect(self.data_dir / "imgbackup.sqlite3")
+        try:
+            return list(db.execute(query).fetchall())
+        finally:
+            db.close()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -128,12 +191,33 @@ class LiveServer:
                 self.process.wait()
 
 
+def isolated_backends(given: dict[str, str]) -> dict[str, str]:
+    """In the PostgreSQL + S3 run, a fresh database and bucket prefix for one live server, so
+    that servers of different tests never see each other's users or photos."""
+    env: dict[str, str] = {}
+    if on_postgres() and "IMGBACKUP_DATABASE_URL" not in given:
+        import psycopg
+
+        name = unique_name("live_")
+        with psycopg.connect(RUN_DATABASE, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["IMGBACKUP_DATABASE_URL"] = RUN_DATABASE.rsplit("/", 1)[0] + "/" + name
+    if on_s3() and "IMGBACKUP_STORAGE" not in given:
+        env["IMGBACKUP_STORAGE"] = f"{RUN_STORAGE.rstrip('/')}/{unique_name('live-')}"
+    return env
+
+
 def start_server(tmp: Path, extra_env: dict[str, str] | None = None,
-                 port: int | None = None) -> LiveServer:
+                 port: int | None = None, wait: bool = True) -> LiveServer:
+    """Start ``imgbackup serve`` with its data in ``tmp/data``. ``extra_env`` overrides the
+    environment (give several servers one IMGBACKUP_DATABASE_URL, IMGBACKUP_STORAGE and
+    IMGBACKUP_SECRET_KEY to make them one service). Unless ``wait`` is false, returns once
+    /healthz answers 200."""
     port = port or free_port()
     data = tmp / "data"
+    extra = extra_env or {}
     env = {**os.environ, "IMGBACKUP_DATA_DIR": str(data), "IMGBACKUP_WORKERS": "2",
-           "IMGBACKUP_THREADS": "4", **(extra_env or {})}
+           "IMGBACKUP_THREADS": "4", **isolated_backends(extra), **extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = tmp / f"server-{port}.log"
     process = subprocess.Popen(
@@ -141,6 +225,8 @@ def start_server(tmp: Path, extra_env: dict[str, str] | None = None,
         env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=tmp,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", data, env, process, log)
+    if not wait:
+        return server
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

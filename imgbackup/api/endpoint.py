@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from imgbackup.api.auth import authenticate
 from imgbackup.api.errors import ApiError, error_response
+from imgbackup.api.unavailable import unavailable
 from imgbackup.storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
                 return response
             except StorageUnavailable as exc:
                 log.warning("storage unavailable: %s", exc)
-                return error_response(request, ApiError(503, "storage_unavailable", str(exc)))
+                return unavailable(request, "storage_unavailable", str(exc))
 
         return wrapper
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest, HttpResponseNotModified
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponseNotModified, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.utils.http import content_disposition_header
 
 from imgbackup.api.errors import ApiError
 from imgbackup.photos.models import Photo
 from imgbackup.storage import blobs
 
 IMMUTABLE = "private, max-age=31536000, immutable"
+# A redirect to a presigned URL is valid only while the URL is: never cache it for long.
+REDIRECT_CACHE = "private, max-age=60"
 
 
 def not_modified(request: HttpRequest, etag: str) -> bool:
@@ -20,8 +24,16 @@ def not_modified(request: HttpRequest, etag: str) -> bool:
 def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
                   filename: str | None = None, download: bool = False,
                   size: int | None = None) -> HttpResponseBase:
+    presign = getattr(blobs(), "presigned_url", None)
     if not_modified(request, etag):
         response: HttpResponseBase = HttpResponseNotModified()
+    elif settings.S3_PRESIGNED_DOWNLOADS and callable(presign):
+        # The bytes go from the object store to the client; the server only signs the URL.
+        disposition = content_disposition_header(download, filename or "") or "inline"
+        response = HttpResponseRedirect(presign(name, content_type, disposition))
+        response["Cache-Control"] = REDIRECT_CACHE
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
     else:
         try:
             handle = blobs().open(name, "rb")

@@ -14,7 +14,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
-        problems["database"] = str(exc).strip() or exc.__class__.__name__
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        problems["database"] = f"the database is not answering: {detail}"
     try:
         if problem := storage_problem():
             problems["storage"] = problem

@@ -8,6 +8,8 @@ from typing import Protocol, cast
 from django.conf import settings
 from django.core.files.storage import Storage, storages
 
+from imgbackup.storage.errors import StorageMisconfigured
+
 
 class BlobStorage(Protocol):
     incoming_dir: Path
@@ -33,3 +35,15 @@ def incoming_dir() -> Path:
 def storage_problem() -> str | None:
     """None when blob storage answers, else a sentence saying what is wrong."""
     return cast(BlobStorage, blobs()).healthy()
+
+
+def check_storage() -> None:
+    """Raise StorageUnavailable unless blob storage answers; StorageMisconfigured when only a
+    change of configuration can fix it (wrong credentials, missing bucket, unwritable folder).
+    """
+    storage = blobs()
+    check = getattr(storage, "check", None)
+    if callable(check):
+        check()
+    elif problem := storage_problem():
+        raise StorageMisconfigured(problem)

@@ -5,10 +5,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
+from django.db.utils import OperationalError
 
 from imgbackup.server import run_gunicorn
+from imgbackup.storage import check_storage
+from imgbackup.storage.errors import StorageMisconfigured, StorageUnavailable
 
 
 class Command(BaseCommand):
@@ -23,7 +26,12 @@ class Command(BaseCommand):
                             help="threads per process (IMGBACKUP_THREADS)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+        except OperationalError as exc:
+            raise CommandError(f"the database ({settings.DATABASES['default']['ENGINE']}) "
+                               f"cannot be reached: {exc}") from None
+        self.check_storage()
         host, port = options["host"], options["port"]
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}"
@@ -35,3 +43,15 @@ class Command(BaseCommand):
         # The WSGI server forks workers: none may inherit this process's connections.
         connections.close_all()
         run_gunicorn(host, port, options["workers"], options["threads"])
+
+    def check_storage(self) -> None:
+        """Refuse to start with a storage configuration that cannot work (wrong credentials,
+        no bucket); start anyway when the store is only away: /healthz answers 503 and the
+        service resumes by itself when the store returns."""
+        try:
+            check_storage()
+        except StorageMisconfigured as exc:
+            raise CommandError(str(exc)) from None
+        except StorageUnavailable as exc:
+            self.stderr.write(f"warning: {exc}; serving anyway, uploads answer 503 until the "
+                              "storage answers")
