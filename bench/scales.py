@@ -24,13 +24,17 @@ class Scale:
     cli_photo_size: tuple[int, int]
 
 
-FULL = Scale(name="full", photo_size=(4000, 3000), uploads=48, clients=4, download_rounds=3,
-             big_upload_mb=1024, imaging_images=16, imaging_size=(4000, 3000), list_sizes=(1_000, 10_000, 100_000),
-             list_repeats=100, check_hashes=10_000, check_repeats=15, cli_files=200,
-             cli_photo_size=(1600, 1200))
+FULL = Scale(
+    name="full", photo_size=(4000, 3000), uploads=48, clients=4, download_rounds=3,
+    big_upload_mb=1024, imaging_images=16, imaging_size=(4000, 3000),
+    list_sizes=(1_000, 10_000, 100_000), list_repeats=100, check_hashes=10_000,
+    check_repeats=15, cli_files=200, cli_photo_size=(1600, 1200),
+)
 
-TINY = Scale(name="tiny", photo_size=(320, 240), uploads=6, clients=2, download_rounds=1,
-             big_upload_mb=8, imaging_images=2, imaging_size=(1600, 1200), list_sizes=(50, 200), list_repeats=5,
-             check_hashes=100, check_repeats=2, cli_files=5, cli_photo_size=(64, 48))
+TINY = Scale(
+    name="tiny", photo_size=(320, 240), uploads=6, clients=2, download_rounds=1,
+    big_upload_mb=8, imaging_images=2, imaging_size=(1600, 1200), list_sizes=(50, 200),
+    list_repeats=5, check_hashes=100, check_repeats=2, cli_files=5, cli_photo_size=(64, 48),
+)
 
 SCALES = {scale.name: scale for scale in (FULL, TINY)}
