@@ -7,6 +7,7 @@ empty: reading metadata never raises."""
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -189,11 +190,11 @@ def _coordinate(value: object, ref: object, negative: str, limit: float) -> floa
 
 
 def _number(value: object) -> float | None:
-    """A finite float from an EXIF rational or number; None for 0/0, x/0 and the like."""
-    if isinstance(value, bool):
+    """A finite float from an EXIF rational or integer; None for 0/0, x/0, text and the like."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
     try:
-        number = float(value)  # type: ignore[arg-type]  # IFDRational, int, str...
+        number = float(value)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
     return number if math.isfinite(number) else None

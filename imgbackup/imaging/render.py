@@ -56,6 +56,7 @@ def render(path: str | Path, max_side: int, *, max_pixels: int) -> bytes:
             turn = orientation(im)
             im.draft(None, _draft_size(im.size, max_side))
             im.thumbnail((max_side, max_side), RESAMPLE, reducing_gap=REDUCING_GAP)
+            im.load()  # a small image is left as it is, still lazy: read it before closing
             icc = im.info.get("icc_profile")
             picture = _upright(_displayable(im), turn)
     except (ImageTooLarge, UnsupportedImage, FileNotFoundError):

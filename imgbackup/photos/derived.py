@@ -109,7 +109,7 @@ def _spool(prefix: str) -> Iterator[IO[bytes]]:
         yield f
 
 
-class _SpooledFile(File):  # type: ignore[type-arg]  # File[bytes] fails at runtime
+class _SpooledFile(File):  # type: ignore[type-arg]  # generic only in the stubs
     """A complete, fsynced temp file: local storage links it into place instead of copying,
     so a reader never sees a half-written derived image."""
 

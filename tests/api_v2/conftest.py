@@ -1,0 +1,41 @@
+"""Helpers for API v2 tests: JSON calls with a persona's token, and uploads of generated JPEGs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import Persona, make_jpeg
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+API = "/api/v2"
+
+
+def call(client: Client, method: str, path: str, persona: Persona | None = None,
+         body: Any = None, **extra: Any) -> Any:
+    """One v2 request as ``persona`` (anonymous without); a ``body`` goes as JSON."""
+    headers = {**(persona.auth if persona else {}), **extra}
+    if body is None:
+        return client.generic(method, API + path, **headers)
+    return client.generic(method, API + path, json.dumps(body), "application/json", **headers)
+
+
+def jpeg_file(seed: int, name: str | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or f"IMG_{seed:04d}.jpg", make_jpeg(seed), "image/jpeg")
+
+
+def upload(client: Client, persona: Persona, *seeds: int, **fields: Any) -> list[str]:
+    """Upload generated JPEGs as ``persona``; the new photos' ids, in order."""
+    answer = client.post(f"{API}/photos", {"file": [jpeg_file(s) for s in seeds], **fields},
+                         **persona.auth)
+    assert answer.status_code in {200, 201}, answer.content
+    return [item["id"] for item in answer.json()["items"]]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Login throttling counts in the cache: every test starts with none."""
+    cache.clear()
