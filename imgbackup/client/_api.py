@@ -17,9 +17,9 @@ import httpx
 from imgbackup import __version__
 from imgbackup.client._errors import AuthError, Rejected, ServerError, Unreachable
 
-# Worth another try: the server or a proxy in front of it is restarting or overloaded (429 is
-# the token endpoint's throttle). Other 4xx are about the request and would fail again.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Worth another try: the server or a proxy in front of it is restarting or overloaded. 4xx are
+# about the request and would fail again (429 too: the login throttle lasts many minutes).
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
 PAGE = 500  # the largest page API v2 serves
 CHECK_BATCH = 1000  # hashes per /photos/check (the API takes up to 10 000)
 

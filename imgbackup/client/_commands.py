@@ -24,6 +24,9 @@ from imgbackup.client._push import PushReport
 from imgbackup.client._push import push as run_push
 from imgbackup.client._upload import Failure
 
+# ls and rm are run by a person waiting for the answer: retry a little, then say what is wrong.
+INTERACTIVE_RETRIES = 2
+
 
 def login(args: argparse.Namespace) -> int:
     url = _config.normalize_url(args.url)
@@ -37,6 +40,8 @@ def login(args: argparse.Namespace) -> int:
             body = api.create_token(username, password, f"imgbackup CLI on {socket.gethostname()}")
         except AuthError:
             raise AuthError(f"{url} refused the user name or password") from None
+        except Rejected as exc:  # 429: too many failed logins
+            raise AuthError(f"{url} refused the login: {exc}") from None
     path = _config.save(_config.Login(url, str(body["token"]), str(body.get("id", "")) or None))
     print(f"logged in to {url} as {username}; token saved in {path}")
     return ExitCode.OK
@@ -92,7 +97,7 @@ def pull(args: argparse.Namespace) -> int:
 def ls(args: argparse.Namespace) -> int:
     filters = {k: v for k, v in (("since", args.since), ("until", args.until),
                                  ("q", args.query)) if v}
-    with _connect(1, 5) as api:
+    with _connect(1, INTERACTIVE_RETRIES) as api:
         photos: list[dict[str, Any]] = []
         for photo in api.photos(**filters):
             if args.limit is not None and len(photos) >= args.limit:
@@ -112,7 +117,7 @@ def ls(args: argparse.Namespace) -> int:
 def rm(args: argparse.Namespace) -> int:
     failed: list[dict[str, str]] = []
     trashed: list[str] = []
-    with _connect(1, 5) as api:
+    with _connect(1, INTERACTIVE_RETRIES) as api:
         for photo_id in args.ids:
             try:
                 photo = api.trash(photo_id)

@@ -76,12 +76,14 @@ def current() -> Login:
     env_url = os.environ.get("IMGBACKUP_URL", "").strip()
     env_token = os.environ.get("IMGBACKUP_TOKEN", "").strip()
     saved = stored() if not (env_url and env_token) else None
-    url = env_url or (saved.url if saved else "")
-    token = env_token or (saved.token if saved else "")
+    url = normalize_url(env_url) if env_url else (saved.url if saved else "")
     if not url:
         raise AuthError("not logged in: run 'imgbackup login URL' "
                         "(or set IMGBACKUP_URL and IMGBACKUP_TOKEN)")
-    if not token:
+    if env_token:
+        return Login(url, env_token)
+    # The stored token belongs to the stored server: never send it to another one.
+    if saved is None or saved.url != url:
         raise AuthError(f"no token for {url}: run 'imgbackup login {url}' "
                         "(or set IMGBACKUP_TOKEN)")
-    return Login(normalize_url(url), token, saved.token_id if saved and not env_token else None)
+    return saved

@@ -36,9 +36,12 @@ class Failure:
 
 
 class FileChanged(Exception):
-    def __init__(self, item: Item) -> None:
-        super().__init__(item.path)
+    """Raised from inside the request body: this file cannot be sent as it was hashed."""
+
+    def __init__(self, item: Item, reason: str = "changed while it was being sent") -> None:
+        super().__init__(reason)
         self.item = item
+        self.reason = reason
 
 
 class _Counted:
@@ -58,7 +61,10 @@ class _Counted:
 
     def read(self, n: int = -1) -> bytes:
         want = self._left if n < 0 else min(n, self._left)
-        data = self._f.read(want) if want > 0 else b""
+        try:
+            data = self._f.read(want) if want > 0 else b""
+        except OSError as exc:  # a disk error, a network share gone
+            raise FileChanged(self._item, f"cannot be read: {exc.strerror or exc}") from None
         if want > 0 and not data:
             raise FileChanged(self._item)  # shorter than when it was hashed
         self._left -= len(data)
@@ -88,7 +94,7 @@ def send_batch(api: Api, batch: list[Item], progress: Progress,
             break
         except FileChanged as exc:
             progress.advance(size=-sent[0])
-            failures.append(Failure(exc.item.path, "changed while it was being sent", True))
+            failures.append(Failure(exc.item.path, exc.reason, True))
             pending.remove(exc.item)
             continue
         except Rejected as exc:

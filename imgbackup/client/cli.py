@@ -85,7 +85,7 @@ def _pull(p: argparse.ArgumentParser) -> None:
 
 def _ls(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", type=_date, metavar="DATE", help="taken on or after DATE")
-    p.add_argument("--until", type=_date, metavar="DATE", help="taken before DATE")
+    p.add_argument("--until", type=_date, metavar="DATE", help="taken on or before DATE")
     p.add_argument("--query", "-q", metavar="TEXT", help="file name contains TEXT")
     p.add_argument("--limit", type=_positive, metavar="N", help="show at most N photos")
     p.add_argument("--json", action="store_true", help="one JSON array of photo objects")

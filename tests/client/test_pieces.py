@@ -87,6 +87,14 @@ def test_login_is_stored_private_and_the_environment_overrides_it(
     assert _config.current() == _config.Login("http://other:8000", "from-env")
 
 
+def test_a_stored_token_is_never_sent_to_another_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _config.save(_config.Login("https://photos.example.org", "secret"))
+    monkeypatch.setenv("IMGBACKUP_URL", "https://elsewhere.example.org")
+    with pytest.raises(AuthError, match="no token for https://elsewhere"):
+        _config.current()
+
+
 def test_no_login_is_an_auth_error() -> None:
     with pytest.raises(AuthError, match="imgbackup login URL"):
         _config.current()

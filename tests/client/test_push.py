@@ -160,13 +160,14 @@ def test_a_file_changed_after_hashing_is_refused_by_checksum_and_named(
             photo.write_bytes(other[: photo.stat().st_size].ljust(photo.stat().st_size, b"\0"))
         return real_post(self, url, **kwargs)
 
-    monkeypatch.setattr(httpx.Client, "post", check_then_change)
-
-    code, summary, _ = push_json(run, str(photo))
+    with monkeypatch.context() as patched:
+        patched.setattr(httpx.Client, "post", check_then_change)
+        code, summary, _ = push_json(run, str(photo))
 
     assert code == 1 and fake.blobs == {}
     assert "checksum" in summary["failed"][0]["reason"]
-    monkeypatch.undo()  # the next run hashes the file again (the cache entry was dropped)
+    code, summary, _ = push_json(run, str(photo))  # the cache entry was dropped: read again
+    assert code == 0 and summary["read"] == 1 and len(fake.blobs) == 1
 
 
 def test_a_missing_path_is_named(run: Run, fake: FakeServer, tmp_path: Path) -> None:

@@ -1,0 +1,182 @@
+"""The client against a real ``imgbackup serve`` (one per module, a user per test): round trip,
+unchanged re-push, killed push, server down, bad token, vanishing file, login/logout."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import LiveServer, free_port, start_server
+
+from .conftest import Run, photo_tree
+from .test_push import forbid_reading
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = start_server(tmp_path_factory.mktemp("client-live"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def user(served: LiveServer, request: pytest.FixtureRequest,
+         monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh user for this test, the client logged in as them through the environment."""
+    name = "u" + hashlib.sha256(request.node.name.encode()).hexdigest()[:10]
+    token = served.user_with_token(name)
+    monkeypatch.setenv("IMGBACKUP_URL", served.url)
+    monkeypatch.setenv("IMGBACKUP_TOKEN", token)
+    return token
+
+
+def summary(result: Any) -> dict[str, Any]:
+    assert result.out, result.err
+    return json.loads(result.out)  # type: ignore[no-any-return]
+
+
+def server_photos(server: LiveServer, token: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 500}
+    while True:
+        body = httpx.get(f"{server.url}/api/v2/photos", params=params,
+                         headers={"Authorization": f"Bearer {token}"}).json()
+        items += body["items"]
+        if not body["next_cursor"]:
+            return items
+        params["cursor"] = body["next_cursor"]
+
+
+def test_push_then_pull_gives_back_every_byte_and_a_second_push_reads_and_sends_nothing(
+        run: Run, served: LiveServer, user: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    files = photo_tree(tmp_path / "photos", 300)
+
+    started = time.monotonic()
+    first = summary(run("push", "--json", "--quiet", str(tmp_path / "photos")))
+    first_seconds = time.monotonic() - started
+    assert first["exit_code"] == 0 and first["uploaded"] == 300 and first["read"] == 300
+
+    with monkeypatch.context() as patched:
+        reads = forbid_reading(patched, tmp_path / "photos")
+        started = time.monotonic()
+        again = summary(run("push", "--json", "--quiet", str(tmp_path / "photos")))
+        again_seconds = time.monotonic() - started
+    assert reads == [] and again["read"] == 0
+    assert again["uploaded"] == 0 and again["uploaded_bytes"] == 0
+    assert again["already_backed_up"] == 300
+    print(f"push of 300 photos: {first_seconds:.2f} s; unchanged re-push {again_seconds:.2f} s")
+
+    restored = summary(run("pull", "--json", "--quiet", str(tmp_path / "restore")))
+    assert restored["exit_code"] == 0 and restored["downloaded"] == 300
+    got = {p: p.read_bytes() for p in (tmp_path / "restore").rglob("*") if p.is_file()}
+    assert sorted(got.values()) == sorted(files.values())
+    by_hash = {hashlib.sha256(d).hexdigest(): Path(rel).name for rel, d in files.items()}
+    for path, data in got.items():
+        # The original name, or it with the id's start when one day has two of that name.
+        name = by_hash[hashlib.sha256(data).hexdigest()]
+        assert path.name == name or path.stem.startswith(Path(name).stem + "-")
+    assert summary(run("pull", "--json", "--quiet", str(tmp_path / "restore")))["present"] == 300
+
+
+def test_a_push_killed_midway_finishes_when_run_again_with_nothing_twice(
+        run: Run, served: LiveServer, user: str, tmp_path: Path) -> None:
+    files = photo_tree(tmp_path / "photos", 200)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imgbackup", "push", "--jobs", "1", "--quiet",
+         str(tmp_path / "photos")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(server_photos(served, user)) < 30 and time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    kept_before = len(server_photos(served, user))
+    assert 30 <= kept_before < 200, "the push was not killed mid-way"
+
+    again = summary(run("push", "--json", "--quiet", str(tmp_path / "photos")))
+
+    assert again["exit_code"] == 0
+    assert again["already_backed_up"] + again["uploaded"] == 200
+    assert again["read"] < 200  # what was hashed before the kill is not read again
+    photos = server_photos(served, user)
+    assert len(photos) == len({p["id"] for p in photos}) == 200
+    assert {p["id"] for p in photos} == {hashlib.sha256(d).hexdigest() for d in files.values()}
+
+
+def test_a_server_that_is_down_exits_4_and_says_so(run: Run, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    photo_tree(tmp_path, 2)
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("IMGBACKUP_URL", url)
+    monkeypatch.setenv("IMGBACKUP_TOKEN", "whatever")
+    for args in (["push", "--retries", "1", str(tmp_path)], ["pull", "--retries", "0", "x"],
+                 ["ls"]):
+        result = run(*args)
+        assert result.code == 4, args
+        assert f"cannot reach {url}" in result.err
+
+
+def test_a_bad_token_exits_3_and_says_what_to_do(run: Run, served: LiveServer,
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    photo_tree(tmp_path, 2)
+    monkeypatch.setenv("IMGBACKUP_URL", served.url)
+    monkeypatch.setenv("IMGBACKUP_TOKEN", "not-a-token")
+    result = run("push", "--quiet", str(tmp_path))
+    assert result.code == 3
+    assert "refused the credentials" in result.err
+    assert f"imgbackup login {served.url}" in result.err
+
+
+def test_a_file_that_vanishes_mid_push_is_named_and_the_rest_kept(
+        run: Run, served: LiveServer, user: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    files = photo_tree(tmp_path, 6)
+    victim = tmp_path / sorted(files)[3]
+    real_post = httpx.Client.post
+
+    def check_then_delete(self: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+        if url == "photos/check":
+            victim.unlink()
+        return real_post(self, url, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "post", check_then_delete)
+    result = run("push", "--quiet", str(tmp_path))
+
+    assert result.code == 1
+    assert f"failed: {victim}: vanished before it could be sent" in result.err
+    assert len(server_photos(served, user)) == 5
+
+
+def test_login_push_ls_rm_logout(run: Run, served: LiveServer, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    served.imgbackup("createuser", "carol", "--password", "carol-password-123")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("carol-password-123\n"))
+    assert run("login", served.url, "-u", "carol", "--password-stdin").code == 0
+    photo_tree(tmp_path, 2)
+    assert run("push", "--quiet", str(tmp_path)).code == 0
+    listed = json.loads(run("ls", "--json").out)
+    assert len(listed) == 2
+
+    assert run("rm", listed[0]["id"]).code == 0
+    assert [p["id"] for p in json.loads(run("ls", "--json").out)] == [listed[1]["id"]]
+    again = summary(run("push", "--json", "--quiet", str(tmp_path)))
+    assert again["in_trash"] == 1 and again["uploaded"] == 0
+
+    assert run("logout").code == 0
+    assert run("ls").code == 3
