@@ -188,6 +188,9 @@ S3_REGION = env("S3_REGION", "us-east-1")
 S3_ACCESS_KEY_ID = env("S3_ACCESS_KEY_ID", "")
 S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY", "")
 S3_PRESIGNED_DOWNLOADS = env_bool("S3_PRESIGNED_DOWNLOADS", False)
+# Behind nginx with local storage: answer downloads with X-Accel-Redirect to this internal
+# location (e.g. /_blobs/) and let nginx send the file; empty means the server sends it.
+ACCEL_REDIRECT = env("ACCEL_REDIRECT", "")
 
 
 def _blob_storage(url: str) -> dict[str, Any]:

@@ -144,6 +144,21 @@ class LiveServer:
         self.imgbackup("createuser", name, "--password", f"{name}-password-123")
         return self.imgbackup("token", name).strip().splitlines()[-1]
 
+    def wait_ready(self, timeout: float = 60) -> LiveServer:
+        """Return once /healthz answers 200; raise with the server's log if it never does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not start:\n{self.log.read_text()}")
+
     def stored_objects(self, prefix: str = "originals/") -> dict[str, int]:
         """Blob name -> size of what this server has stored under ``prefix``, on local disk
         or in S3, whichever it uses."""
@@ -225,20 +240,7 @@ def start_server(tmp: Path, extra_env: dict[str, str] | None = None,
         env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=tmp,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", data, env, process, log)
-    if not wait:
-        return server
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"server did not start:\n{log.read_text()}")
+    return server.wait_ready() if wait else server
 
 
 @pytest.fixture

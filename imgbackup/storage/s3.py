@@ -82,16 +82,17 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
     def _refusal(self, err: ClientError, action: str) -> StorageUnavailable:
         status = _status(err)
         code = err.response.get("Error", {}).get("Code", "")
+        # HEAD answers carry no body, so botocore's "code" is then the bare status.
+        said = f"HTTP {status}" + (f" {code}" if code and code != str(status) else "")
         if status in {401, 403} or code in {"InvalidAccessKeyId", "SignatureDoesNotMatch",
                                             "AccessDenied"}:
             return StorageMisconfigured(
-                f"S3 storage ({self.where}) refused the credentials ({status} {code}): check "
+                f"S3 storage ({self.where}) refused the credentials ({said}): check "
                 "IMGBACKUP_S3_ACCESS_KEY_ID and IMGBACKUP_S3_SECRET_ACCESS_KEY")
         if status == 404 or code == "NoSuchBucket":
             return StorageMisconfigured(f"S3 storage: {self.where} does not exist; create it "
                                         "or correct IMGBACKUP_STORAGE")
-        return StorageUnavailable(f"S3 storage ({self.where}) failed to {action}: "
-                                  f"{status} {code}".rstrip())
+        return StorageUnavailable(f"S3 storage ({self.where}) failed to {action}: {said}")
 
     def check(self) -> None:
         """Raise StorageUnavailable (StorageMisconfigured for what will not heal by itself)

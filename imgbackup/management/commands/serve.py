@@ -6,12 +6,30 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
+from django.db import connection, connections
 from django.db.utils import OperationalError
 
 from imgbackup.server import run_gunicorn
 from imgbackup.storage import check_storage
 from imgbackup.storage.errors import StorageMisconfigured, StorageUnavailable
+
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises migrations.
+MIGRATION_LOCK = 0x1A6BAC
+
+
+def migrate() -> None:
+    """Apply migrations. On PostgreSQL several app servers may start at once: an advisory lock
+    makes them migrate one after the other (the later ones find nothing left to do) instead of
+    racing to create the same tables."""
+    if connection.vendor != "postgresql":
+        call_command("migrate", interactive=False, verbosity=0)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK])
 
 
 class Command(BaseCommand):
@@ -27,7 +45,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            call_command("migrate", interactive=False, verbosity=0)
+            migrate()
         except OperationalError as exc:
             raise CommandError(f"the database ({settings.DATABASES['default']['ENGINE']}) "
                                f"cannot be reached: {exc}") from None

@@ -1,0 +1,92 @@
+"""deploy/nginx/imgbackup.conf, for real: uploads stream through nginx, downloads of local
+originals are sent by nginx itself (X-Accel-Redirect) with the server's headers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from backends import free_port
+from conftest import ROOT, LiveServer, make_jpeg, start_server
+
+URL = "/api/v1.0/service/image/"
+pytestmark = pytest.mark.slow
+
+
+def nginx_conf(tmp: Path, port: int, upstream: str, storage: Path) -> Path:
+    site = (ROOT / "deploy" / "nginx" / "imgbackup.conf").read_text()
+    for documented, here in [("server 127.0.0.1:8000;", f"server {upstream};"),
+                             ("listen 80;", f"listen 127.0.0.1:{port};"),
+                             ("alias /var/lib/imgbackup/;", f"alias {storage}/;")]:
+        assert documented in site
+        site = site.replace(documented, here)
+    (tmp / "site.conf").write_text(site)
+    temp = "\n".join(f"{kind}_temp_path {tmp}/{kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    conf = tmp / "nginx.conf"
+    # As root the workers must stay root to read pytest's private temp folders.
+    conf.write_text(f"""{'user root;' if os.geteuid() == 0 else ''}
+daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
+events {{}}
+http {{ include /etc/nginx/mime.types; access_log {tmp}/access.log; {temp}
+       include {tmp}/site.conf; }}
+""")
+    return conf
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[tuple[str, LiveServer]]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("CI must test the nginx configuration: apt-get install nginx")
+        pytest.skip("nginx is not installed")
+    storage = tmp_path / "data"
+    server = start_server(tmp_path, {"IMGBACKUP_STORAGE": str(storage),
+                                     "IMGBACKUP_ACCEL_REDIRECT": "/_blobs/"})
+    port = free_port()
+    conf = nginx_conf(tmp_path, port, server.url.removeprefix("http://"), storage)
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path)],
+                               stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(url + "/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url, server
+    finally:
+        process.terminate()
+        process.wait(10)
+        server.stop()
+
+
+def test_nginx_streams_uploads_in_and_sends_originals_itself(
+        proxied: tuple[str, LiveServer]) -> None:
+    url, server = proxied
+    token = server.user_with_token("alice")
+    headers = {"Authorization": f"Bearer {token}"}
+    body = make_jpeg(7) + os.urandom(5 * 1024 * 1024)  # bytes after the JPEG's end are kept
+    r = httpx.post(url + URL, headers=headers, files={"p": ("a.jpg", body, "image/jpeg")},
+                   timeout=60)
+    assert r.status_code == 200, r.text
+    got = httpx.get(url + URL, params={"md5": hashlib.md5(body).hexdigest()}, headers=headers)
+    assert got.status_code == 200 and got.content == body
+    sha = hashlib.sha256(body).hexdigest()
+    assert got.headers["content-type"] == "image/jpeg"
+    assert got.headers["etag"] == f'"{sha}"'
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert "immutable" in got.headers["cache-control"]
+    assert "x-accel-redirect" not in got.headers
+    # The internal location cannot be asked for directly.
+    direct = httpx.get(f"{url}/_blobs/originals/{sha[:2]}/{sha[2:4]}/{sha}")
+    assert direct.status_code == 404
