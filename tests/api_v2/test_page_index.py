@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from api_v2.conftest import call
-from api_v2.rows import photo_row
 from conftest import Persona
 from django.db import connection
 from django.test import Client
+
+from api_v2.conftest import call
+from api_v2.rows import photo_row
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
