@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from bench import client, servers
+from bench import client, postgres, profile, servers
+from bench.postgres import Database
 from bench.report import Item
 from bench.scales import Scale
 from bench.seed import sha256_of
@@ -26,8 +27,8 @@ PAGE = 100
 USER = "bench"
 
 
-def _seed_command(data: Path, *args: str) -> str:
-    env = servers.imgbackup_env(data)
+def _seed_command(data: Path, *args: str, env_extra: dict[str, str] | None = None) -> str:
+    env = servers.imgbackup_env(data, env_extra)
     out = subprocess.run([sys.executable, "-m", "bench.seed", str(data), *args], env=env,
                          cwd=servers.ROOT, capture_output=True, text=True, check=True,
                          timeout=900)
@@ -75,20 +76,19 @@ def _deep_cursor(server: servers.Server, size: int) -> tuple[str, int]:
     return cursor, seen
 
 
-def _list_sizes(work: Path, scale: Scale) -> Iterator[tuple[int, Latency, Latency, int, Path]]:
+def _list_sizes(work: Path, scale: Scale, database: Database | None = None
+                ) -> Iterator[tuple[int, Latency, Latency, int, Path]]:
     for size in scale.list_sizes:
-        folder = work / f"library-{size}"
+        folder = work / f"library-{size}" if database is None else work / f"pg-library-{size}"
         data = folder / "data"
-        start = time.perf_counter()
-        _seed_command(data, USER, str(size))
-        built = time.perf_counter() - start
-        with servers.imgbackup(folder, user=USER) as server:
+        extra = {"IMGBACKUP_DATABASE_URL": database(f"bench{size}")} if database else {}
+        _seed_command(data, USER, str(size), env_extra=extra)
+        with servers.imgbackup(folder, extra, user=USER) as server:
             repeats = scale.list_repeats
             _timed(server, "GET", f"{LIST}?limit={PAGE}", 3)  # warm-up
             first = _timed(server, "GET", f"{LIST}?limit={PAGE}", repeats)
             cursor, depth = _deep_cursor(server, size)
             deep = _timed(server, "GET", f"{LIST}?limit={PAGE}&cursor={quote(cursor)}", repeats)
-        del built
         yield size, first, deep, depth, data
 
 
@@ -115,6 +115,7 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
     if found.get(LIST):
         _fill_list(list_item, results)
         yield list_item
+        yield _postgres_list(work, scale)
     if found.get(CHECK):
         _check(check_item, work, scale, check_data)
     yield check_item
@@ -152,6 +153,8 @@ def _check(item: Item, work: Path, scale: Scale, data: Path | None) -> None:
         if status != 200 or len(body.get("missing", [])) != len(missing):
             raise RuntimeError(f"check answered {status}: {str(body)[:300]}")
         lat = _timed(server, "POST", CHECK, scale.check_repeats, {"hashes": hashes})
+        seen = profile.profiled(server.process.pid, work / "check-profile.txt",
+                                lambda: _timed(server, "POST", CHECK, 5, {"hashes": hashes}))
     floor = _sqlite_floor(data / "imgbackup.sqlite3", hashes, scale.check_repeats)
     ref = "the same lookup as one raw SQLite query"
     item.row("p50", "ms", lat.p50, floor, ref, False)
@@ -162,6 +165,7 @@ def _check(item: Item, work: Path, scale: Scale, data: Path | None) -> None:
         f"absent; one client, repeated {scale.check_repeats} times. The reference is the "
         f"floor: Python's sqlite3 running one `IN (...)` query for the same hashes on the same "
         f"database file, no HTTP, no JSON (median of the same number of runs).")
+    item.notes.append(f"Profile of imgbackup answering 5 more such checks (py-spy): {seen}")
 
 
 def _sqlite_floor(db: Path, hashes: list[str], repeats: int) -> float:
@@ -179,3 +183,27 @@ def _sqlite_floor(db: Path, hashes: list[str], repeats: int) -> float:
                 raise RuntimeError(f"sqlite floor found {len(rows)} rows")
     times.sort()
     return times[len(times) // 2]
+
+
+def _postgres_list(work: Path, scale: Scale) -> Item:
+    item = Item("5b", "List latency (`GET /api/v2/photos`, PostgreSQL)",
+                target="p99 < 50 ms at 100 000 photos, flat across sizes")
+    try:
+        return _postgres_rows(item, work, scale)
+    except Exception as exc:  # the SQLite figures stand on their own; say what broke here
+        item.rows.clear()
+        item.not_measured = f"the PostgreSQL run failed: {type(exc).__name__}: {exc}"[:500]
+        return item
+
+
+def _postgres_rows(item: Item, work: Path, scale: Scale) -> Item:
+    with postgres.server() as (database, reason):
+        if database is None:
+            item.not_measured = reason
+            return item
+        results = [(size, first, deep, depth)
+                   for size, first, deep, depth, _ in _list_sizes(work, scale, database)]
+    _fill_list(item, results)
+    item.notes.append("A throwaway PostgreSQL server (tests/backends.py: fsync off, which "
+                      "reads do not notice), one database per library size.")
+    return item

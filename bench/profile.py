@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,12 @@ IDLE = ("wait (threading.py", "select (selectors.py", "_worker (concurrent/futur
         "sleep (gunicorn", "run_for_one", "poll (selectors.py", "accept (socket.py")
 
 
+# Frames every request passes through: they say nothing about where its time goes.
+GENERIC = ("process ", "threading.py", "futures/thread.py", "workers/gthread.py",
+           "handlers/", "utils/deprecation.py", "middleware", "decorators/csrf.py",
+           "api/endpoint.py", "api/limits.py", "api/unavailable.py")
+
+
 def _short(frame: str) -> str:
     """``func (path/to/module.py:123)`` -> ``func (module.py)``, stable across lines."""
     name, _, where = frame.partition(" (")
@@ -88,11 +94,20 @@ def sampled(pid: int, out: Path, rate: int = 250) -> Iterator[Profile]:
         profile.load()
 
 
+def profiled(pid: int, out: Path, workload: Callable[[], object]) -> str:
+    """Run ``workload`` (untimed) while py-spy samples ``pid``; the summary sentence."""
+    with sampled(pid, out) as profile:
+        workload()
+    return summary(profile)
+
+
 def summary(profile: Profile, n: int = 8) -> str:
     """A Markdown sentence of the top functions by total and by own time."""
     if not profile.samples:
         return "no profile (py-spy unavailable or no busy samples)"
-    total = ", ".join(f"`{name}` {share:.0%}" for name, share in profile.top(n, total=True))
+    inclusive = [(name, share) for name, share in profile.top(60, total=True)
+                 if not any(generic in name for generic in GENERIC)][:n]
+    total = ", ".join(f"`{name}` {share:.0%}" for name, share in inclusive)
     own = ", ".join(f"`{name}` {share:.0%}" for name, share in profile.top(n))
     return (f"{profile.samples} busy samples. Inclusive: {total}. "
             f"Self: {own}.")

@@ -212,18 +212,37 @@ def nginx(work: Path, root: Path) -> Iterator[Server]:
         server.stop()
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, from /proc."""
-    total = 0
-    for child in [pid, *_descendants(pid)]:
+def _status_kb(pid: int, path: str, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) in bytes, summed over ``pid`` and all its descendants, from /proc.
+
+    The RSS sum counts pages the forked workers share with their master once per process;
+    PSS divides each shared page among its sharers, so its sum is the memory really used."""
+    tree = [pid, *_descendants(pid)]
+    rss = sum(_status_kb(p, "status", "VmRSS:") for p in tree)
+    pss = sum(_status_kb(p, "smaps_rollup", "Pss:") for p in tree)
+    return rss, pss
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by ``pid`` and its live descendants."""
+    ticks = 0
+    for p in [pid, *_descendants(pid)]:
         try:
-            for line in Path(f"/proc/{child}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-                    break
-        except (OSError, ValueError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
             continue
-    return total
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -245,19 +264,24 @@ def _descendants(pid: int) -> list[int]:
 
 
 class RssSampler:
-    """Samples the summed RSS of a process tree every ``interval`` seconds; keeps the peak."""
+    """Samples the summed RSS and PSS of a process tree every ``interval`` seconds; keeps the
+    peaks and the values before it started."""
 
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         self.pid = pid
         self.interval = interval
-        self.peak = 0
-        self.baseline = tree_rss_bytes(pid)
+        self.baseline, self.baseline_pss = tree_memory(pid)
+        self.peak, self.peak_pss = self.baseline, self.baseline_pss
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def _sample(self) -> None:
+        rss, pss = tree_memory(self.pid)
+        self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            self._sample()
             self._stop.wait(self.interval)
 
     def __enter__(self) -> RssSampler:
@@ -267,4 +291,4 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, tree_rss_bytes(self.pid))
+        self._sample()

@@ -13,9 +13,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import client, servers
+from bench import client, profile, servers
 from bench.client import MULTIPART, Request, Run, auth, multipart
-from bench.images import photo_set
+from bench.images import photo_set, variant
 from bench.report import Item
 from bench.scales import Scale
 
@@ -27,9 +27,13 @@ MB = 1024 * 1024
 class Outcome:
     upload: Run
     download: Run
+    upload_cpu: float = 0.0  # server CPU seconds spent on the timed uploads
     peak_rss: int = 0
     baseline_rss: int = 0
+    peak_pss: int = 0
+    baseline_pss: int = 0
     big_status: int = 0
+    profile: str = ""
 
 
 def _upload_requests(target: str, photos: list[bytes], token: str) -> list[Request]:
@@ -66,18 +70,27 @@ def big_body(work: Path, jpeg: bytes, total_mb: int) -> Path:
 def _measure(target: str, server: servers.Server, photos: list[bytes], warm: list[bytes],
              scale: Scale, body: Path) -> Outcome:
     client.run(server.port, _upload_requests(target, warm, server.token), scale.clients)
+    cpu_before = servers.tree_cpu_seconds(server.process.pid)
     upload = client.run(server.port, _upload_requests(target, photos, server.token),
                         scale.clients)
+    upload_cpu = servers.tree_cpu_seconds(server.process.pid) - cpu_before
     download = client.run(server.port, _download_requests(target, photos, server.token,
                                                           scale.download_rounds),
                           scale.clients)
-    outcome = Outcome(upload, download)
+    outcome = Outcome(upload, download, upload_cpu)
     if target == "nginx":
         return outcome
+    if target == "imgbackup":
+        again = [variant(p, "profiled") for p in photos[: max(4, len(photos) // 3)]]
+        outcome.profile = profile.profiled(
+            server.process.pid, body.parent / "upload-profile.txt",
+            lambda: client.run(server.port, _upload_requests(target, again, server.token),
+                               scale.clients))
     request = Request("POST", V1, body, (MULTIPART, *auth(server.token)))
     with servers.RssSampler(server.process.pid) as sampler:
         big = client.run(server.port, [request], clients=1, expect=lambda status: True)
     outcome.peak_rss, outcome.baseline_rss = sampler.peak, sampler.baseline
+    outcome.peak_pss, outcome.baseline_pss = sampler.peak_pss, sampler.baseline_pss
     outcome.big_status = next(iter(big.statuses))
     return outcome
 
@@ -122,8 +135,12 @@ def _upload_item(outcomes: dict[str, Outcome], count: int, mean_mb: float,
                  name, higher_is_better=False)
         item.row("latency p99", "ms", ours.percentile(99) * 1000, ref.percentile(99) * 1000,
                  name, higher_is_better=False)
+        item.row("server CPU per photo", "ms", outcomes["imgbackup"].upload_cpu / ours.count * 1000,
+                 outcomes[key].upload_cpu / ref.count * 1000, name, higher_is_better=False)
     ratio = item.rows[0].ratio
     item.target_met = ratio is not None and ratio >= 0.6
+    item.notes.append(f"Profile of imgbackup receiving more of the same photos (py-spy, "
+                      f"untimed pass): {outcomes['imgbackup'].profile}")
     item.notes.append(
         f"{count} distinct camera-like JPEGs ({scale.photo_size[0]}x{scale.photo_size[1]}, EXIF, "
         f"noisy content, {mean_mb:.1f} MB each on average), {scale.clients} concurrent "
@@ -143,6 +160,11 @@ def _memory_item(outcomes: dict[str, Outcome], scale: Scale) -> Item:
              "original design view", higher_is_better=False)
     item.row("RSS before the upload", "MB", ours.baseline_rss / MB, ref.baseline_rss / MB,
              "original design view", higher_is_better=False)
+    item.row("growth of the RSS sum during the upload", "MB",
+             (ours.peak_rss - ours.baseline_rss) / MB, (ref.peak_rss - ref.baseline_rss) / MB,
+             "original design view", higher_is_better=False)
+    item.row("peak PSS, all serving processes", "MB", ours.peak_pss / MB, ref.peak_pss / MB,
+             "original design view", higher_is_better=False)
     item.target_met = ours.peak_rss / MB < 150
     item.notes.append(
         f"Sent: one multipart POST of {scale.big_upload_mb} MiB: a real 640x480 JPEG followed "
@@ -150,7 +172,8 @@ def _memory_item(outcomes: dict[str, Outcome], scale: Scale) -> Item:
         f"ran with IMGBACKUP_MAX_UPLOAD_MB={scale.big_upload_mb + 64} (IMGBACKUP_MAX_PIXELS "
         f"unchanged: the header says 640x480) and answered {ours.big_status}; the original "
         f"view answered {ref.big_status}. RSS is the sum of VmRSS over the gunicorn master and "
-        f"workers, read from /proc every 20 ms.")
+        f"its {servers.WORKERS} workers, read from /proc every 20 ms; PSS (smaps_rollup) "
+        f"counts the pages the forked workers share with the master once, not three times.")
     return item
 
 
