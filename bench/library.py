@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -46,18 +47,22 @@ class Latency:
     p99: float
 
 
+def _once(server: servers.Server, method: str, path: str, payload: object = None) -> float:
+    """Milliseconds of one request that must answer 200."""
+    status, body, seconds = client.call_json(server.port, method, path, payload, server.token)
+    if status != 200:
+        raise RuntimeError(f"{method} {path} answered {status}: {str(body)[:300]}")
+    return seconds * 1000
+
+
+def _latency(times_ms: list[float]) -> Latency:
+    run = client.Run(0, [t / 1000 for t in times_ms], 0, 0, {})
+    return Latency(run.percentile(50) * 1000, run.percentile(99) * 1000)
+
+
 def _timed(server: servers.Server, method: str, path: str, repeats: int,
            payload: object = None) -> Latency:
-    times = []
-    for _ in range(repeats):
-        status, body, seconds = client.call_json(server.port, method, path, payload,
-                                                 server.token)
-        if status != 200:
-            raise RuntimeError(f"{method} {path} answered {status}: {str(body)[:300]}")
-        times.append(seconds * 1000)
-    times.sort()
-    run = client.Run(0, [t / 1000 for t in times], 0, 0, {})
-    return Latency(run.percentile(50) * 1000, run.percentile(99) * 1000)
+    return _latency([_once(server, method, path, payload) for _ in range(repeats)])
 
 
 def _deep_cursor(server: servers.Server, size: int) -> tuple[str, int]:
@@ -77,19 +82,36 @@ def _deep_cursor(server: servers.Server, size: int) -> tuple[str, int]:
 
 
 def _list_sizes(work: Path, scale: Scale, database: Database | None = None
-                ) -> Iterator[tuple[int, Latency, Latency, int, Path]]:
+                ) -> list[tuple[int, Latency, Latency, int, Path]]:
+    """Build every library, serve them all at once, then time their pages in turns, so that
+    the machine's noise falls on every size alike."""
+    prefix = "library" if database is None else "pg-library"
+    libraries = []
     for size in scale.list_sizes:
-        folder = work / f"library-{size}" if database is None else work / f"pg-library-{size}"
-        data = folder / "data"
+        folder = work / f"{prefix}-{size}"
         extra = {"IMGBACKUP_DATABASE_URL": database(f"bench{size}")} if database else {}
-        _seed_command(data, USER, str(size), env_extra=extra)
-        with servers.imgbackup(folder, extra, user=USER) as server:
-            repeats = scale.list_repeats
+        _seed_command(folder / "data", USER, str(size), env_extra=extra)
+        libraries.append((size, folder, extra))
+    with ExitStack() as stack:
+        served = [(size, folder, stack.enter_context(servers.imgbackup(folder, extra, user=USER)))
+                  for size, folder, extra in libraries]
+        paths: list[tuple[servers.Server, str, str]] = []
+        depths = []
+        for size, _, server in served:
             _timed(server, "GET", f"{LIST}?limit={PAGE}", 3)  # warm-up
-            first = _timed(server, "GET", f"{LIST}?limit={PAGE}", repeats)
             cursor, depth = _deep_cursor(server, size)
-            deep = _timed(server, "GET", f"{LIST}?limit={PAGE}&cursor={quote(cursor)}", repeats)
-        yield size, first, deep, depth, data
+            depths.append(depth)
+            paths.append((server, f"{LIST}?limit={PAGE}",
+                          f"{LIST}?limit={PAGE}&cursor={quote(cursor)}"))
+        times: list[tuple[list[float], list[float]]] = [([], []) for _ in served]
+        for _ in range(scale.list_repeats):
+            for (server, first, deep), (first_times, deep_times) in zip(paths, times,
+                                                                        strict=True):
+                first_times.append(_once(server, "GET", first))
+                deep_times.append(_once(server, "GET", deep))
+    return [(size, _latency(first_times), _latency(deep_times), depth, folder / "data")
+            for (size, folder, _), (first_times, deep_times), depth
+            in zip(served, times, depths, strict=True)]
 
 
 def measure(work: Path, scale: Scale) -> Iterator[Item]:
@@ -134,9 +156,11 @@ def _fill_list(item: Item, results: list[tuple[int, Latency, Latency, int]]) -> 
     flat = all((r.ratio or 0) < 2 for r in item.rows if "p50" in r.metric)
     item.target_met = worst < 50 and flat
     item.notes.append(
-        f"Pages of {PAGE}, newest taken first, one client, each page requested repeatedly "
-        f"after a warm-up. The deep page's cursor was found by walking the timeline with "
-        f"pages of up to 500. Flat means every p50 within 2x of the smallest library's.")
+        f"Pages of {PAGE}, newest taken first, one client; every library is served at once "
+        f"and their pages are requested in turns (so the machine's noise falls on all sizes "
+        f"alike), each page many times after a warm-up. The deep page's cursor was found by "
+        f"walking the timeline with pages of up to 500. Flat means every p50 within 2x of the "
+        f"smallest library's.")
 
 
 def _check(item: Item, work: Path, scale: Scale, data: Path | None) -> None:

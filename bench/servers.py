@@ -102,6 +102,8 @@ def imgbackup(work: Path, extra_env: dict[str, str] | None = None,
     work.mkdir(parents=True, exist_ok=True)
     data = work / "data"
     env = imgbackup_env(data, extra_env)
+    # No background purge child: it would be counted in the serving processes' memory.
+    env.setdefault("IMGBACKUP_PURGE_INTERVAL", "0")
     env.setdefault("IMGBACKUP_WORKERS", str(WORKERS))
     env.setdefault("IMGBACKUP_THREADS", str(THREADS))
     port = free_port()
@@ -222,15 +224,15 @@ def _status_kb(pid: int, path: str, key: str) -> int:
     return 0
 
 
-def tree_memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes, summed over ``pid`` and all its descendants, from /proc.
+def tree_memory(pid: int) -> tuple[int, int, int]:
+    """(RSS sum, PSS sum, largest single RSS) in bytes over ``pid`` and its descendants.
 
     The RSS sum counts pages the forked workers share with their master once per process;
     PSS divides each shared page among its sharers, so its sum is the memory really used."""
     tree = [pid, *_descendants(pid)]
-    rss = sum(_status_kb(p, "status", "VmRSS:") for p in tree)
+    rss = [_status_kb(p, "status", "VmRSS:") for p in tree]
     pss = sum(_status_kb(p, "smaps_rollup", "Pss:") for p in tree)
-    return rss, pss
+    return sum(rss), pss, max(rss)
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -270,14 +272,15 @@ class RssSampler:
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         self.pid = pid
         self.interval = interval
-        self.baseline, self.baseline_pss = tree_memory(pid)
-        self.peak, self.peak_pss = self.baseline, self.baseline_pss
+        self.baseline, self.baseline_pss, self.baseline_single = tree_memory(pid)
+        self.peak, self.peak_pss, self.peak_single = tree_memory(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        rss, pss = tree_memory(self.pid)
+        rss, pss, single = tree_memory(self.pid)
         self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+        self.peak_single = max(self.peak_single, single)
 
     def _run(self) -> None:
         while not self._stop.is_set():
