@@ -36,6 +36,8 @@ def upload(client: Client, persona: Persona, *seeds: int, **fields: Any) -> list
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    """Login throttling counts in the cache: every test starts with none."""
+def _fast_and_fresh(settings: Any) -> None:
+    """A fast password hash (these tests are not about hashing; the default costs a second of
+    CPU per user and login), and no login failures counted from an earlier test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()

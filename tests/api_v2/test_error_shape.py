@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from api_v2.conftest import call
 from conftest import Persona
 from django.test import Client
+
+from api_v2.conftest import call
 
 
 def test_errors_have_exactly_a_code_and_a_message(client: Client, alice: Persona) -> None:

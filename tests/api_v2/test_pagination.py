@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api_v2.conftest import call
-from api_v2.rows import photo_row
 from conftest import Persona
 from django.test import Client
 from django.utils import timezone
+
+from api_v2.conftest import call
+from api_v2.rows import photo_row
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -18,7 +19,9 @@ def all_pages(client: Client, persona: Persona, path: str, between: Any = None) 
     seen: list[str] = []
     cursor = None
     while True:
-        query = f"{path}{'&' if '?' in path else '?'}limit=7" + (f"&cursor={cursor}" if cursor else "")
+        query = f"{path}{'&' if '?' in path else '?'}limit=7"
+        if cursor:
+            query += f"&cursor={cursor}"
         page = call(client, "GET", query, persona).json()
         seen += [item["id"] for item in page["items"]]
         cursor = page["next_cursor"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from api_v2.conftest import call, jpeg_file
 from conftest import Persona, make_jpeg
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from api_v2.conftest import call, jpeg_file
 from imgbackup.photos.models import Original, Photo
 from imgbackup.storage import blobs
 

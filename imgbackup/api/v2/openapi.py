@@ -12,7 +12,7 @@ from typing import Any
 from django.urls import Resolver404, resolve
 
 from imgbackup import __version__
-from imgbackup.api.v2.schemas import SCHEMAS, Schema, ref
+from imgbackup.api.v2.schemas import INSTANT, SCHEMAS, TEXT, Schema, ref
 
 PREFIX = "/api/v2"
 JSON = "application/json"
@@ -57,13 +57,12 @@ PAGE_PARAMS = [
 ]
 LIST_PARAMS = [
     *PAGE_PARAMS,
-    query("since", {"type": "string"},
-          "taken at or after this ISO date or date-time (naive means UTC)"),
-    query("until", {"type": "string"},
+    query("since", INSTANT, "taken at or after this ISO date or date-time (naive means UTC)"),
+    query("until", INSTANT,
           "taken at or before this ISO date-time, or during or before this ISO date"),
-    query("camera", {"type": "string"}, "camera make or model contains (any case)"),
+    query("camera", TEXT, "camera make or model contains (any case)"),
     query("favourite", {"type": "boolean"}, "only favourites, or only the others"),
-    query("q", {"type": "string"}, "file name contains (any case)"),
+    query("q", TEXT, "file name contains (any case)"),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.http import HttpRequest
 
 from imgbackup.api.errors import ApiError, bad_request
 
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,16}")
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 TRUE = {"1", "true", "yes"}
@@ -87,7 +89,8 @@ def instant_param(request: HttpRequest, name: str, *, upper: bool = False) -> da
     """An ISO date or date-time parameter as an aware UTC datetime (naive means UTC).
 
     With ``upper`` it is an exclusive upper bound that includes what was named: ``until=2024-05-01``
-    includes all of 1 May, ``until=2024-05-01T12:00:00`` includes noon itself."""
+    includes all of 1 May, ``until=2024-05-01T12:00:00`` includes noon itself. Instants beyond
+    the calendar's ends in UTC (year 1 at +05:00) mean its first or last moment."""
     raw = request.GET.get(name)
     if raw is None:
         return None
@@ -98,16 +101,22 @@ def instant_param(request: HttpRequest, name: str, *, upper: bool = False) -> da
         else:
             moment = datetime.fromisoformat(raw)
             step = timedelta(microseconds=1)
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        # In UTC now, so a date-time at the edge of the calendar fails here, not in the query.
-        return (moment + step if upper else moment).astimezone(UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise bad_request(f"{name} must be an ISO date (2024-05-01) or date-time") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return (moment + step if upper else moment).astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if moment.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 def ms_timestamp(raw: str, name: str) -> datetime:
-    """A client's milliseconds-since-epoch (JavaScript's File.lastModified) as a datetime."""
+    """A client's whole milliseconds since 1970 (JavaScript's File.lastModified) as a datetime."""
     try:
-        return datetime.fromtimestamp(float(raw) / 1000, tz=UTC)
+        if not WHOLE_NUMBER.fullmatch(raw):
+            raise ValueError(raw)
+        return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
     except (ValueError, OverflowError, OSError):
-        raise bad_request(f"{name} must be milliseconds since 1970 ({raw!r} is not)") from None
+        raise bad_request(f"{name} must be whole milliseconds since 1970, not {raw[:40]!r}") \
+            from None

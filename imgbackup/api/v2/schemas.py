@@ -13,6 +13,18 @@ NULLABLE_DATE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 SHA256: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 MD5: Schema = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 HASH: Schema = {"type": "string", "pattern": "^([0-9a-fA-F]{32}|[0-9a-fA-F]{64})$"}
+# Text the server compares or stores: anything but NUL, which PostgreSQL cannot hold.
+TEXT: Schema = {"type": "string", "pattern": "^[^\\u0000]*$"}
+INSTANT: Schema = {"anyOf": [{"type": "string", "format": "date"},
+                             {"type": "string", "format": "date-time"}]}
+
+
+def text(min_length: int, max_length: int, **more: Any) -> Schema:
+    return {**TEXT, "minLength": min_length, "maxLength": max_length, **more}
+
+
+def one_or_more(item: Schema) -> Schema:
+    return {"anyOf": [item, {"type": "array", "items": item, "minItems": 1}]}
 
 
 def ref(name: str) -> Schema:
@@ -66,16 +78,17 @@ SCHEMAS: dict[str, Schema] = {
         urls=obj(original=STRING, thumbnail=STRING, preview=STRING),
     ),
     "PhotoPage": page_of("Photo"),
+    # Multipart cannot tell one value from a list of one: each field is either.
     "Upload": {
         "type": "object",
         "properties": {
-            "file": {"type": "array", "items": {"type": "string", "format": "binary"},
+            "file": {**one_or_more({"type": "string", "format": "binary"}),
                      "description": "one or more files, under any field names"},
-            "sha256": {"type": "array", "items": STRING,
+            "sha256": {**one_or_more(STRING),
                        "description": "optional: the i-th value is the i-th file's SHA-256"},
-            "md5": {"type": "array", "items": STRING,
+            "md5": {**one_or_more(STRING),
                     "description": "optional: the i-th value is the i-th file's MD5"},
-            "last_modified": {"type": "array", "items": {"type": "integer"},
+            "last_modified": {**one_or_more({"type": "integer"}),
                               "description": "optional: the i-th file's modification time, "
                                              "ms since 1970; taken_at when it has no EXIF date"},
         },
@@ -88,9 +101,11 @@ SCHEMAS: dict[str, Schema] = {
             name=STRING, filename=STRING, photo=ref("Photo"))},
         rejected={"type": "array", "items": REJECTION},
     ),
-    "UploadRejected": obj(error=ERROR_BODY,
-                          items={"type": "array", "maxItems": 0},
-                          rejected={"type": "array", "items": REJECTION}),
+    "UploadRejected": obj(
+        required=["error"], error=ERROR_BODY,
+        items={"type": "array", "maxItems": 0, "description": "present when files were sent"},
+        rejected={"type": "array", "items": REJECTION,
+                  "description": "present when files were sent: why each was not kept"}),
     "CheckRequest": obj(closed=True, hashes={
         "type": "array", "maxItems": 10000, "items": HASH,
         "description": "MD5 (32 hex) or SHA-256 (64 hex) of files the client has"}),
@@ -102,11 +117,9 @@ SCHEMAS: dict[str, Schema] = {
     "Favourite": obj(closed=True, favourite={"type": "boolean"}),
     "Destroyed": obj(destroyed={"type": "integer", "minimum": 0}),
     "Login": obj(required=["username", "password"], closed=True,
-                 username={"type": "string", "minLength": 1, "maxLength": 150},
-                 password={"type": "string", "minLength": 1, "maxLength": 4096},
-                 name={"type": "string", "maxLength": 100,
-                       "description": "a label for the token (default: api)"}),
-    "TokenName": obj(closed=True, name={"type": "string", "minLength": 1, "maxLength": 100}),
+                 username=text(1, 150), password=text(1, 4096),
+                 name=text(0, 100, description="a label for the token (default: api)")),
+    "TokenName": obj(closed=True, name=text(1, 100)),
     "Token": obj(id={"type": "integer"}, name=STRING,
                  prefix={"type": "string", "description": "first characters, to tell apart"},
                  created_at=DATE_TIME, last_used_at=NULLABLE_DATE_TIME),

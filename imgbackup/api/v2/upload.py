@@ -103,7 +103,7 @@ def _hashes(value: object) -> list[str]:
     if not isinstance(value, list):
         raise bad_request('send {"hashes": ["<md5 or sha256 hex>", ...]}')
     if len(value) > MAX_CHECK:
-        raise ApiError(413, "too_large", f"at most {MAX_CHECK} hashes per call")
+        raise bad_request(f"at most {MAX_CHECK} hashes per call; split the list")
     hashes: dict[str, None] = {}
     for item in value:
         digest = item.lower() if isinstance(item, str) else ""
