@@ -63,7 +63,7 @@ def render(path: str | Path, max_side: int, *, max_pixels: int) -> bytes:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise RenderError(f"the image could not be decoded: {exc}") from exc
-    return _encode(picture, icc if isinstance(icc, bytes) else None)
+    return _encode(picture, _profile_for(picture.mode, icc))
 
 
 def _open(path: str | Path, max_pixels: int) -> Image.Image:
@@ -97,15 +97,25 @@ def _displayable(im: Image.Image) -> Image.Image:
     """RGB or L pixels, which JPEG can hold; alpha is laid on a white background."""
     if im.mode in {"RGB", "L"}:
         return im
-    if im.mode in {"I;16", "I;16B", "I;16L", "I"}:
+    if im.mode.startswith("I;16"):
         # 16-bit greys: keep the top 8 bits (a plain convert would clip them to white).
-        return im.point(lambda v: v / 256).convert("L") if im.mode != "I" else im.convert("L")
+        return im.point(lambda v: v / 256).convert("L")
     if im.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or "transparency" in im.info:
         rgba = im.convert("RGBA")
         flat = Image.new("RGB", rgba.size, BACKGROUND)
         flat.paste(rgba, mask=rgba.getchannel("A"))
         return flat
     return im.convert("RGB")
+
+
+def _profile_for(mode: str, icc: object) -> bytes | None:
+    """The source's ICC profile if it still describes the output pixels. A CMYK profile on
+    pixels converted to RGB, or a grey one on RGB, would make viewers show wrong colours;
+    without a profile they are read as sRGB."""
+    if not isinstance(icc, bytes) or len(icc) < 20:
+        return None
+    colour_space = icc[16:20]  # the ICC header's data colour space signature
+    return icc if (mode, colour_space) in {("RGB", b"RGB "), ("L", b"GRAY")} else None
 
 
 def _upright(im: Image.Image, turn: int) -> Image.Image:

@@ -197,6 +197,7 @@ def test_an_upload_keeps_what_the_camera_wrote(client: Client, alice: Persona) -
     assert (photo.width, photo.height) == (80, 120)  # as displayed: turned by its orientation
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:PIL")  # Pillow says it saw corrupt EXIF
 @pytest.mark.django_db
 def test_an_upload_with_junk_exif_is_kept_with_empty_fields(
         client: Client, alice: Persona) -> None:

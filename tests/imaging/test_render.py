@@ -128,6 +128,14 @@ def test_the_colour_profile_is_kept(tmp_path: Path) -> None:
     assert rendered(path, 256).info.get("icc_profile") == profile
 
 
+def test_a_profile_that_no_longer_fits_the_pixels_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "cmyk-profiled.jpg"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    cmyk_header = srgb[:16] + b"CMYK" + srgb[20:]  # what matters here is the declared space
+    Image.new("CMYK", (300, 200), (0, 0, 0, 0)).save(path, icc_profile=cmyk_header)
+    assert "icc_profile" not in rendered(path, 256).info
+
+
 def test_an_animation_gives_its_first_frame(tmp_path: Path) -> None:
     path = tmp_path / "anim.gif"
     frames = [Image.new("RGB", (30, 30), colour) for colour in ("blue", "yellow")]

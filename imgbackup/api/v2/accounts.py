@@ -6,7 +6,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imgbackup.accounts.models import ApiToken
@@ -66,7 +66,7 @@ def token(request: HttpRequest, token_id: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _created_token(user: User | AbstractBaseUser, name: str) -> JsonResponse:
+def _created_token(user: User, name: str) -> JsonResponse:
     """201 with the raw token: the only answer that ever shows it."""
     row, raw = create_token(user, name)
     return JsonResponse({"token": raw, **token_json(row)}, status=201)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import bad_request
@@ -66,23 +67,23 @@ def restore(request: HttpRequest, photo_id: str) -> HttpResponse:
 
 
 @endpoint("GET")
-def original(request: HttpRequest, photo_id: str) -> HttpResponse:
+def original(request: HttpRequest, photo_id: str) -> HttpResponseBase:
     photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
     download = bool_param(request, "download") or False
     return original_response(request, photo, download=download)
 
 
 @endpoint("GET")
-def thumbnail(request: HttpRequest, photo_id: str) -> HttpResponse:
+def thumbnail(request: HttpRequest, photo_id: str) -> HttpResponseBase:
     return _derived(request, photo_id, "thumbnail")
 
 
 @endpoint("GET")
-def preview(request: HttpRequest, photo_id: str) -> HttpResponse:
+def preview(request: HttpRequest, photo_id: str) -> HttpResponseBase:
     return _derived(request, photo_id, "preview")
 
 
-def _derived(request: HttpRequest, photo_id: str, kind: str) -> HttpResponse:
+def _derived(request: HttpRequest, photo_id: str, kind: str) -> HttpResponseBase:
     photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
     name = ensure_derived(photo.original, kind)
     return blob_response(request, name, f'"{photo.sha256}-{kind}"', derived_content_type(kind))
