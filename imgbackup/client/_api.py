@@ -97,10 +97,10 @@ class Api:
             attempt += 1
 
     def _get(self, path: str, **params: Any) -> Json:
-        return _json(self.call(functools.partial(self.http.get, path, params=params)))
+        return json_object(self.call(functools.partial(self.http.get, path, params=params)))
 
     def _post(self, path: str, body: Json) -> Json:
-        return _json(self.call(functools.partial(self.http.post, path, json=body)))
+        return json_object(self.call(functools.partial(self.http.post, path, json=body)))
 
     def create_token(self, username: str, password: str, name: str) -> Json:
         return self._post("auth/token", {"username": username, "password": password,
@@ -126,13 +126,16 @@ class Api:
         params: dict[str, str | int] = {"limit": PAGE, **filters}
         while True:
             body = self._get("photos", **params)
-            yield from body["items"]
+            items = body.get("items")
+            if not isinstance(items, list):
+                raise ServerError(f"unexpected answer from {self.url}: a page without items")
+            yield from items
             if not body.get("next_cursor"):
                 return
             params["cursor"] = body["next_cursor"]
 
     def trash(self, photo_id: str) -> Json:
-        return _json(self.call(functools.partial(self.http.delete, f"photos/{photo_id}")))
+        return json_object(self.call(functools.partial(self.http.delete, f"photos/{photo_id}")))
 
     @contextmanager
     def original(self, photo_id: str, offset: int = 0) -> Iterator[httpx.Response]:
@@ -183,7 +186,8 @@ def _error_of(response: httpx.Response) -> tuple[str, str, Json]:
     return "", response.reason_phrase or "error", body if isinstance(body, dict) else {}
 
 
-def _json(response: httpx.Response) -> Json:
+def json_object(response: httpx.Response) -> Json:
+    """The JSON object a success carries, or ServerError (a proxy's HTML page...)."""
     try:
         body = response.json()
     except ValueError:

@@ -17,7 +17,7 @@ from imgbackup.client import _config
 from imgbackup.client._api import Api, Retry
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import AuthError, ClientError, ExitCode, Rejected, UsageError
-from imgbackup.client._progress import Progress, human_bytes
+from imgbackup.client._progress import Progress, count, human_bytes
 from imgbackup.client._pull import PullReport
 from imgbackup.client._pull import pull as run_pull
 from imgbackup.client._push import PushReport
@@ -168,12 +168,12 @@ def _print_push(report: PushReport, as_json: bool) -> None:
         print(json.dumps(_summary(report)))
     else:
         verb = "would upload" if report.dry_run else "uploaded"
-        count = len(report.would_upload) if report.dry_run else report.uploaded
-        print(f"{report.images} photos found ({report.not_images} other files skipped, "
-              f"{report.duplicates} duplicates), {report.read} files read "
-              f"({human_bytes(report.read_bytes)}); {report.already_backed_up} already backed "
-              f"up ({report.in_trash} of them in the server's trash); {verb} {count} "
-              f"({human_bytes(report.uploaded_bytes)})")
+        count_sent = len(report.would_upload) if report.dry_run else report.uploaded
+        print(f"{count(report.images, 'photo')} found ({report.not_images} other files "
+              f"skipped, {count(report.duplicates, 'duplicate')}), "
+              f"{count(report.read, 'file')} read ({human_bytes(report.read_bytes)}); "
+              f"{report.already_backed_up} already backed up ({report.in_trash} of them in the "
+              f"server's trash); {verb} {count_sent} ({human_bytes(report.uploaded_bytes)})")
         for path in report.would_upload:
             print(f"  {path}")
     _print_failures(report.failed, report.error, "push")
@@ -183,7 +183,7 @@ def _print_pull(report: PullReport, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_summary(report)))
     else:
-        print(f"{report.photos} photos on the server: {report.present} already here and "
+        print(f"{count(report.photos, 'photo')} on the server: {report.present} already here and "
               f"verified, {report.downloaded} downloaded "
               f"({human_bytes(report.downloaded_bytes)}) and verified")
     _print_failures(report.failed, report.error, "pull")
@@ -199,7 +199,7 @@ def _print_failures(failed: list[Failure], error: str, command: str) -> None:
     for failure in failed:
         print(f"imgbackup {command}: failed: {failure.path}: {failure.reason}", file=sys.stderr)
     if failed:
-        print(f"imgbackup {command}: {len(failed)} files failed", file=sys.stderr)
+        print(f"imgbackup {command}: {count(len(failed), 'file')} failed", file=sys.stderr)
     if error:
         print(f"imgbackup {command}: {error}; run the same command again to finish",
               file=sys.stderr)

@@ -20,6 +20,11 @@ def human_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
+def count(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``: summaries read as sentences."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def human_duration(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
@@ -46,7 +51,7 @@ class Progress:
             self.files = self.bytes = 0
             self._started = self._last = time.monotonic()
         if label and not self.tty:
-            self.say(f"{label}: {files} files, {human_bytes(size)}")
+            self.say(f"{label}: {count(files, 'file')}, {human_bytes(size)}")
 
     def advance(self, files: int = 0, size: int = 0) -> None:
         with self._lock:

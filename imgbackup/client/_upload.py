@@ -14,8 +14,8 @@ from typing import Any, BinaryIO
 
 import httpx
 
-from imgbackup.client._api import Api
-from imgbackup.client._errors import Rejected
+from imgbackup.client._api import Api, json_object
+from imgbackup.client._errors import ClientError, Rejected
 from imgbackup.client._progress import Progress
 
 
@@ -106,7 +106,10 @@ def send_batch(api: Api, batch: list[Item], progress: Progress,
                 return failures
             return failures + _rejected(pending, exc.body.get("rejected") or [], str(exc),
                                         exc.code)
-        refused = _rejected(pending, response.json().get("rejected") or [], "", "")
+        except ClientError:
+            progress.advance(size=-sent[0])  # not kept: not counted as sent
+            raise
+        refused = _rejected(pending, json_object(response).get("rejected") or [], "", "")
         progress.advance(files=len(pending) - len(refused))
         return failures + refused
     return failures

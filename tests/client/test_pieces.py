@@ -130,3 +130,16 @@ def test_the_cache_lives_in_the_user_cache_folder(home: Path) -> None:
     from imgbackup.client._cache import default_path
 
     assert default_path() == home / "cache" / "imgbackup" / "hashes.sqlite3"
+
+
+def test_the_scan_follows_file_links_but_not_folder_links_and_skips_pulls_in_progress(
+        tmp_path: Path) -> None:
+    from imgbackup.client._scan import LocalFile, scan
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "1.jpg").write_bytes(b"x")
+    (tmp_path / "a" / ".2.jpg.0123.imgbackup-part").write_bytes(b"half")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path)
+    (tmp_path / "link.jpg").symlink_to(tmp_path / "a" / "1.jpg")
+    found = [f.path for f in scan([str(tmp_path)]) if isinstance(f, LocalFile)]
+    assert found == [str(tmp_path / "a" / "1.jpg"), str(tmp_path / "link.jpg")]

@@ -195,3 +195,47 @@ def test_one_rejected_file_of_a_batch_fails_alone(run: Run, fake: FakeServer,
     code, summary, _ = push_json(run, str(tmp_path))
     assert code == 1 and summary["uploaded"] == 2
     assert summary["failed"][0]["reason"] == "refused by the server: not a recognised image"
+
+
+def test_a_server_failing_after_the_retries_exits_5(run: Run, fake: FakeServer,
+                                                     tmp_path: Path) -> None:
+    photo_tree(tmp_path, 1)
+    fake.faults = [500, 500, 500]
+    result = run("push", "--quiet", "--retries", "2", str(tmp_path))
+    assert result.code == 5 and "HTTP 500" in result.err
+    assert "run the same command again" in result.err
+
+
+def test_a_server_without_api_v2_exits_5_and_says_so(run: Run, fake: FakeServer,
+                                                     tmp_path: Path) -> None:
+    photo_tree(tmp_path, 1)
+    fake.handle = lambda request: httpx.Response(404, text="<h1>Not Found</h1>")  # type: ignore
+    result = run("push", "--quiet", str(tmp_path))
+    assert result.code == 5 and "is it an imgbackup server with API v2?" in result.err
+
+
+def test_uploads_stream_from_disk_in_small_chunks_with_a_content_length(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + os.urandom(5_000_000))
+    chunks: list[int] = []
+
+    class Streaming(httpx.BaseTransport):
+        """Reads the body as the network would, chunk by chunk (MockTransport reads it all)."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = bytearray()
+            for chunk in request.stream:  # type: ignore[union-attr]
+                chunks.append(len(chunk))
+                body += chunk
+            declared = int(request.headers.get("content-length", -1))
+            assert declared == len(body), "no Content-Length: the body would be chunked"
+            return fake.handle(httpx.Request(request.method, request.url,
+                                             headers=request.headers, content=bytes(body)))
+
+    monkeypatch.setattr(fake, "transport", Streaming)
+    code, summary, err = push_json(run, str(big))
+
+    assert code == 0, err
+    assert summary["uploaded_bytes"] == big.stat().st_size and len(fake.blobs) == 1
+    assert sum(chunks) > 5_000_000 and max(chunks) <= 64 * 1024
