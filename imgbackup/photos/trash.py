@@ -35,13 +35,24 @@ def restore(photo: Photo) -> None:
         photo.save(update_fields=["trashed_at"])
 
 
-def destroy(photo: Photo) -> None:
-    """Delete the photo now; delete its original's bytes too if nobody else has them."""
+def destroy(photo: Photo, trashed_before: datetime | None = None) -> bool:
+    """Delete the photo now; delete its original's bytes too if nobody else has them.
+
+    The decision is taken again under the locks, not from the ``photo`` the caller read
+    earlier: another node may have destroyed it meanwhile, or (with ``trashed_before``, the
+    purge) its owner restored it. Returns whether this call destroyed it."""
     sha256 = photo.original_id
     with transaction.atomic():
         Original.objects.select_for_update().filter(sha256=sha256).first()
-        photo.delete()
+        current = Photo.objects.select_for_update().filter(pk=photo.pk).first()
+        if current is None:
+            return False
+        if trashed_before is not None and (current.trashed_at is None
+                                           or current.trashed_at >= trashed_before):
+            return False
+        current.delete()
         _release(sha256)
+        return True
 
 
 def _release(sha256: str) -> None:
@@ -66,7 +77,7 @@ def purge_expired(now: datetime | None = None) -> int:
     """Destroy every photo that has been in the trash longer than IMGBACKUP_TRASH_DAYS."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.TRASH_DAYS)
     count = 0
+    # Safe on several nodes at once: each destroy re-checks under the row locks.
     for photo in Photo.objects.filter(trashed_at__lt=cutoff).iterator():
-        destroy(photo)
-        count += 1
+        count += destroy(photo, trashed_before=cutoff)
     return count

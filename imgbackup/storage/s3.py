@@ -67,12 +67,12 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
     @contextlib.contextmanager
     def _answering(self, action: str) -> Iterator[None]:
         """Turn the store's failures into StorageUnavailable with a sentence a person can act
-        on; a missing object (404) is left to the caller."""
+        on; a missing object (404) is left to the caller, a missing bucket is not."""
         try:
             yield
         except ClientError as err:
-            status = _status(err)
-            if status == 404 and action not in {"check", "reach"}:
+            missing_bucket = err.response.get("Error", {}).get("Code") == "NoSuchBucket"
+            if _status(err) == 404 and not missing_bucket and action != "check":
                 raise
             raise self._refusal(err, action) from err
         except BotoCoreError as err:
@@ -121,9 +121,12 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
         return cleaned
 
     def _open(self, name: str, mode: str = "rb") -> IO[bytes]:
-        """The object's body as a stream: read part by part, never held whole."""
-        if "w" in mode or "a" in mode or "+" in mode:
-            raise ValueError("blobs are written with save(), not opened for writing")
+        """For reading, the object's body as a stream: read part by part, never held whole.
+        Writing (repair tools, tests that damage an object on purpose) is django-storages'
+        S3File, uploaded on close."""
+        if mode != "rb":
+            with self._answering("open an object for writing"):
+                return super()._open(name, mode)  # type: ignore[no-any-return]
         key = self._normalize_name(clean_name(name))
         try:
             with self._answering("read an object"):

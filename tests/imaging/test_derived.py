@@ -166,8 +166,9 @@ def test_two_requests_at_once_both_get_one_whole_image(
     name = derived_name(photo.sha256, "preview")
     assert results == [name, name]
     assert stored(name).size == (1440, 960)
-    leftovers = [p for p in Path(blobs().path("derived")).rglob("*") if p.is_file()]
-    assert [p.name for p in leftovers] == [Path(name).name]
+    # Nothing but the one image (no temp files), on local disk and S3 alike.
+    folders, files = blobs().listdir(str(Path(name).parent))
+    assert (folders, files) == ([], [Path(name).name])
 
 
 # --- What ingest keeps from the bytes ----------------------------------------------------

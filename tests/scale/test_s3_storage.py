@@ -121,6 +121,15 @@ def test_healthz_names_refused_credentials(client: Client, db: None, settings: A
     assert "refused the credentials" in message and "IMGBACKUP_S3_SECRET_ACCESS_KEY" in message
 
 
+def test_healthz_names_a_missing_bucket(client: Client, db: None, settings: Any,
+                                       s3_blobs: S3) -> None:
+    settings.STORAGES["blobs"]["OPTIONS"]["bucket_name"] = "no-such-bucket"
+    storages._storages.pop("blobs", None)
+    r = client.get("/healthz")
+    assert r.status_code == 503
+    assert "'no-such-bucket'" in r.json()["storage"] and "does not exist" in r.json()["storage"]
+
+
 def test_an_unreachable_store_answers_503_and_keeps_nothing(client: Client, alice: Persona,
                                                             settings: Any,
                                                             s3_blobs: S3) -> None:

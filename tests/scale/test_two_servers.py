@@ -65,6 +65,34 @@ def test_what_goes_in_through_one_comes_out_of_the_other(
     assert len(one.stored_objects()) == 1
 
 
+def test_api_v2_through_one_server_sees_what_went_in_through_the_other(
+        pair: tuple[LiveServer, LiveServer]) -> None:
+    one, two = pair
+    auth = bearer(one.user_with_token("carol"))
+    body = make_jpeg(14, size=(800, 600))
+    sha = hashlib.sha256(body).hexdigest()
+    r = httpx.post(f"{one.url}/api/v2/photos", headers=auth, timeout=60,
+                   files={"f": ("p.jpg", body, "image/jpeg")})
+    assert r.status_code == 201 and r.json()["items"][0]["id"] == sha
+    api = f"{two.url}/api/v2"
+    listed = httpx.get(f"{api}/photos", headers=auth).json()
+    assert [item["id"] for item in listed["items"]] == [sha]
+    assert httpx.get(f"{api}/photos/{sha}/original", headers=auth).content == body
+    thumb = httpx.get(f"{api}/photos/{sha}/thumbnail", headers=auth, timeout=60)
+    assert thumb.status_code == 200 and thumb.content[:4] in {b"RIFF", b"\xff\xd8\xff\xe0",
+                                                              b"\xff\xd8\xff\xdb"}
+    assert httpx.delete(f"{api}/photos/{sha}", headers=auth).status_code == 200
+    trash = httpx.get(f"{one.url}/api/v2/trash", headers=auth).json()
+    assert [item["id"] for item in trash["items"]] == [sha]
+    assert httpx.post(f"{one.url}/api/v2/photos/{sha}/restore", headers=auth).status_code == 200
+    assert [item["id"] for item in httpx.get(f"{api}/photos", headers=auth).json()["items"]] == [
+        sha]
+    # The thumbnail made through one server is one object the other serves too.
+    assert httpx.get(f"{one.url}/api/v2/photos/{sha}/thumbnail", headers=auth,
+                     timeout=60).content == thumb.content
+    assert len(one.stored_objects("derived/")) == 1
+
+
 def test_a_token_made_on_one_server_works_on_the_other(
         pair: tuple[LiveServer, LiveServer]) -> None:
     one, two = pair
@@ -100,3 +128,44 @@ def test_the_same_bytes_sent_through_both_at_once_are_stored_once(
     assert one.sql("SELECT u.username, count(*) FROM photos_photo p JOIN auth_user u "
                    "ON u.id = p.owner_id GROUP BY u.username ORDER BY 1") == [
         ("alice", 1), ("bob", 1)]
+
+
+def test_purge_on_both_servers_at_once_destroys_each_photo_once(
+        pair: tuple[LiveServer, LiveServer]) -> None:
+    one, two = pair
+    auth = bearer(one.user_with_token("dave"))
+    shas = []
+    for seed in range(40, 52):
+        r = httpx.post(f"{one.url}/api/v2/photos", headers=auth, timeout=60,
+                       files={"f": ("p.jpg", make_jpeg(seed), "image/jpeg")})
+        shas.append(r.json()["items"][0]["id"])
+        assert httpx.delete(f"{two.url}/api/v2/photos/{shas[-1]}", headers=auth).is_success
+    keep = shas.pop()  # trashed, but restored while the purges run: must survive
+    expire(one, days=400)
+    outputs: list[str] = []
+
+    def purge(server: LiveServer) -> None:
+        outputs.append(server.imgbackup("purge"))
+
+    runs = [threading.Thread(target=purge, args=(s,)) for s in (one, two, one)]
+    for t in runs:
+        t.start()
+    assert httpx.post(f"{two.url}/api/v2/photos/{keep}/restore", headers=auth).status_code in {
+        200, 404}
+    for t in runs:
+        t.join(120)
+    counts = [int(out.split("destroyed ")[1].split()[0]) for out in outputs]
+    left = {row[0] for row in one.sql("SELECT original_id FROM photos_photo")}
+    restored = keep in left
+    assert sum(counts) == len(shas) + (0 if restored else 1), outputs
+    assert left == ({keep} if restored else set())
+    assert len(one.stored_objects()) == len(left)
+
+
+def expire(server: LiveServer, days: int) -> None:
+    """Move every trashed photo's trash date ``days`` into the past."""
+    import psycopg
+
+    with psycopg.connect(server.env["IMGBACKUP_DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("UPDATE photos_photo SET trashed_at = trashed_at - make_interval(days => %s)"
+                     " WHERE trashed_at IS NOT NULL", (days,))

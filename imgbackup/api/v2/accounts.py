@@ -68,5 +68,6 @@ def token(request: HttpRequest, token_id: str) -> HttpResponse:
 
 def _created_token(user: User, name: str) -> JsonResponse:
     """201 with the raw token: the only answer that ever shows it."""
+    assert isinstance(user, User)
     row, raw = create_token(user, name)
     return JsonResponse({"token": raw, **token_json(row)}, status=201)
