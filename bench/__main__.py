@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from bench import cli, imaging, library, report, transfer
 from bench.report import Item
@@ -59,6 +60,11 @@ def run_step(keys: tuple[str, ...], measure: Callable[[Path, Scale], Iterable[It
     return items
 
 
+def write_markdown(items: list[Item], env: dict[str, Any], path: Path) -> None:
+    analysis = ANALYSIS.read_text() if ANALYSIS.exists() else ""
+    path.write_text(report.render_markdown(items, env, PREAMBLE, analysis))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
@@ -66,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="write BENCHMARKS.md and results.json here instead of the repo")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: write BENCHMARKS.md again from results.json "
+                             "(after editing bench/analysis.md)")
     args = parser.parse_args(argv)
+    if args.render:
+        items, env = report.load_json()
+        write_markdown(items, env, report.BENCHMARKS_MD)
+        return 0
     scale = SCALES[args.scale]
     wanted = set(filter(None, args.only.split(",")))
     work = Path(tempfile.mkdtemp(prefix="imgbackup-bench-"))
@@ -89,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     json_path = (args.out / "results.json") if args.out else report.RESULTS_JSON
     json_path.parent.mkdir(parents=True, exist_ok=True)
     report.write_json(items, env, json_path)
-    analysis = ANALYSIS.read_text() if ANALYSIS.exists() else ""
-    md_path.write_text(report.render_markdown(items, env, PREAMBLE, analysis))
+    write_markdown(items, env, md_path)
     print(f"bench: wrote {md_path} and {json_path} in {env['total_seconds']:.0f} s",
           file=sys.stderr)
     return 0

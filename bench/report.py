@@ -63,6 +63,20 @@ class Item:
                 "seconds": round(self.seconds, 1)}
 
 
+def load_json(path: Path = RESULTS_JSON) -> tuple[list[Item], dict[str, Any]]:
+    """The items and environment of a previous run, to render its Markdown again."""
+    data = json.loads(path.read_text())
+    items = []
+    for raw in data["items"]:
+        item = Item(raw["key"], raw["title"], not_measured=raw["not_measured"] or "",
+                    target=raw["target"], target_met=raw["target_met"], notes=raw["notes"],
+                    seconds=raw["seconds"])
+        item.rows = [Row(r["metric"], r["unit"], r["imgbackup"], r["reference"],
+                         r["reference_name"], r["higher_is_better"]) for r in raw["rows"]]
+        items.append(item)
+    return items, data["environment"]
+
+
 def _git_head() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
