@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure nothing: write BENCHMARKS.md again from results.json "
                              "(after editing bench/analysis.md)")
     args = parser.parse_args(argv)
+    # Stopped from outside: unwind, so every server started so far is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.render:
         items, env = report.load_json()
         write_markdown(items, env, report.BENCHMARKS_MD)

@@ -152,7 +152,8 @@ def run(port: int, requests: Sequence[Request], clients: int = 4,
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        while thread.is_alive():  # a timed join lets Ctrl-C and SIGTERM through
+            thread.join(0.5)
     wall = time.perf_counter() - start
     if errors:
         raise RuntimeError("; ".join(errors))

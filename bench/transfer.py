@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,25 +68,42 @@ def big_body(work: Path, jpeg: bytes, total_mb: int) -> Path:
     return path
 
 
-def _measure(target: str, server: servers.Server, photos: list[bytes], warm: list[bytes],
-             scale: Scale, body: Path) -> Outcome:
-    client.run(server.port, _upload_requests(target, warm, server.token), scale.clients)
-    cpu_before = servers.tree_cpu_seconds(server.process.pid)
-    upload = client.run(server.port, _upload_requests(target, photos, server.token),
-                        scale.clients)
-    upload_cpu = servers.tree_cpu_seconds(server.process.pid) - cpu_before
-    download = client.run(server.port, _download_requests(target, photos, server.token,
-                                                          scale.download_rounds),
-                          scale.clients)
-    outcome = Outcome(upload, download, upload_cpu)
-    if target == "nginx":
-        return outcome
-    if target == "imgbackup":
-        again = [variant(p, "profiled") for p in photos[: max(4, len(photos) // 3)]]
-        outcome.profile = profile.profiled(
-            server.process.pid, body.parent / "upload-profile.txt",
-            lambda: client.run(server.port, _upload_requests(target, again, server.token),
-                               scale.clients))
+def _in_turns(served: dict[str, servers.Server], batches: dict[str, list[list[Request]]],
+              clients: int) -> dict[str, tuple[Run, float]]:
+    """Each target's batches, the targets taking turns batch by batch (the first target
+    changing every round), so the machine's noise falls on every target alike. Per target:
+    the batches merged into one Run, and the server CPU seconds they used."""
+    runs: dict[str, list[Run]] = {target: [] for target in served}
+    cpu = dict.fromkeys(served, 0.0)
+    order = list(served)
+    rounds = max(len(b) for b in batches.values())
+    for index in range(rounds):
+        for target in order[index % len(order):] + order[: index % len(order)]:
+            if index >= len(batches[target]):
+                continue
+            pid = served[target].process.pid
+            before = servers.tree_cpu_seconds(pid)
+            runs[target].append(client.run(served[target].port, batches[target][index],
+                                           clients))
+            cpu[target] += servers.tree_cpu_seconds(pid) - before
+    return {target: (_merged(found), cpu[target]) for target, found in runs.items()}
+
+
+def _merged(runs: list[Run]) -> Run:
+    statuses: dict[int, int] = {}
+    for run in runs:
+        for status, count in run.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return Run(sum(r.wall for r in runs), [t for r in runs for t in r.latencies],
+               sum(r.sent for r in runs), sum(r.received for r in runs), statuses)
+
+
+def _batches(requests: list[Request], size: int) -> list[list[Request]]:
+    return [requests[i:i + size] for i in range(0, len(requests), size)]
+
+
+def _big_upload(server: servers.Server, outcome: Outcome, body: Path) -> None:
+    """One huge upload while the serving processes' memory is sampled."""
     request = Request("POST", V1, body, (MULTIPART, *auth(server.token)))
     with servers.RssSampler(server.process.pid) as sampler:
         big = client.run(server.port, [request], clients=1, expect=lambda status: True)
@@ -94,7 +111,6 @@ def _measure(target: str, server: servers.Server, photos: list[bytes], warm: lis
     outcome.peak_pss, outcome.baseline_pss = sampler.peak_pss, sampler.baseline_pss
     outcome.peak_single = sampler.peak_single
     outcome.big_status = next(iter(big.statuses))
-    return outcome
 
 
 def _servers(work: Path, big_mb: int) -> dict[str, Callable[[], AbstractContextManager[
@@ -111,11 +127,26 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
     photos = photo_set(scale.uploads, scale.photo_size)
     warm = photo_set(scale.clients, (640, 480), tag="warm")
     body = big_body(work, warm[0], scale.big_upload_mb)
-    outcomes: dict[str, Outcome] = {}
-    for target, start in _servers(work, scale.big_upload_mb).items():
-        (work / target).mkdir(parents=True, exist_ok=True)
-        with start() as server:
-            outcomes[target] = _measure(target, server, photos, warm, scale, body)
+    batch = 2 * scale.clients
+    with ExitStack() as stack:
+        served = {target: stack.enter_context(start())
+                  for target, start in _servers(work, scale.big_upload_mb).items()}
+        for target, server in served.items():
+            client.run(server.port, _upload_requests(target, warm, server.token), scale.clients)
+        uploads = _in_turns(served, {t: _batches(_upload_requests(t, photos, s.token), batch)
+                                     for t, s in served.items()}, scale.clients)
+        downloads = _in_turns(served, {t: _batches(_download_requests(
+            t, photos, s.token, scale.download_rounds), batch) for t, s in served.items()},
+            scale.clients)
+        outcomes = {t: Outcome(uploads[t][0], downloads[t][0], uploads[t][1]) for t in served}
+        ours = served["imgbackup"]
+        again = [variant(p, "profiled") for p in photos[: max(4, len(photos) // 3)]]
+        outcomes["imgbackup"].profile = profile.profiled(
+            ours.process.pid, work / "upload-profile.txt",
+            lambda: client.run(ours.port, _upload_requests("imgbackup", again, ours.token),
+                               scale.clients))
+        for target in ("imgbackup", "original"):
+            _big_upload(served[target], outcomes[target], body)
     body.unlink()
     mean_mb = sum(map(len, photos)) / len(photos) / MB
     yield _upload_item(outcomes, len(photos), mean_mb, scale)
@@ -146,7 +177,8 @@ def _upload_item(outcomes: dict[str, Outcome], count: int, mean_mb: float,
     item.notes.append(
         f"{count} distinct camera-like JPEGs ({scale.photo_size[0]}x{scale.photo_size[1]}, EXIF, "
         f"noisy content, {mean_mb:.1f} MB each on average), {scale.clients} concurrent "
-        f"keep-alive clients, one photo per request; imgbackup and the original view get "
+        f"keep-alive clients, one photo per request, the three servers running side by side "
+        f"and taking turns by batches of {2 * scale.clients}; imgbackup and the original view get "
         f"multipart POSTs to `{V1}`, nginx gets raw PUTs. Both Python servers run gunicorn "
         f"gthread with {servers.WORKERS} workers x {servers.THREADS} threads; nginx runs "
         f"{servers.WORKERS} worker processes. imgbackup fsyncs every photo and its SQLite "
