@@ -78,7 +78,10 @@ def _wait_ready(server: Server, probe_path: str, timeout: float = 60) -> None:
 
 
 def _python_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {**os.environ, **extra}
+    # The benchmark decides every server's configuration: none is inherited from the caller
+    # (a test run's IMGBACKUP_DATABASE_URL must not send it to a shared database).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMGBACKUP_")}
+    env.update(extra)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env["PYTHONPATH"] = str(ROOT)
     return env
