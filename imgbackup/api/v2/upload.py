@@ -89,9 +89,14 @@ def _owned(owner_id: int | None, column: str, hashes: list[str]) -> list[tuple[s
     quote = connection.ops.quote_name
     photo, original = quote(Photo._meta.db_table), quote(Original._meta.db_table)
     marks = ", ".join(["%s"] * len(hashes))
-    sql = (f"SELECT o.{quote(column)}, p.trashed_at FROM {photo} p "  # noqa: S608 - names
-           f"JOIN {original} o ON o.sha256 = p.original_id "  # from the models, values bound
-           f"WHERE p.owner_id = %s AND o.{quote(column)} IN ({marks})")
+    # Names from the models, values bound. A photo carries its SHA-256 (the original's key):
+    # only MD5s need the originals.
+    if column == "sha256":
+        source, found = photo + " p", "p.original_id"
+    else:
+        source, found = f"{photo} p JOIN {original} o ON o.sha256 = p.original_id", "o.md5"
+    sql = (f"SELECT {found}, p.trashed_at FROM {source} "  # noqa: S608
+           f"WHERE p.owner_id = %s AND {found} IN ({marks})")
     with connection.cursor() as cursor:
         cursor.execute(sql, [owner_id, *hashes])
         rows: list[tuple[str, object]] = cursor.fetchall()
