@@ -31,8 +31,9 @@ USER = "bench"
 def _seed_command(data: Path, *args: str, env_extra: dict[str, str] | None = None) -> str:
     env = servers.imgbackup_env(data, env_extra)
     out = subprocess.run([sys.executable, "-m", "bench.seed", str(data), *args], env=env,
-                         cwd=servers.ROOT, capture_output=True, text=True, check=True,
-                         timeout=900)
+                         cwd=servers.ROOT, capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.seed {' '.join(args)} failed: {out.stderr.strip()[-600:]}")
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -180,15 +181,16 @@ def _check(item: Item, work: Path, scale: Scale, data: Path | None) -> None:
         seen = profile.profiled(server.process.pid, work / "check-profile.txt",
                                 lambda: _timed(server, "POST", CHECK, 5, {"hashes": hashes}))
     floor = _sqlite_floor(data / "imgbackup.sqlite3", hashes, scale.check_repeats)
-    ref = "the same lookup as one raw SQLite query"
+    ref = "one raw SQLite query, same hashes"
     item.row("p50", "ms", lat.p50, floor, ref, False)
     item.row("p99", "ms", lat.p99, floor, ref, False)
     item.target_met = lat.p99 < 200
     item.notes.append(
         f"{count:,} SHA-256 hashes, half of them in a library of that many photos, half "
-        f"absent; one client, repeated {scale.check_repeats} times. The reference is the "
-        f"floor: Python's sqlite3 running one `IN (...)` query for the same hashes on the same "
-        f"database file, no HTTP, no JSON (median of the same number of runs).")
+        f"absent; one client, repeated {scale.check_repeats} times. The reference: Python's "
+        f"sqlite3 running one `IN (...)` query for the same hashes (owner looked up in a "
+        f"subquery) on the same database file, no HTTP, no JSON (median of the same number "
+        f"of runs); imgbackup asks in chunks of 500, which SQLite answers faster.")
     item.notes.append(f"Profile of imgbackup answering 5 more such checks (py-spy): {seen}")
 
 
