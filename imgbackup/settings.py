@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "imgbackup.accounts",
     "imgbackup.photos",
     "imgbackup.api",
+    "imgbackup.wechat",
     "imgbackup.web",
     "imgbackup",
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("api/v2/", include("imgbackup.api.v2.urls")),
     path("api/v1.0/service/image/", v1.image),
     path("api/v1.0/service/image", v1.image),
+    path("", include("imgbackup.wechat.urls")),
     path("", include("imgbackup.web.urls")),
 ]
 

@@ -117,9 +117,23 @@ class Postgres:
                        check=True, capture_output=True, **run_as)
 
     def start(self) -> None:
-        """Start (or start again, keeping its data and port) and wait until it answers."""
-        if not (self.root / "data").exists():
+        """Start (or start again, keeping its data and port) and wait until it answers. On a
+        first start, a port taken meanwhile by another process is traded for a free one."""
+        first = not (self.root / "data").exists()
+        if first:
             self.init()
+        for _attempt in range(3):
+            try:
+                self._start_once()
+                return
+            except RuntimeError as exc:
+                self.stop()
+                if not first or "already in use" not in str(exc):
+                    raise
+                self.port = free_port()
+        raise RuntimeError(f"PostgreSQL found no free port:\n{self.log.read_text()[-2000:]}")
+
+    def _start_once(self) -> None:
         bindir = postgres_bin()
         self.process = subprocess.Popen(
             [str(bindir / "postgres"), "-D", str(self.root / "data"), "-p", str(self.port),

@@ -5,6 +5,7 @@ def test_a_served_server_keeps_and_returns_a_photo(server: LiveServer) -> None:
     import hashlib
 
     import httpx
+
     from conftest import make_jpeg
 
     token = server.user_with_token("alice")

@@ -30,6 +30,8 @@ INTERACTIVE_RETRIES = 2
 
 def login(args: argparse.Namespace) -> int:
     url = _config.normalize_url(args.url)
+    if args.password_stdin and not args.username:
+        raise UsageError("--password-stdin needs --username (standard input holds the password)")
     username = args.username or _ask("Username: ")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

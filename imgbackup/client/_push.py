@@ -51,6 +51,11 @@ class PushReport:
 def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run: bool,
          progress: Progress) -> PushReport:
     report = PushReport(dry_run=dry_run)
+    try:
+        api.me()  # a bad token or a server that is down is told before any file is read
+    except ClientError as exc:
+        report.error, report.exit_code = str(exc), exc.exit_code
+        return report
     files = _scan(paths, report)
     images = _identify(files, cache, jobs, progress, report)
     unique: dict[str, Item] = {}

@@ -1,11 +1,14 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from imgbackup.web import views
+from imgbackup.web import account, views
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("setup", views.setup, name="setup"),
-    path("login", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.timeline, name="home"),
+    path("trash", views.trash, name="trash"),
+    path("setup", account.setup, name="setup"),
+    path("login", account.login_view, name="login"),
+    path("logout", account.logout_view, name="logout"),
+    path("account/password", account.password_change, name="password_change"),
+    path("account/tokens", account.tokens, name="tokens"),
+    path("account/tokens/<int:token_id>/revoke", account.token_revoke, name="token_revoke"),
 ]

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Persona, make_jpeg
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+
+from conftest import Persona, make_jpeg
 
 API = "/api/v2"
 

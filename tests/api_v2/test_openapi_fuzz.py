@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import positive_data_acceptance
 
 from imgbackup.api.v2.openapi import document
+from wechat.wechat_standin import StandIn, standin
 
 USER = "fuzzer-q7x"  # a name the fuzzer will not guess, so its login failures never throttle us
 PAD_TOKENS = f"""
@@ -46,11 +47,21 @@ class Session:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Session]]:
+def wechat() -> Iterator[StandIn]:
+    """WeChat's jscode2session on loopback: fuzzed login codes get WeChat's real "invalid code"
+    answer (401), and fuzzing never reaches a real outside service."""
+    with standin() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory,
+         wechat: StandIn) -> Iterator[tuple[LiveServer, Session]]:
     server = start_server(tmp_path_factory.mktemp("fuzz"), {
         "IMGBACKUP_PURGE_INTERVAL": "0",
-        # Never let fuzzing reach a real outside service.
-        "IMGBACKUP_WECHAT_CODE2SESSION_URL": "http://127.0.0.1:9/",
+        "IMGBACKUP_WECHAT_APPID": "wx-fuzz",
+        "IMGBACKUP_WECHAT_SECRET": "fuzz-secret",
+        "IMGBACKUP_WECHAT_CODE2SESSION_URL": wechat.url,
     })
     try:
         server.imgbackup("createuser", USER, "--password", f"{USER}-password-123")

@@ -20,8 +20,7 @@ def all_pages(client: Client, persona: Persona, path: str, between: Any = None) 
     cursor = None
     while True:
         query = f"{path}{'&' if '?' in path else '?'}limit=7"
-        if cursor:
-            query += f"&cursor={cursor}"
+        query += f"&cursor={cursor}" if cursor else ""
         page = call(client, "GET", query, persona).json()
         seen += [item["id"] for item in page["items"]]
         cursor = page["next_cursor"]

@@ -57,6 +57,8 @@ class FakeServer:
 
     def _route(self, request: httpx.Request, path: str) -> httpx.Response:
         method, parts = request.method, path.split("/")
+        if (method, path) == ("GET", "me"):
+            return httpx.Response(200, json={"username": "alice", "is_admin": False})
         if (method, path) == ("POST", "photos/check"):
             return self._check(request)
         if (method, path) == ("POST", "photos"):

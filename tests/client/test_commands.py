@@ -41,6 +41,11 @@ def test_a_wrong_password_exits_3_and_stores_nothing(
     assert not _config.config_path().exists()
 
 
+def test_a_password_on_stdin_needs_the_user_name_on_the_command_line(run: Run) -> None:
+    result = run("login", URL, "--password-stdin")
+    assert result.code == ExitCode.USAGE and "needs --username" in result.err
+
+
 def test_login_wants_a_real_address(run: Run) -> None:
     result = run("login", "photos.example.org", "-u", "a", "--password-stdin")
     assert result.code == ExitCode.USAGE and "not a server address" in result.err

@@ -180,3 +180,27 @@ def test_login_push_ls_rm_logout(run: Run, served: LiveServer, tmp_path: Path,
 
     assert run("logout").code == 0
     assert run("ls").code == 3
+
+
+def test_a_pull_killed_midway_finishes_when_run_again_and_leaves_no_part_file(
+        run: Run, served: LiveServer, user: str, tmp_path: Path) -> None:
+    files = photo_tree(tmp_path / "photos", 120)
+    assert run("push", "--quiet", str(tmp_path / "photos")).code == 0
+    dest = tmp_path / "restore"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imgbackup", "pull", "--jobs", "1", "--quiet", str(dest)],
+        env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while (len([p for p in dest.rglob("*") if p.is_file()]) < 10
+           and time.monotonic() < deadline and process.poll() is None):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len([p for p in dest.rglob("*") if p.is_file()]) < 120, "not killed mid-way"
+
+    again = summary(run("pull", "--json", "--quiet", str(dest)))
+
+    assert again["exit_code"] == 0 and again["present"] + again["downloaded"] == 120
+    restored = [p for p in dest.rglob("*") if p.is_file()]
+    assert not [p for p in restored if p.name.endswith(".imgbackup-part")]
+    assert sorted(p.read_bytes() for p in restored) == sorted(files.values())

@@ -6,11 +6,11 @@ import io
 from collections.abc import Callable
 
 import pytest
-from conftest import Persona
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from conftest import Persona
 from imgbackup.photos.models import Photo
 
 pytestmark = pytest.mark.django_db

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Persona, make_jpeg, make_png
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
+from conftest import Persona, make_jpeg, make_png
 from imgbackup.photos.models import Original, Photo
 from imgbackup.photos.trash import destroy, restore
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from conftest import LiveServer, make_jpeg
 
 URL = "/api/v1.0/service/image/"

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ORIENTATION, Persona, make_jpeg
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image, TiffImagePlugin
 
+from conftest import ORIENTATION, Persona, make_jpeg
 from imgbackup.photos import derived
 from imgbackup.photos.derived import (
     DerivedImageUnavailable,

@@ -9,9 +9,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from conftest import ORIENTATION, make_jpeg
 from PIL import Image, ImageChops, ImageCms, ImageFile, ImageStat
 
+from conftest import ORIENTATION, make_jpeg
 from imgbackup.imaging.probe import ImageTooLarge, UnsupportedImage, probe
 from imgbackup.imaging.render import RenderError, render
 

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Persona, make_jpeg
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from conftest import Persona, make_jpeg
 from imgbackup.photos.derived import SIZES, derived_name
 from imgbackup.photos.models import Original
 from imgbackup.storage import blobs

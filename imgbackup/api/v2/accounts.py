@@ -34,7 +34,7 @@ def token_login(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(settings.LOGIN_WINDOW_SECONDS)
         return response
     user = authenticate(request, username=username, password=password)
-    if user is None:
+    if not isinstance(user, User):
         throttle.record_failure(username, address)
         raise ApiError(401, "not_authenticated", "wrong user name or password")
     throttle.forget(username, address)

@@ -96,13 +96,28 @@ def op(summary: str, answers: dict[str, Any], *, errors: tuple[str, ...] = (),
 
 NO_CONTENT = {"description": "done; no body"}
 NOT_MODIFIED = {"description": "not modified (If-None-Match)"}
-DERIVED = {"200": image_answer("the image", ["image/jpeg", "image/webp"]), "304": NOT_MODIFIED}
+PRESIGNED = {"description": "with IMGBACKUP_S3_PRESIGNED_DOWNLOADS: fetch the bytes from the "
+                            "short-lived object store URL in Location",
+             "headers": {"Location": {"schema": {"type": "string"}}}}
+DERIVED = {"200": image_answer("the image", ["image/jpeg", "image/webp"]), "302": PRESIGNED,
+           "304": NOT_MODIFIED}
 
 
 def photo_op(summary: str, answers: dict[str, Any], tag: str = "photos") -> dict[str, Any]:
     """An operation on one photo: its id in the path, 404 when the caller has no such photo."""
     return op(summary, answers, params=[PHOTO_ID], errors=("404",), tag=tag)
 
+
+# What WeChat's jscode2session answers becomes (imgbackup/wechat/code2session.py).
+WECHAT_ERRORS = {
+    "401": "the wx.login code is invalid, expired or used (`wechat_invalid_code`)",
+    "403": "WeChat blocked this login (`wechat_blocked`) or the account is disabled "
+           "(`account_disabled`)",
+    "429": "WeChat's login rate limit (`wechat_rate_limited`)",
+    "502": "WeChat refused the login for another reason (`wechat_error`)",
+    "503": "WeChat unreachable, busy or unreadable (`wechat_unavailable`), or the server has "
+           "no app id and secret (`wechat_not_configured`)",
+}
 
 PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/auth/token": {"post": op(
@@ -111,8 +126,10 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
         body="Login", public=True, errors=("401", "415", "429"), tag="accounts")},
     "/auth/wechat": {"post": op(
         "WeChat mini program login with a wx.login() code",
-        {"200": json_answer("WechatSession")}, body="WechatLogin", public=True,
-        errors=("415", "502"), tag="accounts")},
+        {"200": json_answer("WechatSession"), **{
+            status: {"description": text, "content": {JSON: {"schema": ref("Error")}}}
+            for status, text in WECHAT_ERRORS.items()}},
+        body="WechatLogin", public=True, errors=("415",), tag="accounts")},
     "/me": {"get": op("Who the caller is", {"200": json_answer("Me")}, tag="accounts")},
     "/tokens": {
         "get": op("The caller's API tokens (never their secrets)",
@@ -145,7 +162,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/photos/{photo_id}/original": {"get": op(
         "The original bytes", {"200": image_answer("the bytes, as uploaded", IMAGE),
-                               "304": NOT_MODIFIED},
+                               "302": PRESIGNED, "304": NOT_MODIFIED},
         params=[PHOTO_ID, query("download", {"type": "boolean"},
                                 "as an attachment with the original file name")],
         errors=("404",))},

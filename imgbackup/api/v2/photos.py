@@ -8,14 +8,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 
 from imgbackup.api.endpoint import endpoint
-from imgbackup.api.errors import bad_request
+from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.files import blob_response, original_response
 from imgbackup.api.v2 import upload
 from imgbackup.api.v2.lookups import photo_for_user, photos_of
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.params import bool_param, instant_param, json_body, text_param
 from imgbackup.api.v2.serialize import photo_json
-from imgbackup.photos.derived import derived_content_type, ensure_derived
+from imgbackup.photos.derived import (
+    DerivedImageUnavailable,
+    derived_content_type,
+    ensure_derived,
+)
 from imgbackup.photos.models import Photo
 from imgbackup.photos.trash import restore as restore_photo
 from imgbackup.photos.trash import trash
@@ -85,5 +89,12 @@ def preview(request: HttpRequest, photo_id: str) -> HttpResponseBase:
 
 def _derived(request: HttpRequest, photo_id: str, kind: str) -> HttpResponseBase:
     photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
-    name = ensure_derived(photo.original, kind)
+    try:
+        name = ensure_derived(photo.original, kind)
+    except DerivedImageUnavailable as exc:
+        # Kept bytes that do not decode (a truncated file), or destroyed meanwhile: no image.
+        raise ApiError(404, "not_found", f"no {kind} can be made of this photo: {exc}") from None
+    except FileNotFoundError:
+        raise ApiError(500, "missing_bytes",
+                       "the stored bytes are missing; run 'imgbackup verify'") from None
     return blob_response(request, name, f'"{photo.sha256}-{kind}"', derived_content_type(kind))

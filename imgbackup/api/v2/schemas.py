@@ -127,6 +127,7 @@ SCHEMAS: dict[str, Schema] = {
         "type": "string", "description": "the secret: shown in this answer only"})]},
     "TokenList": obj(items={"type": "array", "items": ref("Token")}),
     "Me": obj(username=STRING, is_admin={"type": "boolean"}),
-    "WechatLogin": obj(closed=True, code={"type": "string", "minLength": 1}),
+    # A wx.login code: printable ASCII without spaces (imgbackup/wechat/views.py CODE).
+    "WechatLogin": obj(closed=True, code={"type": "string", "pattern": "^[!-~]{1,128}$"}),
     "WechatSession": obj(token=STRING, user=obj(username=STRING)),
 }

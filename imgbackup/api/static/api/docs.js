@@ -11,6 +11,13 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Text with `code` spans, as the document's descriptions are written. */
+function prose(text) {
+  const span = document.createElement("span");
+  (text || "").split("`").forEach((part, i) => span.append(i % 2 ? el("code", {}, part) : part));
+  return span;
+}
+
 function refName(schema) {
   return schema && schema.$ref ? schema.$ref.split("/").pop() : null;
 }
@@ -36,7 +43,7 @@ function parametersView(parameters) {
   for (const p of parameters) {
     const type = p.schema ? [].concat(p.schema.type || "").join(" | ") : "";
     table.append(el("tr", {}, el("td", {}, el("code", {}, p.name + (p.required ? "" : "?"))),
-      el("td", {}, p.in), el("td", {}, type), el("td", {}, p.description || "")));
+      el("td", {}, p.in), el("td", {}, type), el("td", {}, prose(p.description))));
   }
   return table;
 }
@@ -46,7 +53,7 @@ function responsesView(responses) {
     el("th", {}, "body")));
   for (const [status, answer] of Object.entries(responses)) {
     table.append(el("tr", {}, el("td", { class: "status" }, status),
-      el("td", {}, answer.description || ""), el("td", {}, contentView(answer.content))));
+      el("td", {}, prose(answer.description)), el("td", {}, contentView(answer.content))));
   }
   return table;
 }
@@ -66,8 +73,8 @@ function operationView(path, method, op) {
 function render() {
   document.title = doc.info.title;
   const intro = document.getElementById("intro");
-  intro.textContent = `${doc.info.description || ""} Version ${doc.info.version}. `;
-  intro.append(el("a", { href: "openapi.json" }, "openapi.json"));
+  intro.replaceChildren(prose(doc.info.description), ` Version ${doc.info.version}. `,
+    el("a", { href: "openapi.json" }, "openapi.json"));
   const byTag = new Map();
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {

@@ -1,0 +1,118 @@
+"""Account pages: first-run creation of the admin, sign in and out, password, API tokens."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from imgbackup.accounts.models import ApiToken
+from imgbackup.accounts.tokens import create_token, revoke
+from imgbackup.api.v2 import throttle
+from imgbackup.web.views import page, signed_in, with_csp
+
+
+class AdminCreationForm(UserCreationForm):  # type: ignore[type-arg]
+    username = forms.CharField(max_length=150, label="Admin user name")
+
+
+@with_csp
+def setup(request: HttpRequest) -> HttpResponse:
+    """First run: the first visitor creates the admin account. Closed once any user exists."""
+    if User.objects.exists():
+        return redirect("home")
+    form = AdminCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if User.objects.exists():  # someone else was quicker
+                return redirect("login")
+            user = form.save(commit=False)
+            user.is_staff = user.is_superuser = True
+            user.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("home")
+    return render(request, "web/setup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, with the API's brake on password guessing (same counts, same limits)."""
+
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not User.objects.exists():
+            return redirect("setup")
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        username = request.POST.get("username", "")
+        address = request.META.get("REMOTE_ADDR", "")
+        if throttle.blocked(username, address):
+            context = self.get_context_data(form=AuthenticationForm(request), throttled=True)
+            return self.render_to_response(context, status=429)
+        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            throttle.forget(username, address)
+        else:
+            throttle.record_failure(username, address)
+        return response
+
+
+login_view = with_csp(LoginView.as_view())
+logout_view = auth_views.LogoutView.as_view()
+
+
+@page
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(signed_in(request), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)  # stay signed in here, out everywhere else
+        return render(request, "web/password.html", {"form": None, "changed": True})
+    return render(request, "web/password.html", {"form": form, "changed": False})
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name",
+                           widget=forms.TextInput(attrs={"placeholder": "laptop backup"}))
+
+
+NEW_TOKEN_KEY = "web.new_token"  # noqa: S105 - a session key, not a secret
+
+
+@page
+@never_cache  # the page that shows a new token once must not be kept in any cache
+def tokens(request: HttpRequest) -> HttpResponse:
+    """Tokens of the signed-in user. A new token is created by POST, then shown once by the
+    GET it redirects to (so a reload neither creates a second token nor shows it again)."""
+    user = signed_in(request)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token, secret = create_token(user, form.cleaned_data["name"])
+        request.session[NEW_TOKEN_KEY] = {"id": token.pk, "secret": secret}
+        return redirect("tokens")
+    new = request.session.pop(NEW_TOKEN_KEY, None)
+    created = ApiToken.objects.filter(user=user, pk=new["id"]).first() if new else None
+    return render(request, "web/tokens.html", {
+        "form": form,
+        "tokens": ApiToken.objects.filter(user=user),
+        "created": created,
+        "secret": new["secret"] if created and new else None,
+        "server_url": request.build_absolute_uri("/").rstrip("/"),
+    })
+
+
+@page
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    if not revoke(signed_in(request), token_id):
+        raise Http404("no such token")
+    return redirect("tokens")

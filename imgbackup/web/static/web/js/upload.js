@@ -1,0 +1,261 @@
+// Uploads: hash each file in the browser, ask the server which hashes it lacks, send only
+// those, three at a time, each with its SHA-256 so the server verifies what it received.
+// Every file gets a row telling what happened to it; failed files can be sent again.
+import { api, errorFrom, uploadPhoto } from "./api.js";
+import { $, el } from "./dom.js";
+import { formatBytes, plural } from "./format.js";
+import { looksLikePhoto } from "./files.js";
+import { canHash, Pool, sha256Hex } from "./hash.js";
+
+const PARALLEL_UPLOADS = 3;
+const PARALLEL_HASHES = 2;
+const CHECK_BATCH = 200;
+// crypto.subtle hashes a whole ArrayBuffer at once: a file larger than this (a long video) is
+// sent without asking first rather than held in memory twice over. The server still keeps
+// each photo once.
+const HASH_LIMIT = 256 * 1024 * 1024;
+
+// state -> [label shown, counted as finished, counted as failed]
+const STATES = {
+  waiting: ["waiting", false, false],
+  hashing: ["checking…", false, false],
+  checking: ["checking…", false, false],
+  queued: ["queued", false, false],
+  uploading: ["uploading", false, false],
+  uploaded: ["uploaded", true, false],
+  skipped: ["already backed up", true, false],
+  restored: ["restored from the trash", true, false],
+  ignored: ["not a photo, skipped", true, false],
+  failed: ["failed", true, true],
+};
+
+export class Uploader {
+  constructor({ maxBytes, onUploaded }) {
+    this.maxBytes = maxBytes;
+    this.onUploaded = onUploaded;
+    this.entries = [];
+    this.bySha = new Map();
+    this.pendingCheck = [];
+    this.hashes = new Pool(PARALLEL_HASHES, (entry) => this.hash(entry));
+    this.uploads = new Pool(PARALLEL_UPLOADS, (entry) => this.upload(entry));
+    this.hashes.onIdle(() => this.flushCheck());
+    this.uploads.onIdle(() => this.render());
+    this.panel = $("#uploads");
+    this.list = $("#upload-list");
+    // The list follows the files being sent until the person scrolls it themselves.
+    this.follow = true;
+    for (const type of ["wheel", "touchstart", "keydown"]) {
+      this.list.addEventListener(type, () => { this.follow = false; }, { passive: true });
+    }
+    $("#upload-retry").addEventListener("click", () => this.retryFailed());
+    $("#upload-close").addEventListener("click", () => this.closePanel());
+    $("#upload-toggle").addEventListener("click", (event) => {
+      const open = this.list.hidden;
+      this.list.hidden = !open;
+      event.currentTarget.textContent = open ? "Hide details" : "Show details";
+      event.currentTarget.setAttribute("aria-expanded", String(open));
+    });
+    window.addEventListener("beforeunload", (event) => {
+      if (this.busy) event.preventDefault();
+    });
+  }
+
+  get busy() {
+    return this.entries.some((e) => !STATES[e.state][1]);
+  }
+
+  add(files) {
+    const fresh = [...files].filter((f) => !f.name.startsWith("."));
+    if (!fresh.length) return;
+    this.panel.hidden = false;
+    for (const file of fresh) {
+      const entry = { file, state: "waiting", loaded: 0, message: "", sha256: null };
+      entry.row = this.row(entry);
+      this.list.append(entry.row.li);
+      this.entries.push(entry);
+      if (!looksLikePhoto(file)) this.set(entry, "ignored");
+      else if (file.size > this.maxBytes) this.set(entry, "failed", `larger than the server's limit of ${formatBytes(this.maxBytes)}`, { permanent: true });
+      else if (canHash && file.size <= HASH_LIMIT) this.hashes.push(entry);
+      else this.queue(entry); // no crypto.subtle (plain http on another host): send all
+    }
+    this.render();
+  }
+
+  row(entry) {
+    const status = el("span", { class: "state" });
+    const bar = el("progress", { max: entry.file.size || 1, value: 0 });
+    const retry = el("button", { type: "button", class: "link", hidden: true, onclick: () => this.retry(entry) }, "Retry");
+    const li = el("li", { class: "upload" },
+      el("span", { class: "name", title: entry.file.name }, entry.file.name),
+      el("span", { class: "size" }, formatBytes(entry.file.size)), bar, status, retry);
+    return { li, status, bar, retry };
+  }
+
+  /** ``permanent``: a failure that sending again cannot fix (not an image, too large). */
+  set(entry, state, message = "", { permanent = false } = {}) {
+    entry.state = state;
+    entry.message = message;
+    entry.permanent = permanent;
+    const { li, status, bar, retry } = entry.row;
+    li.dataset.state = state;
+    status.textContent = STATES[state][0] + (message ? `: ${message}` : "");
+    retry.hidden = state !== "failed" || permanent;
+    if (state === "uploaded" || state === "skipped" || state === "restored") bar.value = bar.max;
+    if (state === "failed") bar.value = 0; // whatever was sent was not kept
+    if (state === "uploading" && this.follow) this.list.scrollTop = li.offsetTop - 40; // offsetParent: the list
+    this.render();
+  }
+
+  async hash(entry) {
+    this.set(entry, "hashing");
+    try {
+      entry.sha256 = await sha256Hex(entry.file);
+    } catch (err) {
+      this.set(entry, "failed", `could not read the file (${err.message})`);
+      return;
+    }
+    this.set(entry, "checking");
+    this.pendingCheck.push(entry);
+    if (this.pendingCheck.length >= CHECK_BATCH) await this.flushCheck();
+  }
+
+  /** Ask the server which of the hashed files it already has; queue the rest. */
+  async flushCheck() {
+    const batch = this.pendingCheck.splice(0);
+    if (!batch.length) return;
+    let answer;
+    try {
+      answer = await api("/photos/check", { method: "POST", body: { hashes: [...new Set(batch.map((e) => e.sha256))] } });
+    } catch {
+      answer = null; // the upload itself will tell whether the server is there
+    }
+    const present = new Set(answer ? answer.present : []);
+    const trashed = new Set(answer ? answer.trashed || [] : []);
+    for (const entry of batch) {
+      const twin = this.bySha.get(entry.sha256);
+      if (trashed.has(entry.sha256)) {
+        await this.restore(entry);
+      } else if (present.has(entry.sha256)) {
+        this.set(entry, "skipped");
+      } else if (twin && twin !== entry && twin.state !== "failed") {
+        // The same bytes twice in this upload (a copy under another name): send them once.
+        this.set(entry, "skipped", `same photo as ${twin.file.name}`);
+        continue;
+      } else {
+        this.queue(entry);
+      }
+      this.bySha.set(entry.sha256, entry);
+    }
+  }
+
+  async restore(entry) {
+    try {
+      await api(`/photos/${entry.sha256}/restore`, { method: "POST" });
+      this.set(entry, "restored");
+      this.onUploaded();
+    } catch (err) {
+      this.set(entry, "failed", err.message);
+    }
+  }
+
+  queue(entry) {
+    entry.loaded = 0;
+    entry.row.bar.value = 0;
+    this.set(entry, "queued");
+    this.uploads.push(entry);
+  }
+
+  async upload(entry) {
+    this.set(entry, "uploading");
+    const { promise } = uploadPhoto(entry.file, {
+      sha256: entry.sha256,
+      onProgress: (loaded) => {
+        entry.loaded = Math.min(loaded, entry.file.size);
+        entry.row.bar.value = entry.loaded;
+        this.renderTotals();
+      },
+    });
+    try {
+      const { status, body } = await promise;
+      const item = body && body.items && body.items[0];
+      if (status >= 200 && status < 300 && item) {
+        this.set(entry, item.created ? "uploaded" : "skipped");
+        this.onUploaded();
+      } else {
+        const rejected = body && body.rejected && body.rejected[0];
+        const err = rejected ? errorFrom(status, rejected) : errorFrom(status, body);
+        const message = status === 401 ? "signed out: log in again, then retry" : err.message;
+        this.set(entry, "failed", message, { permanent: status === 413 || status === 415 });
+      }
+    } catch (err) {
+      this.set(entry, "failed", err.message);
+    }
+  }
+
+  retry(entry) {
+    if (entry.state !== "failed" || entry.permanent) return;
+    if (entry.sha256 || !canHash || entry.file.size > HASH_LIMIT) this.queue(entry);
+    else this.hashes.push(entry);
+  }
+
+  retryFailed() {
+    for (const entry of this.entries) this.retry(entry);
+  }
+
+  closePanel() {
+    if (this.busy) return;
+    this.follow = true;
+    this.entries = [];
+    this.bySha.clear();
+    this.list.replaceChildren();
+    this.panel.hidden = true;
+  }
+
+  counts() {
+    const n = {};
+    for (const entry of this.entries) n[entry.state] = (n[entry.state] || 0) + 1;
+    return n;
+  }
+
+  renderTotals() {
+    // Bytes still to send or sent; files the server already had count as done.
+    let total = 0;
+    let done = 0;
+    for (const e of this.entries) {
+      if (e.state === "ignored") continue;
+      total += e.file.size;
+      done += STATES[e.state][1] ? e.file.size : e.state === "uploading" ? e.loaded : 0;
+    }
+    const bar = $("#upload-total");
+    bar.max = total || 1;
+    bar.value = done;
+  }
+
+  render() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.renderSummary();
+    });
+  }
+
+  renderSummary() {
+    const n = this.counts();
+    const count = (state) => n[state] || 0;
+    const parts = [];
+    if (count("uploaded")) parts.push(`${count("uploaded")} uploaded`);
+    if (count("skipped")) parts.push(`${count("skipped")} already backed up`);
+    if (count("restored")) parts.push(`${count("restored")} restored from the trash`);
+    if (count("ignored")) parts.push(`${count("ignored")} not photos`);
+    if (count("failed")) parts.push(`${count("failed")} failed`);
+    const busy = this.busy;
+    const waiting = this.entries.length - this.entries.filter((e) => STATES[e.state][1]).length;
+    const head = busy ? `Backing up ${plural(this.entries.length, "file")}: ${waiting} to go` : `Done with ${plural(this.entries.length, "file")}`;
+    $("#upload-summary").textContent = head + (parts.length ? ` · ${parts.join(" · ")}` : "");
+    $("#upload-retry").hidden = busy || !this.entries.some((e) => e.state === "failed" && !e.permanent);
+    $("#upload-close").hidden = busy;
+    this.panel.dataset.busy = busy ? "1" : "";
+    this.renderTotals();
+  }
+}

@@ -1,0 +1,202 @@
+// The viewer: one photo's preview over the page, previous/next by buttons, arrow keys or a
+// swipe, its metadata beside it, and download, favourite and delete (with undo).
+import { api } from "./api.js";
+import { $, el } from "./dom.js";
+import { formatBytes, formatLocal, takenSource } from "./format.js";
+import { toast } from "./toast.js";
+
+const SWIPE_PX = 50;
+
+export class Viewer {
+  /** ``source`` is the Timeline: items, loadMore(), done, update(), remove(), reinsert(). */
+  constructor(source) {
+    this.source = source;
+    this.index = -1;
+    this.root = $("#viewer");
+    this.image = $("#viewer-image");
+    $("#viewer-close").addEventListener("click", () => this.close());
+    $("#viewer-prev").addEventListener("click", () => this.step(-1));
+    $("#viewer-next").addEventListener("click", () => this.step(1));
+    $("#viewer-favourite").addEventListener("click", () => this.toggleFavourite());
+    $("#viewer-delete").addEventListener("click", () => this.trash());
+    document.addEventListener("keydown", (event) => this.onKey(event));
+    window.addEventListener("popstate", () => {
+      if (!(history.state && history.state.viewer)) this.hide();
+    });
+    this.listenForSwipes($(".viewer-stage", this.root));
+  }
+
+  get photo() {
+    return this.source.items[this.index];
+  }
+
+  get isOpen() {
+    return !this.root.hidden;
+  }
+
+  open(index) {
+    if (index < 0 || index >= this.source.items.length) return;
+    if (!this.isOpen) {
+      this.returnFocus = document.activeElement;
+      history.pushState({ viewer: true }, "", location.pathname + location.search + "#photo");
+      document.body.classList.add("viewing");
+      this.setBackgroundInert(true);
+      this.root.hidden = false;
+      this.root.focus();
+    }
+    this.show(index);
+  }
+
+  show(index) {
+    this.index = index;
+    const photo = this.photo;
+    this.root.dataset.id = photo.id;
+    this.image.src = photo.urls.preview;
+    this.image.alt = photo.filename || "photo";
+    $("#viewer-filename").textContent = photo.filename || photo.id;
+    this.renderMeta(photo);
+    this.renderFavourite(photo);
+    const download = $("#viewer-download");
+    download.href = photo.urls.original + "?download=1";
+    download.setAttribute("download", photo.filename || photo.id);
+    $("#viewer-prev").disabled = index === 0;
+    $("#viewer-next").disabled = index === this.source.items.length - 1 && this.source.done;
+    this.preload(index + 1);
+    this.preload(index - 1);
+  }
+
+  preload(index) {
+    const photo = this.source.items[index];
+    if (photo) new Image().src = photo.urls.preview;
+  }
+
+  renderMeta(photo) {
+    const camera = [photo.camera_make, photo.camera_model].filter(Boolean).join(" ");
+    const rows = [
+      ["Taken", photo.taken_at ? `${formatLocal(photo.taken_at)}` : "", takenSource(photo.taken_at_source)],
+      ["Camera", camera],
+      ["Lens", photo.lens],
+      ["Dimensions", photo.width && photo.height ? `${photo.width} × ${photo.height}` : ""],
+      ["Size", formatBytes(photo.size)],
+      ["Type", photo.content_type],
+      ["Location", this.location(photo)],
+      ["Uploaded", photo.uploaded_at ? formatLocal(photo.uploaded_at) : ""],
+      ["SHA-256", el("code", { class: "hash", title: photo.sha256 }, photo.sha256)],
+    ];
+    $("#viewer-meta").replaceChildren(...rows.filter(([, value]) => value).flatMap(([label, value, note]) => [
+      el("dt", {}, label),
+      el("dd", {}, value, note ? el("small", {}, ` (${note})`) : null),
+    ]));
+  }
+
+  location(photo) {
+    if (photo.latitude === null || photo.latitude === undefined || photo.longitude === null || photo.longitude === undefined) return "";
+    const lat = Number(photo.latitude).toFixed(5);
+    const lon = Number(photo.longitude).toFixed(5);
+    const href = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=15/${lat}/${lon}`;
+    return el("a", { href, target: "_blank", rel: "noopener noreferrer" }, `${lat}, ${lon}`);
+  }
+
+  renderFavourite(photo) {
+    const button = $("#viewer-favourite");
+    button.setAttribute("aria-pressed", String(Boolean(photo.favourite)));
+    button.textContent = photo.favourite ? "★ Favourite" : "☆ Favourite";
+  }
+
+  async step(delta) {
+    const target = this.index + delta;
+    if (target < 0) return;
+    if (target >= this.source.items.length) {
+      if (this.source.done) return;
+      await this.source.loadMore();
+      if (target >= this.source.items.length) return;
+    }
+    this.show(target);
+  }
+
+  close() {
+    if (history.state && history.state.viewer) history.back(); // popstate hides it
+    else this.hide();
+  }
+
+  hide() {
+    if (!this.isOpen) return;
+    this.root.hidden = true;
+    this.image.removeAttribute("src");
+    document.body.classList.remove("viewing");
+    this.setBackgroundInert(false);
+    const tile = this.photo && this.source.tileFor(this.photo.id);
+    (tile || this.returnFocus || document.body).focus?.();
+  }
+
+  /** Keep keyboard focus and screen readers inside the viewer (the toast with Undo too). */
+  setBackgroundInert(inert) {
+    const main = document.querySelector("main");
+    for (const node of [document.querySelector("header.bar"), ...main.children]) {
+      if (node && node !== this.root && node.id !== "toast") node.inert = inert;
+    }
+  }
+
+  onKey(event) {
+    if (!this.isOpen || event.altKey || event.ctrlKey || event.metaKey) return;
+    const actions = { ArrowLeft: () => this.step(-1), ArrowRight: () => this.step(1), Escape: () => this.close() };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  }
+
+  listenForSwipes(stage) {
+    let start = null;
+    stage.addEventListener("pointerdown", (event) => {
+      if (event.pointerType !== "mouse") start = { x: event.clientX, y: event.clientY };
+    });
+    stage.addEventListener("pointerup", (event) => {
+      if (!start) return;
+      const dx = event.clientX - start.x;
+      const dy = event.clientY - start.y;
+      start = null;
+      if (Math.abs(dx) > SWIPE_PX && Math.abs(dx) > Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
+    });
+    stage.addEventListener("pointercancel", () => { start = null; });
+  }
+
+  async toggleFavourite() {
+    const photo = this.photo;
+    try {
+      const updated = await api(`/photos/${photo.id}`, { method: "PATCH", body: { favourite: !photo.favourite } });
+      this.source.update(updated);
+      if (this.photo && this.photo.id === updated.id) this.renderFavourite(updated);
+    } catch (err) {
+      toast(`Could not change the favourite: ${err.message}`);
+    }
+  }
+
+  async trash() {
+    const photo = this.photo;
+    try {
+      await api(`/photos/${photo.id}`, { method: "DELETE" });
+    } catch (err) {
+      toast(`Could not delete: ${err.message}`);
+      return;
+    }
+    const index = this.source.remove(photo.id);
+    if (!this.source.items.length) this.close();
+    else this.show(Math.min(index, this.source.items.length - 1));
+    toast(`Moved ${photo.filename || "the photo"} to the trash.`, {
+      action: "Undo", onAction: () => this.undoTrash(photo, index),
+    });
+  }
+
+  async undoTrash(photo, index) {
+    try {
+      const restored = await api(`/photos/${photo.id}/restore`, { method: "POST" });
+      this.source.reinsert(restored || photo, index);
+      if (this.isOpen) this.show(this.source.indexOf(photo.id));
+      toast("Restored.");
+    } catch (err) {
+      toast(`Could not restore: ${err.message}`);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+"""Find or create the user behind a WeChat openid, and give them an API token."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from imgbackup.accounts.models import ApiToken
+from imgbackup.accounts.tokens import create_token
+from imgbackup.wechat.code2session import Session
+from imgbackup.wechat.models import WechatAccount
+
+TOKEN_NAME = "WeChat mini program"  # noqa: S105  (a label shown on the tokens page)
+# Every login makes a token; keep the newest few (one per phone, say) so they do not pile up.
+TOKENS_KEPT = 5
+
+
+def user_for_session(session: Session) -> User:
+    """The user linked to ``session.openid``, created on the first login.
+
+    The session_key is replaced at every login: it is only valid with WeChat until then."""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                account = (WechatAccount.objects.select_related("user")
+                           .filter(openid=session.openid).first())
+                if account is None:
+                    account = WechatAccount(user=_new_user(session.openid),
+                                            openid=session.openid)
+                account.session_key = session.session_key
+                account.unionid = session.unionid or account.unionid
+                account.save()
+                return account.user
+        except IntegrityError:
+            # The same person's first login arrived twice at once; the other one won.
+            continue
+    raise RuntimeError(f"could not link WeChat account {session.openid[:6]}…")
+
+
+def _new_user(openid: str) -> User:
+    """A user named from a hash of the openid: stable, and without the openid in it."""
+    base = "wx-" + hashlib.sha256(openid.encode()).hexdigest()[:12]
+    username, n = base, 1
+    while User.objects.filter(username=username).exists():
+        n += 1
+        username = f"{base}-{n}"
+    user = User(username=username)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def token_for(user: User) -> str:
+    """A new API token for the mini program; older mini program tokens past the newest
+    TOKENS_KEPT are revoked."""
+    _, raw = create_token(user, TOKEN_NAME)
+    old = (ApiToken.objects.filter(user=user, name=TOKEN_NAME)
+           .order_by("-created_at", "-id").values_list("id", flat=True)[TOKENS_KEPT:])
+    ApiToken.objects.filter(id__in=list(old)).delete()
+    return raw

@@ -1,0 +1,33 @@
+"""``POST /api/v2/auth/wechat {"code"}`` → ``{"token", "user": {"username"}}``."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from imgbackup.api.endpoint import endpoint
+from imgbackup.api.errors import ApiError, bad_request
+from imgbackup.api.v2.params import json_body
+from imgbackup.wechat.accounts import token_for, user_for_session
+from imgbackup.wechat.code2session import code2session
+
+# wx.login codes are 32 letters and digits today; leave room without accepting arbitrary
+# payloads. The OpenAPI schema (api/v2/schemas.py WechatLogin) says the same.
+CODE = re.compile(r"[!-~]{1,128}")
+
+
+@endpoint("POST", public=True)
+def login(request: HttpRequest) -> HttpResponse:
+    code = _code(request)
+    user = user_for_session(code2session(code))
+    if not user.is_active:
+        raise ApiError(403, "account_disabled", "this account is disabled")
+    return JsonResponse({"token": token_for(user), "user": {"username": user.username}})
+
+
+def _code(request: HttpRequest) -> str:
+    code = json_body(request, {"code"}).get("code")
+    if not isinstance(code, str) or not CODE.fullmatch(code):
+        raise bad_request('"code" must be the code from wx.login (printable ASCII, no spaces)')
+    return code

@@ -1,0 +1,137 @@
+// Backed-up photos, from the server: newest first, 30 at a time. Tap to look at one full size;
+// long press to save it to the phone's album or move it to the trash.
+
+const api = require('../../lib/api.js')
+const gallery = require('../../lib/gallery.js')
+
+const ENDPOINT = '/api/v2/photos'
+const ALBUM_SCOPE = 'scope.writePhotosAlbum'
+
+Page({
+  data: {
+    items: /** @type {import('../../lib/gallery.js').Tile[]} */ ([]),
+    cursor: /** @type {string | null} */ (null),
+    loading: false,
+    end: false
+  },
+
+  onLoad () {
+    return this.reload()
+  },
+
+  onShow () {
+    // New uploads or restores elsewhere: reload. (onShow also follows previewImage: no reload.)
+    const app = getApp()
+    if (app.globalData.photosDirty) return this.reload()
+  },
+
+  onPullDownRefresh () {
+    return this.reload().then(() => { wx.stopPullDownRefresh() })
+  },
+
+  onReachBottom () {
+    return gallery.loadMore(this, ENDPOINT, false)
+  },
+
+  reload () {
+    getApp().globalData.photosDirty = false
+    return gallery.loadMore(this, ENDPOINT, true)
+  },
+
+  /** Full size, upright: the server's ~1440 px preview, downloaded with the token. */
+  async open (e) {
+    const photo = gallery.tileOf(this, e)
+    if (!photo) return
+    wx.showLoading({ title: '加载中' })
+    try {
+      const path = await api.downloadFile(photo.urls.preview)
+      wx.hideLoading()
+      wx.previewImage({ current: path, urls: [path] })
+    } catch (err) {
+      wx.hideLoading()
+      api.showError(err, '无法打开照片')
+    }
+  },
+
+  actions (e) {
+    const photo = gallery.tileOf(this, e)
+    if (!photo) return Promise.resolve()
+    return new Promise((resolve) => {
+      wx.showActionSheet({
+        itemList: ['保存到相册', '删除'],
+        success: (res) => resolve(res.tapIndex === 0 ? this.save(photo) : this.remove(photo)),
+        fail: () => resolve(undefined)
+      })
+    })
+  },
+
+  /** @param {import('../../lib/gallery.js').Tile} photo */
+  async save (photo) {
+    wx.showLoading({ title: '下载中' })
+    try {
+      const path = await api.downloadFile(photo.urls.original)
+      wx.hideLoading()
+      if (!(await albumAllowed())) return
+      await new Promise((resolve, reject) => {
+        wx.saveImageToPhotosAlbum({ filePath: path, success: resolve, fail: reject })
+      })
+      wx.showToast({ title: '已保存到相册', icon: 'success' })
+    } catch (err) {
+      wx.hideLoading()
+      api.showError(err, '保存失败')
+    }
+  },
+
+  /** @param {import('../../lib/gallery.js').Tile} photo */
+  async remove (photo) {
+    const answer = await new Promise((resolve) => {
+      wx.showModal({
+        title: '删除这张照片？',
+        content: '照片会移到回收站，在回收站里可以恢复。',
+        confirmText: '删除',
+        confirmColor: '#FA5151',
+        success: resolve,
+        fail: () => resolve({ confirm: false })
+      })
+    })
+    if (!answer.confirm) return
+    try {
+      await api.request(`${ENDPOINT}/${photo.id}`, { method: 'DELETE' })
+      gallery.removeTile(this, photo.id)
+      wx.showToast({ title: '已移到回收站', icon: 'success' })
+    } catch (err) {
+      api.showError(err, '删除失败')
+    }
+  }
+})
+
+/** The writePhotosAlbum permission: ask once; if refused before, offer the settings page. */
+async function albumAllowed () {
+  /** @type {WechatMiniprogram.GetSettingSuccessCallbackResult} */
+  const setting = await new Promise((resolve, reject) => {
+    wx.getSetting({ success: resolve, fail: reject })
+  })
+  const allowed = setting.authSetting[ALBUM_SCOPE]
+  if (allowed) return true
+  if (allowed === undefined) {
+    return new Promise((resolve) => {
+      wx.authorize({ scope: ALBUM_SCOPE, success: () => resolve(true), fail: () => resolve(false) })
+    })
+  }
+  /** @type {WechatMiniprogram.ShowModalSuccessCallbackResult} */
+  const answer = await new Promise((resolve) => {
+    wx.showModal({
+      title: '需要相册权限',
+      content: '保存照片需要“添加到相册”权限，请在设置中打开。',
+      confirmText: '去设置',
+      success: resolve,
+      fail: () => resolve({ confirm: false, cancel: true, content: '', errMsg: '' })
+    })
+  })
+  if (!answer.confirm) return false
+  /** @type {WechatMiniprogram.OpenSettingSuccessCallbackResult} */
+  const opened = await new Promise((resolve, reject) => {
+    wx.openSetting({ success: resolve, fail: reject })
+  })
+  return Boolean(opened.authSetting[ALBUM_SCOPE])
+}
