@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: install install-test serve test lint bench soak clean
 
@@ -19,6 +20,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(TEST_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[postgres,s3,test]'
+	touch $@
+
+$(BENCH_STAMP): $(TEST_STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[postgres,s3,test,bench]'
 	touch $@
 
 install: $(STAMP)
@@ -40,7 +45,7 @@ test: install-test lint
 	IMGBACKUP_DATA_DIR=$$(mktemp -d) $(BIN)/pytest
 	IMGBACKUP_DATA_DIR=$$(mktemp -d) $(BIN)/python scripts/with-backends $(BIN)/pytest
 
-bench: install-test
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
 soak: install-test

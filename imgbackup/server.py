@@ -28,9 +28,11 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return application
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+    """The server settings, shared with the benchmarks' replica of the original design so both
+    run under the same WSGI server configuration."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    _Server({
+    return {
         "bind": [bind],
         "workers": max(1, workers),
         "worker_class": "gthread",
@@ -47,4 +49,8 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
         "forwarded_allow_ips": "127.0.0.1,::1",
         # One control socket per user by default: several servers on a machine would clash.
         "control_socket_disable": True,
-    }).run()
+    }
+
+
+def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
+    _Server(gunicorn_options(host, port, workers, threads)).run()

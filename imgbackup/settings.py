@@ -144,7 +144,9 @@ def _database(url: str) -> dict[str, Any]:
         # Fail fast (503, retry later) rather than hold a worker while the server is away.
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        config["CONN_MAX_AGE"] = 0
+        # Connections persist here too (no CONN_MAX_AGE = 0): closing the last connection to
+        # a WAL database checkpoints it and deletes the WAL, so a connection per request cost
+        # every upload ~4 more disk syncs (bench/, BENCHMARKS.md).
         # Tests on a file like production, not Django's shared-cache in-memory database, whose
         # table locks fail concurrent writers at once instead of letting them wait.
         config["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}

@@ -53,7 +53,10 @@ def page(request: HttpRequest, rows: QuerySet[Photo], field: str,
     rows = rows.order_by(f"-{field}", "-id")
     if cursor := request.GET.get("cursor"):
         moment, row_id = decode_cursor(cursor)
-        rows = rows.filter(Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": row_id}))
+        # The redundant ``<=`` bound lets the index seek to the cursor; the OR alone is no
+        # range, so the planner would scan every newer row first: deep pages got slower.
+        rows = rows.filter(Q(**{f"{field}__lte": moment}),
+                           Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": row_id}))
     found = list(rows[: limit + 1])
     items = found[:limit]
     next_cursor = None

@@ -1,0 +1,1 @@
+"""Benchmarks of imgbackup against reference servers and tools: ``python -m bench``."""

@@ -1,0 +1,40 @@
+"""How much each benchmark does: ``full`` for BENCHMARKS.md (under 15 minutes on 2 cores),
+``tiny`` for the harness's own smoke test (seconds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    photo_size: tuple[int, int]  # pixels of the upload photos; 4000x3000 is ~6 MB
+    uploads: int  # photos sent per server in the upload benchmark
+    clients: int  # concurrent connections
+    download_rounds: int  # times each uploaded photo is fetched back
+    big_upload_mb: int  # the memory benchmark's single upload
+    imaging_images: int  # images for thumbnail + preview generation
+    imaging_size: tuple[int, int]
+    list_sizes: tuple[int, ...]  # library sizes for the list latency benchmark
+    list_repeats: int  # timed requests per page
+    check_hashes: int  # hashes per /photos/check
+    check_repeats: int
+    cli_files: int  # photos in the folder pushed by the CLI
+    cli_photo_size: tuple[int, int]
+
+
+FULL = Scale(
+    name="full", photo_size=(4000, 3000), uploads=48, clients=4, download_rounds=3,
+    big_upload_mb=1024, imaging_images=16, imaging_size=(4000, 3000),
+    list_sizes=(1_000, 10_000, 100_000), list_repeats=100, check_hashes=10_000,
+    check_repeats=15, cli_files=200, cli_photo_size=(1600, 1200),
+)
+
+TINY = Scale(
+    name="tiny", photo_size=(320, 240), uploads=6, clients=2, download_rounds=1,
+    big_upload_mb=8, imaging_images=2, imaging_size=(1600, 1200), list_sizes=(50, 200),
+    list_repeats=5, check_hashes=100, check_repeats=2, cli_files=5, cli_photo_size=(64, 48),
+)
+
+SCALES = {scale.name: scale for scale in (FULL, TINY)}

@@ -1,0 +1,86 @@
+"""Fill a data folder's database with a library of N photos for one user, in bulk through the
+ORM (no bytes in storage: listing and checking never read them). Run in its own process,
+since Django's settings (the data folder) are fixed per process:
+
+``python -m bench.seed DATA_DIR USER COUNT`` prints JSON with the count;
+the i-th photo's SHA-256 is ``sha256_of(i)``.
+``python -m bench.seed DATA_DIR --routes PATH...`` prints which URL paths resolve."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+BATCH = 5000
+
+
+def _setup(data_dir: str) -> None:
+    os.environ["IMGBACKUP_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "imgbackup.settings"
+    import django
+
+    django.setup()
+
+
+def routes(paths: list[str]) -> dict[str, bool]:
+    from django.urls import Resolver404, resolve
+
+    found = {}
+    for path in paths:
+        try:
+            resolve(path)
+            found[path] = True
+        except Resolver404:
+            found[path] = False
+    return found
+
+
+def sha256_of(index: int) -> str:
+    return hashlib.sha256(f"bench-photo-{index}".encode()).hexdigest()
+
+
+def seed(username: str, count: int) -> dict[str, Any]:
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from imgbackup.photos.models import Original, Photo
+
+    call_command("migrate", interactive=False, verbosity=0)
+    user, _ = User.objects.get_or_create(username=username)
+    start = datetime(2015, 1, 1, tzinfo=UTC)
+    with transaction.atomic():
+        for first in range(0, count, BATCH):
+            indexes = range(first, min(count, first + BATCH))
+            originals = [Original(sha256=sha256_of(i),
+                                  md5=hashlib.md5(sha256_of(i).encode()).hexdigest(),
+                                  size=6_000_000 + i, content_type="image/jpeg")
+                         for i in indexes]
+            Original.objects.bulk_create(originals)
+            Photo.objects.bulk_create([
+                Photo(owner=user, original=o, filename=f"IMG_{i:06d}.JPG", width=4000,
+                      height=3000, taken_at=start + timedelta(minutes=7 * i + i % 5),
+                      taken_at_source="exif", camera_make="BenchCam", camera_model="Model 6")
+                for i, o in zip(indexes, originals, strict=True)])
+    if connection.vendor == "postgresql":
+        # What autovacuum does soon after a bulk load on a real server: planner statistics.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return {"user": username, "count": Photo.objects.filter(owner=user).count()}
+
+
+def main() -> None:
+    data_dir, *rest = sys.argv[1:]
+    _setup(data_dir)
+    if rest and rest[0] == "--routes":
+        print(json.dumps(routes(rest[1:])))
+        return
+    print(json.dumps(seed(rest[0], int(rest[1]))))
+
+
+if __name__ == "__main__":
+    main()
