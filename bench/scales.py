@@ -28,7 +28,7 @@ FULL = Scale(
     name="full", photo_size=(4000, 3000), uploads=48, clients=4, download_rounds=3,
     big_upload_mb=1024, imaging_images=16, imaging_size=(4000, 3000),
     list_sizes=(1_000, 10_000, 100_000), list_repeats=100, check_hashes=10_000,
-    check_repeats=15, cli_files=200, cli_photo_size=(1600, 1200),
+    check_repeats=15, cli_files=10_000, cli_photo_size=(320, 240),
 )
 
 TINY = Scale(
