@@ -57,6 +57,18 @@ def low_free_port() -> int:
     raise RuntimeError("no free port pair below 55535")
 
 
+def end(process: subprocess.Popen[bytes] | None, sig: signal.Signals) -> None:
+    """Send ``sig`` to a running server and wait for it; kill it if it takes over 30 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_for(check: Any, what: str, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -184,13 +196,7 @@ class Postgres:
 
     def stop(self) -> None:
         """Fast shutdown: clients are disconnected, like a server that went away."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end(self.process, signal.SIGINT)
         self.process = None
 
     def destroy(self) -> None:
@@ -306,13 +312,7 @@ class SeaweedFS:
         return [item["Key"] for page in pages for item in page.get("Contents", ())]
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end(self.process, signal.SIGTERM)
         self.process = None
 
     def destroy(self) -> None:
