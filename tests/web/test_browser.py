@@ -99,6 +99,13 @@ def _log_in(page: Any, url: str, username: str) -> None:
     expect(page).to_have_url(f"{url}/")
 
 
+def _choose_files(page: Any, files: list[str]) -> None:
+    """Set the file input once the page's module has attached its listeners: module scripts run
+    after the page loads, and a change event fired before that would be lost."""
+    page.wait_for_function("document.documentElement.dataset.ready === 'timeline'")
+    page.set_input_files("#file-input", files)
+
+
 def _fits_the_screen(page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
@@ -146,7 +153,7 @@ def _create_the_admin_log_out_and_in(page: Any, url: str) -> None:
 def _upload_three_then_one_again(page: Any, files: list[Path]) -> None:
     """Through the file picker; they appear grouped by day, newest first. The same photo sent
     again is not uploaded: the server already has it."""
-    page.set_input_files("#file-input", [str(f) for f in files])
+    _choose_files(page, [str(f) for f in files])
     summary = page.locator("#upload-summary")
     expect(summary).to_contain_text("Done with 3 files")
     expect(summary).to_contain_text("3 uploaded")
@@ -156,7 +163,7 @@ def _upload_three_then_one_again(page: Any, files: list[Path]) -> None:
     expect(days.nth(0).locator(".count")).to_have_text("2 photos")
     expect(days.nth(1).locator(".count")).to_have_text("1 photo")
 
-    page.set_input_files("#file-input", [str(files[2])])
+    _choose_files(page, [str(files[2])])
     expect(summary).to_contain_text("1 already backed up")
     expect(page.locator("#upload-list li[data-state=skipped] .state")).to_have_text(
         "already backed up")
@@ -260,6 +267,7 @@ def _drop_a_photo(page: Any, tmp_path: Path) -> None:
 
 def _drop(page: Any, path: Path) -> None:
     """Drop a file on the page as a desktop would (a DataTransfer carrying a File)."""
+    page.wait_for_function("document.documentElement.dataset.ready === 'timeline'")
     page.evaluate("""([name, data]) => {
         const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
         const transfer = new DataTransfer();
@@ -314,7 +322,7 @@ def _upload_with_a_dropped_connection_then_retry(page: Any, tmp_path: Path) -> N
     not_a_photo.write_text("these are words, not pixels")
     photos = [_photo(tmp_path, f"phone-{i}.jpg", 10 + i, f"2024:05:0{i + 1} 12:00:00", "Phone")
               for i in range(3)]
-    page.set_input_files("#file-input", [str(p) for p in [*photos, not_a_photo]])
+    _choose_files(page, [str(p) for p in [*photos, not_a_photo]])
     summary = page.locator("#upload-summary")
     expect(summary).to_contain_text("Done with 4 files")
     expect(summary).to_contain_text("2 failed")

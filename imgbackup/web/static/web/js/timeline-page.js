@@ -71,3 +71,6 @@ document.addEventListener("drop", async (event) => {
   hint.hidden = true;
   uploader.add(await filesFromDrop(event.dataTransfer));
 });
+
+// Listeners are in place: tests (and scripts driving the page) wait for this before acting.
+document.documentElement.dataset.ready = "timeline";
