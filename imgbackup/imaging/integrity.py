@@ -64,13 +64,22 @@ def _jpeg(f: BinaryIO) -> None:
 
 
 def _find_eoi(f: BinaryIO) -> None:
-    """The end-of-image marker after the first scan. Inside compressed data every 0xFF byte is
-    followed by 0x00 or a restart marker, so the first FF D9 found is the real end."""
-    previous = b""
-    while chunk := f.read(CHUNK):
-        if b"\xff\xd9" in previous + chunk:
+    """An end-of-image marker somewhere after the first scan began. Inside compressed data every
+    0xFF byte is followed by 0x00 or a restart marker, so an FF D9 there is the real end; one
+    in trailing data (a motion photo's video) can only follow it. Searching backwards, a block
+    at a time, finds it in the last block of a whole file without reading the rest; only a
+    damaged file is read back to its start of scan."""
+    start = f.tell()
+    position = f.seek(0, 2)
+    following = b""  # the first byte of the block after the current one
+    while position > start:
+        size = min(CHUNK, position - start)
+        position -= size
+        f.seek(position)
+        block = f.read(size)
+        if block.rfind(b"\xff\xd9") >= 0 or (block.endswith(b"\xff") and following == b"\xd9"):
             return
-        previous = chunk[-1:]
+        following = block[:1]
     raise Damaged("the JPEG is cut off: its image data stops before the end-of-image marker "
                   "(an interrupted copy?)")
 

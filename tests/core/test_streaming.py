@@ -58,7 +58,7 @@ def test_a_200_mb_upload_never_holds_more_than_a_few_mb(server: LiveServer) -> N
     assert r.status_code == 200, r.text
     growth_mb = max(peak_rss_kb(pid) - before[pid] for pid in before) / 1024
     # To S3 the bytes go in multipart parts (storage/s3.py: two 16 MiB parts in flight), a
-    # fixed cost whatever the file's size; to local disk only the 256 KiB chunks.
+    # fixed cost whatever the file's size; to local disk only the 1 MiB chunks.
     limit = 48 if server.env.get("IMGBACKUP_STORAGE", "").startswith("s3://") else 16
     assert growth_mb < limit, f"a worker's peak RSS grew by {growth_mb:.1f} MB"
     sha = hashlib.sha256(head)
