@@ -110,7 +110,21 @@ def _run_as() -> dict[str, Any]:
 
 
 @dataclass
-class Postgres:
+class _Backend:
+    """A server living in its own throwaway folder."""
+
+    root: Path
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@dataclass
+class Postgres(_Backend):
     """A PostgreSQL server in its own folder. ``url`` names its main database."""
 
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="imgbackup-pg-")))
@@ -199,10 +213,6 @@ class Postgres:
         end(self.process, signal.SIGINT)
         self.process = None
 
-    def destroy(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
-
 
 # --- SeaweedFS ----------------------------------------------------------------------------
 
@@ -227,7 +237,7 @@ WEED_PORTS = ("master.port", "master.port.grpc", "volume.port", "volume.port.grp
 
 
 @dataclass
-class SeaweedFS:
+class SeaweedFS(_Backend):
     """A SeaweedFS ``weed mini`` (master, volume, filer, S3 gateway) that checks S3 request
     signatures against one identity."""
 
@@ -314,10 +324,6 @@ class SeaweedFS:
     def stop(self) -> None:
         end(self.process, signal.SIGTERM)
         self.process = None
-
-    def destroy(self) -> None:
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import ClientError, ExitCode, Rejected, ServerError, Unreachable
 from imgbackup.client._hashing import CHUNK, Identity, sha256_of
 from imgbackup.client._layout import plan
+from imgbackup.client._pool import cancel_on_error
 from imgbackup.client._progress import Progress
 from imgbackup.client._scan import PART_SUFFIX, LocalFile
 from imgbackup.client._upload import Failure
@@ -89,23 +90,19 @@ def _fetch_all(api: Api, cache: HashCache, todo: list[tuple[Photo, Path]], jobs:
             pool.submit(_fetch, api, photo, target, progress, stop) for photo, target in todo
         ]
         try:
-            for future in as_completed(futures):
-                result = future.result()
-                if isinstance(result, Failure):
-                    report.failed.append(result)
-                    continue
-                cache.put([(result.file, Identity(result.photo.get("content_type"),
-                                                  result.photo["id"]))])
-                if result.downloaded:
-                    report.downloaded += 1
-                    report.downloaded_bytes += result.file.size
-                else:
-                    report.present += 1
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
+            with cancel_on_error(stop, futures):
+                for future in as_completed(futures):
+                    result = future.result()
+                    if isinstance(result, Failure):
+                        report.failed.append(result)
+                        continue
+                    cache.put([(result.file, Identity(result.photo.get("content_type"),
+                                                      result.photo["id"]))])
+                    if result.downloaded:
+                        report.downloaded += 1
+                        report.downloaded_bytes += result.file.size
+                    else:
+                        report.present += 1
         finally:
             progress.finish()
 

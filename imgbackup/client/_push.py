@@ -15,6 +15,7 @@ from imgbackup.client._api import Api
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import ClientError, ExitCode
 from imgbackup.client._hashing import Identity, identify
+from imgbackup.client._pool import cancel_on_error
 from imgbackup.client._progress import Progress
 from imgbackup.client._scan import LocalFile, ScanError, scan
 from imgbackup.client._upload import Failure, Item, send_batch
@@ -155,16 +156,12 @@ def _upload(api: Api, cache: HashCache, todo: list[Item], jobs: int, progress: P
             pool.submit(send_batch, api, batch, progress, stop) for batch in _batches(todo)
         ]
         try:
-            for future in as_completed(futures):
-                for failure in future.result():
-                    report.failed.append(failure)
-                    if failure.stale:
-                        cache.forget(failure.path)
-        except BaseException:
-            stop.set()
-            for future in futures:
-                future.cancel()
-            raise
+            with cancel_on_error(stop, futures):
+                for future in as_completed(futures):
+                    for failure in future.result():
+                        report.failed.append(failure)
+                        if failure.stale:
+                            cache.forget(failure.path)
         finally:
             report.uploaded = progress.files
             report.uploaded_bytes = progress.bytes

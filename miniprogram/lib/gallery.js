@@ -79,4 +79,32 @@ function tileOf (page, e) {
   return page.data.items.find((item) => item.id === id)
 }
 
-module.exports = { settings, loadMore, removeTile, tileOf }
+/**
+ * What the photos and trash pages share: the grid's data and the scrolling handlers. A page
+ * spreads it into its definition; its `reload` (page one again) may do more first.
+ * @param {string} endpoint e.g. '/api/v2/photos'
+ */
+function scrolling (endpoint) {
+  return {
+    data: {
+      items: /** @type {Tile[]} */ ([]),
+      cursor: /** @type {string | null} */ (null),
+      loading: false,
+      end: false
+    },
+    /** @this {GalleryPage} */
+    reload () {
+      return loadMore(this, endpoint, true)
+    },
+    /** @this {GalleryPage & {reload: () => Promise<void>}} */
+    onPullDownRefresh () {
+      return this.reload().then(() => { wx.stopPullDownRefresh() })
+    },
+    /** @this {GalleryPage} */
+    onReachBottom () {
+      return loadMore(this, endpoint, false)
+    }
+  }
+}
+
+module.exports = { settings, loadMore, removeTile, tileOf, scrolling }

@@ -8,12 +8,7 @@ const ENDPOINT = '/api/v2/photos'
 const ALBUM_SCOPE = 'scope.writePhotosAlbum'
 
 Page({
-  data: {
-    items: /** @type {import('../../lib/gallery.js').Tile[]} */ ([]),
-    cursor: /** @type {string | null} */ (null),
-    loading: false,
-    end: false
-  },
+  ...gallery.scrolling(ENDPOINT),
 
   onLoad () {
     return this.reload()
@@ -23,14 +18,6 @@ Page({
     // New uploads or restores elsewhere: reload. (onShow also follows previewImage: no reload.)
     const app = getApp()
     if (app.globalData.photosDirty) return this.reload()
-  },
-
-  onPullDownRefresh () {
-    return this.reload().then(() => { wx.stopPullDownRefresh() })
-  },
-
-  onReachBottom () {
-    return gallery.loadMore(this, ENDPOINT, false)
   },
 
   reload () {

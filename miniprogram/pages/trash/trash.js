@@ -7,24 +7,11 @@ const gallery = require('../../lib/gallery.js')
 const ENDPOINT = '/api/v2/trash'
 
 Page({
-  data: {
-    items: /** @type {import('../../lib/gallery.js').Tile[]} */ ([]),
-    cursor: /** @type {string | null} */ (null),
-    loading: false,
-    end: false
-  },
+  ...gallery.scrolling(ENDPOINT),
 
   onShow () {
     // Deleting happens on another page: the trash is read again whenever it is shown.
-    return gallery.loadMore(this, ENDPOINT, true)
-  },
-
-  onPullDownRefresh () {
-    return gallery.loadMore(this, ENDPOINT, true).then(() => { wx.stopPullDownRefresh() })
-  },
-
-  onReachBottom () {
-    return gallery.loadMore(this, ENDPOINT, false)
+    return this.reload()
   },
 
   async restore (e) {
