@@ -72,7 +72,8 @@ def _orphans(cutoff: datetime, report: GcReport) -> None:
             continue
         with transaction.atomic():
             # Under the lock ingest and purge take (on SQLite the write lock of the database):
-            # an upload of these bytes either committed its row already or has not begun.
+            # an upload of these bytes either committed its row already, or it checks the
+            # object again under this lock before committing and writes it again if gone.
             if sha256 and Original.objects.select_for_update().filter(sha256=sha256).exists():
                 continue
             report.orphans.append(name)

@@ -3,10 +3,12 @@
 Order of events, for safety:
 1. the bytes are already on disk, fsynced, with their hashes (photos/uploads.py);
 2. they are identified from their own bytes (never the name or Content-Type);
-3. under the Original row's lock, the object is put in storage if it is not there, so a
-   purge of the same bytes either finished before (and the object is written again) or
-   waits until this photo exists;
-4. the photo row commits last, inside the same transaction."""
+3. the object is put in storage, durably, before any lock is taken: the slow part (a disk
+   sync, or an upload to S3) never holds the database's write lock (SQLite) or the row lock;
+4. under the Original row's lock, the object is checked again and written again if it is
+   gone, so a purge or gc of the same bytes either finished before (and the object is
+   written again) or waits until this photo exists;
+5. the photo row commits last, inside the same transaction."""
 
 from __future__ import annotations
 
@@ -81,6 +83,7 @@ def ingest(owner: User, upload: HashedUpload,
     Uploading bytes the owner already has is not an error: the existing photo is returned
     (and brought back from the trash, since the person explicitly sent it again)."""
     info = identify(upload)
+    _place(upload)
     for _attempt in range(3):
         try:
             return _commit(owner, upload, info, modified_at)
@@ -126,12 +129,18 @@ def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
     else:
         raise Rejected(503, "conflict", f"{upload.name}: the server is busy with these bytes; "
                        "try again")
+    # Placed before the lock was taken, but a purge or gc may have removed it since.
+    _place(upload)
+    return original
+
+
+def _place(upload: HashedUpload) -> None:
+    """The upload's bytes in storage under their hash, unless a whole copy is there already."""
     name = original_name(upload.sha256)
     storage = blobs()
     if not storage.exists(name) or storage.size(name) != upload.size:
         upload.seek(0)
         storage.save(name, upload)
-    return original
 
 
 def _taken_at(info: ImageInfo, modified_at: datetime | None) -> tuple[datetime, str]:

@@ -13,6 +13,7 @@ import pytest
 from conftest import Persona, make_jpeg
 from django.db import close_old_connections, connection
 
+from imgbackup.photos import ingest as ingest_module
 from imgbackup.photos.ingest import ingest
 from imgbackup.photos.models import Photo
 from imgbackup.photos.trash import destroy
@@ -103,3 +104,29 @@ def race(round_: int, alice: Persona, bob: Persona) -> None:
     assert not Photo.objects.filter(owner=alice.user).exists()
     destroy(survivor)
     assert not blobs().exists(survivor.original.storage_name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bytes_removed_between_placing_and_committing_are_written_again(
+        alice: Persona, bob: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest puts the bytes in storage before it takes the lock. The last destroy of the same
+    bytes landing just then removes them; the step under the lock must notice and write them
+    again. Deterministic: the destroy runs right after the first placement."""
+    body = make_jpeg(2000)
+    victim = ingest(alice.user, spooled(body)).photo
+    place = ingest_module._place
+    calls: list[int] = []
+
+    def place_then_destroy(upload: HashedUpload) -> None:
+        place(upload)
+        calls.append(1)
+        if len(calls) == 1:
+            assert destroy(victim)
+            assert not blobs().exists(victim.original.storage_name)
+
+    monkeypatch.setattr(ingest_module, "_place", place_then_destroy)
+    upload = spooled(body)
+    photo = ingest(bob.user, upload).photo
+    upload.close()
+    assert len(calls) == 2  # placed before the lock, checked again under it
+    assert bytes_intact(Photo.objects.select_related("original").get(pk=photo.pk))
