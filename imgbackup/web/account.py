@@ -55,9 +55,8 @@ class LoginView(auth_views.LoginView):
         return super().get(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        username = request.POST.get("username", "")
-        address = request.META.get("REMOTE_ADDR", "")
-        if throttle.blocked(username, address):
+        # The backend refuses a throttled pair too; checking first only shows the 429 page.
+        if throttle.blocked(request.POST.get("username", ""), throttle.address_of(request)):
             context = self.get_context_data(form=AuthenticationForm(request), throttled=True)
             return self.render_to_response(context, status=429)
         # Failures are counted (and successes forgotten) by accounts/throttle.py's auth signals.
