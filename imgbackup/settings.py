@@ -267,6 +267,10 @@ WECHAT_SECRET = env("WECHAT_SECRET", "")
 WECHAT_CODE2SESSION_URL = env(
     "WECHAT_CODE2SESSION_URL", "https://api.weixin.qq.com/sns/jscode2session"
 )
+# Every login calls jscode2session and spends the app's WeChat quota: at most this many
+# attempts per address per fixed window (accounts/throttle.py spend); a limit of 0 turns it off.
+WECHAT_LOGIN_LIMIT = env_int("WECHAT_LOGIN_LIMIT", 30)
+WECHAT_LOGIN_WINDOW_SECONDS = env_int("WECHAT_LOGIN_WINDOW_SECONDS", 60)
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {

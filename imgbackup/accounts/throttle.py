@@ -6,12 +6,17 @@ Keyed on (user name, address): a brake on guessing one account, not a lockout th
 trigger from anywhere. The backend below refuses throttled pairs and the auth signals count, so
 the web login form, POST /api/v2/auth/token and anything added later are throttled alike.
 Counts live in Django's default cache: a file cache in the data folder, shared by the server's
-worker processes (several app servers on separate machines each count on their own)."""
+worker processes (several app servers on separate machines each count on their own).
+
+``spend`` is the other brake kept here, on the same counts: attempts at an action per address in
+a fixed window, whatever their outcome (the WeChat login, which costs a call to WeChat)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
+import time
 from typing import Any
 
 from django.conf import settings
@@ -42,14 +47,41 @@ def blocked(username: str, address: str) -> bool:
     return failures >= int(settings.LOGIN_MAX_FAILURES)
 
 
+def _count(key: str, timeout: int) -> int:
+    """Add one to the count under ``key`` and answer the new count. The first one starts the
+    key's expiry (add()); incr() keeps it."""
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add() and incr(): a new window
+        cache.add(key, 1, timeout=timeout)
+        return 1
+
+
 def record_failure(username: str, address: str) -> None:
-    key = _key(username, address)
-    # add() starts the window on the first failure; incr() keeps its expiry.
-    if not cache.add(key, 1, timeout=int(settings.LOGIN_WINDOW_SECONDS)):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr(): a new window
-            cache.add(key, 1, timeout=int(settings.LOGIN_WINDOW_SECONDS))
+    _count(_key(username, address), int(settings.LOGIN_WINDOW_SECONDS))
+
+
+def clock() -> float:
+    """Seconds since the epoch, for ``spend``'s windows (tests move it)."""
+    return time.time()
+
+
+def spend(action: str, address: str, limit: int, window_seconds: int) -> int:
+    """Count one attempt at ``action`` from ``address``. Windows are fixed, ``window_seconds``
+    long and aligned on the clock, so no start time needs keeping: the window's number is part
+    of the key. Answers 0 while this window holds at most ``limit`` attempts, else the seconds
+    left in it (for Retry-After). A ``limit`` of 0 or less counts nothing and allows all."""
+    if limit <= 0:
+        return 0
+    window_seconds = max(1, window_seconds)
+    window, elapsed = divmod(clock(), window_seconds)
+    place = f"{action}\x00{address}\x00{int(window)}".encode()
+    key = "attempts:" + hashlib.sha256(place).hexdigest()
+    if _count(key, window_seconds) <= limit:
+        return 0
+    return max(1, math.ceil(window_seconds - elapsed))
 
 
 def forget(username: str, address: str) -> None:

@@ -46,3 +46,10 @@ def bad_request(message: str) -> ApiError:
 
 def not_found(what: str = "photo") -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
+
+
+def throttled(request: HttpRequest, message: str, retry_after: int) -> JsonResponse:
+    """429 ``throttled``, with the seconds to wait before trying again in Retry-After."""
+    response = error_response(request, ApiError(429, "throttled", message))
+    response["Retry-After"] = str(retry_after)
+    return response

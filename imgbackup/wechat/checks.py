@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register()
@@ -21,4 +21,8 @@ def wechat_settings(**_: Any) -> list[CheckMessage]:
         problems.append(Warning(
             f"IMGBACKUP_WECHAT_CODE2SESSION_URL is not an http(s) URL: "
             f"{settings.WECHAT_CODE2SESSION_URL!r}", id="imgbackup.wechat.W002"))
+    if settings.WECHAT_LOGIN_LIMIT < 0 or settings.WECHAT_LOGIN_WINDOW_SECONDS < 1:
+        problems.append(Error(
+            "IMGBACKUP_WECHAT_LOGIN_LIMIT must be 0 (no limit) or more and "
+            "IMGBACKUP_WECHAT_LOGIN_WINDOW_SECONDS 1 or more", id="imgbackup.wechat.E001"))
     return problems

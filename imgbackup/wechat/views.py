@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imgbackup.accounts import throttle
 from imgbackup.api.endpoint import endpoint
-from imgbackup.api.errors import ApiError, bad_request
+from imgbackup.api.errors import ApiError, bad_request, throttled
 from imgbackup.api.v2.params import json_body
 from imgbackup.wechat.accounts import token_for, user_for_session
 from imgbackup.wechat.code2session import code2session
@@ -20,6 +22,13 @@ CODE = re.compile(r"[!-~]{1,128}")
 @endpoint("POST", public=True)
 def login(request: HttpRequest) -> HttpResponse:
     code = _code(request)
+    # Every exchange spends the app's WeChat quota, whatever WeChat answers; once it is gone
+    # WeChat refuses (45011) every user. So the attempt is counted before WeChat is called.
+    wait = throttle.spend("wechat-login", throttle.address_of(request),
+                          settings.WECHAT_LOGIN_LIMIT, settings.WECHAT_LOGIN_WINDOW_SECONDS)
+    if wait:
+        return throttled(request, "too many WeChat logins from this address; try again later",
+                         wait)
     user = user_for_session(code2session(code))
     if not user.is_active:
         raise ApiError(403, "account_disabled", "this account is disabled")

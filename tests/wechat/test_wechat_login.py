@@ -10,14 +10,22 @@ import httpx
 import pytest
 from conftest import free_port
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from wechat_standin import StandIn, standin
 
+from imgbackup.accounts import throttle
 from imgbackup.accounts.models import ApiToken
 from imgbackup.wechat import accounts, code2session
 from imgbackup.wechat.models import WechatAccount
 
 URL = "/api/v2/auth/wechat"
+
+
+@pytest.fixture(autouse=True)
+def _no_attempts_counted() -> None:
+    """Every test starts with no login attempts counted from an earlier one."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -29,8 +37,9 @@ def wechat(settings: Any) -> Iterator[StandIn]:
         yield fake
 
 
-def login(client: Client, code: Any) -> Any:
-    return client.post(URL, json.dumps({"code": code}), content_type="application/json")
+def login(client: Client, code: Any, address: str = "127.0.0.1") -> Any:
+    return client.post(URL, json.dumps({"code": code}), content_type="application/json",
+                       REMOTE_ADDR=address)
 
 
 def test_a_first_login_creates_a_user_and_returns_a_working_token(
@@ -188,9 +197,89 @@ def test_the_start_up_check_warns_about_half_set_credentials(settings: Any) -> N
     assert [w.id for w in wechat_settings()] == ["imgbackup.wechat.W002"]
 
 
+# --- The limit on login attempts per address (IMGBACKUP_WECHAT_LOGIN_LIMIT) ---------------
+
+WINDOW = 60
+# A moment 15 s into a window: the clock stands still there unless a test moves it.
+NOW = 1_000_000 * WINDOW + 15
+
+
+@pytest.fixture
+def limited(settings: Any, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """A limit of 3 attempts per address per minute, on a clock the test moves by hand."""
+    settings.WECHAT_LOGIN_LIMIT, settings.WECHAT_LOGIN_WINDOW_SECONDS = 3, WINDOW
+    now = [float(NOW)]
+    monkeypatch.setattr(throttle, "clock", lambda: now[0])
+    return now
+
+
+def test_the_attempt_over_the_limit_is_429_and_never_reaches_wechat(
+        db: None, client: Client, wechat: StandIn, limited: list[float]) -> None:
+    # Successes and WeChat's refusals alike spend the app's quota, so both count.
+    assert [login(client, code).status_code
+            for code in ("ok-openid-alice", "err-40029", "ok-openid-bob")] == [200, 401, 200]
+    r = login(client, "ok-openid-alice")
+    assert r.status_code == 429
+    body = r.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == "throttled"
+    assert body["error"]["message"]
+    assert r["Retry-After"] == str(WINDOW - 15), "the seconds left in the window"
+    assert len(wechat.calls) == 3, "the refused attempt must not call WeChat"
+
+
+def test_another_address_is_not_limited_by_the_first(
+        db: None, client: Client, wechat: StandIn, limited: list[float]) -> None:
+    for _ in range(4):
+        login(client, "err-40029", address="192.0.2.1")
+    assert login(client, "err-40029", address="192.0.2.1").status_code == 429
+    assert login(client, "ok-openid-alice", address="192.0.2.2").status_code == 200
+    assert login(client, "ok-openid-alice", address="2001:db8::2").status_code == 200
+
+
+def test_logins_work_again_once_the_window_has_passed(
+        db: None, client: Client, wechat: StandIn, limited: list[float]) -> None:
+    for _ in range(3):
+        login(client, "err-40029")
+    assert login(client, "ok-openid-alice").status_code == 429
+    limited[0] += WINDOW - 15  # the first second of the next window
+    assert login(client, "ok-openid-alice").status_code == 200
+    assert len(wechat.calls) == 4
+
+
+def test_bad_input_does_not_count_as_it_never_reaches_wechat(
+        db: None, client: Client, wechat: StandIn, limited: list[float]) -> None:
+    for _ in range(5):
+        assert client.post(URL, b"{}", content_type="application/json").status_code == 400
+    assert login(client, "ok-openid-alice").status_code == 200
+
+
+def test_a_limit_of_0_turns_the_limit_off(db: None, client: Client, wechat: StandIn,
+                                          limited: list[float], settings: Any) -> None:
+    settings.WECHAT_LOGIN_LIMIT = 0
+    assert {login(client, "err-40029").status_code for _ in range(8)} == {401}
+    assert len(wechat.calls) == 8
+
+
+def test_the_start_up_check_refuses_a_negative_limit_or_an_empty_window(settings: Any) -> None:
+    from imgbackup.wechat.checks import wechat_settings
+
+    settings.WECHAT_APPID, settings.WECHAT_SECRET = "wx-test-appid", "test-secret"
+    settings.WECHAT_LOGIN_LIMIT = -1
+    assert [w.id for w in wechat_settings()] == ["imgbackup.wechat.E001"]
+    settings.WECHAT_LOGIN_LIMIT, settings.WECHAT_LOGIN_WINDOW_SECONDS = 30, 0
+    assert [w.id for w in wechat_settings()] == ["imgbackup.wechat.E001"]
+    settings.WECHAT_LOGIN_LIMIT = 0
+    assert [w.id for w in wechat_settings()] == ["imgbackup.wechat.E001"]
+    settings.WECHAT_LOGIN_WINDOW_SECONDS = 60
+    assert wechat_settings() == []
+
+
 def test_every_status_the_login_answers_is_in_the_openapi_document(db: None) -> None:
     from imgbackup.api.v2.openapi import document
 
     documented = document()["paths"]["/auth/wechat"]["post"]["responses"]
     answered = {status for status, _, _ in code2session.ERRORS.values()}
-    assert {str(s) for s in answered | {200, 400, 403, 415, 502, 503}} <= set(documented)
+    assert {str(s) for s in answered | {200, 400, 403, 415, 429, 502, 503}} <= set(documented)
+    assert "`throttled`" in documented["429"]["description"]
+    assert "Retry-After" in documented["429"]["headers"]

@@ -13,7 +13,7 @@ from imgbackup.accounts import throttle
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import create_token, revoke
 from imgbackup.api.endpoint import endpoint
-from imgbackup.api.errors import ApiError, error_response, not_found
+from imgbackup.api.errors import ApiError, not_found, throttled
 from imgbackup.api.v2.params import json_body, text_field
 from imgbackup.api.v2.serialize import token_json
 
@@ -28,10 +28,8 @@ def token_login(request: HttpRequest) -> HttpResponse:
     password = text_field(body, "password", max_length=4096)
     name = text_field(body, "name", required=False, max_length=100) or "api"
     if throttle.blocked(username, throttle.address_of(request)):
-        response = error_response(request, ApiError(
-            429, "throttled", "too many failed logins for this user name; try again later"))
-        response["Retry-After"] = str(settings.LOGIN_WINDOW_SECONDS)
-        return response
+        return throttled(request, "too many failed logins for this user name; try again later",
+                         settings.LOGIN_WINDOW_SECONDS)
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User):  # None (the failure is counted by accounts/throttle.py)
         raise ApiError(401, "not_authenticated", "wrong user name or password")

@@ -113,11 +113,18 @@ WECHAT_ERRORS = {
     "401": "the wx.login code is invalid, expired or used (`wechat_invalid_code`)",
     "403": "WeChat blocked this login (`wechat_blocked`) or the account is disabled "
            "(`account_disabled`)",
-    "429": "WeChat's login rate limit (`wechat_rate_limited`)",
+    "429": "too many WeChat logins from this address (`throttled`, see Retry-After; "
+           "IMGBACKUP_WECHAT_LOGIN_LIMIT), or WeChat's own rate limit for the app "
+           "(`wechat_rate_limited`)",
     "502": "WeChat refused the login for another reason (`wechat_error`)",
     "503": "WeChat unreachable, busy or unreadable (`wechat_unavailable`), or the server has "
            "no app id and secret (`wechat_not_configured`)",
 }
+WECHAT_ANSWERS = {status: {"description": text, "content": {JSON: {"schema": ref("Error")}}}
+                  for status, text in WECHAT_ERRORS.items()}
+WECHAT_ANSWERS["429"]["headers"] = {"Retry-After": {
+    "schema": {"type": "string"}, "description": "with `throttled`: seconds until this address "
+                                                 "may try again"}}
 
 PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/auth/token": {"post": op(
@@ -126,9 +133,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
         body="Login", public=True, errors=("401", "415", "429"), tag="accounts")},
     "/auth/wechat": {"post": op(
         "WeChat mini program login with a wx.login() code",
-        {"200": json_answer("WechatSession"), **{
-            status: {"description": text, "content": {JSON: {"schema": ref("Error")}}}
-            for status, text in WECHAT_ERRORS.items()}},
+        {"200": json_answer("WechatSession"), **WECHAT_ANSWERS},
         body="WechatLogin", public=True, errors=("415",), tag="accounts")},
     "/me": {"get": op("Who the caller is", {"200": json_answer("Me")}, tag="accounts")},
     "/tokens": {
