@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -283,3 +284,18 @@ def test_every_status_the_login_answers_is_in_the_openapi_document(db: None) -> 
     assert {str(s) for s in answered | {200, 400, 403, 415, 429, 502, 503}} <= set(documented)
     assert "`throttled`" in documented["429"]["description"]
     assert "Retry-After" in documented["429"]["headers"]
+
+
+def test_the_app_secret_never_reaches_the_log(db: None, client: Client, wechat: StandIn,
+                                              settings: Any,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    """jscode2session takes the app secret in its query string, and httpx logs every request's
+    URL at INFO: the server's log would hold the secret."""
+    caplog.set_level(logging.DEBUG)
+    for code in ("ok-openid-alice", "err-40029", "http-502", "garbage"):
+        login(client, code)
+    settings.WECHAT_CODE2SESSION_URL = f"http://127.0.0.1:{free_port()}/sns/jscode2session"
+    assert login(client, "ok-openid-bob").status_code == 503  # unreachable
+    assert len(wechat.calls) == 4  # the requests were really made
+    assert caplog.records, "nothing was logged: the test would not see a leak"
+    assert "test-secret" not in caplog.text
