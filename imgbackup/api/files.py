@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import IO, Any, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
@@ -16,12 +18,15 @@ from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 from imgbackup.api.errors import ApiError
+from imgbackup.api.ranges import Unsatisfiable, wanted_range
 from imgbackup.photos.models import Photo
-from imgbackup.storage import blobs
+from imgbackup.storage import blobs, open_range
+from imgbackup.storage.partial import PartialFile
 
 IMMUTABLE = "private, max-age=31536000, immutable"
 # A redirect to a presigned URL is valid only while the URL is: never cache it for long.
 REDIRECT_CACHE = "private, max-age=60"
+T = TypeVar("T")
 
 
 def not_modified(request: HttpRequest, etag: str) -> bool:
@@ -32,9 +37,10 @@ def not_modified(request: HttpRequest, etag: str) -> bool:
 def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
                   filename: str | None = None, download: bool = False,
                   size: int | None = None) -> HttpResponseBase:
-    """The stored object ``name``: 304 when the client has it, else the bytes, sent by this
-    server or, when configured, by nginx (X-Accel-Redirect, local storage) or by the object
-    store itself (a redirect to a presigned URL, S3 storage)."""
+    """The stored object ``name``: 304 when the client has it, else the bytes (or the one range
+    of them it asked for), sent by this server or, when configured, by nginx
+    (X-Accel-Redirect, local storage) or by the object store itself (a redirect to a presigned
+    URL, S3 storage); those two answer Range requests themselves."""
     disposition = content_disposition_header(download, filename or "")
     presign = getattr(blobs(), "presigned_url", None)
     response: HttpResponseBase
@@ -53,25 +59,62 @@ def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
         if disposition:
             response["Content-Disposition"] = disposition
     else:
-        response = _streamed(name, content_type, filename, download, size)
+        response = _streamed(request, name, etag, content_type, filename, download, size)
+        if response.status_code == 416:
+            return response  # about this request, not the file: none of the file's caching
     response["ETag"] = etag
     response["Cache-Control"] = IMMUTABLE
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-def _streamed(name: str, content_type: str, filename: str | None, download: bool,
-              size: int | None) -> FileResponse:
+def _streamed(request: HttpRequest, name: str, etag: str, content_type: str,
+              filename: str | None, download: bool, size: int | None) -> HttpResponseBase:
+    """The whole object (200), the one range of it the request asks for (206), or 416."""
+    if "Range" in request.headers:
+        # Derived images come without their size: only storage knows it.
+        known = size if size is not None else _missing_is_lost(blobs().size, name)
+        try:
+            wanted = wanted_range(request, etag, known)
+        except Unsatisfiable:
+            return _not_satisfiable(known)
+        if wanted is not None:
+            part = _missing_is_lost(open_range, name, wanted.first, wanted.last)
+            response = _file_response(part, 206, wanted.length, content_type, filename,
+                                      download)
+            response["Content-Range"] = wanted.content_range(known)
+            return response
+    whole = _missing_is_lost(blobs().open, name, "rb")
+    return _file_response(whole, 200, size, content_type, filename, download)
+
+
+def _file_response(handle: IO[bytes] | PartialFile, status: int, length: int | None,
+                   content_type: str, filename: str | None, download: bool) -> FileResponse:
+    response = FileResponse(handle, status=status, content_type=content_type,
+                            as_attachment=download, filename=filename or "")
+    response["Accept-Ranges"] = "bytes"
+    if length is not None:
+        response["Content-Length"] = str(length)
+    return response
+
+
+def _not_satisfiable(size: int) -> HttpResponse:
+    """A plain 416 saying how long the file is: a download's status, like 304, not an API
+    error. ``no-store``: a cache must never answer a later GET of the file with it."""
+    response = HttpResponse(status=416, content_type="text/plain")
+    response["Content-Range"] = f"bytes */{size}"
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _missing_is_lost(read: Callable[..., T], *args: Any) -> T:
+    """``read(*args)``; a stored object that is not there is lost data: loud, and a 500."""
     try:
-        handle = blobs().open(name, "rb")
+        return read(*args)
     except FileNotFoundError:
         raise ApiError(500, "missing_bytes",
                        "the stored bytes are missing; run 'imgbackup verify'") from None
-    response = FileResponse(handle, content_type=content_type, as_attachment=download,
-                            filename=filename or "")
-    if size is not None:
-        response["Content-Length"] = str(size)
-    return response
 
 
 def original_response(request: HttpRequest, photo: Photo,

@@ -140,8 +140,11 @@ class Api:
     @contextmanager
     def original(self, photo_id: str, offset: int = 0) -> Iterator[httpx.Response]:
         """The original's bytes as a streamed response (status checked), from ``offset`` if
-        the server honours ranges (then 206). Not retried here: the caller resumes."""
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        the server honours ranges (then 206). Not retried here: the caller resumes.
+
+        ``If-Range`` with the photo's ETag (its id, quoted): should the server hold other
+        bytes under that URL, it answers them whole (200) instead of a range to splice."""
+        headers = {"Range": f"bytes={offset}-", "If-Range": f'"{photo_id}"'} if offset else {}
         request = self.http.build_request("GET", f"photos/{photo_id}/original", headers=headers)
         try:
             response = self.http.send(request, stream=True)

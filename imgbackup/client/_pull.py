@@ -175,10 +175,12 @@ def _download_once(api: Api, photo: Photo, part: Path, progress: Progress) -> st
     if offset >= int(photo.get("size") or 0):
         offset = 0  # complete or larger: a previous run wrote something we cannot trust
     with api.original(photo["id"], offset) as response:
-        # A 206 for another range than asked would splice the wrong bytes: start over then.
+        # A 206 for another range than asked would splice the wrong bytes: the retry starts
+        # over. A 200 is the whole file: written from the start, over the old part.
         resumed = response.status_code == 206 and offset > 0 and response.headers.get(
             "content-range", "").startswith(f"bytes {offset}-")
         if response.status_code == 206 and not resumed:
+            part.unlink(missing_ok=True)
             raise ServerError(f"{api.url} answered an unexpected range", 502)
         digest = hashlib.sha256()
         if resumed:

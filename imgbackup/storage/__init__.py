@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.storage import Storage, storages
 
 from imgbackup.storage.errors import StorageMisconfigured
+from imgbackup.storage.partial import PartialFile
 
 
 class BlobStorage(Protocol):
@@ -16,9 +17,17 @@ class BlobStorage(Protocol):
 
     def healthy(self) -> str | None: ...
 
+    def open_range(self, name: str, first: int, last: int) -> PartialFile: ...
+
 
 def blobs() -> Storage:
     return storages["blobs"]
+
+
+def open_range(name: str, first: int, last: int) -> PartialFile:
+    """Bytes ``first`` to ``last`` (inclusive) of a stored object, without reading the rest;
+    FileNotFoundError when it is missing."""
+    return cast(BlobStorage, blobs()).open_range(name, first, last)
 
 
 def incoming_dir() -> Path:

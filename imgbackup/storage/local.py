@@ -9,6 +9,8 @@ from typing import Any
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 
+from imgbackup.storage.partial import PartialFile
+
 
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -72,6 +74,12 @@ class LocalBlobStorage(FileSystemStorage):
             out.flush()
             os.fsync(out.fileno())
         temp.replace(final)
+
+    def open_range(self, name: str, first: int, last: int) -> PartialFile:
+        """Bytes ``first`` to ``last`` (inclusive) of the object, read from ``first`` on."""
+        handle = open(self.path(name), "rb")  # noqa: SIM115 - the PartialFile closes it
+        handle.seek(first)
+        return PartialFile(handle, first, last)
 
     def delete(self, name: str) -> None:
         super().delete(name)

@@ -4,7 +4,7 @@ Built on django-storages' S3Storage, with what a backup server needs on top:
 - uploads go from the spooled temp file to S3 with boto3's managed transfer (multipart above
   ``MULTIPART_THRESHOLD``), reading the file in parts: never the whole file in memory;
 - downloads stream from the object's body, part by part (django-storages' S3File would copy
-  the whole object into memory first);
+  the whole object into memory first), and a range of an object is a ranged GET;
 - every failure to reach the store, or a refusal of its credentials, is StorageUnavailable,
   which the APIs answer with 503 and a sentence saying what is wrong;
 - ``exists`` really asks the store (content-addressed names make "overwrite" harmless, but
@@ -26,6 +26,7 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from imgbackup.storage.errors import StorageMisconfigured, StorageUnavailable
+from imgbackup.storage.partial import PartialFile
 
 MiB = 1024 * 1024
 # Parts of 5 MiB (S3's minimum), two in flight: measured, a 200 MiB upload grew a worker by
@@ -128,11 +129,19 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
         if mode != "rb":
             with self._answering("open an object for writing"):
                 return super()._open(name, mode)  # type: ignore[no-any-return]
+        return self._body(name)
+
+    def open_range(self, name: str, first: int, last: int) -> PartialFile:
+        """Bytes ``first`` to ``last`` (inclusive) of the object: a ranged GET, so the store
+        sends only those bytes."""
+        return PartialFile(self._body(name, Range=f"bytes={first}-{last}"), first, last)
+
+    def _body(self, name: str, **get: str) -> IO[bytes]:
         key = self._normalize_name(clean_name(name))
         try:
             with self._answering("read an object"):
                 body: IO[bytes] = self.connection.meta.client.get_object(
-                    Bucket=self.bucket_name, Key=key)["Body"]
+                    Bucket=self.bucket_name, Key=key, **get)["Body"]
         except ClientError as err:
             raise FileNotFoundError(f"{key} is not in {self.where}") from err
         return body

@@ -119,3 +119,22 @@ def fuzz(case: Any, server: LiveServer, session: Session) -> None:
         [positive_data_acceptance] if cannot_be_valid(case) else []))
     if case.path == "/tokens/{token_id}" and response.status_code == 204:
         session.renew()
+
+
+@pytest.mark.parametrize("kind", ["original", "thumbnail"])
+@pytest.mark.parametrize(("ranges", "status"), [
+    ({}, 200), ({"Range": "bytes=0-99"}, 206), ({"Range": "bytes=-10"}, 206),
+    ({"Range": "bytes=99999999-"}, 416), ({"Range": "bytes=0-1,5-6"}, 200),
+    ({"Range": "bytes=10-", "If-Range": '"stale"'}, 200),
+])
+def test_range_answers_honour_the_openapi_document(live: tuple[LiveServer, Session], kind: str,
+                                                   ranges: dict[str, str], status: int) -> None:
+    """The fuzzer's random ids seldom name a photo: ask for one that exists, with each kind
+    of Range header, and check the answer against the document too."""
+    server, session = live
+    photo = httpx.get(f"{server.url}/api/v2/photos", headers=session.headers).json()["items"][0]
+    operation = schema[f"/photos/{{photo_id}}/{kind}"]["GET"]
+    case = operation.Case(path_parameters={"photo_id": photo["id"]}, headers=ranges)
+    response = case.call(base_url=f"{server.url}/api/v2", headers=session.headers)
+    assert response.status_code == status
+    case.validate_response(response, headers=session.headers)

@@ -28,7 +28,8 @@ class FakeServer:
     blobs: dict[str, bytes] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
     upload_bytes: int = 0  # multipart body bytes received by POST /photos
-    ranges: bool = True
+    ranges: bool = True  # answer Range (with a current If-Range) with 206
+    original_bytes: int = 0  # bytes of originals sent
     # Each call pops the first fault, if any: an int is answered as that status, an exception
     # is raised (as the network would). ``when`` limits faults to matching requests.
     faults: list[int | Exception] = field(default_factory=list)
@@ -140,8 +141,11 @@ class FakeServer:
         if photo_id in self.corrupt:
             data = b"X" + data[1:]
         wanted = request.headers.get("range", "")
-        if self.ranges and wanted.startswith("bytes="):
+        current = request.headers.get("if-range", f'"{photo_id}"') == f'"{photo_id}"'
+        if self.ranges and wanted.startswith("bytes=") and current:
             start = int(wanted.removeprefix("bytes=").rstrip("-"))
+            self.original_bytes += len(data) - start
             return httpx.Response(206, content=data[start:], headers={
                 "Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
+        self.original_bytes += len(data)
         return httpx.Response(200, content=data)

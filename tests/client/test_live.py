@@ -204,3 +204,111 @@ def test_a_pull_killed_midway_finishes_when_run_again_and_leaves_no_part_file(
     restored = [p for p in dest.rglob("*") if p.is_file()]
     assert not [p for p in restored if p.name.endswith(".imgbackup-part")]
     assert sorted(p.read_bytes() for p in restored) == sorted(files.values())
+
+
+class CutOriginals(httpx.BaseTransport):
+    """The real network, recording every download of an original; the first ``cuts`` of them
+    lose the connection after ``after`` bytes, as a dropped Wi-Fi would."""
+
+    def __init__(self, after: int, cuts: int = 1) -> None:
+        self.network = httpx.HTTPTransport()
+        self.after, self.cuts = after, cuts
+        self.originals: list[tuple[httpx.Request, httpx.Response]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.network.handle_request(request)
+        if not request.url.path.endswith("/original"):
+            return response
+        self.originals.append((request, response))
+        if len(self.originals) > self.cuts:
+            return response
+        return httpx.Response(response.status_code, headers=response.headers,
+                              stream=CutStream(response.stream, self.after), request=request)
+
+    def close(self) -> None:
+        self.network.close()
+
+
+class CutStream(httpx.SyncByteStream):
+    def __init__(self, stream: Any, after: int) -> None:
+        self.stream, self.after = stream, after
+
+    def __iter__(self) -> Iterator[bytes]:
+        sent = 0
+        for chunk in self.stream:
+            chunk = chunk[:self.after - sent]
+            sent += len(chunk)
+            yield chunk
+            if sent >= self.after:
+                raise httpx.ReadError("connection reset by peer (test)")
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def big_photo(path: Path) -> bytes:
+    """A JPEG followed by 3 MB that are not (kept as sent): big enough to be cut mid-file."""
+    from conftest import make_jpeg
+
+    data = make_jpeg(5, size=(320, 240)) + os.urandom(3 * 1024 * 1024)
+    path.write_bytes(data)
+    return data
+
+
+def through(monkeypatch: pytest.MonkeyPatch, transport: httpx.BaseTransport) -> None:
+    from imgbackup.client import _api, _commands
+
+    def open_api(url: str, token: str | None, *, jobs: int = 1, retries: int) -> _api.Api:
+        return _api.Api(url, token, connections=jobs, retry=_api.Retry(attempts=retries),
+                        transport=transport)
+
+    monkeypatch.setattr(_commands, "_open_api", open_api)
+
+
+def test_a_pull_cut_mid_file_asks_the_server_for_only_the_rest(
+        run: Run, served: LiveServer, user: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]) -> None:
+    data = big_photo(tmp_path / "big.jpg")
+    assert run("push", "--quiet", str(tmp_path / "big.jpg")).code == 0
+    sha = hashlib.sha256(data).hexdigest()
+    cutter = CutOriginals(after=1_000_000)
+    through(monkeypatch, cutter)
+
+    result = summary(run("pull", "--json", "--quiet", str(tmp_path / "restore")))
+
+    assert result["exit_code"] == 0 and result["downloaded"] == 1
+    (first, cut), (resume, second) = cutter.originals
+    assert cut.status_code == 200 and "range" not in first.headers
+    assert resume.headers["range"] == "bytes=1000000-"
+    assert resume.headers["if-range"] == f'"{sha}"'
+    assert second.status_code == 206
+    assert second.headers["content-range"] == f"bytes 1000000-{len(data) - 1}/{len(data)}"
+    assert int(second.headers["content-length"]) == len(data) - 1_000_000
+    (restored,) = [p for p in (tmp_path / "restore").rglob("*") if p.is_file()]
+    assert restored.read_bytes() == data
+
+
+def test_a_part_left_by_a_killed_pull_is_finished_by_the_next_one(
+        run: Run, served: LiveServer, user: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    data = big_photo(tmp_path / "big.jpg")
+    assert run("push", "--quiet", str(tmp_path / "big.jpg")).code == 0
+    # A first run that loses the network mid-file and does not retry: it leaves a .part.
+    through(monkeypatch, CutOriginals(after=2_000_000))
+    stopped = summary(run("pull", "--json", "--quiet", "--retries", "0",
+                          str(tmp_path / "restore")))
+    assert stopped["exit_code"] == 4
+    (part,) = [p for p in (tmp_path / "restore").rglob("*") if p.is_file()]
+    assert part.name.endswith(".imgbackup-part") and part.stat().st_size == 2_000_000
+
+    recorder = CutOriginals(after=0, cuts=0)
+    through(monkeypatch, recorder)
+    again = summary(run("pull", "--json", "--quiet", str(tmp_path / "restore")))
+
+    assert again["exit_code"] == 0 and again["downloaded"] == 1
+    ((resume, resumed),) = recorder.originals
+    assert resume.headers["range"] == "bytes=2000000-"
+    assert resumed.status_code == 206
+    assert int(resumed.headers["content-length"]) == len(data) - 2_000_000
+    (restored,) = [p for p in (tmp_path / "restore").rglob("*") if p.is_file()]
+    assert restored.read_bytes() == data and not part.exists()

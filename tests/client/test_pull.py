@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from imgbackup.client._scan import PART_SUFFIX
+
 from .conftest import Run, photo_tree
 from .fake_server import FakeServer
 from .test_push import forbid_reading
@@ -105,8 +107,92 @@ def test_an_interrupted_download_resumes_with_a_range(
 
     assert code == 0, err
     assert calls == ["", "bytes=300000-"]
+    assert fake.requests[-1].headers["if-range"] == f'"{sha}"'
     assert list(restored(tmp_path / "restore").values()) == [data]
     assert summary["downloaded"] == 1 and sha in fake.photos
+
+
+BIG = b"\xff\xd8\xff" + bytes(range(256)) * 4000
+
+
+@pytest.fixture
+def left_part(run: Run, fake: FakeServer, tmp_path: Path) -> tuple[Path, Path, str]:
+    """One big photo pulled, then put back as a run interrupted after 100 000 bytes leaves
+    it: no file at its place, the first bytes in its ``.part``. (target, part, id)"""
+    (tmp_path / "big.jpg").write_bytes(BIG)
+    run("push", "--quiet", str(tmp_path / "big.jpg"))
+    pull_json(run, str(tmp_path / "restore"))
+    (target,) = [p for p in (tmp_path / "restore").rglob("*") if p.is_file()]
+    sha = next(iter(fake.photos))
+    part = target.with_name(f".{target.name}.{sha[:12]}{PART_SUFFIX}")
+    part.write_bytes(BIG[:100_000])
+    target.unlink()
+    fake.original_bytes = 0
+    return target, part, sha
+
+
+def test_a_part_left_by_an_interrupted_run_is_continued_with_only_the_rest(
+        run: Run, fake: FakeServer, tmp_path: Path, left_part: tuple[Path, Path, str]) -> None:
+    target, part, sha = left_part
+
+    code, summary, err = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 0, err
+    asked = fake.requests[-1]
+    assert asked.headers["range"] == "bytes=100000-"
+    assert asked.headers["if-range"] == f'"{sha}"'
+    assert fake.original_bytes == len(BIG) - 100_000
+    assert target.read_bytes() == BIG and not part.exists()
+    assert summary["downloaded"] == 1
+
+
+def test_a_server_without_ranges_sends_it_whole_and_the_part_starts_over(
+        run: Run, fake: FakeServer, tmp_path: Path, left_part: tuple[Path, Path, str]) -> None:
+    target, part, _ = left_part
+    part.write_bytes(b"\0" * 100_000)  # were it kept, the file would not verify
+    fake.ranges = False
+
+    code, _, err = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 0, err
+    assert fake.original_bytes == len(BIG)
+    assert target.read_bytes() == BIG and not part.exists()
+
+
+def test_a_resumed_file_that_does_not_verify_is_deleted_and_reported(
+        run: Run, fake: FakeServer, tmp_path: Path, left_part: tuple[Path, Path, str]) -> None:
+    target, part, sha = left_part
+    part.write_bytes(b"\0" * 100_000)  # not the photo's first bytes
+
+    code, summary, _ = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 1 and fake.original_bytes == len(BIG) - 100_000  # it did resume
+    assert [failure["path"] for failure in summary["failed"]] == [str(target)]
+    assert f"not {sha}" in summary["failed"][0]["reason"]
+    assert not target.exists() and not part.exists()
+    again, _, _ = pull_json(run, str(tmp_path / "restore"))  # and the next run starts over
+    assert again == 0 and target.read_bytes() == BIG
+
+
+def test_a_206_of_another_range_is_not_spliced_in(
+        run: Run, fake: FakeServer, tmp_path: Path, left_part: tuple[Path, Path, str]) -> None:
+    target, part, _ = left_part
+    real = fake._original
+    ranges: list[str] = []
+
+    def from_zero_once(request: httpx.Request, photo_id: str) -> httpx.Response:
+        ranges.append(request.headers.get("range", ""))
+        if len(ranges) > 1:
+            return real(request, photo_id)
+        return httpx.Response(206, content=BIG, headers={
+            "Content-Range": f"bytes 0-{len(BIG) - 1}/{len(BIG)}"})
+
+    fake._original = from_zero_once  # type: ignore[method-assign]
+    code, _, err = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 0, err
+    assert ranges == ["bytes=100000-", ""]  # the retry started over
+    assert target.read_bytes() == BIG and not part.exists()
 
 
 def test_a_different_file_in_the_way_is_not_overwritten(

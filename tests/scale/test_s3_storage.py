@@ -93,6 +93,26 @@ def test_a_download_reads_the_object_part_by_part(s3_blobs: S3) -> None:
     assert not storage.exists("originals/x")
 
 
+def test_a_range_is_a_ranged_get_of_only_those_bytes(s3_blobs: S3) -> None:
+    from django.core.files.base import ContentFile
+
+    from imgbackup.storage import open_range
+
+    storage = storages["blobs"]
+    data = os.urandom(300_000)
+    storage.save("originals/r", ContentFile(data))
+    asked: list[dict[str, Any]] = []
+    storage.connection.meta.client.meta.events.register(
+        "before-call.s3.GetObject", lambda params, **_: asked.append(params))
+    part = open_range("originals/r", 1000, 1999)
+    try:
+        assert [p["headers"].get("Range") for p in asked] == ["bytes=1000-1999"]
+        assert part.read(10) == data[1000:1010]
+        assert part.read() == data[1010:2000] and part.read() == b""
+    finally:
+        part.close()
+
+
 def test_presigned_downloads_redirect_to_a_short_lived_url(client: Client, alice: Persona,
                                                            settings: Any, s3_blobs: S3) -> None:
     settings.S3_PRESIGNED_DOWNLOADS = True

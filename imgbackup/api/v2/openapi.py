@@ -99,13 +99,36 @@ NOT_MODIFIED = {"description": "not modified (If-None-Match)"}
 PRESIGNED = {"description": "with IMGBACKUP_S3_PRESIGNED_DOWNLOADS: fetch the bytes from the "
                             "short-lived object store URL in Location",
              "headers": {"Location": {"schema": {"type": "string"}}}}
-DERIVED = {"200": image_answer("the image", ["image/jpeg", "image/webp"]), "302": PRESIGNED,
-           "304": NOT_MODIFIED}
+# Downloads resume with one byte range (docs/api.md, "Ranges").
+RANGE_PARAMS = [
+    {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "one range: `bytes=first-last`, `bytes=first-` or `bytes=-suffix` (206); "
+                    "past the end: 416; several ranges or anything else: the whole file (200)"},
+    {"name": "If-Range", "in": "header", "required": False, "schema": {"type": "string"},
+     "description": "the ETag the client's part came with: any other value gets the whole "
+                    "file (200)"},
+]
+CONTENT_RANGE = {"schema": {"type": "string"}, "description": "`bytes first-last/size`"}
+NOT_SATISFIABLE = {"description": "the range starts past the end of the file; no body",
+                   "headers": {"Content-Range": {"schema": {"type": "string"},
+                                                 "description": "`bytes */size`"}}}
 
 
-def photo_op(summary: str, answers: dict[str, Any], tag: str = "photos") -> dict[str, Any]:
+def ranged(description: str, types: list[str]) -> dict[str, Any]:
+    """The answers of a download that honours Range: whole, partial, unsatisfiable."""
+    partial = image_answer("the one range asked for", types)
+    partial["headers"] = {**IMAGE_HEADERS, "Content-Range": CONTENT_RANGE}
+    return {"200": image_answer(description, types), "206": partial, "302": PRESIGNED,
+            "304": NOT_MODIFIED, "416": NOT_SATISFIABLE}
+
+
+DERIVED = ranged("the image", ["image/jpeg", "image/webp"])
+
+
+def photo_op(summary: str, answers: dict[str, Any], tag: str = "photos",
+             params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """An operation on one photo: its id in the path, 404 when the caller has no such photo."""
-    return op(summary, answers, params=[PHOTO_ID], errors=("404",), tag=tag)
+    return op(summary, answers, params=[PHOTO_ID, *(params or [])], errors=("404",), tag=tag)
 
 
 # What WeChat's jscode2session answers becomes (imgbackup/wechat/code2session.py).
@@ -165,14 +188,14 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
                     body="Favourite", params=[PHOTO_ID], errors=("404", "415")),
         "delete": photo_op("Move to the trash", {"200": json_answer("Photo", "now in the trash")}),
     },
-    "/photos/{photo_id}/original": {"get": op(
-        "The original bytes", {"200": image_answer("the bytes, as uploaded", IMAGE),
-                               "302": PRESIGNED, "304": NOT_MODIFIED},
-        params=[PHOTO_ID, query("download", {"type": "boolean"},
-                                "as an attachment with the original file name")],
-        errors=("404",))},
-    "/photos/{photo_id}/thumbnail": {"get": photo_op("About 256 px, upright", DERIVED)},
-    "/photos/{photo_id}/preview": {"get": photo_op("About 1440 px, upright", DERIVED)},
+    "/photos/{photo_id}/original": {"get": photo_op(
+        "The original bytes", ranged("the bytes, as uploaded", IMAGE),
+        params=[query("download", {"type": "boolean"},
+                      "as an attachment with the original file name"), *RANGE_PARAMS])},
+    "/photos/{photo_id}/thumbnail": {"get": photo_op("About 256 px, upright", DERIVED,
+                                                     params=RANGE_PARAMS)},
+    "/photos/{photo_id}/preview": {"get": photo_op("About 1440 px, upright", DERIVED,
+                                                   params=RANGE_PARAMS)},
     "/photos/{photo_id}/restore": {"post": photo_op(
         "Bring a photo back from the trash", {"200": json_answer("Photo")})},
     "/trash": {
