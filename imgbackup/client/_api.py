@@ -143,11 +143,14 @@ class Api:
         the server honours ranges (then 206). Not retried here: the caller resumes.
 
         ``If-Range`` with the photo's ETag (its id, quoted): should the server hold other
-        bytes under that URL, it answers them whole (200) instead of a range to splice."""
+        bytes under that URL, it answers them whole (200) instead of a range to splice.
+
+        Redirects are followed: a server with presigned S3 downloads answers with the object
+        store's URL (httpx drops the token when a redirect leaves the server's origin)."""
         headers = {"Range": f"bytes={offset}-", "If-Range": f'"{photo_id}"'} if offset else {}
         request = self.http.build_request("GET", f"photos/{photo_id}/original", headers=headers)
         try:
-            response = self.http.send(request, stream=True)
+            response = self.http.send(request, stream=True, follow_redirects=True)
         except httpx.TransportError as exc:
             raise Unreachable(f"cannot reach {self.url}: {describe(exc)}") from None
         try:

@@ -174,27 +174,44 @@ def _download_once(api: Api, photo: Photo, part: Path, progress: Progress) -> st
     offset = part.stat().st_size if part.exists() else 0
     if offset >= int(photo.get("size") or 0):
         offset = 0  # complete or larger: a previous run wrote something we cannot trust
-    with api.original(photo["id"], offset) as response:
-        # A 206 for another range than asked would splice the wrong bytes: the retry starts
-        # over. A 200 is the whole file: written from the start, over the old part.
-        resumed = response.status_code == 206 and offset > 0 and response.headers.get(
-            "content-range", "").startswith(f"bytes {offset}-")
-        if response.status_code == 206 and not resumed:
-            part.unlink(missing_ok=True)
-            raise ServerError(f"{api.url} answered an unexpected range", 502)
-        digest = hashlib.sha256()
-        if resumed:
-            with part.open("rb") as f:
-                while chunk := f.read(CHUNK):
-                    digest.update(chunk)
-        with part.open("ab" if resumed else "wb") as f:
-            for chunk in response.iter_bytes():  # as they arrive: a cut loses nothing
-                f.write(chunk)
-                digest.update(chunk)
-                progress.advance(size=len(chunk))
-            f.flush()
-            os.fsync(f.fileno())
+    try:
+        with api.original(photo["id"], offset) as response:
+            digest = _write_part(api, response, part, offset, progress)
+    except Rejected as exc:
+        if exc.status != 416 or not offset:
+            raise
+        # The server holds fewer bytes under that id than the part has: it cannot be
+        # continued, and kept it would fail the same way on every run.
+        part.unlink(missing_ok=True)
+        raise ServerError(f"{api.url} cannot continue the partial download; starting over",
+                          502) from None
     progress.advance(files=1)
+    return digest
+
+
+def _write_part(api: Api, response: httpx.Response, part: Path, offset: int,
+                progress: Progress) -> str:
+    """Write ``response`` into ``part`` (appended when it is the range asked for) and return
+    the SHA-256 of the whole part."""
+    # A 206 for another range than asked would splice the wrong bytes: the retry starts
+    # over. A 200 is the whole file: written from the start, over the old part.
+    resumed = response.status_code == 206 and offset > 0 and response.headers.get(
+        "content-range", "").startswith(f"bytes {offset}-")
+    if response.status_code == 206 and not resumed:
+        part.unlink(missing_ok=True)
+        raise ServerError(f"{api.url} answered an unexpected range", 502)
+    digest = hashlib.sha256()
+    if resumed:
+        with part.open("rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+    with part.open("ab" if resumed else "wb") as f:
+        for chunk in response.iter_bytes():  # as they arrive: a cut loses nothing
+            f.write(chunk)
+            digest.update(chunk)
+            progress.advance(size=len(chunk))
+        f.flush()
+        os.fsync(f.fileno())
     return digest.hexdigest()
 
 

@@ -312,3 +312,31 @@ def test_a_part_left_by_a_killed_pull_is_finished_by_the_next_one(
     assert int(resumed.headers["content-length"]) == len(data) - 2_000_000
     (restored,) = [p for p in (tmp_path / "restore").rglob("*") if p.is_file()]
     assert restored.read_bytes() == data and not part.exists()
+
+
+def test_pull_from_a_server_that_redirects_to_presigned_s3_urls(
+        run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With IMGBACKUP_S3_PRESIGNED_DOWNLOADS the server answers originals with a redirect to
+    the object store; pull follows it and every file verifies. Needs the S3 run."""
+    if not os.environ.get("IMGBACKUP_STORAGE", "").startswith("s3://"):
+        pytest.skip("presigned downloads need S3 storage (the PostgreSQL + S3 test run)")
+    (tmp_path / "presigned").mkdir()
+    server = start_server(tmp_path / "presigned", {"IMGBACKUP_S3_PRESIGNED_DOWNLOADS": "1"})
+    try:
+        token = server.user_with_token("presigned")
+        monkeypatch.setenv("IMGBACKUP_URL", server.url)
+        monkeypatch.setenv("IMGBACKUP_TOKEN", token)
+        files = photo_tree(tmp_path / "photos", 12)
+        assert summary(run("push", "--json", "--quiet", str(tmp_path / "photos")))["uploaded"] == 12
+        photo_id = server_photos(server, token)[0]["id"]
+        answer = httpx.get(f"{server.url}/api/v2/photos/{photo_id}/original",
+                           headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 302  # the server really redirects
+
+        restored = summary(run("pull", "--json", "--quiet", str(tmp_path / "restore")))
+
+        assert restored["exit_code"] == 0 and restored["downloaded"] == 12, restored
+        got = [p.read_bytes() for p in (tmp_path / "restore").rglob("*") if p.is_file()]
+        assert sorted(got) == sorted(files.values())
+    finally:
+        server.stop()

@@ -195,6 +195,54 @@ def test_a_206_of_another_range_is_not_spliced_in(
     assert target.read_bytes() == BIG and not part.exists()
 
 
+def test_a_part_the_server_cannot_continue_416_starts_over(
+        run: Run, fake: FakeServer, tmp_path: Path, left_part: tuple[Path, Path, str]) -> None:
+    target, part, _ = left_part
+    real = fake._original
+    ranges: list[str] = []
+
+    def unsatisfiable_once(request: httpx.Request, photo_id: str) -> httpx.Response:
+        ranges.append(request.headers.get("range", ""))
+        if len(ranges) > 1:
+            return real(request, photo_id)
+        return httpx.Response(416, headers={"Content-Range": f"bytes */{len(BIG)}"})
+
+    fake._original = unsatisfiable_once  # type: ignore[method-assign]
+    code, _, err = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 0, err
+    assert ranges == ["bytes=100000-", ""]  # the part was dropped, the retry started over
+    assert target.read_bytes() == BIG and not part.exists()
+
+
+def test_a_redirect_to_the_object_store_is_followed_without_the_token(
+        run: Run, fake: FakeServer, tmp_path: Path, backed_up: dict[str, bytes]) -> None:
+    """A server with IMGBACKUP_S3_PRESIGNED_DOWNLOADS answers originals with a redirect to a
+    presigned URL on the object store: pull follows it, and the token stays home."""
+    served = fake.handle
+    store: list[httpx.Request] = []
+
+    def presigned(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "store.example":
+            store.append(request)
+            return httpx.Response(200, content=fake.blobs[request.url.path.rsplit("/", 1)[-1]])
+        path = request.url.path.removeprefix("/api/v2/")
+        if path.startswith("photos/") and path.endswith("/original"):
+            photo_id = path.split("/")[1]
+            fake.requests.append(request)
+            return httpx.Response(302, headers={
+                "Location": f"https://store.example/bucket/{photo_id}?X-Amz-Signature=s"})
+        return served(request)
+
+    fake.handle = presigned  # type: ignore[method-assign]
+    code, summary, err = pull_json(run, str(tmp_path / "restore"))
+
+    assert code == 0, err
+    assert summary["downloaded"] == len(backed_up) == len(store)
+    assert all("authorization" not in request.headers for request in store)
+    assert sorted(restored(tmp_path / "restore").values()) == sorted(backed_up.values())
+
+
 def test_a_different_file_in_the_way_is_not_overwritten(
         run: Run, fake: FakeServer, tmp_path: Path, backed_up: dict[str, bytes]) -> None:
     pull_json(run, str(tmp_path / "restore"))
