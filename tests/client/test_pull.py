@@ -174,40 +174,26 @@ def test_a_resumed_file_that_does_not_verify_is_deleted_and_reported(
     assert again == 0 and target.read_bytes() == BIG
 
 
-def test_a_206_of_another_range_is_not_spliced_in(
-        run: Run, fake: FakeServer, tmp_path: Path, left_part: tuple[Path, Path, str]) -> None:
+@pytest.mark.parametrize("status", [206, 416], ids=["206-of-another-range", "416"])
+def test_a_part_that_cannot_be_continued_is_dropped_and_fetched_whole(
+        run: Run, fake: FakeServer, tmp_path: Path, left_part: tuple[Path, Path, str],
+        status: int) -> None:
+    """Neither a range other than asked (it would splice the wrong bytes) nor a 416 (the server
+    holds fewer bytes than the part: kept, it would fail on every run) may leave the part."""
     target, part, _ = left_part
     real = fake._original
     ranges: list[str] = []
 
-    def from_zero_once(request: httpx.Request, photo_id: str) -> httpx.Response:
+    def bad_once(request: httpx.Request, photo_id: str) -> httpx.Response:
         ranges.append(request.headers.get("range", ""))
         if len(ranges) > 1:
             return real(request, photo_id)
-        return httpx.Response(206, content=BIG, headers={
-            "Content-Range": f"bytes 0-{len(BIG) - 1}/{len(BIG)}"})
-
-    fake._original = from_zero_once  # type: ignore[method-assign]
-    code, _, err = pull_json(run, str(tmp_path / "restore"))
-
-    assert code == 0, err
-    assert ranges == ["bytes=100000-", ""]  # the retry started over
-    assert target.read_bytes() == BIG and not part.exists()
-
-
-def test_a_part_the_server_cannot_continue_416_starts_over(
-        run: Run, fake: FakeServer, tmp_path: Path, left_part: tuple[Path, Path, str]) -> None:
-    target, part, _ = left_part
-    real = fake._original
-    ranges: list[str] = []
-
-    def unsatisfiable_once(request: httpx.Request, photo_id: str) -> httpx.Response:
-        ranges.append(request.headers.get("range", ""))
-        if len(ranges) > 1:
-            return real(request, photo_id)
+        if status == 206:
+            return httpx.Response(206, content=BIG, headers={
+                "Content-Range": f"bytes 0-{len(BIG) - 1}/{len(BIG)}"})
         return httpx.Response(416, headers={"Content-Range": f"bytes */{len(BIG)}"})
 
-    fake._original = unsatisfiable_once  # type: ignore[method-assign]
+    fake._original = bad_once  # type: ignore[method-assign]
     code, _, err = pull_json(run, str(tmp_path / "restore"))
 
     assert code == 0, err
