@@ -6,11 +6,16 @@ sends files with sendfile()."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from ipaddress import ip_network
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from imgbackup.periodic import server_hooks
+from imgbackup.proxies import Network
+
+LOOPBACK = (ip_network("127.0.0.1"), ip_network("::1"))
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -28,9 +33,11 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return application
 
 
-def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
+def gunicorn_options(host: str, port: int, workers: int, threads: int,
+                     trusted_proxies: Sequence[Network] = LOOPBACK) -> dict[str, Any]:
     """The server settings, shared with the benchmarks' replica of the original design so both
-    run under the same WSGI server configuration."""
+    run under the same WSGI server configuration. ``trusted_proxies`` (IMGBACKUP_TRUSTED_PROXIES)
+    are the peers whose X-Forwarded-Proto gunicorn believes; gunicorn 27 takes networks."""
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return {
         "bind": [bind],
@@ -46,11 +53,12 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict[s
         "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
         "errorlog": "-",
         "proc_name": "imgbackup",
-        "forwarded_allow_ips": "127.0.0.1,::1",
+        "forwarded_allow_ips": ",".join(str(network) for network in trusted_proxies),
         # One control socket per user by default: several servers on a machine would clash.
         "control_socket_disable": True,
     }
 
 
-def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
-    _Server(gunicorn_options(host, port, workers, threads)).run()
+def run_gunicorn(host: str, port: int, workers: int, threads: int,
+                 trusted_proxies: Sequence[Network]) -> None:
+    _Server(gunicorn_options(host, port, workers, threads, trusted_proxies)).run()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,19 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str, default: str) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated IP addresses or CIDR networks. Strict, as gunicorn is: a network with
+    host bits set (10.0.0.1/8) is refused, being most likely a typing mistake."""
+    networks: list[IPv4Network | IPv6Network] = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ip_network(item))
+        except ValueError as exc:
+            raise SystemExit(f"IMGBACKUP_{name} must be IP addresses or networks (CIDR, e.g. "
+                             f"10.0.0.0/8 or fd00::/8) separated by commas: {exc}") from None
+    return networks
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -103,6 +117,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it, the HTTPS redirect included, sees the client's address and
+    # only the forwarding headers of trusted proxies (imgbackup/proxies.py).
+    "imgbackup.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "imgbackup.api.limits.RequestSizeLimitMiddleware",
@@ -252,6 +269,9 @@ GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)
 # --- Serving -----------------------------------------------------------------------------
 WORKERS = env_int("WORKERS", 2)
 THREADS = env_int("THREADS", 8)
+# The reverse proxies in front of the server: only their X-Forwarded-For (the client's
+# address, imgbackup/proxies.py) and X-Forwarded-Proto (gunicorn's forwarded_allow_ips) count.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
 # `imgbackup serve` runs `imgbackup purge` this often (seconds); 0 turns it off (use cron).
 PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600)
 

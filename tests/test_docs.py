@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV_READ = re.compile(r"""\benv(?:_int|_bool|_list)?\(\s*["']([A-Z0-9_]+)["']""")
+ENV_READ = re.compile(r"""\benv(?:_[a-z]+)?\(\s*["']([A-Z0-9_]+)["']""")
 ENV_LITERAL = re.compile(r"IMGBACKUP_[A-Z0-9_]+")
 
 

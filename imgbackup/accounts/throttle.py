@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 
 def address_of(request: HttpRequest | None) -> str:
+    """The client's address: REMOTE_ADDR as proxies.ClientAddressMiddleware left it (behind a
+    trusted proxy, from X-Forwarded-For; otherwise the TCP peer)."""
     return str(request.META.get("REMOTE_ADDR", "")) if request is not None else ""
 
 

@@ -12,9 +12,12 @@ from imgbackup.accounts.models import ApiToken
 
 
 def login(client: Client, username: str, password: str, address: str = "127.0.0.1",
-          **fields: str) -> Any:
+          forwarded_for: str | None = None, **fields: str) -> Any:
+    headers = {"REMOTE_ADDR": address}
+    if forwarded_for is not None:
+        headers["HTTP_X_FORWARDED_FOR"] = forwarded_for
     return call(client, "POST", "/auth/token", None,
-                {"username": username, "password": password, **fields}, REMOTE_ADDR=address)
+                {"username": username, "password": password, **fields}, **headers)
 
 
 def test_a_password_buys_a_working_token(client: Client, alice: Persona) -> None:
@@ -46,6 +49,32 @@ def test_failed_logins_are_throttled_per_user_name_and_address(client: Client, a
     other = login(client, "alice", "alice-password-123", address="10.9.8.7")
     assert other.status_code == 201
     assert login(client, "bob", "wrong").status_code == 401
+
+
+def test_behind_a_trusted_proxy_a_guesser_does_not_lock_the_user_out_for_others(
+        client: Client, alice: Persona, settings: Any) -> None:
+    # nginx on loopback (trusted by default) in front: every request's peer is 127.0.0.1 and
+    # X-Forwarded-For ends with the client's own address.
+    settings.LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        assert login(client, "alice", "wrong", forwarded_for="198.51.100.7").status_code == 401
+    assert login(client, "alice", "alice-password-123",
+                 forwarded_for="198.51.100.7").status_code == 429
+    # What the guesser writes into the header itself stands left of nginx's entry: no escape.
+    assert login(client, "alice", "alice-password-123",
+                 forwarded_for="203.0.113.9, 198.51.100.7").status_code == 429
+    assert login(client, "alice", "alice-password-123",
+                 forwarded_for="203.0.113.9").status_code == 201
+
+
+def test_a_client_that_is_not_a_proxy_cannot_spread_its_failures_over_made_up_addresses(
+        client: Client, alice: Persona, settings: Any) -> None:
+    settings.LOGIN_MAX_FAILURES = 3
+    for made_up in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        assert login(client, "alice", "wrong", address="198.51.100.7",
+                     forwarded_for=made_up).status_code == 401
+    assert login(client, "alice", "alice-password-123", address="198.51.100.7",
+                 forwarded_for="203.0.113.4").status_code == 429
 
 
 def test_a_success_forgets_earlier_failures(client: Client, alice: Persona,

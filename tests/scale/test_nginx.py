@@ -1,5 +1,6 @@
 """deploy/nginx/imgbackup.conf, for real: uploads stream through nginx, downloads of local
-originals are sent by nginx itself (X-Accel-Redirect) with the server's headers."""
+originals are sent by nginx itself (X-Accel-Redirect) with the server's headers, and clients
+behind nginx keep their own addresses for the login limits."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -41,16 +43,17 @@ http {{ include /etc/nginx/mime.types; access_log {tmp}/access.log; {temp}
     return conf
 
 
-@pytest.fixture
-def proxied(tmp_path: Path) -> Iterator[tuple[str, LiveServer]]:
+@contextmanager
+def behind_nginx(tmp_path: Path, server_env: dict[str, str]) -> Iterator[tuple[str, LiveServer]]:
+    """An ``imgbackup serve`` with ``server_env``, and nginx in front of it with the shipped
+    site; yields nginx's URL and the server."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail("CI must test the nginx configuration: apt-get install nginx")
         pytest.skip("nginx is not installed")
     storage = tmp_path / "data"
-    server = start_server(tmp_path, {"IMGBACKUP_STORAGE": str(storage),
-                                     "IMGBACKUP_ACCEL_REDIRECT": "/_blobs/"})
+    server = start_server(tmp_path, {"IMGBACKUP_STORAGE": str(storage), **server_env})
     port = free_port()
     conf = nginx_conf(tmp_path, port, server.url.removeprefix("http://"), storage)
     process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path)],
@@ -68,6 +71,12 @@ def proxied(tmp_path: Path) -> Iterator[tuple[str, LiveServer]]:
         process.terminate()
         process.wait(10)
         server.stop()
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[tuple[str, LiveServer]]:
+    with behind_nginx(tmp_path, {"IMGBACKUP_ACCEL_REDIRECT": "/_blobs/"}) as proxied:
+        yield proxied
 
 
 def test_nginx_streams_uploads_in_and_sends_originals_itself(
@@ -95,3 +104,29 @@ def test_nginx_streams_uploads_in_and_sends_originals_itself(
     # The internal location cannot be asked for directly.
     direct = httpx.get(f"{url}/_blobs/originals/{sha[:2]}/{sha[2:4]}/{sha}")
     assert direct.status_code == 404
+
+
+def test_behind_nginx_each_client_address_is_throttled_on_its_own(tmp_path: Path) -> None:
+    # The clients connect to nginx from 127.0.0.2 and 127.0.0.3 (all of 127/8 is loopback);
+    # nginx connects to the server from 127.0.0.1, the only IPv4 address trusted by default.
+    # So the server can tell the clients apart only through the X-Forwarded-For entry that the
+    # shipped site appends ($proxy_add_x_forwarded_for), walked from the right.
+    with behind_nginx(tmp_path, {"IMGBACKUP_LOGIN_MAX_FAILURES": "2"}) as (url, server):
+        server.user_with_token("alice")
+
+        def login(source: str, password: str, claimed: str | None = None) -> int:
+            headers = {"X-Forwarded-For": claimed} if claimed else {}
+            with httpx.Client(transport=httpx.HTTPTransport(local_address=source)) as client:
+                answer = client.post(url + "/api/v2/auth/token", headers=headers,
+                                     json={"username": "alice", "password": password})
+            return answer.status_code
+
+        assert [login("127.0.0.2", "wrong") for _ in range(2)] == [401, 401]
+        assert login("127.0.0.2", "alice-password-123") == 429
+        # Claiming another client's address in front of nginx's entry changes nothing.
+        assert login("127.0.0.2", "alice-password-123", claimed="127.0.0.3") == 429
+        assert login("127.0.0.3", "alice-password-123") == 201
+    # gunicorn's access log shows the address the server resolved, not nginx's.
+    logged = server.log.read_text().splitlines()
+    assert sum(line.startswith('127.0.0.2 "POST /api/v2/auth/token') for line in logged) == 4
+    assert sum(line.startswith('127.0.0.3 "POST /api/v2/auth/token') for line in logged) == 1

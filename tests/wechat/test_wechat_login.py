@@ -38,9 +38,9 @@ def wechat(settings: Any) -> Iterator[StandIn]:
         yield fake
 
 
-def login(client: Client, code: Any, address: str = "127.0.0.1") -> Any:
+def login(client: Client, code: Any, address: str = "127.0.0.1", **headers: str) -> Any:
     return client.post(URL, json.dumps({"code": code}), content_type="application/json",
-                       REMOTE_ADDR=address)
+                       REMOTE_ADDR=address, **headers)
 
 
 def test_a_first_login_creates_a_user_and_returns_a_working_token(
@@ -236,6 +236,18 @@ def test_another_address_is_not_limited_by_the_first(
     assert login(client, "err-40029", address="192.0.2.1").status_code == 429
     assert login(client, "ok-openid-alice", address="192.0.2.2").status_code == 200
     assert login(client, "ok-openid-alice", address="2001:db8::2").status_code == 200
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(
+        db: None, client: Client, wechat: StandIn, limited: list[float]) -> None:
+    # nginx on loopback (trusted by default): the peer is always 127.0.0.1, the client is the
+    # address nginx appended to X-Forwarded-For.
+    flooder = {"HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    for _ in range(3):
+        login(client, "err-40029", **flooder)
+    assert login(client, "ok-openid-alice", **flooder).status_code == 429
+    assert login(client, "ok-openid-alice", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 200
+    assert len(wechat.calls) == 4
 
 
 def test_logins_work_again_once_the_window_has_passed(

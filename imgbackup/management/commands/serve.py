@@ -60,7 +60,8 @@ class Command(BaseCommand):
         self.stdout.flush()
         # The WSGI server forks workers: none may inherit this process's connections.
         connections.close_all()
-        run_gunicorn(host, port, options["workers"], options["threads"])
+        run_gunicorn(host, port, options["workers"], options["threads"],
+                     settings.TRUSTED_PROXIES)
 
     def check_storage(self) -> None:
         """Refuse to start with a storage configuration that cannot work (wrong credentials,
