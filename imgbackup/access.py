@@ -3,8 +3,8 @@
 The permission-matrix test (tests/security/test_permission_matrix.py) walks the whole URL
 configuration and calls every view as its owner, as another user and anonymously, checking the
 answer against this declaration; a view without one fails that test. API views declare through
-``@endpoint`` (public or not); other views are wrapped in urls.py with ``public`` or
-``signed_in``."""
+``@endpoint`` (public or not); other views are wrapped in urls.py with ``public``,
+``signed_in`` or ``admin_only``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ ATTRIBUTE = "imgbackup_access"
 class Access(StrEnum):
     PUBLIC = "public"  # anyone, signed in or not (sign-in and first-run pages, health check)
     USER = "user"  # a signed-in user; every object it reaches is scoped to that user
+    ADMIN = "admin"  # a signed-in admin; anyone else signed in gets 404, as for a missing page
 
 
 def declare(access: Access, view: V) -> V:
@@ -31,6 +32,10 @@ def public(view: V) -> V:
 
 def signed_in(view: V) -> V:
     return declare(Access.USER, view)
+
+
+def admin_only(view: V) -> V:
+    return declare(Access.ADMIN, view)
 
 
 def access_of(view: Any) -> Access | None:

@@ -1,5 +1,6 @@
 """Shared fixtures. Personas: alice and bob are ordinary users, each with an API token;
-charlie has no token. ``server`` is a real ``imgbackup serve`` process on a free loopback port."""
+charlie has no token; ``admin`` is an admin (is_staff and is_superuser) with a token.
+``server`` is a real ``imgbackup serve`` process on a free loopback port."""
 
 from __future__ import annotations
 
@@ -113,6 +114,14 @@ def alice(db: None) -> Persona:
 @pytest.fixture
 def bob(db: None) -> Persona:
     return _persona("bob")
+
+
+@pytest.fixture
+def admin(db: None) -> Persona:
+    persona = _persona("admin")
+    User.objects.filter(pk=persona.user.pk).update(is_staff=True, is_superuser=True)
+    persona.user.refresh_from_db()
+    return persona
 
 
 @pytest.fixture

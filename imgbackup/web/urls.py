@@ -1,7 +1,7 @@
 from django.urls import path
 
-from imgbackup.access import public, signed_in
-from imgbackup.web import account, views
+from imgbackup.access import admin_only, public, signed_in
+from imgbackup.web import account, users, views
 
 urlpatterns = [
     path("", signed_in(views.timeline), name="home"),
@@ -13,4 +13,8 @@ urlpatterns = [
     path("account/tokens", signed_in(account.tokens), name="tokens"),
     path("account/tokens/<int:token_id>/revoke", signed_in(account.token_revoke),
          name="token_revoke"),
+    path("users", admin_only(users.user_list), name="users"),
+    path("users/<int:user_id>/password", admin_only(users.user_password), name="user_password"),
+    path("users/<int:user_id>/active", admin_only(users.user_active), name="user_active"),
+    path("users/<int:user_id>/admin", admin_only(users.user_admin), name="user_admin"),
 ]

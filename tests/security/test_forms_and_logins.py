@@ -12,7 +12,7 @@ from django.test import Client, override_settings
 
 FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
 ACTION = re.compile(r'action="([^"]*)"', re.I)
-PAGES = ["/", "/setup", "/login"]
+PAGES = ["/", "/setup", "/login", "/account/tokens", "/account/password", "/users"]
 
 
 def post_forms(client: Client, page: str) -> Iterator[tuple[str, str]]:
@@ -26,8 +26,9 @@ def post_forms(client: Client, page: str) -> Iterator[tuple[str, str]]:
             yield (action.group(1) if action and action.group(1) else here), inner
 
 
-def assert_forms_are_protected(client: Client) -> int:
-    checked = 0
+def assert_forms_are_protected(client: Client) -> list[str]:
+    """Post every POST form of PAGES without its CSRF token; return the actions posted."""
+    checked: list[str] = []
     for page in PAGES:
         for action, inner in post_forms(client, page):
             assert 'name="csrfmiddlewaretoken"' in inner, f"form on {page} has no CSRF token"
@@ -36,22 +37,34 @@ def assert_forms_are_protected(client: Client) -> int:
             fields = dict(re.findall(r'name="([^"]+)"[^>]*?(?:value="([^"]*)")?', inner))
             fields.pop("csrfmiddlewaretoken", None)
             assert strict.post(action, fields).status_code == 403, f"{action} without a token"
-            checked += 1
+            checked.append(action)
     return checked
 
 
 def test_the_first_run_form_needs_its_csrf_token(db: None) -> None:
-    assert assert_forms_are_protected(Client()) >= 1
+    assert assert_forms_are_protected(Client())
 
 
 def test_the_login_form_needs_its_csrf_token(alice: Persona) -> None:
-    assert assert_forms_are_protected(Client()) >= 1
+    assert assert_forms_are_protected(Client())
 
 
 def test_signed_in_forms_need_their_csrf_token(alice: Persona) -> None:
     client = Client()
     client.force_login(alice.user)
-    assert assert_forms_are_protected(client) >= 1
+    assert assert_forms_are_protected(client)
+
+
+def test_the_admins_forms_need_their_csrf_token(admin: Persona, alice: Persona) -> None:
+    client = Client()
+    client.force_login(admin.user)
+    # Users page: create, and per user disable, admin flag and password (admin and alice).
+    actions = set(assert_forms_are_protected(client))
+    for user in (admin.user, alice.user):
+        assert {f"/users/{user.pk}/{a}" for a in ("password", "active", "admin")} <= actions
+    assert "/users" in actions  # the new-user form
+    alice.user.refresh_from_db()
+    assert alice.user.is_active and alice.user.check_password("alice-password-123")
 
 
 def test_the_api_with_a_session_cookie_needs_the_csrf_header(alice: Persona) -> None:

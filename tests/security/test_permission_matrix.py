@@ -1,6 +1,7 @@
 """Every URL of the URL configuration, every method it allows, as its owner, as another user and
-anonymously. Enumerated from Django's resolver, so a new endpoint is covered the day it is added;
-each view declares what it needs (imgbackup/access.py) and is held to it."""
+anonymously (and, for admin pages, as an admin). Enumerated from Django's resolver, so a new
+endpoint is covered the day it is added; each view declares what it needs (imgbackup/access.py)
+and is held to it."""
 
 from __future__ import annotations
 
@@ -70,19 +71,22 @@ CASES = [(route, method) for route in ROUTES for method in route.methods]
 class Scene:
     alice: Persona
     bob: Persona
+    admin: Persona
     sha256: str
     md5: str
     token_id: int
 
     def url(self, route: Route) -> str:
         def fill(match: re.Match[str]) -> str:
+            if match["name"] == "user_id":
+                return str(self.alice.user.pk)
             return str(self.token_id) if match["converter"] == "int" else self.sha256
 
         return "/" + PARAM.sub(fill, route.route) + f"?md5={self.md5}"
 
 
 @pytest.fixture
-def scene(alice: Persona, bob: Persona) -> Scene:
+def scene(alice: Persona, bob: Persona, admin: Persona) -> Scene:
     import hashlib
 
     body = make_jpeg(77)
@@ -91,7 +95,7 @@ def scene(alice: Persona, bob: Persona) -> Scene:
     assert r.status_code == 200, r.content
     token = ApiToken.objects.filter(user=alice.user).first()
     assert token is not None
-    return Scene(alice, bob, hashlib.sha256(body).hexdigest(), hashlib.md5(body).hexdigest(),
+    return Scene(alice, bob, admin, hashlib.sha256(body).hexdigest(), hashlib.md5(body).hexdigest(),
                  token.pk)
 
 
@@ -124,7 +128,7 @@ def test_every_endpoint_as_owner_other_user_and_anonymous(route: Route, method: 
 
     anonymous = call(None, method, url)
     assert anonymous.status_code < 500
-    if access is Access.USER:
+    if access in {Access.USER, Access.ADMIN}:
         if route.is_api:
             assert anonymous.status_code == 401, body_of(anonymous)
             assert anonymous.json().get("result_code", anonymous.json().get("error"))
@@ -146,6 +150,16 @@ def test_every_endpoint_as_owner_other_user_and_anonymous(route: Route, method: 
     owner = call(scene.alice, method, url)
     assert owner.status_code < 500
     assert owner.status_code not in {401, 403}, body_of(owner)[:300]
+
+    if access is Access.ADMIN:
+        # Not even the user it is about may see an admin page: to non-admins it does not exist.
+        assert (other.status_code, owner.status_code) == (404, 404)
+        admin = call(scene.admin, method, url)
+        assert admin.status_code < 500
+        assert admin.status_code not in {401, 403, 404}, body_of(admin)[:300]
+        scene.alice.user.refresh_from_db()  # an empty form changed nothing
+        assert scene.alice.user.is_active and not scene.alice.user.is_staff
+        assert scene.alice.user.check_password("alice-password-123")
 
 
 def test_every_route_is_in_the_matrix() -> None:

@@ -291,6 +291,36 @@ def _swipe(page: Any, dx: int) -> None:
 
 
 @pytest.mark.slow
+def test_an_admin_creates_a_user_who_then_signs_in(browser: Any, server: LiveServer) -> None:
+    server.imgbackup("createuser", "root", "--password", PASSWORD, "--admin")
+    page = _new_page(browser, 1280, 860)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _log_in(page, server.url, "root")
+    page.click("nav >> text=Users")
+    expect(page).to_have_url(f"{server.url}/users")
+    form = page.locator("#create-user")
+    form.locator("#id_username").fill("dora")
+    form.locator("#id_password1").fill(PASSWORD)
+    form.locator("#id_password2").fill("not the same")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".error")).to_contain_text("The two passwords differ.")
+    form.locator("#id_password1").fill(PASSWORD)
+    form.locator("#id_password2").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    expect(page).to_have_url(f"{server.url}/users")
+    expect(page.locator(".notice")).to_have_text("Created user dora.")
+    expect(page.locator("tr", has_text="dora")).to_contain_text("active")
+    _shot(page, "users.png")
+    page.click("text=Log out")
+    _log_in(page, server.url, "dora")
+    expect(page.locator(".empty-state")).to_be_visible()
+    expect(page.locator("nav")).not_to_contain_text("Users")
+    assert errors == []
+    page.context.close()
+
+
+@pytest.mark.slow
 def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
         browser: Any, server: LiveServer, tmp_path: Path) -> None:
     server.imgbackup("createuser", "alice", "--password", PASSWORD)

@@ -118,6 +118,25 @@ def test_a_disabled_user_cannot_log_in(db: None, client: Client, wechat: StandIn
     assert r.json()["error"]["code"] == "account_disabled"
 
 
+def test_a_user_disabled_on_the_users_page_loses_wechat_login_and_token(
+        db: None, client: Client, wechat: StandIn) -> None:
+    token = login(client, "ok-openid-alice").json()["token"]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert client.get("/api/v2/me", **auth).status_code == 200
+    user = WechatAccount.objects.get(openid="openid-alice").user
+    admin = User.objects.create_user("admin", is_staff=True, is_superuser=True)
+    page = Client()
+    page.force_login(admin)
+    assert page.post(f"/users/{user.pk}/active", {"value": "0"})["Location"] == "/users"
+    r = login(client, "ok-openid-alice")
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "account_disabled"
+    assert client.get("/api/v2/me", **auth).status_code == 401
+    assert page.post(f"/users/{user.pk}/active", {"value": "1"})["Location"] == "/users"
+    assert login(client, "ok-openid-alice").status_code == 200
+    assert client.get("/api/v2/me", **auth).status_code == 200
+
+
 @pytest.mark.parametrize(("code", "status", "error"), [
     ("err-40029", 401, "wechat_invalid_code"),
     ("err-40163", 401, "wechat_invalid_code"),

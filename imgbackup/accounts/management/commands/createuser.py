@@ -5,9 +5,10 @@ import sys
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from imgbackup.accounts.users import create_user
 
 
 class Command(BaseCommand):
@@ -25,16 +26,13 @@ class Command(BaseCommand):
         name: str = options["name"].strip()
         if not name:
             raise CommandError("the user name is empty")
-        if User.objects.filter(username=name).exists():
+        if User.objects.filter(username=name).exists():  # before asking for a password
             raise CommandError(f"user {name!r} exists already")
         password = self._password(options)
-        user = User(username=name, is_staff=options["admin"], is_superuser=options["admin"])
         try:
-            validate_password(password, user)
+            create_user(name, password, admin=options["admin"])
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        user.set_password(password)
-        user.save()
         role = "admin" if options["admin"] else "user"
         self.stdout.write(f"created {role} {name}")
 

@@ -1,0 +1,78 @@
+"""Managing users: what the ``createuser`` command and the web's Users page both do.
+
+Users are never deleted here: a backup service must not lose photos by a click. An admin is a
+user with ``is_staff`` and ``is_superuser`` (``/api/v2/me`` reports either as ``is_admin``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from imgbackup.accounts.models import ApiToken
+
+ADMINS = Q(is_staff=True) | Q(is_superuser=True)
+
+
+def is_admin(user: User) -> bool:
+    return bool(user.is_active and (user.is_staff or user.is_superuser))
+
+
+def create_user(name: str, password: str, *, admin: bool = False) -> User:
+    """Create a user after Django's password validators; raise ValidationError otherwise."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("The user name is empty.")
+    if User.objects.filter(username=name).exists():
+        raise ValidationError(f"User {name!r} exists already.")
+    user = User(username=name, is_staff=admin, is_superuser=admin)
+    user.full_clean(exclude=["password"], validate_unique=False)  # the name's characters
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def set_password(user: User, password: str, *, revoke_tokens: bool) -> int:
+    """Give ``user`` a new password (already validated). Their sessions end, since each carries
+    a hash of the old password; with ``revoke_tokens`` their API tokens are deleted too.
+    Return how many tokens were revoked."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    if not revoke_tokens:
+        return 0
+    deleted, _ = ApiToken.objects.filter(user=user).delete()
+    return deleted
+
+
+class LastAdmin(Exception):
+    """The change would leave the server without an active admin."""
+
+
+def _is_last_active_admin(user: User) -> bool:
+    others = User.objects.filter(ADMINS, is_active=True).exclude(pk=user.pk)
+    return is_admin(user) and not others.exists()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Enable or disable ``user``. A disabled user cannot sign in, and their sessions, API
+    tokens and WeChat logins are refused (they stay stored, and work again once enabled)."""
+    with transaction.atomic():
+        list(User.objects.select_for_update().filter(ADMINS, is_active=True))
+        if not active and _is_last_active_admin(user):
+            raise LastAdmin("the last active admin cannot be disabled")
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+
+
+def set_admin(user: User, admin: bool) -> None:
+    with transaction.atomic():
+        # Lock the admins' rows: two admins removing each other's flag at once must not both
+        # succeed and leave nobody to manage the server.
+        list(User.objects.select_for_update().filter(ADMINS, is_active=True))
+        if not admin and _is_last_active_admin(user):
+            raise LastAdmin("the last active admin cannot lose the admin flag")
+        user.is_staff = user.is_superuser = admin
+        user.save(update_fields=["is_staff", "is_superuser"])
