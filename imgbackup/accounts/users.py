@@ -5,6 +5,9 @@ user with ``is_staff`` and ``is_superuser`` (``/api/v2/me`` reports either as ``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -56,23 +59,27 @@ def _is_last_active_admin(user: User) -> bool:
     return is_admin(user) and not others.exists()
 
 
+@contextmanager
+def _keeping_an_admin(user: User, losing: bool, refusal: str) -> Iterator[None]:
+    """A transaction for a change that may take ``user``'s admin rights away (``losing``),
+    refused with LastAdmin when nobody else active would be left to manage the server. The
+    admins' rows are locked: two admins removing each other at once cannot both succeed."""
+    with transaction.atomic():
+        list(User.objects.select_for_update().filter(ADMINS, is_active=True))
+        if losing and _is_last_active_admin(user):
+            raise LastAdmin(refusal)
+        yield
+
+
 def set_active(user: User, active: bool) -> None:
     """Enable or disable ``user``. A disabled user cannot sign in, and their sessions, API
     tokens and WeChat logins are refused (they stay stored, and work again once enabled)."""
-    with transaction.atomic():
-        list(User.objects.select_for_update().filter(ADMINS, is_active=True))
-        if not active and _is_last_active_admin(user):
-            raise LastAdmin("the last active admin cannot be disabled")
+    with _keeping_an_admin(user, not active, "the last active admin cannot be disabled"):
         user.is_active = active
         user.save(update_fields=["is_active"])
 
 
 def set_admin(user: User, admin: bool) -> None:
-    with transaction.atomic():
-        # Lock the admins' rows: two admins removing each other's flag at once must not both
-        # succeed and leave nobody to manage the server.
-        list(User.objects.select_for_update().filter(ADMINS, is_active=True))
-        if not admin and _is_last_active_admin(user):
-            raise LastAdmin("the last active admin cannot lose the admin flag")
+    with _keeping_an_admin(user, not admin, "the last active admin cannot lose the admin flag"):
         user.is_staff = user.is_superuser = admin
         user.save(update_fields=["is_staff", "is_superuser"])

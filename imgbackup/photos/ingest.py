@@ -138,7 +138,12 @@ def _place(upload: HashedUpload) -> None:
     """The upload's bytes in storage under their hash, unless a whole copy is there already."""
     name = original_name(upload.sha256)
     storage = blobs()
-    if not storage.exists(name) or storage.size(name) != upload.size:
+    try:
+        # One lookup (a HEAD on S3), not exists() then size(): this runs twice per upload.
+        whole = storage.size(name) == upload.size
+    except FileNotFoundError:
+        whole = False
+    if not whole:
         upload.seek(0)
         storage.save(name, upload)
 
