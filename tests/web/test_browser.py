@@ -102,7 +102,9 @@ def _log_in(page: Any, url: str, username: str) -> None:
 def _choose_files(page: Any, files: list[str]) -> None:
     """Set the file input once the page's module has attached its listeners: module scripts run
     after the page loads, and a change event fired before that would be lost."""
-    page.wait_for_function("document.documentElement.dataset.ready === 'timeline'")
+    # A locator wait, not wait_for_function: polling a JS string needs eval, which the
+    # page's CSP forbids (it failed whenever the page was not ready at the first check).
+    page.locator("html[data-ready='timeline']").wait_for(state="attached")
     page.set_input_files("#file-input", files)
 
 
@@ -267,7 +269,9 @@ def _drop_a_photo(page: Any, tmp_path: Path) -> None:
 
 def _drop(page: Any, path: Path) -> None:
     """Drop a file on the page as a desktop would (a DataTransfer carrying a File)."""
-    page.wait_for_function("document.documentElement.dataset.ready === 'timeline'")
+    # A locator wait, not wait_for_function: polling a JS string needs eval, which the
+    # page's CSP forbids (it failed whenever the page was not ready at the first check).
+    page.locator("html[data-ready='timeline']").wait_for(state="attached")
     page.evaluate("""([name, data]) => {
         const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
         const transfer = new DataTransfer();
