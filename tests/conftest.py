@@ -4,6 +4,7 @@ charlie has no token; ``admin`` is an admin (is_staff and is_superuser) with a t
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
@@ -27,9 +28,13 @@ from django.contrib.auth.models import User
 from django.test import Client
 from PIL import Image
 
+from orientation import write_orientation_set
+
 ROOT = Path(__file__).resolve().parent.parent
-TESTDATA = ROOT.parent / "shared" / "testdata"
-ORIENTATION = TESTDATA / "exif-orientation"
+# The EXIF-orientation pictures, made in code (tests/orientation.py): everything the suite
+# needs is in the repository, so a clone anywhere runs it.
+ORIENTATION = write_orientation_set(Path(tempfile.mkdtemp(prefix="imgbackup-orientation-")))
+atexit.register(shutil.rmtree, ORIENTATION, ignore_errors=True)
 
 
 # The run's blob storage: s3://bucket under scripts/with-backends, else local folders.
@@ -259,13 +264,6 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
     live = start_server(tmp_path)
     yield live
     live.stop()
-
-
-@pytest.fixture
-def orientation_images() -> list[Path]:
-    if not ORIENTATION.is_dir():
-        pytest.fail(f"test images missing: {ORIENTATION}")
-    return sorted(ORIENTATION.glob("*.jpg"))
 
 
 def copy_tree(src: Path, dst: Path) -> None:
