@@ -74,3 +74,26 @@ class Photo(models.Model):
     @property
     def sha256(self) -> str:
         return self.original_id
+
+
+class MonthCount(models.Model):
+    """How many of an owner's photos outside the trash were taken in a month (UTC clock, as the
+    timeline shows days), and how many of those are favourites: the timeline's skeleton.
+
+    Kept by database triggers on the photo table (migration 0003), in the same transaction as
+    every insert, delete, trash, restore and favourite, whatever code path makes it: reading the
+    skeleton is one index range of at most a few hundred rows, never a scan of the library."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="+")
+    month = models.CharField(max_length=7)  # YYYY-MM
+    live = models.IntegerField(default=0)
+    favourite = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "month"], name="one_count_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month}: {self.live} of {self.owner_id}"

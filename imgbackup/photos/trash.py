@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from imgbackup.photos.models import Original, Photo
@@ -33,6 +34,15 @@ def restore(photo: Photo) -> None:
     if photo.trashed_at is not None:
         photo.trashed_at = None
         photo.save(update_fields=["trashed_at"])
+
+
+def trash_many(photos: QuerySet[Photo]) -> None:
+    """Move these photos to the trash in one statement (those already there keep their date)."""
+    photos.filter(trashed_at__isnull=True).update(trashed_at=timezone.now())
+
+
+def restore_many(photos: QuerySet[Photo]) -> None:
+    photos.filter(trashed_at__isnull=False).update(trashed_at=None)
 
 
 def destroy(photo: Photo, trashed_before: datetime | None = None) -> bool:

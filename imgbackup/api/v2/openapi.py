@@ -182,6 +182,23 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/photos/check": {"post": op(
         "Which of these MD5 / SHA-256 hashes the caller has (up to 10 000)",
         {"200": json_answer("CheckResult")}, body="CheckRequest", errors=("413", "415"))},
+    "/photos/bulk": {"post": op(
+        "Trash, restore, favourite or unfavourite many photos at once (up to 5 000)",
+        {"200": json_answer("BulkResult")}, body="Bulk", errors=("415",))},
+    "/photos/zip": {"post": op(
+        "The originals of these photos as one ZIP, streamed (stored, names made unique)",
+        {"200": {"description": "the ZIP", "content": {"application/zip": {
+            "schema": {"type": "string", "format": "binary"}}}}},
+        body="IdList", errors=("404", "415"))},
+    "/timeline/buckets": {"get": op(
+        "The timeline's skeleton: months newest first with how many photos each holds",
+        {"200": json_answer("MonthList")}, params=LIST_PARAMS[2:])},
+    "/timeline/buckets/{month}": {"get": op(
+        "One month's photos in timeline order, with their aspect ratios, a page at a time",
+        {"200": json_answer("MonthPage")}, errors=("404",), params=[
+            {"name": "month", "in": "path", "required": True,
+             "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+             "description": "YYYY-MM"}, *LIST_PARAMS])},
     "/photos/{photo_id}": {
         "get": photo_op("A photo's metadata", {"200": json_answer("Photo")}),
         "patch": op("Mark or unmark as favourite", {"200": json_answer("Photo")},

@@ -30,11 +30,11 @@ def collection(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
         return upload.upload(request, user)
-    rows = _filtered(request, photos_of(user).filter(trashed_at__isnull=True))
+    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True))
     return JsonResponse(page(request, rows, "taken_at", photo_json))
 
 
-def _filtered(request: HttpRequest, rows: QuerySet[Photo]) -> QuerySet[Photo]:
+def filtered(request: HttpRequest, rows: QuerySet[Photo]) -> QuerySet[Photo]:
     """The timeline's filters: taken since/until, camera, favourite, file name contains."""
     if (since := instant_param(request, "since")) is not None:
         rows = rows.filter(taken_at__gte=since)

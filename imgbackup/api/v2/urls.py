@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from imgbackup.api.v2 import accounts, docs, photos, trash, upload
+from imgbackup.api.v2 import accounts, bulk, docs, photos, timeline, trash, upload
 
 urlpatterns = [
     path("auth/token", accounts.token_login),
@@ -13,11 +13,15 @@ urlpatterns = [
     path("tokens/<str:token_id>", accounts.token),
     path("photos", photos.collection),
     path("photos/check", upload.check),
+    path("photos/bulk", bulk.bulk),
+    path("photos/zip", bulk.archive),
     path("photos/<str:photo_id>", photos.detail),
     path("photos/<str:photo_id>/original", photos.original),
     path("photos/<str:photo_id>/thumbnail", photos.thumbnail),
     path("photos/<str:photo_id>/preview", photos.preview),
     path("photos/<str:photo_id>/restore", photos.restore),
+    path("timeline/buckets", timeline.buckets),
+    path("timeline/buckets/<str:month>", timeline.bucket),
     path("trash", trash.collection),
     path("trash/<str:photo_id>", trash.item),
     path("openapi.json", docs.openapi_json),

@@ -1,0 +1,92 @@
+"""The timeline's skeleton, so a client can lay out a library of any size before loading it:
+``GET /timeline/buckets`` (months, newest first, with their counts) and
+``GET /timeline/buckets/{YYYY-MM}`` (that month's photos in timeline order, a page at a time).
+
+Months are UTC clock months: the timeline shows each photo on the day its ``taken_at`` reads in
+UTC, which for a camera clock without a zone is the camera's own clock (docs/architecture.md).
+Unfiltered, or filtered by favourite only, the counts come from ``MonthCount``, which database
+triggers keep exact; any other filter counts the matching photos, as the list would find them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from imgbackup.api.endpoint import endpoint
+from imgbackup.api.errors import not_found
+from imgbackup.api.v2.lookups import photos_of
+from imgbackup.api.v2.pages import page
+from imgbackup.api.v2.params import bool_param
+from imgbackup.api.v2.photos import filtered
+from imgbackup.api.v2.serialize import photo_json
+from imgbackup.photos.models import MonthCount, Photo
+
+MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+# Query parameters that the trigger-kept counts can answer; any other filter is counted.
+COUNTED_FILTERS = {"favourite"}
+
+
+@endpoint("GET")
+def buckets(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if set(request.GET) - COUNTED_FILTERS:
+        months = _counted(request, user)
+    else:
+        months = _kept(user, bool_param(request, "favourite"))
+    return JsonResponse({"buckets": [{"month": month, "count": n} for month, n in months if n]})
+
+
+def _kept(user: User, favourite: bool | None) -> list[tuple[str, int]]:
+    rows = MonthCount.objects.filter(owner=user).order_by("-month")
+    if favourite is None:
+        return list(rows.values_list("month", "live"))
+    return [(month, fav if favourite else live - fav)
+            for month, live, fav in rows.values_list("month", "live", "favourite")]
+
+
+def _counted(request: HttpRequest, user: User) -> list[tuple[str, int]]:
+    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True))
+    grouped = (rows.order_by().annotate(bucket=TruncMonth("taken_at", tzinfo=UTC))
+               .values("bucket").annotate(n=Count("id")).order_by("-bucket"))
+    return [(row["bucket"].strftime("%Y-%m"), row["n"]) for row in grouped]
+
+
+@endpoint("GET")
+def bucket(request: HttpRequest, month: str) -> HttpResponse:
+    """One month's photos, newest first, paged like the list (``limit``, ``cursor``)."""
+    user: User = request.user  # type: ignore[assignment]
+    start, end = month_range(month)
+    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True))
+    rows = rows.filter(taken_at__gte=start, taken_at__lt=end)
+    return JsonResponse(page(request, rows, "taken_at", _item))
+
+
+def month_range(month: str) -> tuple[datetime, datetime]:
+    """The first moment of a ``YYYY-MM`` month and of the next, in UTC; a 404 for anything else
+    (a month is part of the path, like an id)."""
+    match = MONTH.fullmatch(month)
+    if match is None or match.group(1) == "0000":
+        raise not_found()
+    year, number = int(match.group(1)), int(match.group(2))
+    start = datetime(year, number, 1, tzinfo=UTC)
+    if number < 12:
+        return start, start.replace(month=number + 1)
+    if year == 9999:
+        return start, datetime.max.replace(tzinfo=UTC)
+    return start, start.replace(year=year + 1, month=1)
+
+
+def _item(photo: Photo) -> dict[str, Any]:
+    """A photo as the list shows it, with the aspect ratio a justified layout needs (null when
+    the size is unknown: lay it out square)."""
+    item = photo_json(photo)
+    item["aspect"] = (round(photo.width / photo.height, 4)
+                      if photo.width and photo.height else None)
+    return item
+

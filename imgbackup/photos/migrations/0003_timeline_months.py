@@ -1,0 +1,121 @@
+"""The timeline's skeleton: per owner and month, photos outside the trash and favourites among
+them, kept by triggers on the photo table so that every path that changes a photo (ingest,
+trash, restore, destroy, purge, favourite, a bulk action, a deleted user) keeps it exact, in
+the same transaction. Months are UTC clock months, the clock the timeline shows days in."""
+
+from django.conf import settings
+from django.db import migrations, models
+
+SQLITE_MONTH = "strftime('%Y-%m', {row}.taken_at)"
+POSTGRES_MONTH = "to_char({row}.taken_at AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+SQLITE_ADD = """
+    INSERT INTO photos_monthcount (owner_id, month, live, favourite)
+    VALUES (NEW.owner_id, {month}, 1, NEW.favourite)
+    ON CONFLICT (owner_id, month) DO UPDATE
+    SET live = live + 1, favourite = favourite + excluded.favourite;
+""".format(month=SQLITE_MONTH.format(row="NEW"))
+SQLITE_REMOVE = """
+    UPDATE photos_monthcount SET live = live - 1, favourite = favourite - OLD.favourite
+    WHERE owner_id = OLD.owner_id AND month = {month};
+""".format(month=SQLITE_MONTH.format(row="OLD"))
+
+SQLITE = [
+    f"""CREATE TRIGGER photos_month_insert AFTER INSERT ON photos_photo
+        WHEN NEW.trashed_at IS NULL BEGIN {SQLITE_ADD} END""",
+    f"""CREATE TRIGGER photos_month_delete AFTER DELETE ON photos_photo
+        WHEN OLD.trashed_at IS NULL BEGIN {SQLITE_REMOVE} END""",
+    # Two triggers for an update, each with its own condition: the old row out, the new in.
+    f"""CREATE TRIGGER photos_month_update_out
+        AFTER UPDATE OF owner_id, taken_at, trashed_at, favourite ON photos_photo
+        WHEN OLD.trashed_at IS NULL BEGIN {SQLITE_REMOVE} END""",
+    f"""CREATE TRIGGER photos_month_update_in
+        AFTER UPDATE OF owner_id, taken_at, trashed_at, favourite ON photos_photo
+        WHEN NEW.trashed_at IS NULL BEGIN {SQLITE_ADD} END""",
+]
+SQLITE_DROP = [
+    f"DROP TRIGGER IF EXISTS photos_month_{name}"
+    for name in ("insert", "delete", "update_out", "update_in")
+]
+
+POSTGRES = [
+    """CREATE FUNCTION photos_month_count() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP <> 'INSERT' THEN
+            IF OLD.trashed_at IS NULL THEN
+                UPDATE photos_monthcount
+                SET live = live - 1, favourite = favourite - OLD.favourite::int
+                WHERE owner_id = OLD.owner_id AND month = {old_month};
+            END IF;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            IF NEW.trashed_at IS NULL THEN
+                INSERT INTO photos_monthcount (owner_id, month, live, favourite)
+                VALUES (NEW.owner_id, {new_month}, 1, NEW.favourite::int)
+                ON CONFLICT (owner_id, month) DO UPDATE
+                SET live = photos_monthcount.live + 1,
+                    favourite = photos_monthcount.favourite + EXCLUDED.favourite;
+            END IF;
+        END IF;
+        RETURN NULL;
+    END $$""".format(old_month=POSTGRES_MONTH.format(row="OLD"),
+                     new_month=POSTGRES_MONTH.format(row="NEW")),
+    """CREATE TRIGGER photos_month_count
+        AFTER INSERT OR DELETE OR UPDATE OF owner_id, taken_at, trashed_at, favourite
+        ON photos_photo FOR EACH ROW EXECUTE FUNCTION photos_month_count()""",
+]
+POSTGRES_DROP = [
+    "DROP TRIGGER IF EXISTS photos_month_count ON photos_photo",
+    "DROP FUNCTION IF EXISTS photos_month_count()",
+]
+
+BACKFILL = """
+    INSERT INTO photos_monthcount (owner_id, month, live, favourite)
+    SELECT owner_id, {month}, COUNT(*), SUM(CASE WHEN favourite THEN 1 ELSE 0 END)
+    FROM photos_photo WHERE trashed_at IS NULL GROUP BY owner_id, {month}
+"""
+
+
+def _statements(vendor: str, create: bool) -> list[str]:
+    if vendor == "postgresql":
+        month = POSTGRES_MONTH.format(row="photos_photo")
+        return [*POSTGRES, BACKFILL.format(month=month)] if create else POSTGRES_DROP
+    if vendor == "sqlite":
+        month = SQLITE_MONTH.format(row="photos_photo")
+        return [*SQLITE, BACKFILL.format(month=month)] if create else SQLITE_DROP
+    raise RuntimeError(f"imgbackup supports SQLite and PostgreSQL, not {vendor}")
+
+
+def create_triggers(apps, schema_editor):
+    for statement in _statements(schema_editor.connection.vendor, create=True):
+        schema_editor.execute(statement, params=None)
+
+
+def drop_triggers(apps, schema_editor):
+    for statement in _statements(schema_editor.connection.vendor, create=False):
+        schema_editor.execute(statement, params=None)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('photos', '0002_timeline_of_live_photos'),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='MonthCount',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('month', models.CharField(max_length=7)),
+                ('live', models.IntegerField(default=0)),
+                ('favourite', models.IntegerField(default=0)),
+                ('owner', models.ForeignKey(on_delete=models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('owner', 'month'), name='one_count_per_month')],
+            },
+        ),
+        migrations.RunPython(create_triggers, drop_triggers),
+    ]
