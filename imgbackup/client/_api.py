@@ -137,6 +137,11 @@ class Api:
     def trash(self, photo_id: str) -> Json:
         return json_object(self.call(functools.partial(self.http.delete, f"photos/{photo_id}")))
 
+    def restore(self, photo_id: str) -> Json:
+        """Take the photo out of the trash (a photo outside it is left as it is)."""
+        return json_object(self.call(functools.partial(self.http.post,
+                                                       f"photos/{photo_id}/restore")))
+
     @contextmanager
     def original(self, photo_id: str, offset: int = 0) -> Iterator[httpx.Response]:
         """The original's bytes as a streamed response (status checked), from ``offset`` if

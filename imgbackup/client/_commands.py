@@ -73,7 +73,7 @@ def push(args: argparse.Namespace) -> int:
         cache = _cache()
         try:
             report = run_push(api, cache, args.paths, jobs=args.jobs, dry_run=args.dry_run,
-                              progress=progress)
+                              progress=progress, restore=not args.no_restore)
         finally:
             cache.close()
     _print_push(report, args.json)
@@ -174,11 +174,24 @@ def _print_push(report: PushReport, as_json: bool) -> None:
         print(f"{count(report.images, 'photo')} found ({report.not_images} other files "
               f"skipped, {count(report.duplicates, 'duplicate')}), "
               f"{count(report.read, 'file')} read ({human_bytes(report.read_bytes)}); "
-              f"{report.already_backed_up} already backed up ({report.in_trash} of them in the "
-              f"server's trash); {verb} {count_sent} ({human_bytes(report.uploaded_bytes)})")
+              f"{report.already_backed_up} already backed up{_trash_note(report)}; "
+              f"{verb} {count_sent} ({human_bytes(report.uploaded_bytes)})")
         for path in report.would_upload:
             print(f"  {path}")
     _print_failures(report.failed, report.error, "push")
+
+
+def _trash_note(report: PushReport) -> str:
+    """What became of the photos found in the server's trash."""
+    if not report.in_trash:
+        return ""
+    if not report.restore:
+        return f" ({report.in_trash} of them left in the server's trash: --no-restore)"
+    if report.dry_run:
+        return f"; would restore {report.in_trash} from the server's trash"
+    left = report.in_trash - report.restored
+    return (f"; restored {report.restored} from the server's trash"
+            + (f" ({left} could not be, named below)" if left else ""))
 
 
 def _print_pull(report: PullReport, as_json: bool) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from imgbackup.client._api import Api
 from imgbackup.client._cache import HashCache
-from imgbackup.client._errors import ClientError, ExitCode
+from imgbackup.client._errors import ClientError, ExitCode, Rejected
 from imgbackup.client._hashing import Identity, identify
 from imgbackup.client._pool import cancel_on_error
 from imgbackup.client._progress import Progress
@@ -35,7 +35,9 @@ class PushReport:
     read_bytes: int = 0
     duplicates: int = 0  # the same bytes under another path: sent once
     already_backed_up: int = 0
-    in_trash: int = 0  # backed up, but in the server's trash (restore them there)
+    in_trash: int = 0  # backed up, but found in the server's trash
+    restore: bool = True  # take photos found in the trash out of it (not with --no-restore)
+    restored: int = 0  # of those, taken out of the trash by this run
     uploaded: int = 0
     uploaded_bytes: int = 0
     would_upload: list[str] = field(default_factory=list)
@@ -50,8 +52,10 @@ class PushReport:
 
 
 def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run: bool,
-         progress: Progress) -> PushReport:
-    report = PushReport(dry_run=dry_run)
+         progress: Progress, restore: bool = True) -> PushReport:
+    """Back ``paths`` up. Photos found in the server's trash are restored (unless ``restore``
+    is false): the person is backing them up now, and the trash would destroy them."""
+    report = PushReport(dry_run=dry_run, restore=restore)
     try:
         api.me()  # a bad token or a server that is down is told before any file is read
     except ClientError as exc:
@@ -74,6 +78,9 @@ def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run
         if dry_run:
             report.would_upload = [item.path for item in todo]
         else:
+            if restore:
+                trashed = [unique[sha] for sha in sorted(answer.trashed) if sha in unique]
+                _restore(api, trashed, jobs, report)
             _upload(api, cache, todo, jobs, progress, report)
     except ClientError as exc:
         report.error, report.exit_code = str(exc), exc.exit_code
@@ -166,6 +173,22 @@ def _upload(api: Api, cache: HashCache, todo: list[Item], jobs: int, progress: P
             report.uploaded = progress.files
             report.uploaded_bytes = progress.bytes
             progress.finish()
+
+
+def _restore(api: Api, items: list[Item], jobs: int, report: PushReport) -> None:
+    def one(item: Item) -> Failure | None:
+        try:
+            api.restore(item.sha256)
+        except Rejected as exc:  # deleted for good since the check, say
+            return Failure(item.path, f"in the server's trash, and not restored: {exc}")
+        return None
+
+    with ThreadPoolExecutor(jobs) as pool:
+        for failure in pool.map(one, items):
+            if failure is None:
+                report.restored += 1
+            else:
+                report.failed.append(failure)
 
 
 def _batches(items: list[Item]) -> Iterator[list[Item]]:

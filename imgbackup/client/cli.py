@@ -72,6 +72,9 @@ def _push(p: argparse.ArgumentParser) -> None:
     _jobs(p)
     p.add_argument("--dry-run", "-n", action="store_true",
                    help="list what would be uploaded; send nothing")
+    p.add_argument("--no-restore", action="store_true",
+                   help="leave photos found in the server's trash there (by default they are "
+                        "restored: they are being backed up)")
     _script_options(p)
 
 

@@ -74,6 +74,9 @@ class FakeServer:
             if method == "DELETE" and len(parts) == 2:
                 self.photos[parts[1]]["trashed_at"] = "2026-01-01T00:00:00+00:00"
                 return httpx.Response(200, json=self.photos[parts[1]])
+            if method == "POST" and parts[2:] == ["restore"]:
+                self.photos[parts[1]]["trashed_at"] = None
+                return httpx.Response(200, json=self.photos[parts[1]])
         return _error(404, "not_found", "photo not found")
 
     def _check(self, request: httpx.Request) -> httpx.Response:

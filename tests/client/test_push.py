@@ -241,3 +241,22 @@ def test_uploads_stream_from_disk_in_small_chunks_with_a_content_length(
     assert code == 0, err
     assert summary["uploaded_bytes"] == big.stat().st_size and len(fake.blobs) == 1
     assert sum(chunks) > 5_000_000 and max(chunks) <= 64 * 1024
+
+
+def test_photos_found_in_the_trash_are_restored_and_one_that_cannot_be_is_named(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path / "photos", 3)
+    assert push_json(run, str(tmp_path / "photos"))[0] == 0
+    first, second, _ = sorted(fake.photos)
+    for sha in (first, second):
+        fake.photos[sha]["trashed_at"] = "2026-01-01T00:00:00+00:00"
+    # The first restore finds the photo gone (destroyed since the check): named, exit 1.
+    fake.when = lambda request: request.url.path.endswith("/restore")
+    fake.faults = [404]
+
+    result = run("push", "--quiet", "--jobs", "1", str(tmp_path / "photos"))
+
+    assert result.code == 1
+    assert "restored 1 from the server's trash (1 could not be, named below)" in result.out
+    assert "in the server's trash, and not restored: injected fault (HTTP 404)" in result.err
+    assert [sha for sha, p in fake.photos.items() if p["trashed_at"]] == [first]

@@ -1,0 +1,58 @@
+"""``imgbackup push`` against a real ``imgbackup serve``: what the server keeps, restores and
+refuses (photos in the trash, damaged files), as the person running it is told."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import LiveServer
+
+from .conftest import Run, photo_tree
+from .test_live import served, server_photos, summary, user
+
+pytestmark = pytest.mark.slow
+
+__all__ = ["served", "user"]  # fixtures, shared with test_live.py
+
+
+def trashed_ids(server: LiveServer, token: str) -> set[str]:
+    body = httpx.get(f"{server.url}/api/v2/trash", params={"limit": 500},
+                     headers={"Authorization": f"Bearer {token}"}).json()
+    return {p["id"] for p in body["items"]}
+
+
+def test_push_restores_its_photos_from_the_trash_and_says_so(
+        run: Run, served: LiveServer, user: str, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photo_tree(photos, 3)
+    assert run("push", "--quiet", str(photos)).code == 0
+    gone = json.loads(run("ls", "--json").out)[0]["id"]
+    assert run("rm", gone).code == 0
+
+    result = run("push", "--quiet", str(photos))
+
+    assert result.code == 0, result.err
+    assert "restored 1 from the server's trash" in result.out
+    assert trashed_ids(served, user) == set()
+    assert gone in {p["id"] for p in server_photos(served, user)}
+    again = summary(run("push", "--json", "--quiet", str(photos)))
+    assert again["restored"] == 0 and again["in_trash"] == 0
+
+
+def test_push_no_restore_leaves_the_trash_alone_and_dry_run_only_says_it_would(
+        run: Run, served: LiveServer, user: str, tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photo_tree(photos, 2)
+    assert run("push", "--quiet", str(photos)).code == 0
+    gone = json.loads(run("ls", "--json").out)[0]["id"]
+    assert run("rm", gone).code == 0
+
+    kept = summary(run("push", "--json", "--quiet", "--no-restore", str(photos)))
+    dry = run("push", "--quiet", "--dry-run", str(photos))
+
+    assert kept["exit_code"] == 0 and kept["in_trash"] == 1 and kept["restored"] == 0
+    assert "would restore 1 from the server's trash" in dry.out
+    assert trashed_ids(served, user) == {gone}
