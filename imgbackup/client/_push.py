@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from imgbackup.client._api import Api
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import ClientError, ExitCode, Rejected
-from imgbackup.client._hashing import Identity, identify
+from imgbackup.client._hashing import Identity, identify, named_type
 from imgbackup.client._pool import cancel_on_error
 from imgbackup.client._progress import Progress
 from imgbackup.client._scan import LocalFile, ScanError, scan
@@ -106,7 +106,8 @@ def _identify(files: list[LocalFile], cache: HashCache, jobs: int, progress: Pro
     unknown: list[LocalFile] = []
     for f in files:
         known = cache.get(f)
-        if known is None:
+        # "Not an image" remembered by an older client, which skipped damaged photos unread.
+        if known is None or (known.content_type is None and named_type(f.path)):
             unknown.append(f)
         else:
             _count(images, report, f, known)

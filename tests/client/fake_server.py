@@ -108,6 +108,12 @@ class FakeServer:
                 rejected.append({"name": name, "filename": filename, "error": {
                     "code": "checksum_mismatch", "message": "checksum mismatch"}})
                 continue
+            if not data.startswith((b"\xff\xd8\xff", b"\x89PNG")):
+                rejected.append({"name": name, "filename": filename, "error": {
+                    "code": "unsupported_media_type",
+                    "message": f"{filename}: the file is empty" if not data else
+                    "not a recognised image"}})
+                continue
             modified = fields.get("last_modified", [])
             created = sha not in self.photos
             if created:

@@ -56,3 +56,31 @@ def test_push_no_restore_leaves_the_trash_alone_and_dry_run_only_says_it_would(
     assert kept["exit_code"] == 0 and kept["in_trash"] == 1 and kept["restored"] == 0
     assert "would restore 1 from the server's trash" in dry.out
     assert trashed_ids(served, user) == {gone}
+
+
+def test_damaged_photos_are_named_with_the_servers_reason_and_the_run_exits_1(
+        run: Run, served: LiveServer, user: str, tmp_path: Path) -> None:
+    from conftest import make_jpeg
+
+    photos = tmp_path / "photos"
+    photo_tree(photos, 2)
+    whole = make_jpeg(7, size=(64, 48))
+    damaged = {"empty.jpg": b"", "notes.JPG": b"just some text, not a photo\n",
+               "cut.jpeg": whole[:len(whole) // 2], "clip.mp4": b"not a movie either"}
+    for name, data in damaged.items():
+        (photos / name).write_bytes(data)
+    (photos / "notes.txt").write_text("a real text file: skipped, not a failure")
+
+    result = run("push", "--quiet", str(photos))
+    report = summary(run("push", "--json", "--quiet", str(photos)))
+
+    assert result.code == 1, result.err
+    assert "6 photos found" in result.out
+    failed = {Path(f["path"]).name: f["reason"] for f in report["failed"]}
+    assert set(failed) == set(damaged), report
+    assert failed["empty.jpg"] == "refused by the server: the file is empty"  # named once
+    assert all(reason.startswith("refused by the server: ") for reason in failed.values())
+    for name, reason in failed.items():
+        assert f"failed: {photos / name}: {reason}" in result.err
+    assert "4 files failed" in result.err
+    assert report["exit_code"] == 1 and len(server_photos(served, user)) == 2

@@ -38,10 +38,12 @@ def forbid_reading(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
     return attempts
 
 
-def test_it_uploads_every_photo_once_and_skips_other_files(
+def test_it_uploads_every_photo_once_skips_other_files_and_names_refused_photos(
         run: Run, fake: FakeServer, tmp_path: Path) -> None:
     files = photo_tree(tmp_path / "photos", 40)
     (tmp_path / "photos" / "notes.txt").write_text("not a photo")
+    (tmp_path / "photos" / "no-extension.bin").write_bytes(b"<html>not a photo</html>")
+    # Named like a photo but not one: sent, refused by the server, named as failed.
     (tmp_path / "photos" / "fake.jpg").write_bytes(b"<html>not a jpeg</html>")
     (tmp_path / "photos" / "no-extension").write_bytes(make_jpeg(999))
     # The same bytes under another name: sent once.
@@ -49,10 +51,31 @@ def test_it_uploads_every_photo_once_and_skips_other_files(
 
     code, summary, err = push_json(run, str(tmp_path / "photos"))
 
-    assert code == 0, err
-    assert summary["images"] == 42 and summary["not_images"] == 2
+    assert code == 1, err
+    assert summary["images"] == 43 and summary["not_images"] == 2
     assert summary["duplicates"] == 1 and summary["uploaded"] == 41
+    assert summary["failed"] == [{"path": str(tmp_path / "photos" / "fake.jpg"),
+                                  "reason": "refused by the server: not a recognised image"}]
     assert sorted(fake.blobs.values()) == sorted([*files.values(), make_jpeg(999)])
+
+
+def test_a_photo_an_older_client_remembered_as_not_an_image_is_read_and_sent(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    from imgbackup.client._cache import HashCache
+    from imgbackup.client._hashing import Identity
+    from imgbackup.client._scan import LocalFile
+
+    empty = tmp_path / "photos" / "empty.jpg"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    cache = HashCache()
+    cache.put([(LocalFile(str(empty), 0, empty.stat().st_mtime_ns), Identity(None, None))])
+    cache.close()
+
+    result = run("push", "--quiet", str(empty.parent))
+
+    assert result.code == 1
+    assert f"failed: {empty}: refused by the server: the file is empty" in result.err
 
 
 def test_a_second_push_reads_no_file_and_sends_nothing(
