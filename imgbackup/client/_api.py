@@ -183,7 +183,13 @@ def checked(response: httpx.Response, url: str) -> httpx.Response:
     error: ServerError = (ServerError if status >= 500 or status < 400 else Rejected)(
         f"{message} (HTTP {status})", status, code)
     error.body = body
+    error.retry_after = _seconds(response.headers.get("Retry-After", ""))
     raise error
+
+
+def _seconds(value: str) -> int | None:
+    """Retry-After in seconds (the HTTP-date form is not used by imgbackup servers)."""
+    return int(value) if value.strip().isdigit() else None
 
 
 def _error_of(response: httpx.Response) -> tuple[str, str, Json]:

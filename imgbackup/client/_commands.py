@@ -17,7 +17,7 @@ from imgbackup.client import _config
 from imgbackup.client._api import Api, Retry
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import AuthError, ClientError, ExitCode, Rejected, UsageError
-from imgbackup.client._progress import Progress, count, human_bytes
+from imgbackup.client._progress import Progress, count, human_bytes, human_wait
 from imgbackup.client._pull import PullReport
 from imgbackup.client._pull import pull as run_pull
 from imgbackup.client._push import PushReport
@@ -43,10 +43,17 @@ def login(args: argparse.Namespace) -> int:
         except AuthError:
             raise AuthError(f"{url} refused the user name or password") from None
         except Rejected as exc:  # 429: too many failed logins
-            raise AuthError(f"{url} refused the login: {exc}") from None
+            raise AuthError(_refused_login(url, exc)) from None
     path = _config.save(_config.Login(url, str(body["token"]), str(body.get("id", "")) or None))
     print(f"logged in to {url} as {username}; token saved in {path}")
     return ExitCode.OK
+
+
+def _refused_login(url: str, exc: Rejected) -> str:
+    if exc.status != 429:
+        return f"{url} refused the login: {exc}"
+    wait = f"in {human_wait(exc.retry_after)}" if exc.retry_after else "later"
+    return f"{url} refused the login after too many wrong passwords: try again {wait}"
 
 
 def logout(args: argparse.Namespace) -> int:
@@ -169,13 +176,15 @@ def _print_push(report: PushReport, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_summary(report)))
     else:
-        verb = "would upload" if report.dry_run else "uploaded"
-        count_sent = len(report.would_upload) if report.dry_run else report.uploaded
-        print(f"{count(report.images, 'photo')} found ({report.not_images} other files "
+        if report.dry_run:
+            sent = f"would upload {len(report.would_upload)} "
+            sent += f"({human_bytes(report.would_upload_bytes)})"
+        else:
+            sent = f"uploaded {report.uploaded} ({human_bytes(report.uploaded_bytes)})"
+        print(f"{count(report.images, 'photo')} found ({count(report.not_images, 'other file')} "
               f"skipped, {count(report.duplicates, 'duplicate')}), "
               f"{count(report.read, 'file')} read ({human_bytes(report.read_bytes)}); "
-              f"{report.already_backed_up} already backed up{_trash_note(report)}; "
-              f"{verb} {count_sent} ({human_bytes(report.uploaded_bytes)})")
+              f"{report.already_backed_up} already backed up{_trash_note(report)}; {sent}")
         for path in report.would_upload:
             print(f"  {path}")
     _print_failures(report.failed, report.error, "push")

@@ -46,6 +46,7 @@ class ServerError(ClientError):
         self.status = status
         self.code = code
         self.body: dict[str, Any] = {}  # the JSON answer, for per-file details
+        self.retry_after: int | None = None  # seconds, from a 429's or 503's Retry-After
 
 
 class Rejected(ServerError):

@@ -41,6 +41,7 @@ class PushReport:
     uploaded: int = 0
     uploaded_bytes: int = 0
     would_upload: list[str] = field(default_factory=list)
+    would_upload_bytes: int = 0
     failed: list[Failure] = field(default_factory=list)
     error: str = ""  # why the run stopped early, if it did
     exit_code: int = ExitCode.OK
@@ -77,6 +78,7 @@ def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run
                 if sha not in answer.present]
         if dry_run:
             report.would_upload = [item.path for item in todo]
+            report.would_upload_bytes = sum(item.size for item in todo)
         else:
             if restore:
                 trashed = [unique[sha] for sha in sorted(answer.trashed) if sha in unique]

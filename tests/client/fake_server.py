@@ -49,6 +49,9 @@ class FakeServer:
         path = request.url.path.removeprefix("/api/v2/")
         if path == "auth/token" and request.method == "POST":
             body = json.loads(request.content)
+            if body["username"] == "locked-out":
+                return httpx.Response(429, headers={"Retry-After": "900"}, json={"error": {
+                    "code": "throttled", "message": "too many failed logins; try again later"}})
             if (body["username"], body["password"]) != ("alice", "alice-password-123"):
                 return _error(401, "not_authenticated", "bad credentials")
             return httpx.Response(201, json={"token": TOKEN, "id": "7", "name": body["name"]})

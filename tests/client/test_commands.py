@@ -11,6 +11,7 @@ import pytest
 
 from imgbackup.client import _config
 from imgbackup.client._errors import ExitCode
+from imgbackup.client._progress import human_wait
 
 from .conftest import URL, Run, photo_tree
 from .fake_server import TOKEN, FakeServer
@@ -39,6 +40,21 @@ def test_a_wrong_password_exits_3_and_stores_nothing(
     assert result.code == ExitCode.AUTH
     assert "refused the user name or password" in result.err
     assert not _config.config_path().exists()
+
+
+def test_a_locked_out_login_says_how_long_to_wait(
+        run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("whatever\n"))
+    result = run("login", URL, "-u", "locked-out", "--password-stdin")
+    assert result.code == ExitCode.AUTH
+    assert result.err.rstrip().endswith("too many wrong passwords: try again in 15 minutes")
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(900, "15 minutes"), (61, "2 minutes"),
+                                               (60, "1 minute"), (3600, "1 hour"),
+                                               (1, "1 second"), (0, "1 second")])
+def test_waits_read_as_words(seconds: int, text: str) -> None:
+    assert human_wait(seconds) == text
 
 
 def test_a_password_on_stdin_needs_the_user_name_on_the_command_line(run: Run) -> None:

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from conftest import make_jpeg
 
+from imgbackup.client._progress import human_bytes
+
 from .conftest import Run, photo_tree
 from .fake_server import FakeServer
 
@@ -108,12 +110,30 @@ def test_a_changed_file_is_read_again(run: Run, fake: FakeServer, tmp_path: Path
     assert len(fake.blobs) == 2
 
 
-def test_dry_run_lists_and_sends_nothing(run: Run, fake: FakeServer, tmp_path: Path) -> None:
-    photo_tree(tmp_path, 3)
-    result = run("push", "--dry-run", "--quiet", str(tmp_path))
-    assert result.code == 0
-    assert result.out.count("IMG_") == 3 and "would upload 3" in result.out
+def test_dry_run_lists_what_it_would_send_with_its_size_and_sends_nothing(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    size = sum(len(data) for data in photo_tree(tmp_path / "photos", 3).values())
+    assert size > 1000
+
+    result = run("push", "--dry-run", "--quiet", str(tmp_path / "photos"))
+    code, summary, _ = push_json(run, "--dry-run", str(tmp_path / "photos"))
+
+    assert result.code == code == 0
+    assert result.out.count("IMG_") == 3
+    assert f"would upload 3 ({human_bytes(size)})" in result.out
+    assert summary["would_upload_bytes"] == size and summary["uploaded_bytes"] == 0
     assert fake.blobs == {}
+
+
+def test_the_summary_reads_as_a_sentence_in_the_singular_too(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path / "photos", 1)
+    (tmp_path / "photos" / "notes.txt").write_text("not a photo")
+
+    result = run("push", "--quiet", str(tmp_path / "photos"))
+
+    assert result.out.startswith("1 photo found (1 other file skipped, 0 duplicates), "
+                                 "2 files read"), result.out
 
 
 def test_it_retries_503_and_network_errors(run: Run, fake: FakeServer, tmp_path: Path,
