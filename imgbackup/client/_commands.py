@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import socket
 import sqlite3
 import sys
@@ -75,6 +76,10 @@ def logout(args: argparse.Namespace) -> int:
 
 
 def push(args: argparse.Namespace) -> int:
+    # A mistyped path is a usage error, told before anything is read or sent.
+    for path in args.paths:
+        if not os.path.lexists(path):  # a broken link "exists": it fails later, named
+            raise UsageError(f"no such folder or file: {path}")
     progress = Progress(enabled=not args.quiet)
     with _connect(args.jobs, args.retries) as api:
         cache = _cache()

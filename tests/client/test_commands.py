@@ -73,6 +73,18 @@ def test_usage_errors_exit_2(run: Run, args: list[str]) -> None:
     assert run(*args).code == ExitCode.USAGE
 
 
+def test_a_push_of_a_folder_that_does_not_exist_is_a_usage_error(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path / "photos", 1)
+    missing = tmp_path / "nonexistent"
+
+    result = run("push", str(tmp_path / "photos"), str(missing))
+
+    assert result.code == ExitCode.USAGE
+    assert result.err == f"imgbackup push: no such folder or file: {missing}\n"
+    assert fake.requests == [] and result.out == ""
+
+
 def test_not_logged_in_exits_3(run: Run) -> None:
     result = run("ls")
     assert result.code == ExitCode.AUTH and "not logged in" in result.err

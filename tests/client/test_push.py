@@ -213,13 +213,6 @@ def test_a_file_changed_after_hashing_is_refused_by_checksum_and_named(
     assert code == 0 and summary["read"] == 1 and len(fake.blobs) == 1
 
 
-def test_a_missing_path_is_named(run: Run, fake: FakeServer, tmp_path: Path) -> None:
-    code, summary, _err = push_json(run, str(tmp_path / "nope"))
-    assert code == 1
-    assert summary["failed"] == [{"path": str(tmp_path / "nope"),
-                                  "reason": "no such file or folder"}]
-
-
 def test_one_rejected_file_of_a_batch_fails_alone(run: Run, fake: FakeServer,
                                                   tmp_path: Path) -> None:
     photo_tree(tmp_path, 3)
