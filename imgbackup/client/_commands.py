@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from imgbackup.client import _config
+from imgbackup.client import _config, _ids
 from imgbackup.client._api import Api, Retry
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import AuthError, ClientError, ExitCode, Rejected, UsageError
@@ -129,16 +129,25 @@ def ls(args: argparse.Namespace) -> int:
 
 
 def rm(args: argparse.Namespace) -> int:
+    _ids.check(args.ids)
     failed: list[dict[str, str]] = []
     trashed: list[str] = []
+
+    def fail(given: str, reason: str) -> None:
+        failed.append({"id": given, "reason": reason})
+        print(f"imgbackup rm: {given}: {reason}", file=sys.stderr)
+
     with _connect(1, INTERACTIVE_RETRIES) as api:
-        for photo_id in args.ids:
+        resolved = _ids.resolve(args.ids, (str(p["id"]) for p in api.photos()))
+        for given in args.ids:
+            if given in resolved.failed:
+                fail(given, resolved.failed[given])
+                continue
+            photo_id = resolved.ids[given]
             try:
                 photo = api.trash(photo_id)
             except Rejected as exc:
-                reason = "not found" if exc.status == 404 else str(exc)
-                failed.append({"id": photo_id, "reason": reason})
-                print(f"imgbackup rm: {photo_id}: {reason}", file=sys.stderr)
+                fail(given, "not found" if exc.status == 404 else str(exc))
                 continue
             trashed.append(photo_id)
             if not args.json:

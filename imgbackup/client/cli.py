@@ -95,7 +95,9 @@ def _ls(p: argparse.ArgumentParser) -> None:
 
 
 def _rm(p: argparse.ArgumentParser) -> None:
-    p.add_argument("ids", nargs="+", metavar="ID", help="photo ids (the SHA-256 'ls' shows)")
+    p.add_argument("ids", nargs="+", metavar="ID",
+                   help="photo ids: the SHA-256 'ls' shows, or its first 8 or more hex "
+                        "characters when they name one photo")
     p.add_argument("--json", action="store_true", help="a JSON summary on standard output")
 
 
