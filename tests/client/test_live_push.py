@@ -24,13 +24,19 @@ def trashed_ids(server: LiveServer, token: str) -> set[str]:
     return {p["id"] for p in body["items"]}
 
 
-def test_push_restores_its_photos_from_the_trash_and_says_so(
+def test_push_restores_its_photos_from_the_trash_and_says_so_unless_told_not_to(
         run: Run, served: LiveServer, user: str, tmp_path: Path) -> None:
     photos = tmp_path / "photos"
     photo_tree(photos, 3)
     assert run("push", "--quiet", str(photos)).code == 0
     gone = json.loads(run("ls", "--json").out)[0]["id"]
     assert run("rm", gone).code == 0
+
+    kept = summary(run("push", "--json", "--quiet", "--no-restore", str(photos)))
+    dry = run("push", "--quiet", "--dry-run", str(photos))
+    assert kept["exit_code"] == 0 and kept["in_trash"] == 1 and kept["restored"] == 0
+    assert "would restore 1 from the server's trash" in dry.out
+    assert trashed_ids(served, user) == {gone}
 
     result = run("push", "--quiet", str(photos))
 
@@ -40,22 +46,6 @@ def test_push_restores_its_photos_from_the_trash_and_says_so(
     assert gone in {p["id"] for p in server_photos(served, user)}
     again = summary(run("push", "--json", "--quiet", str(photos)))
     assert again["restored"] == 0 and again["in_trash"] == 0
-
-
-def test_push_no_restore_leaves_the_trash_alone_and_dry_run_only_says_it_would(
-        run: Run, served: LiveServer, user: str, tmp_path: Path) -> None:
-    photos = tmp_path / "photos"
-    photo_tree(photos, 2)
-    assert run("push", "--quiet", str(photos)).code == 0
-    gone = json.loads(run("ls", "--json").out)[0]["id"]
-    assert run("rm", gone).code == 0
-
-    kept = summary(run("push", "--json", "--quiet", "--no-restore", str(photos)))
-    dry = run("push", "--quiet", "--dry-run", str(photos))
-
-    assert kept["exit_code"] == 0 and kept["in_trash"] == 1 and kept["restored"] == 0
-    assert "would restore 1 from the server's trash" in dry.out
-    assert trashed_ids(served, user) == {gone}
 
 
 def test_damaged_photos_are_named_with_the_servers_reason_and_the_run_exits_1(
