@@ -2,6 +2,8 @@
 PY ?= python3
 # make soak SOAK_MINUTES=N: how long the soak runs.
 SOAK_MINUTES ?= 10
+# make serve PORT=N: the port `make serve` listens on (127.0.0.1 only).
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -10,19 +12,24 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: install install-test serve test lint bench soak clean
 
+# pip runs quietly (pages of output otherwise): each step says first what it is doing.
 $(BIN)/python:
+	@echo "make: creating the virtual environment $(VENV) with $(PY)"
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "make: installing imgbackup and its dependencies into $(VENV) (a minute or so the first time)"
 	$(BIN)/pip install --quiet -e '.[postgres,s3]'
 	touch $@
 
 $(TEST_STAMP): $(STAMP) pyproject.toml
+	@echo "make: installing what the tests need into $(VENV) (a few minutes the first time)"
 	$(BIN)/pip install --quiet -e '.[postgres,s3,test]'
 	touch $@
 
 $(BENCH_STAMP): $(TEST_STAMP) pyproject.toml
+	@echo "make: installing what the benchmarks need into $(VENV)"
 	$(BIN)/pip install --quiet -e '.[postgres,s3,test,bench]'
 	touch $@
 
@@ -31,7 +38,7 @@ install: $(STAMP)
 install-test: $(TEST_STAMP)
 
 serve: install
-	$(BIN)/imgbackup serve
+	$(BIN)/imgbackup serve --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -23,7 +23,10 @@ Run 'imgbackup COMMAND --help' for a command's options."""
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in {"-h", "--help", "help"}:
-        print("usage: imgbackup COMMAND [options]\n\n" + SERVER_HELP)
+        from imgbackup.client._errors import exit_codes  # no httpx, no Django
+
+        print("usage: imgbackup COMMAND [options]\n\n" + SERVER_HELP + "\n\nclient commands' "
+              + exit_codes())
         return
     if args[0] in {"--version", "version"}:
         from imgbackup import __version__

@@ -6,7 +6,9 @@ sends files with sendfile()."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import errno
+import socket
+from collections.abc import Callable, Sequence
 from ipaddress import ip_network
 from typing import Any
 
@@ -31,6 +33,59 @@ class _Server(BaseApplication):  # type: ignore[misc]
         from imgbackup.wsgi import application
 
         return application
+
+
+class PortUnavailable(Exception):
+    """The address cannot be listened on; the message says why and what to run instead."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortUnavailable unless ``host:port`` can be listened on now, so that ``serve``
+    says so before announcing an address where another program may answer (gunicorn would
+    only retry and log "Address already in use" for seconds). Bound as gunicorn binds, with
+    SO_REUSEADDR, so a port left in TIME_WAIT by a previous run counts as free."""
+    try:
+        _bind(host, port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortUnavailable(f"port {port} is in use: {_suggest(host, port)}") from None
+        if exc.errno == errno.EACCES:
+            raise PortUnavailable(f"port {port} needs privileges this user lacks (ports under "
+                                  f"1024 do): {_suggest(host, port)}") from None
+        raise PortUnavailable(f"cannot listen on {host} port {port}: "
+                              f"{exc.strerror or exc}") from None
+
+
+def next_free_port(host: str, port: int, free: Callable[[str, int], bool] | None = None,
+                   tries: int = 20) -> int:
+    """The first port after ``port`` that can be listened on (``port + 1`` if none of the
+    next ``tries`` can: the advice is then only a likely one)."""
+    free = free or _free
+    for candidate in range(port + 1, min(port + 1 + tries, 65536)):
+        if free(host, candidate):
+            return candidate
+    return port + 1
+
+
+def _suggest(host: str, port: int) -> str:
+    other = next_free_port(host, port)
+    where = "" if host == "127.0.0.1" else f" --host {host}"
+    return f"`imgbackup serve{where} --port {other}` (or `make serve PORT={other}`)"
+
+
+def _free(host: str, port: int) -> bool:
+    try:
+        _bind(host, port)
+    except OSError:
+        return False
+    return True
+
+
+def _bind(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int,

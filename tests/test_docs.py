@@ -25,6 +25,15 @@ def test_every_setting_is_documented() -> None:
     assert not missing, f"undocumented in docs/configuration.md: {sorted(missing)}"
 
 
+def test_the_client_section_lists_exactly_what_the_client_reads() -> None:
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    client_section = doc.split("## Command-line client", 1)[1].split("\n## ", 1)[0]
+    read_by_client = {name for path in (ROOT / "imgbackup" / "client").rglob("*.py")
+                      for name in ENV_LITERAL.findall(path.read_text())}
+    assert set(ENV_LITERAL.findall(client_section)) == read_by_client == {
+        "IMGBACKUP_URL", "IMGBACKUP_TOKEN"}
+
+
 def test_the_settings_module_reads_its_knobs_through_the_helpers() -> None:
     assert {"IMGBACKUP_DATA_DIR", "IMGBACKUP_MAX_UPLOAD_MB", "IMGBACKUP_TRASH_DAYS"} <= (
         variables_in_code())

@@ -137,6 +137,11 @@ class Api:
     def trash(self, photo_id: str) -> Json:
         return json_object(self.call(functools.partial(self.http.delete, f"photos/{photo_id}")))
 
+    def restore(self, photo_id: str) -> Json:
+        """Take the photo out of the trash (a photo outside it is left as it is)."""
+        return json_object(self.call(functools.partial(self.http.post,
+                                                       f"photos/{photo_id}/restore")))
+
     @contextmanager
     def original(self, photo_id: str, offset: int = 0) -> Iterator[httpx.Response]:
         """The original's bytes as a streamed response (status checked), from ``offset`` if
@@ -178,7 +183,13 @@ def checked(response: httpx.Response, url: str) -> httpx.Response:
     error: ServerError = (ServerError if status >= 500 or status < 400 else Rejected)(
         f"{message} (HTTP {status})", status, code)
     error.body = body
+    error.retry_after = _seconds(response.headers.get("Retry-After", ""))
     raise error
+
+
+def _seconds(value: str) -> int | None:
+    """Retry-After in seconds (the HTTP-date form is not used by imgbackup servers)."""
+    return int(value) if value.strip().isdigit() else None
 
 
 def _error_of(response: httpx.Response) -> tuple[str, str, Json]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import socket
 import sqlite3
 import sys
@@ -13,11 +14,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from imgbackup.client import _config
+from imgbackup.client import _config, _ids
 from imgbackup.client._api import Api, Retry
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import AuthError, ClientError, ExitCode, Rejected, UsageError
-from imgbackup.client._progress import Progress, count, human_bytes
+from imgbackup.client._progress import Progress, count, human_bytes, human_wait
 from imgbackup.client._pull import PullReport
 from imgbackup.client._pull import pull as run_pull
 from imgbackup.client._push import PushReport
@@ -43,10 +44,17 @@ def login(args: argparse.Namespace) -> int:
         except AuthError:
             raise AuthError(f"{url} refused the user name or password") from None
         except Rejected as exc:  # 429: too many failed logins
-            raise AuthError(f"{url} refused the login: {exc}") from None
+            raise AuthError(_refused_login(url, exc)) from None
     path = _config.save(_config.Login(url, str(body["token"]), str(body.get("id", "")) or None))
     print(f"logged in to {url} as {username}; token saved in {path}")
     return ExitCode.OK
+
+
+def _refused_login(url: str, exc: Rejected) -> str:
+    if exc.status != 429:
+        return f"{url} refused the login: {exc}"
+    wait = f"in {human_wait(exc.retry_after)}" if exc.retry_after else "later"
+    return f"{url} refused the login after too many wrong passwords: try again {wait}"
 
 
 def logout(args: argparse.Namespace) -> int:
@@ -68,12 +76,16 @@ def logout(args: argparse.Namespace) -> int:
 
 
 def push(args: argparse.Namespace) -> int:
+    # A mistyped path is a usage error, told before anything is read or sent.
+    for path in args.paths:
+        if not os.path.lexists(path):  # a broken link "exists": it fails later, named
+            raise UsageError(f"no such folder or file: {path}")
     progress = Progress(enabled=not args.quiet)
     with _connect(args.jobs, args.retries) as api:
         cache = _cache()
         try:
             report = run_push(api, cache, args.paths, jobs=args.jobs, dry_run=args.dry_run,
-                              progress=progress)
+                              progress=progress, restore=not args.no_restore)
         finally:
             cache.close()
     _print_push(report, args.json)
@@ -117,16 +129,25 @@ def ls(args: argparse.Namespace) -> int:
 
 
 def rm(args: argparse.Namespace) -> int:
+    _ids.check(args.ids)
     failed: list[dict[str, str]] = []
     trashed: list[str] = []
+
+    def fail(given: str, reason: str) -> None:
+        failed.append({"id": given, "reason": reason})
+        print(f"imgbackup rm: {given}: {reason}", file=sys.stderr)
+
     with _connect(1, INTERACTIVE_RETRIES) as api:
-        for photo_id in args.ids:
+        resolved = _ids.resolve(args.ids, (str(p["id"]) for p in api.photos()))
+        for given in args.ids:
+            if given in resolved.failed:
+                fail(given, resolved.failed[given])
+                continue
+            photo_id = resolved.ids[given]
             try:
                 photo = api.trash(photo_id)
             except Rejected as exc:
-                reason = "not found" if exc.status == 404 else str(exc)
-                failed.append({"id": photo_id, "reason": reason})
-                print(f"imgbackup rm: {photo_id}: {reason}", file=sys.stderr)
+                fail(given, "not found" if exc.status == 404 else str(exc))
                 continue
             trashed.append(photo_id)
             if not args.json:
@@ -169,16 +190,31 @@ def _print_push(report: PushReport, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_summary(report)))
     else:
-        verb = "would upload" if report.dry_run else "uploaded"
-        count_sent = len(report.would_upload) if report.dry_run else report.uploaded
-        print(f"{count(report.images, 'photo')} found ({report.not_images} other files "
+        if report.dry_run:
+            sent = f"would upload {len(report.would_upload)} "
+            sent += f"({human_bytes(report.would_upload_bytes)})"
+        else:
+            sent = f"uploaded {report.uploaded} ({human_bytes(report.uploaded_bytes)})"
+        print(f"{count(report.images, 'photo')} found ({count(report.not_images, 'other file')} "
               f"skipped, {count(report.duplicates, 'duplicate')}), "
               f"{count(report.read, 'file')} read ({human_bytes(report.read_bytes)}); "
-              f"{report.already_backed_up} already backed up ({report.in_trash} of them in the "
-              f"server's trash); {verb} {count_sent} ({human_bytes(report.uploaded_bytes)})")
+              f"{report.already_backed_up} already backed up{_trash_note(report)}; {sent}")
         for path in report.would_upload:
             print(f"  {path}")
     _print_failures(report.failed, report.error, "push")
+
+
+def _trash_note(report: PushReport) -> str:
+    """What became of the photos found in the server's trash."""
+    if not report.in_trash:
+        return ""
+    if not report.restore:
+        return f" ({report.in_trash} of them left in the server's trash: --no-restore)"
+    if report.dry_run:
+        return f"; would restore {report.in_trash} from the server's trash"
+    left = report.in_trash - report.restored
+    return (f"; restored {report.restored} from the server's trash"
+            + (f" ({left} could not be, named below)" if left else ""))
 
 
 def _print_pull(report: PullReport, as_json: bool) -> None:

@@ -18,6 +18,24 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
+# What each code means, for ``imgbackup --help`` and docs/cli.md; each command's --help lists
+# only the codes it can end with (client/cli.py), some with a meaning of their own.
+MEANINGS: dict[int, str] = {
+    ExitCode.OK: "success",
+    ExitCode.FAILED: "the run finished but some files failed (each is named, with the reason)",
+    ExitCode.USAGE: "usage error (bad option or argument)",
+    ExitCode.AUTH: "not logged in, or the server refused the credentials",
+    ExitCode.UNREACHABLE: "the server could not be reached (after retries)",
+    ExitCode.SERVER: "the server answered with an error (after retries) or not as API v2 promises",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C); run the same command again to finish",
+}
+
+
+def exit_codes(meanings: dict[int, str] = MEANINGS) -> str:
+    """The ``exit codes:`` block of a --help text."""
+    return "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in meanings.items())
+
+
 class ClientError(Exception):
     """A failure that ends the command; its message is shown to the person as is."""
 
@@ -46,6 +64,7 @@ class ServerError(ClientError):
         self.status = status
         self.code = code
         self.body: dict[str, Any] = {}  # the JSON answer, for per-file details
+        self.retry_after: int | None = None  # seconds, from a 429's or 503's Retry-After
 
 
 class Rejected(ServerError):

@@ -1,9 +1,15 @@
 """Read a file once: sniff its type from the first bytes, and hash the rest only if it is an
-image. Streaming, so memory stays at one chunk whatever the file's size."""
+image, or if its name says it is a photo or a video. Streaming, so memory stays at one chunk
+whatever the file's size.
+
+A file named like a photo or a video that is not a recognised image (empty, damaged, a video)
+is hashed and sent all the same: the server decides, and if it refuses, the person is told
+which file and why, instead of the file being skipped in silence as "not a photo"."""
 
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -11,6 +17,12 @@ from typing import BinaryIO
 from imgbackup.client._sniff import HEAD_SIZE, image_type
 
 CHUNK = 1024 * 1024
+# Names that say "photo" or "video": the web app's photo extensions, and common video ones.
+MEDIA_EXTENSIONS = frozenset({
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".webp", ".heic", ".heif", ".avif",
+    ".tif", ".tiff", ".bmp", ".dng",
+    ".mp4", ".m4v", ".mov", ".3gp", ".avi", ".mkv", ".webm",
+})
 
 
 @dataclass(frozen=True)
@@ -29,12 +41,19 @@ def identify(path: str) -> tuple[Identity, os.stat_result]:
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         head = f.read(HEAD_SIZE)
-        content_type = image_type(head)
+        content_type = image_type(head) or named_type(path)
         if content_type is None:
             return Identity(None, None), st
         digest = hashlib.sha256(head)
         update(digest, f)
     return Identity(content_type, digest.hexdigest()), st
+
+
+def named_type(path: str) -> str | None:
+    """A Content-Type for a file whose name says photo or video (None for other names)."""
+    if os.path.splitext(path)[1].lower() not in MEDIA_EXTENSIONS:  # noqa: PTH122
+        return None
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
 def sha256_of(path: str) -> str:

@@ -25,6 +25,14 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def human_wait(seconds: int) -> str:
+    """``15 minutes``, ``1 hour``, ``40 seconds``: how long to wait, rounded up."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return count(-(-seconds // size), unit)
+    return count(max(seconds, 1), "second")
+
+
 def human_duration(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)

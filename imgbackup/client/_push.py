@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from imgbackup.client._api import Api
 from imgbackup.client._cache import HashCache
-from imgbackup.client._errors import ClientError, ExitCode
-from imgbackup.client._hashing import Identity, identify
+from imgbackup.client._errors import ClientError, ExitCode, Rejected
+from imgbackup.client._hashing import Identity, identify, named_type
 from imgbackup.client._pool import cancel_on_error
 from imgbackup.client._progress import Progress
 from imgbackup.client._scan import LocalFile, ScanError, scan
@@ -35,10 +35,13 @@ class PushReport:
     read_bytes: int = 0
     duplicates: int = 0  # the same bytes under another path: sent once
     already_backed_up: int = 0
-    in_trash: int = 0  # backed up, but in the server's trash (restore them there)
+    in_trash: int = 0  # backed up, but found in the server's trash
+    restore: bool = True  # take photos found in the trash out of it (not with --no-restore)
+    restored: int = 0  # of those, taken out of the trash by this run
     uploaded: int = 0
     uploaded_bytes: int = 0
     would_upload: list[str] = field(default_factory=list)
+    would_upload_bytes: int = 0
     failed: list[Failure] = field(default_factory=list)
     error: str = ""  # why the run stopped early, if it did
     exit_code: int = ExitCode.OK
@@ -50,8 +53,10 @@ class PushReport:
 
 
 def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run: bool,
-         progress: Progress) -> PushReport:
-    report = PushReport(dry_run=dry_run)
+         progress: Progress, restore: bool = True) -> PushReport:
+    """Back ``paths`` up. Photos found in the server's trash are restored (unless ``restore``
+    is false): the person is backing them up now, and the trash would destroy them."""
+    report = PushReport(dry_run=dry_run, restore=restore)
     try:
         api.me()  # a bad token or a server that is down is told before any file is read
     except ClientError as exc:
@@ -73,7 +78,11 @@ def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run
                 if sha not in answer.present]
         if dry_run:
             report.would_upload = [item.path for item in todo]
+            report.would_upload_bytes = sum(item.size for item in todo)
         else:
+            if restore:
+                trashed = [unique[sha] for sha in sorted(answer.trashed) if sha in unique]
+                _restore(api, trashed, jobs, report)
             _upload(api, cache, todo, jobs, progress, report)
     except ClientError as exc:
         report.error, report.exit_code = str(exc), exc.exit_code
@@ -99,7 +108,8 @@ def _identify(files: list[LocalFile], cache: HashCache, jobs: int, progress: Pro
     unknown: list[LocalFile] = []
     for f in files:
         known = cache.get(f)
-        if known is None:
+        # "Not an image" remembered by an older client, which skipped damaged photos unread.
+        if known is None or (known.content_type is None and named_type(f.path)):
             unknown.append(f)
         else:
             _count(images, report, f, known)
@@ -166,6 +176,22 @@ def _upload(api: Api, cache: HashCache, todo: list[Item], jobs: int, progress: P
             report.uploaded = progress.files
             report.uploaded_bytes = progress.bytes
             progress.finish()
+
+
+def _restore(api: Api, items: list[Item], jobs: int, report: PushReport) -> None:
+    def one(item: Item) -> Failure | None:
+        try:
+            api.restore(item.sha256)
+        except Rejected as exc:  # deleted for good since the check, say
+            return Failure(item.path, f"in the server's trash, and not restored: {exc}")
+        return None
+
+    with ThreadPoolExecutor(jobs) as pool:
+        for failure in pool.map(one, items):
+            if failure is None:
+                report.restored += 1
+            else:
+                report.failed.append(failure)
 
 
 def _batches(items: list[Item]) -> Iterator[list[Item]]:

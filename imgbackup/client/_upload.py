@@ -164,21 +164,23 @@ def _rejected(pending: list[Item], rows: list[dict[str, Any]], message: str,
     """The per-file reasons of the server's ``rejected`` list (or ``message`` for all)."""
     by_field = {_field(i): item for i, item in enumerate(pending)}
     if not rows:
-        return [Failure(item.path, _why(message, code), code == "checksum_mismatch")
+        return [Failure(item.path, _why(item, message, code), code == "checksum_mismatch")
                 for item in pending] if message else []
     failures = []
     for row in rows:
         item = by_field.get(str(row.get("name", "")))
         error = row.get("error") or {}
         if item is not None:
-            failures.append(Failure(item.path, _why(str(error.get("message", "")),
+            failures.append(Failure(item.path, _why(item, str(error.get("message", "")),
                                                     str(error.get("code", ""))),
                                     error.get("code") == "checksum_mismatch"))
     return failures
 
 
-def _why(message: str, code: str) -> str:
+def _why(item: Item, message: str, code: str) -> str:
     if code == "checksum_mismatch":
         return "changed since it was read (the server's checksum differs); run again"
+    # The failure is shown after the file's path: the server's "NAME: " would say it twice.
+    message = message.removeprefix(f"{_display_name(item.path)}: ")
     return f"refused by the server: {message}" if message else "refused by the server"
 

@@ -11,17 +11,28 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from imgbackup.client import _commands
-from imgbackup.client._errors import ClientError, ExitCode
+from imgbackup.client._errors import MEANINGS, ClientError, ExitCode, exit_codes
 
-EXIT_CODES = """\
-exit codes:
-  0  success
-  1  the run finished but some files failed (each is named, with the reason)
-  2  usage error (bad option or argument)
-  3  not logged in, or the server refused the credentials
-  4  the server could not be reached (after retries)
-  5  the server answered with an error (after retries) or not as API v2 promises
-  130  interrupted (Ctrl-C); run the same command again to finish"""
+EXIT_CODES = exit_codes()  # every code, as ``imgbackup --help`` shows them
+
+# Each command's own codes: those it can end with, and what they mean for it.
+COMMAND_EXITS: dict[str, dict[int, str]] = {
+    "login": {0: "logged in; the token is saved", 2: MEANINGS[2],
+              3: "the server refused the user name or password, or refuses logins for a "
+                 "while after too many wrong passwords",
+              4: MEANINGS[4], 5: MEANINGS[5], 130: "interrupted (Ctrl-C)"},
+    "logout": {0: "logged out (also when the server could not revoke the token: then a "
+                  "warning says so)", 2: MEANINGS[2],
+               3: "the saved login cannot be read", 130: "interrupted (Ctrl-C)"},
+    "push": MEANINGS,
+    "pull": {**MEANINGS, 1: "the run finished but some photos failed (each is named, with the "
+                            "reason)"},
+    "ls": {**{code: text for code, text in MEANINGS.items() if code != 1},
+           130: "interrupted (Ctrl-C)"},
+    "rm": {**MEANINGS, 1: "some ids were not found or are ambiguous (each is named); the "
+                          "others were moved to the trash",
+           130: "interrupted (Ctrl-C)"},
+}
 
 
 def main(argv: list[str]) -> int:
@@ -49,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Back photos up to an imgbackup server and restore them.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary, add_options, handler in COMMANDS:
-        command = sub.add_parser(name, help=summary, description=summary, epilog=EXIT_CODES,
+        command = sub.add_parser(name, help=summary, description=summary,
+                                 epilog=exit_codes(COMMAND_EXITS[name]),
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         add_options(command)
         command.set_defaults(handler=handler)
@@ -72,6 +84,9 @@ def _push(p: argparse.ArgumentParser) -> None:
     _jobs(p)
     p.add_argument("--dry-run", "-n", action="store_true",
                    help="list what would be uploaded; send nothing")
+    p.add_argument("--no-restore", action="store_true",
+                   help="leave photos found in the server's trash there (by default they are "
+                        "restored: they are being backed up)")
     _script_options(p)
 
 
@@ -92,7 +107,9 @@ def _ls(p: argparse.ArgumentParser) -> None:
 
 
 def _rm(p: argparse.ArgumentParser) -> None:
-    p.add_argument("ids", nargs="+", metavar="ID", help="photo ids (the SHA-256 'ls' shows)")
+    p.add_argument("ids", nargs="+", metavar="ID",
+                   help="photo ids: the SHA-256 'ls' shows, or its first 8 or more hex "
+                        "characters when they name one photo")
     p.add_argument("--json", action="store_true", help="a JSON summary on standard output")
 
 

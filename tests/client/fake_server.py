@@ -49,6 +49,9 @@ class FakeServer:
         path = request.url.path.removeprefix("/api/v2/")
         if path == "auth/token" and request.method == "POST":
             body = json.loads(request.content)
+            if body["username"] == "locked-out":
+                return httpx.Response(429, headers={"Retry-After": "900"}, json={"error": {
+                    "code": "throttled", "message": "too many failed logins; try again later"}})
             if (body["username"], body["password"]) != ("alice", "alice-password-123"):
                 return _error(401, "not_authenticated", "bad credentials")
             return httpx.Response(201, json={"token": TOKEN, "id": "7", "name": body["name"]})
@@ -73,6 +76,9 @@ class FakeServer:
                 return self._original(request, parts[1])
             if method == "DELETE" and len(parts) == 2:
                 self.photos[parts[1]]["trashed_at"] = "2026-01-01T00:00:00+00:00"
+                return httpx.Response(200, json=self.photos[parts[1]])
+            if method == "POST" and parts[2:] == ["restore"]:
+                self.photos[parts[1]]["trashed_at"] = None
                 return httpx.Response(200, json=self.photos[parts[1]])
         return _error(404, "not_found", "photo not found")
 
@@ -104,6 +110,12 @@ class FakeServer:
             if i < len(claimed) and claimed[i] != sha:
                 rejected.append({"name": name, "filename": filename, "error": {
                     "code": "checksum_mismatch", "message": "checksum mismatch"}})
+                continue
+            if not data.startswith((b"\xff\xd8\xff", b"\x89PNG")):
+                rejected.append({"name": name, "filename": filename, "error": {
+                    "code": "unsupported_media_type",
+                    "message": f"{filename}: the file is empty" if not data else
+                    "not a recognised image"}})
                 continue
             modified = fields.get("last_modified", [])
             created = sha not in self.photos

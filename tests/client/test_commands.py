@@ -11,6 +11,7 @@ import pytest
 
 from imgbackup.client import _config
 from imgbackup.client._errors import ExitCode
+from imgbackup.client._progress import human_wait
 
 from .conftest import URL, Run, photo_tree
 from .fake_server import TOKEN, FakeServer
@@ -41,6 +42,21 @@ def test_a_wrong_password_exits_3_and_stores_nothing(
     assert not _config.config_path().exists()
 
 
+def test_a_locked_out_login_says_how_long_to_wait(
+        run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("whatever\n"))
+    result = run("login", URL, "-u", "locked-out", "--password-stdin")
+    assert result.code == ExitCode.AUTH
+    assert result.err.rstrip().endswith("too many wrong passwords: try again in 15 minutes")
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(900, "15 minutes"), (61, "2 minutes"),
+                                               (60, "1 minute"), (3600, "1 hour"),
+                                               (1, "1 second"), (0, "1 second")])
+def test_waits_read_as_words(seconds: int, text: str) -> None:
+    assert human_wait(seconds) == text
+
+
 def test_a_password_on_stdin_needs_the_user_name_on_the_command_line(run: Run) -> None:
     result = run("login", URL, "--password-stdin")
     assert result.code == ExitCode.USAGE and "needs --username" in result.err
@@ -55,6 +71,18 @@ def test_login_wants_a_real_address(run: Run) -> None:
                                   ["frobnicate"], ["rm"]])
 def test_usage_errors_exit_2(run: Run, args: list[str]) -> None:
     assert run(*args).code == ExitCode.USAGE
+
+
+def test_a_push_of_a_folder_that_does_not_exist_is_a_usage_error(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path / "photos", 1)
+    missing = tmp_path / "nonexistent"
+
+    result = run("push", str(tmp_path / "photos"), str(missing))
+
+    assert result.code == ExitCode.USAGE
+    assert result.err == f"imgbackup push: no such folder or file: {missing}\n"
+    assert fake.requests == [] and result.out == ""
 
 
 def test_not_logged_in_exits_3(run: Run) -> None:
@@ -86,3 +114,44 @@ def test_rm_moves_to_the_trash_and_names_what_it_could_not(
     assert f"{'0' * 64}: not found" in result.err
     assert fake.photos[first]["trashed_at"]
     assert len(json.loads(run("ls", "--json").out)) == 1
+
+
+def test_rm_takes_a_unique_prefix_of_8_or_more_hex_characters_as_ls_shows_ids(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path, 3)
+    run("push", "--quiet", str(tmp_path))
+    first, second, third = sorted(fake.photos)
+
+    result = run("rm", first[:8], second[:20].upper())
+
+    assert result.code == 0, result.err
+    assert f"moved to the trash: {first}" in result.out
+    assert f"moved to the trash: {second}" in result.out
+    assert [sha for sha, p in fake.photos.items() if not p["trashed_at"]] == [third]
+
+
+def test_rm_says_when_a_prefix_is_ambiguous_and_trashes_nothing_for_it(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path, 1)
+    run("push", "--quiet", str(tmp_path))
+    (real,) = fake.photos
+    for twin in ("abcdef01" + "1" * 56, "abcdef01" + "2" * 56):
+        fake.photos[twin] = {**fake.photos[real], "id": twin, "sha256": twin}
+
+    result = run("rm", "abcdef01", "abcdef012", real[:8], "abcdef00")
+
+    assert result.code == ExitCode.FAILED
+    assert ("imgbackup rm: abcdef01: ambiguous: 2 photos have ids starting so "
+            "(abcdef011111..., abcdef012222...); give more characters") in result.err
+    assert "imgbackup rm: abcdef00: not found" in result.err
+    assert f"moved to the trash: {'abcdef01' + '2' * 56}" in result.out
+    assert f"moved to the trash: {real}" in result.out
+    assert not fake.photos["abcdef01" + "1" * 56]["trashed_at"]
+
+
+@pytest.mark.parametrize("bad", ["abcdef0", "not-an-id", "g" * 64, "a" * 65])
+def test_rm_refuses_what_cannot_be_an_id_before_asking_the_server(
+        run: Run, fake: FakeServer, bad: str) -> None:
+    result = run("rm", "a" * 64, bad)
+    assert result.code == ExitCode.USAGE and f"not a photo id: {bad!r}" in result.err
+    assert fake.requests == []

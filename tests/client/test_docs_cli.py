@@ -48,3 +48,41 @@ def test_every_exit_code_is_documented() -> None:
     table = DOC.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
     codes = re.findall(r"^  (\d+)  ", cli.EXIT_CODES, re.M)
     assert codes == re.findall(r"^\| (\d+) \|", table, re.M)
+
+
+def help_of(name: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert cli.main([name, "--help"]) == 0
+    return capsys.readouterr().out
+
+
+def codes_in(text: str) -> list[str]:
+    return re.findall(r"^  (\d+)  ", text.split("exit codes:", 1)[1], re.M)
+
+
+@pytest.mark.parametrize(("name", "codes"), [
+    ("login", ["0", "2", "3", "4", "5", "130"]), ("logout", ["0", "2", "3", "130"]),
+    ("push", ["0", "1", "2", "3", "4", "5", "130"]),
+    ("pull", ["0", "1", "2", "3", "4", "5", "130"]),
+    ("ls", ["0", "2", "3", "4", "5", "130"]), ("rm", ["0", "1", "2", "3", "4", "5", "130"])])
+def test_each_commands_help_shows_its_own_exit_codes_as_its_docs_do(
+        name: str, codes: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    text = help_of(name, capsys)
+    assert codes_in(text) == codes
+    documented = re.search(r"^Exit codes: ([\d, ]+)\.$", section(name), re.M)
+    assert documented, f"docs/cli.md: no 'Exit codes: ...' line for {name}"
+    assert documented.group(1).split(", ") == codes
+
+
+def test_only_commands_that_handle_files_mention_failed_files(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("login", "logout", "ls", "rm"):
+        assert "files failed" not in help_of(name, capsys), name
+
+
+def test_imgbackup_help_shows_the_whole_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from imgbackup.main import main
+
+    main(["--help"])
+    text = capsys.readouterr().out
+    assert codes_in(text) == ["0", "1", "2", "3", "4", "5", "130"]
+    assert cli.EXIT_CODES in text

@@ -173,7 +173,7 @@ def test_login_push_ls_rm_logout(run: Run, served: LiveServer, tmp_path: Path,
     listed = json.loads(run("ls", "--json").out)
     assert len(listed) == 2
 
-    assert run("rm", listed[0]["id"]).code == 0
+    assert run("rm", listed[0]["id"][:8]).code == 0  # a prefix, as people type ids
     assert [p["id"] for p in json.loads(run("ls", "--json").out)] == [listed[1]["id"]]
     again = summary(run("push", "--json", "--quiet", str(tmp_path)))
     assert again["in_trash"] == 1 and again["uploaded"] == 0

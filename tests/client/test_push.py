@@ -13,6 +13,8 @@ import httpx
 import pytest
 from conftest import make_jpeg
 
+from imgbackup.client._progress import human_bytes
+
 from .conftest import Run, photo_tree
 from .fake_server import FakeServer
 
@@ -38,10 +40,12 @@ def forbid_reading(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
     return attempts
 
 
-def test_it_uploads_every_photo_once_and_skips_other_files(
+def test_it_uploads_every_photo_once_skips_other_files_and_names_refused_photos(
         run: Run, fake: FakeServer, tmp_path: Path) -> None:
     files = photo_tree(tmp_path / "photos", 40)
     (tmp_path / "photos" / "notes.txt").write_text("not a photo")
+    (tmp_path / "photos" / "no-extension.bin").write_bytes(b"<html>not a photo</html>")
+    # Named like a photo but not one: sent, refused by the server, named as failed.
     (tmp_path / "photos" / "fake.jpg").write_bytes(b"<html>not a jpeg</html>")
     (tmp_path / "photos" / "no-extension").write_bytes(make_jpeg(999))
     # The same bytes under another name: sent once.
@@ -49,10 +53,31 @@ def test_it_uploads_every_photo_once_and_skips_other_files(
 
     code, summary, err = push_json(run, str(tmp_path / "photos"))
 
-    assert code == 0, err
-    assert summary["images"] == 42 and summary["not_images"] == 2
+    assert code == 1, err
+    assert summary["images"] == 43 and summary["not_images"] == 2
     assert summary["duplicates"] == 1 and summary["uploaded"] == 41
+    assert summary["failed"] == [{"path": str(tmp_path / "photos" / "fake.jpg"),
+                                  "reason": "refused by the server: not a recognised image"}]
     assert sorted(fake.blobs.values()) == sorted([*files.values(), make_jpeg(999)])
+
+
+def test_a_photo_an_older_client_remembered_as_not_an_image_is_read_and_sent(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    from imgbackup.client._cache import HashCache
+    from imgbackup.client._hashing import Identity
+    from imgbackup.client._scan import LocalFile
+
+    empty = tmp_path / "photos" / "empty.jpg"
+    empty.parent.mkdir()
+    empty.write_bytes(b"")
+    cache = HashCache()
+    cache.put([(LocalFile(str(empty), 0, empty.stat().st_mtime_ns), Identity(None, None))])
+    cache.close()
+
+    result = run("push", "--quiet", str(empty.parent))
+
+    assert result.code == 1
+    assert f"failed: {empty}: refused by the server: the file is empty" in result.err
 
 
 def test_a_second_push_reads_no_file_and_sends_nothing(
@@ -85,12 +110,30 @@ def test_a_changed_file_is_read_again(run: Run, fake: FakeServer, tmp_path: Path
     assert len(fake.blobs) == 2
 
 
-def test_dry_run_lists_and_sends_nothing(run: Run, fake: FakeServer, tmp_path: Path) -> None:
-    photo_tree(tmp_path, 3)
-    result = run("push", "--dry-run", "--quiet", str(tmp_path))
-    assert result.code == 0
-    assert result.out.count("IMG_") == 3 and "would upload 3" in result.out
+def test_dry_run_lists_what_it_would_send_with_its_size_and_sends_nothing(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    size = sum(len(data) for data in photo_tree(tmp_path / "photos", 3).values())
+    assert size > 1000
+
+    result = run("push", "--dry-run", "--quiet", str(tmp_path / "photos"))
+    code, summary, _ = push_json(run, "--dry-run", str(tmp_path / "photos"))
+
+    assert result.code == code == 0
+    assert result.out.count("IMG_") == 3
+    assert f"would upload 3 ({human_bytes(size)})" in result.out
+    assert summary["would_upload_bytes"] == size and summary["uploaded_bytes"] == 0
     assert fake.blobs == {}
+
+
+def test_the_summary_reads_as_a_sentence_in_the_singular_too(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path / "photos", 1)
+    (tmp_path / "photos" / "notes.txt").write_text("not a photo")
+
+    result = run("push", "--quiet", str(tmp_path / "photos"))
+
+    assert result.out.startswith("1 photo found (1 other file skipped, 0 duplicates), "
+                                 "2 files read"), result.out
 
 
 def test_it_retries_503_and_network_errors(run: Run, fake: FakeServer, tmp_path: Path,
@@ -170,13 +213,6 @@ def test_a_file_changed_after_hashing_is_refused_by_checksum_and_named(
     assert code == 0 and summary["read"] == 1 and len(fake.blobs) == 1
 
 
-def test_a_missing_path_is_named(run: Run, fake: FakeServer, tmp_path: Path) -> None:
-    code, summary, _err = push_json(run, str(tmp_path / "nope"))
-    assert code == 1
-    assert summary["failed"] == [{"path": str(tmp_path / "nope"),
-                                  "reason": "no such file or folder"}]
-
-
 def test_one_rejected_file_of_a_batch_fails_alone(run: Run, fake: FakeServer,
                                                   tmp_path: Path) -> None:
     photo_tree(tmp_path, 3)
@@ -241,3 +277,22 @@ def test_uploads_stream_from_disk_in_small_chunks_with_a_content_length(
     assert code == 0, err
     assert summary["uploaded_bytes"] == big.stat().st_size and len(fake.blobs) == 1
     assert sum(chunks) > 5_000_000 and max(chunks) <= 64 * 1024
+
+
+def test_photos_found_in_the_trash_are_restored_and_one_that_cannot_be_is_named(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path / "photos", 3)
+    assert push_json(run, str(tmp_path / "photos"))[0] == 0
+    first, second, _ = sorted(fake.photos)
+    for sha in (first, second):
+        fake.photos[sha]["trashed_at"] = "2026-01-01T00:00:00+00:00"
+    # The first restore finds the photo gone (destroyed since the check): named, exit 1.
+    fake.when = lambda request: request.url.path.endswith("/restore")
+    fake.faults = [404]
+
+    result = run("push", "--quiet", "--jobs", "1", str(tmp_path / "photos"))
+
+    assert result.code == 1
+    assert "restored 1 from the server's trash (1 could not be, named below)" in result.out
+    assert "in the server's trash, and not restored: injected fault (HTTP 404)" in result.err
+    assert [sha for sha, p in fake.photos.items() if p["trashed_at"]] == [first]

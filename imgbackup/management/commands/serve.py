@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 from django.db.utils import OperationalError
 
-from imgbackup.server import run_gunicorn
+from imgbackup.server import PortUnavailable, check_port, run_gunicorn
 from imgbackup.storage import check_storage
 from imgbackup.storage.errors import StorageMisconfigured, StorageUnavailable
 
@@ -44,6 +44,10 @@ class Command(BaseCommand):
                             help="threads per process (IMGBACKUP_THREADS)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            check_port(options["host"], options["port"])
+        except PortUnavailable as exc:
+            raise CommandError(str(exc)) from None
         try:
             migrate()
         except OperationalError as exc:
