@@ -9,6 +9,7 @@ import io
 import os
 import re
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -410,19 +411,28 @@ def _destroy_one_then_empty_the_trash(page: Any, url: str) -> None:
 
 
 def _scroll_past_one_page(page: Any, server: LiveServer) -> None:
-    """More photos than one page of the API: scrolling down loads the next page."""
+    """More photos than a few screens hold: the page has the whole library's height at once,
+    only the tiles near the viewport are in the DOM, and scrolling to the end brings the
+    oldest in and drops the newest."""
     token = server.imgbackup("token", "alice").strip().splitlines()[-1]
+    ids = []
     for batch in (range(100), range(100, 110)):
+        photos = [make_jpeg(100 + i) for i in batch]
+        ids += [hashlib.sha256(data).hexdigest() for data in photos]
         answer = httpx.post(f"{server.url}/api/v2/photos", timeout=60,
                             headers={"Authorization": f"Bearer {token}"},
-                            files=[("file", (f"bulk-{i}.jpg", make_jpeg(100 + i)))
-                                   for i in batch])
+                            files=[("file", (f"bulk-{i}.jpg", data))
+                                   for i, data in zip(batch, photos, strict=True)])
         assert answer.status_code == 201, answer.text
     page.goto(server.url)
-    tiles = page.locator("#timeline .tile")
-    expect(tiles).to_have_count(100)
-    page.locator("#sentinel").scroll_into_view_if_needed()
-    expect(tiles).to_have_count(111)
+    tile = lambda photo_id: page.locator(f'#timeline .tile[data-id="{photo_id}"]')  # noqa: E731
+    expect(tile(ids[-1])).to_be_visible()
+    assert page.locator("#timeline .tile").count() < 111
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    expect(tile(ids[0])).to_be_attached()
+    expect(tile(ids[-1])).to_have_count(0)
+    assert page.locator("#timeline .tile").count() < 111
+    _shot(page, "timeline-scrolled-375.png")
 
 
 def test_a_missing_browser_skips_but_fails_where_one_is_required(
@@ -433,3 +443,79 @@ def test_a_missing_browser_skips_but_fails_where_one_is_required(
     monkeypatch.setenv("IMGBACKUP_REQUIRE_BROWSER", "1")
     with pytest.raises(pytest.fail.Exception, match="IMGBACKUP_REQUIRE_BROWSER=1"):
         _unavailable("no Chromium at /nowhere")
+
+
+def _upload_as(server: LiveServer, user: str, paths: list[Path]) -> list[str]:
+    token = server.imgbackup("token", user).strip().splitlines()[-1]
+    answer = httpx.post(f"{server.url}/api/v2/photos", timeout=60,
+                        headers={"Authorization": f"Bearer {token}"},
+                        files=[("file", (p.name, p.read_bytes())) for p in paths])
+    assert answer.status_code == 201, answer.text
+    return [item["id"] for item in answer.json()["items"]]
+
+
+@pytest.mark.slow
+def test_a_selection_is_favourited_downloaded_trashed_and_brought_back(
+        browser: Any, server: LiveServer, tmp_path: Path) -> None:
+    server.imgbackup("createuser", "alice", "--password", PASSWORD)
+    files = [_photo(tmp_path, f"d{n}.jpg", n, f"2024:07:14 1{n}:00:00", "A") for n in range(3)]
+    files.append(_photo(tmp_path, "older.jpg", 7, "2024:07:13 10:00:00", "A"))
+    files += [_photo(tmp_path, f"old{n}.jpg", 8 + n, f"2019:03:01 1{n}:00:00", "A")
+              for n in range(2)]
+    ids = _upload_as(server, "alice", files)
+    page = _new_page(browser, 1280, 860)
+    _log_in(page, server.url, "alice")
+    tiles = page.locator("#timeline .tile")
+    expect(tiles).to_have_count(6)
+    checks = page.locator("#timeline .tile .check")
+    checks.nth(0).click()
+    expect(page.locator("#selection-count")).to_have_text("1 photo selected")
+    checks.nth(2).click(modifiers=["Shift"])  # the range, in timeline order
+    expect(page.locator("#selection-count")).to_have_text("3 photos selected")
+    page.click("#selection-favourite")
+    expect(page.locator("#timeline .tile.favourite")).to_have_count(3)
+    page.keyboard.press("Escape")
+    expect(page.locator("#selection-bar")).to_be_hidden()
+
+    page.locator('#timeline .day[data-day="2019-03-01"] .day-check').click()
+    expect(page.locator("#selection-count")).to_have_text("2 photos selected")
+    with page.expect_download() as download:
+        page.click("#selection-download")
+    archive = zipfile.ZipFile(download.value.path())
+    assert sorted(archive.namelist()) == ["old0.jpg", "old1.jpg"]
+    for name in archive.namelist():
+        assert archive.read(name) == (tmp_path / name).read_bytes()
+
+    page.click("#selection-trash")
+    expect(tiles).to_have_count(4)
+    expect(page.locator('#timeline .day[data-day="2019-03-01"]')).to_have_count(0)
+    page.click("#toast-action")  # Undo
+    expect(tiles).to_have_count(6)
+    assert set(ids) == {t.get_attribute("data-id") for t in tiles.all()}
+    _shot(page, "timeline-selection.png")
+
+
+@pytest.mark.slow
+def test_the_scrubber_jumps_to_a_month_years_back(
+        browser: Any, server: LiveServer, tmp_path: Path) -> None:
+    server.imgbackup("createuser", "alice", "--password", PASSWORD)
+    files = [_photo(tmp_path, f"m{n}.jpg", n, f"{2024 - n // 4}:{1 + 3 * (n % 4):02d}:10 12:00:00",
+                    "A") for n in range(40)]
+    _upload_as(server, "alice", files)
+    page = _new_page(browser, 1280, 700)
+    _log_in(page, server.url, "alice")
+    scrubber = page.locator("#scrubber")
+    expect(scrubber).to_be_visible()
+    year = scrubber.locator('.scrubber-year[data-month="2017-10"]')
+    expect(year).to_have_text("2017")
+    box = year.bounding_box()
+    page.mouse.move(box["x"] + 5, box["y"] + box["height"] / 2 + 2)
+    page.mouse.down()
+    expect(page.locator(".scrubber-bubble")).to_contain_text("2017")
+    page.mouse.up()
+    heading = page.locator('#timeline .month[data-month="2017-10"]')
+    expect(heading).to_be_in_viewport()
+    expect(page.locator('#timeline .day[data-day="2017-10-10"]')).to_be_in_viewport()
+    # Far from the top, the newest months are no longer in the page.
+    expect(page.locator('#timeline .month[data-month="2024-10"]')).to_have_count(0)
+    _shot(page, "timeline-scrubbed.png")

@@ -1,37 +1,108 @@
-// The timeline page: timeline + infinite scroll, uploads (picker and drag-and-drop), viewer.
+// The timeline page: the timeline with its scrubber and selection, uploads (picker and
+// drag-and-drop), the viewer.
+import { api } from "./api.js";
 import { $ } from "./dom.js";
 import { filesFromDrop } from "./files.js";
+import { plural } from "./format.js";
 import { canHash } from "./hash.js";
-import { infiniteScroll, Timeline } from "./timeline.js";
+import { Scrubber } from "./scrubber.js";
+import { Selection } from "./selection.js";
+import { Timeline } from "./timeline.js";
 import { toast } from "./toast.js";
 import { Uploader } from "./upload.js";
 import { Viewer } from "./viewer.js";
 
+// The toolbar sticks under the header, whose height depends on how its links wrap.
+const header = document.querySelector("header.bar");
+const measureHeader = () => {
+  const style = document.documentElement.style;
+  style.setProperty("--bar-height", `${header ? header.offsetHeight : 0}px`);
+  style.setProperty("--toolbar-height", `${$(".toolbar").offsetHeight}px`);
+};
+measureHeader();
+window.addEventListener("resize", measureHeader);
+
 const container = $("#timeline");
 const { since, until, camera, q, favourite } = container.dataset;
 
+const selection = new Selection();
 const timeline = new Timeline(container, {
   query: { since, until, camera, q, favourite: favourite ? "true" : undefined },
   status: $("#timeline-status"),
+  selection,
   onOpen: (index) => viewer.open(index),
   onEmpty: () => container.replaceChildren($("#empty-template").content.cloneNode(true)),
 });
 const viewer = new Viewer(timeline);
-const scroller = infiniteScroll($("#sentinel"), timeline);
+new Scrubber($("#scrubber"), timeline);
+timeline.refresh();
 
 // New photos appear while uploads go on, but at most every few seconds, and not under the
-// feet of someone scrolled down the timeline or looking at a photo: then once they are done.
+// feet of someone looking at a photo: then once they are done.
 let refreshTimer = null;
 function refreshSoon() {
   if (refreshTimer) return;
   refreshTimer = setTimeout(() => {
     refreshTimer = null;
-    if (viewer.isOpen || (uploader.busy && window.scrollY > 400)) refreshSoon();
-    else timeline.refresh().then(() => scroller.recheck());
+    if (viewer.isOpen) refreshSoon();
+    else timeline.refresh();
   }, 2000);
 }
 
 const uploader = new Uploader({ maxBytes: Number(container.dataset.maxUploadBytes) || Infinity, onUploaded: refreshSoon });
+
+// The selection bar: what is ticked, and what can be done to all of it at once.
+const bar = $("#selection-bar");
+selection.onChange(() => {
+  bar.hidden = !selection.size;
+  $("#selection-count").textContent = `${plural(selection.size, "photo")} selected`;
+});
+
+async function bulk(action, ids = selection.list()) {
+  const answer = await api("/photos/bulk", { method: "POST", body: { ids, action } });
+  return answer.done;
+}
+
+const actions = {
+  favourite: async () => { timeline.patch(await bulk("favourite"), { favourite: true }); toast("Marked as favourites."); },
+  unfavourite: async () => { timeline.patch(await bulk("unfavourite"), { favourite: false }); toast("Favourites removed."); },
+  trash: async () => {
+    const done = await bulk("trash");
+    selection.clear();
+    await timeline.refresh();
+    toast(`Moved ${plural(done.length, "photo")} to the trash.`, {
+      action: "Undo",
+      onAction: async () => { await bulk("restore", done); await timeline.refresh(); toast("Restored."); },
+    });
+  },
+  download: () => {
+    const form = $("#zip-form");
+    form.elements.ids.value = selection.list().join(",");
+    form.elements.csrfmiddlewaretoken.value = document.querySelector('meta[name="csrf-token"]').content;
+    form.submit();
+  },
+  clear: () => selection.clear(),
+};
+for (const [name, run] of Object.entries(actions)) {
+  $(`#selection-${name}`).addEventListener("click", async () => {
+    try {
+      await run();
+    } catch (err) {
+      toast(`Could not ${name} the selection: ${err.message}`);
+    }
+  });
+}
+
+document.addEventListener("keydown", (event) => {
+  if (viewer.isOpen || event.target.closest("input, textarea, select")) return;
+  if (event.key === "Escape" && selection.size) selection.clear();
+  else if (event.key === "Delete" && selection.size) actions.trash();
+  else if (event.key === "a" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    selection.toggleAll(timeline.items.map((p) => p.id));
+  } else return;
+  event.preventDefault();
+});
 
 $("#file-input").addEventListener("change", (event) => {
   uploader.add(event.target.files);

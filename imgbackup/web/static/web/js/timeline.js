@@ -1,117 +1,276 @@
-// The timeline: photos grouped by the day they were taken, newest first, loaded page by page
-// on the v2 cursor as the reader scrolls. Day counts cover the photos loaded so far; a "+"
-// says the day may go on in the next page.
+// The timeline for libraries of any size. The server's skeleton (months and their counts)
+// gives the page its full height before any photo loads; a month's photos are fetched only
+// when it comes near the viewport, and only the tiles near the viewport exist in the DOM, so
+// memory and node count stay flat from the newest photo to the oldest of a million.
+// Layout (justified rows, days side by side) is computed in layout.js; this file keeps the
+// state, fetches, and places nodes.
 import { api } from "./api.js";
-import { clear, el } from "./dom.js";
-import { dayKey, formatDay, plural } from "./format.js";
+import { el } from "./dom.js";
+import { formatDay, plural } from "./format.js";
+import { layoutMonth, rowHeightFor } from "./layout.js";
 
-const PAGE = 100;
+const PAGE = 500;
+const MARGIN = 1.5; // screens kept in the DOM above and below the viewport
+const YEAR_HEAD = 64;
+const monthName = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
+
+export function monthLabel(key) {
+  return monthName.format(new Date(`${key}-01T00:00:00Z`));
+}
 
 export class Timeline {
-  constructor(container, { query, onOpen, onEmpty, status }) {
+  constructor(container, { query, onOpen, onEmpty, status, selection }) {
     this.container = container;
     this.query = query;
     this.onOpen = onOpen;
     this.onEmpty = onEmpty;
     this.status = status;
-    this.reset();
+    this.selection = selection;
+    this.months = [];
+    this.nodes = new Map(); // key -> element placed now
+    this.listeners = new Set();
+    this.width = 0;
+    this.generation = 0;
+    this.frame = 0;
+    const schedule = () => this.schedule();
+    window.addEventListener("scroll", schedule, { passive: true });
+    window.addEventListener("resize", () => { this.width = 0; this.schedule(); });
+    selection.onChange(() => this.paintSelection());
   }
 
-  reset() {
-    this.items = [];
-    this.cursor = undefined; // undefined: first page not loaded; null: no more pages
-    this.days = new Map();
-    this.generation = (this.generation || 0) + 1;
-    this.loading = null;
-    clear(this.container);
+  /** Called after every layout: the scrubber listens. */
+  onLayout(listener) {
+    this.listeners.add(listener);
+  }
+
+  /** (Re)load the skeleton; the photos on screen reload as they are drawn. */
+  async refresh() {
+    const generation = ++this.generation;
+    let answer;
+    try {
+      answer = await api("/timeline/buckets", { query: this.query });
+    } catch (err) {
+      this.status.textContent = `Could not load photos: ${err.message}`;
+      return false;
+    }
+    if (generation !== this.generation) return false;
+    this.status.textContent = "";
+    const old = new Map(this.months.map((m) => [m.key, m]));
+    this.months = answer.buckets.map(({ month, count }) => {
+      const before = old.get(month);
+      // A month whose count did not change keeps what it loaded: no flash, no refetch.
+      if (before && before.count === count) return before;
+      return { key: month, count, items: [], cursor: undefined, loading: null, layout: null };
+    });
+    this.itemsCache = null;
+    this.width = 0;
+    for (const node of this.nodes.values()) node.remove();
+    this.nodes.clear();
+    if (!this.months.length) this.onEmpty();
+    else this.container.querySelector(".empty-state")?.remove();
+    this.render();
+    return true;
+  }
+
+  /** Every loaded photo, in timeline order (the viewer walks this). */
+  get items() {
+    if (!this.itemsCache) this.itemsCache = this.months.flatMap((m) => m.items);
+    return this.itemsCache;
   }
 
   get done() {
-    return this.cursor === null;
+    return this.months.every((m) => m.cursor === null);
   }
 
-  /** Load the next page; resolves true when photos were added. */
+  /** The next page after the last photo loaded (the viewer stepping past the end). */
   loadMore() {
-    if (this.done) return Promise.resolve(false);
-    if (!this.loading) this.loading = this.fetchPage(this.cursor, false);
-    return this.loading;
+    let last = -1;
+    this.months.forEach((m, i) => { if (m.items.length) last = i; });
+    const month = this.months.slice(Math.max(last, 0)).find((m) => m.cursor !== null);
+    return month ? this.fetchPage(month) : Promise.resolve(false);
   }
 
-  /** Reload from the first page (after uploads). The old grid stays until the new one is
-   * ready, so the page does not flash empty. */
-  refresh() {
-    this.generation += 1;
-    this.loading = this.fetchPage(undefined, true);
-    return this.loading;
-  }
-
-  fetchPage(cursor, replace) {
+  fetchPage(month) {
+    if (month.loading) return month.loading;
     const generation = this.generation;
-    if (!replace) this.status.textContent = "Loading photos…";
-    return api("/photos", { query: { ...this.query, limit: PAGE, cursor } })
-      .then((page) => {
-        if (generation !== this.generation) return false; // a refresh overtook this page
-        if (replace) {
-          this.reset();
-          this.generation = generation;
-        }
-        this.cursor = page.next_cursor || null;
-        this.append(page.items);
-        this.status.textContent = "";
-        if (this.done && !this.items.length) this.onEmpty();
-        return page.items.length > 0;
-      })
-      .catch((err) => {
-        if (generation === this.generation) this.status.textContent = `Could not load photos: ${err.message}`;
-        return false;
-      })
-      .finally(() => {
-        if (generation === this.generation) this.loading = null;
-      });
+    month.loading = api(`/timeline/buckets/${month.key}`, {
+      query: { ...this.query, limit: PAGE, cursor: month.cursor },
+    }).then((page) => {
+      if (generation !== this.generation) return false;
+      month.items.push(...page.items);
+      month.cursor = page.next_cursor || null;
+      if (month.cursor === null) month.count = month.items.length;
+      month.layout = null;
+      this.itemsCache = null;
+      this.render();
+      return page.items.length > 0;
+    }).catch((err) => {
+      this.status.textContent = `Could not load photos: ${err.message}`;
+      return false;
+    }).finally(() => { month.loading = null; });
+    return month.loading;
   }
 
-  append(photos) {
-    for (const photo of photos) {
-      this.items.push(photo);
-      this.daySection(dayKey(photo)).grid.append(this.tile(photo));
-    }
-    this.updateCounts();
+  schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.render(); });
   }
 
-  daySection(key) {
-    let day = this.days.get(key);
-    if (!day) {
-      const count = el("span", { class: "count" });
-      const grid = el("div", { class: "grid" });
-      const section = el("section", { class: "day", dataset: { day: key } },
-        el("h2", {}, el("time", { datetime: key }, formatDay(key)), " ", count), grid);
-      day = { section, grid, count };
-      this.days.set(key, day);
-      // Days arrive newest first; an undo can bring back a day that sorts in between.
-      const later = [...this.days.keys()].filter((k) => k < key).sort().reverse()[0];
-      const before = later && later !== key ? this.days.get(later).section : null;
-      this.container.insertBefore(section, before && before.isConnected ? before : null);
+  /** Lay out what changed, keep the photo under the top of the screen still, draw. */
+  relayout() {
+    const width = this.container.clientWidth;
+    const widthChanged = width !== this.width;
+    this.width = width;
+    const height = rowHeightFor(width);
+    const anchor = this.anchor();
+    let top = 0;
+    let year = null;
+    for (const month of this.months) {
+      if (!month.layout || widthChanged) {
+        month.layout = layoutMonth(month.items, month.count - month.items.length, width, height);
+      }
+      month.yearHead = month.key.slice(0, 4) !== year;
+      year = month.key.slice(0, 4);
+      month.top = top;
+      month.offset = month.yearHead ? YEAR_HEAD : 0;
+      month.height = month.offset + month.layout.height;
+      top += month.height;
     }
-    return day;
+    this.container.style.height = `${top}px`;
+    if (anchor && anchor.month.top !== anchor.top) window.scrollBy(0, anchor.month.top - anchor.top);
+    for (const listener of this.listeners) listener(this);
+  }
+
+  /** The month at the top of the screen and where it was, before a layout moves it. */
+  anchor() {
+    if (!this.width) return null;
+    const y = -this.container.getBoundingClientRect().top;
+    const month = this.months.find((m) => m.top !== undefined && m.top + m.height > y);
+    return month && month.top < y ? { month, top: month.top } : null;
+  }
+
+  render() {
+    this.relayout();
+    const y = -this.container.getBoundingClientRect().top;
+    const from = y - innerHeight * MARGIN;
+    const to = y + innerHeight * (1 + MARGIN);
+    const keep = new Set();
+    this.previous = null; // nodes go into the DOM in timeline order, for keyboards and readers
+    for (const month of this.months) {
+      if (month.top + month.height < from || month.top > to) continue;
+      const base = month.top + month.offset;
+      if (month.cursor !== null && base + month.layout.loaded < to) this.fetchPage(month);
+      if (month.yearHead) this.place(keep, `y:${month.key}`, month.top, () => this.yearHead(month));
+      this.place(keep, `m:${month.key}`, base, () => this.monthHead(month));
+      for (const day of month.layout.days) this.placeDay(keep, month, day, base, from, to);
+    }
+    for (const [key, node] of this.nodes) {
+      if (!keep.has(key)) {
+        node.remove();
+        this.nodes.delete(key);
+      }
+    }
+  }
+
+  placeDay(keep, month, day, base, from, to) {
+    const top = base + day.y;
+    const bottom = top + 36 + (day.rows.length ? day.rows.at(-1).y + day.rows.at(-1).height : 0);
+    if (bottom < from || top > to) return;
+    const more = month.cursor !== null && day === month.layout.days.at(-1);
+    const head = this.place(keep, `d:${month.key}:${day.key}`, top, () => this.dayHead(day), day.x);
+    head.style.maxWidth = `${day.width}px`;
+    head.querySelector(".count").textContent = plural(day.count, "photo") + (more ? "+" : "");
+    head.dayPhotos = day.photos;
+    for (const row of day.rows) {
+      const rowTop = top + 36 + row.y;
+      if (rowTop + row.height < from || rowTop > to) continue;
+      for (const tile of row.tiles) {
+        const node = this.place(keep, tile.photo.id, rowTop, () => this.tile(tile.photo), day.x + tile.x);
+        node.style.width = `${tile.width}px`;
+        node.style.height = `${row.height}px`;
+      }
+    }
+  }
+
+  /** Put the node for ``key`` (made by ``make`` the first time) at (x, y). */
+  place(keep, key, y, make, x = 0) {
+    keep.add(key);
+    let node = this.nodes.get(key);
+    if (!node) {
+      node = make();
+      this.nodes.set(key, node);
+    }
+    const next = this.previous ? this.previous.nextSibling : this.container.firstChild;
+    if (node !== next) this.container.insertBefore(node, next);
+    this.previous = node;
+    node.style.transform = `translate(${x}px, ${y}px)`;
+    return node;
+  }
+
+  yearHead(month) {
+    return el("h2", { class: "year" }, month.key.slice(0, 4));
+  }
+
+  monthHead(month) {
+    return el("h2", { class: "month", dataset: { month: month.key } },
+      el("button", { type: "button", class: "check month-check", "aria-label": `Select ${monthLabel(month.key)}`,
+        onclick: () => this.selectMonth(month) }),
+      el("span", {}, monthLabel(month.key)), " ",
+      el("span", { class: "count" }, plural(month.count, "photo")));
+  }
+
+  dayHead(day) {
+    const head = el("div", { class: "day", dataset: { day: day.key } },
+      el("button", { type: "button", class: "check day-check", "aria-label": `Select ${formatDay(day.key)}`,
+        onclick: () => this.selection.toggleAll(head.dayPhotos.map((p) => p.id)) }),
+      el("time", { datetime: day.key }, formatDay(day.key)), " ", el("span", { class: "count" }));
+    return head;
   }
 
   tile(photo) {
     const name = photo.filename || photo.id.slice(0, 12);
-    return el("button", {
-      type: "button", class: "tile" + (photo.favourite ? " favourite" : ""),
-      dataset: { id: photo.id }, title: name, "aria-label": name,
-      onclick: () => this.onOpen(this.indexOf(photo.id)),
-    }, el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async" }));
+    const node = el("div", { class: "tile" + (photo.favourite ? " favourite" : ""), dataset: { id: photo.id } },
+      el("button", { type: "button", class: "open", title: name, "aria-label": name,
+        onclick: (event) => this.clicked(photo, event) },
+      el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async" })),
+      el("button", { type: "button", class: "check", "aria-label": `Select ${name}`,
+        "aria-pressed": String(this.selection.has(photo.id)),
+        onclick: (event) => this.selection.click(photo.id, event.shiftKey, this.items) }));
+    node.classList.toggle("selected", this.selection.has(photo.id));
+    return node;
   }
 
-  updateCounts() {
-    const keys = [...this.days.keys()];
-    for (const [i, key] of keys.entries()) {
-      const day = this.days.get(key);
-      const n = day.grid.children.length;
-      const more = !this.done && i === keys.length - 1;
-      day.count.textContent = plural(n, "photo") + (more ? "+" : "");
+  clicked(photo, event) {
+    if (this.selection.size || event.shiftKey || event.ctrlKey || event.metaKey) {
+      this.selection.click(photo.id, event.shiftKey, this.items);
+    } else {
+      this.onOpen(this.indexOf(photo.id));
     }
+  }
+
+  async selectMonth(month) {
+    while (month.cursor !== null) {
+      if (!(await this.fetchPage(month))) break;
+    }
+    this.selection.toggleAll(month.items.map((p) => p.id));
+  }
+
+  paintSelection() {
+    for (const [key, node] of this.nodes) {
+      if (!node.classList.contains("tile")) continue;
+      const on = this.selection.has(key);
+      node.classList.toggle("selected", on);
+      node.querySelector(".check").setAttribute("aria-pressed", String(on));
+    }
+    this.container.classList.toggle("selecting", this.selection.size > 0);
+  }
+
+  /** Scroll so that the month ``key`` is at the top of the screen. */
+  jumpTo(key) {
+    const month = this.months.find((m) => m.key === key);
+    if (!month) return;
+    const top = this.container.getBoundingClientRect().top + scrollY;
+    window.scrollTo({ top: top + month.top + month.offset - 60 });
+    this.render();
   }
 
   indexOf(id) {
@@ -119,61 +278,63 @@ export class Timeline {
   }
 
   tileFor(id) {
-    return this.container.querySelector(`.tile[data-id="${CSS.escape(id)}"]`);
+    return this.nodes.get(id)?.querySelector(".open") || null;
+  }
+
+  monthOf(photo) {
+    return this.months.find((m) => m.items.some((p) => p.id === photo.id));
   }
 
   update(photo) {
-    const i = this.indexOf(photo.id);
-    if (i < 0) return;
-    this.items[i] = photo;
-    const tile = this.tileFor(photo.id);
-    if (tile) tile.classList.toggle("favourite", Boolean(photo.favourite));
+    const month = this.monthOf(photo);
+    if (!month) return;
+    month.items[month.items.findIndex((p) => p.id === photo.id)] = photo;
+    this.itemsCache = null;
+    this.nodes.get(photo.id)?.classList.toggle("favourite", Boolean(photo.favourite));
+  }
+
+  /** Change fields of the loaded photos in ``ids`` (a bulk favourite). */
+  patch(ids, fields) {
+    const wanted = new Set(ids);
+    for (const month of this.months) {
+      month.items = month.items.map((p) => (wanted.has(p.id) ? { ...p, ...fields } : p));
+    }
+    this.itemsCache = null;
+    for (const id of wanted) this.nodes.get(id)?.classList.toggle("favourite", Boolean(fields.favourite));
   }
 
   /** Remove a photo (moved to the trash); returns its index for a later reinsert. */
   remove(id) {
-    const i = this.indexOf(id);
-    if (i < 0) return -1;
-    const [photo] = this.items.splice(i, 1);
-    const tile = this.tileFor(id);
-    if (tile) tile.remove();
-    const key = dayKey(photo);
-    const day = this.days.get(key);
-    if (day && !day.grid.children.length) {
-      day.section.remove();
-      this.days.delete(key);
+    const index = this.indexOf(id);
+    if (index < 0) return -1;
+    const month = this.monthOf(this.items[index]);
+    month.items = month.items.filter((p) => p.id !== id);
+    month.count -= 1;
+    month.layout = null;
+    this.itemsCache = null;
+    this.nodes.get(id)?.remove();
+    this.nodes.delete(id);
+    if (!month.count) this.months = this.months.filter((m) => m !== month);
+    if (!this.months.length) this.onEmpty();
+    this.render();
+    return index;
+  }
+
+  /** Put a photo back where it belongs (undo of a delete). */
+  reinsert(photo) {
+    const key = (photo.taken_at || "").slice(0, 7);
+    let month = this.months.find((m) => m.key === key);
+    if (!month) {
+      month = { key, count: 0, items: [], cursor: null, loading: null, layout: null };
+      const after = this.months.findIndex((m) => m.key < key);
+      this.months.splice(after < 0 ? this.months.length : after, 0, month);
+      this.container.querySelector(".empty-state")?.remove();
     }
-    this.updateCounts();
-    if (!this.items.length && this.done) this.onEmpty();
-    return i;
+    const at = month.items.findIndex((p) => p.taken_at < photo.taken_at);
+    month.items.splice(at < 0 ? month.items.length : at, 0, photo);
+    month.count += 1;
+    month.layout = null;
+    this.itemsCache = null;
+    this.render();
   }
-
-  /** Put a photo back where it was (undo of a delete). */
-  reinsert(photo, index) {
-    const at = Math.min(Math.max(index, 0), this.items.length);
-    this.items.splice(at, 0, photo);
-    const emptyState = this.container.querySelector(".empty-state");
-    if (emptyState) emptyState.remove();
-    const grid = this.daySection(dayKey(photo)).grid;
-    const next = this.items.slice(at + 1).find((p) => dayKey(p) === dayKey(photo));
-    const nextTile = next ? this.tileFor(next.id) : null;
-    grid.insertBefore(this.tile(photo), nextTile);
-    this.updateCounts();
-  }
-}
-
-/** Call loadMore whenever the sentinel under the timeline comes near the viewport. */
-export function infiniteScroll(sentinel, source) {
-  // Observing afresh makes the observer report the sentinel's state now: after a page was
-  // added and the sentinel is still in view (a tall screen), or after a refresh.
-  const recheck = () => {
-    observer.unobserve(sentinel);
-    observer.observe(sentinel);
-  };
-  const observer = new IntersectionObserver(async (entries) => {
-    if (!entries.some((e) => e.isIntersecting)) return;
-    if ((await source.loadMore()) && !source.done) recheck();
-  }, { rootMargin: "1200px 0px" });
-  observer.observe(sentinel);
-  return { recheck };
 }
