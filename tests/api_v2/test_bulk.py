@@ -33,11 +33,25 @@ def test_bulk_actions_change_only_the_callers_photos(client: Client, alice: Pers
     assert sum(b["count"] for b in buckets) == 1
 
 
+def test_destroy_takes_only_photos_in_the_trash(client: Client, alice: Persona,
+                                                bob: Persona) -> None:
+    live, trashed = upload(client, alice, 1, 2)
+    theirs = upload(client, bob, 3)[0]
+    call(client, "DELETE", f"/photos/{trashed}", alice)
+    call(client, "DELETE", f"/photos/{theirs}", bob)
+    answer = call(client, "POST", "/photos/bulk", alice,
+                  {"ids": [live, trashed, theirs], "action": "destroy"})
+    assert answer.json() == {"done": [trashed], "not_found": [live, theirs]}
+    assert call(client, "GET", f"/photos/{trashed}", alice).status_code == 404
+    assert call(client, "GET", f"/photos/{live}", alice).status_code == 200
+    assert call(client, "GET", f"/photos/{theirs}", bob).status_code == 200
+
+
 @pytest.mark.parametrize("body", [
     {"ids": [], "action": "trash"},
     {"ids": "abc", "action": "trash"},
     {"ids": [1, 2], "action": "trash"},
-    {"ids": ["a"], "action": "destroy"},
+    {"ids": ["a"], "action": "purge"},
     {"ids": ["a"], "action": {}},
     {"ids": ["a"] * 5001, "action": "trash"},
     {"ids": ["a"], "action": "trash", "extra": 1},

@@ -332,6 +332,7 @@ def test_on_a_phone_failed_uploads_are_retried_and_the_trash_emptied(
     page = _new_page(browser, 375, 740, is_mobile=True, has_touch=True)
     page.on("dialog", lambda dialog: dialog.accept())
     _log_in(page, server.url, "alice")
+    _the_header_keeps_one_line_with_a_menu(page)
     _upload_with_a_dropped_connection_then_retry(page, tmp_path)
     _swipe_then_delete_two(page)
     _search_by_file_name(page, server.url)
@@ -410,6 +411,18 @@ def _destroy_one_then_empty_the_trash(page: Any, url: str) -> None:
     expect(page.locator("#trash-status")).to_have_text("The trash is empty.")
 
 
+def _the_header_keeps_one_line_with_a_menu(page: Any) -> None:
+    header = page.locator("header.bar")
+    assert header.bounding_box()["height"] < 60
+    trash = header.locator("a", has_text="Trash")
+    expect(trash).to_be_hidden()
+    header.locator(".menu-button").click()
+    expect(trash).to_be_visible()
+    header.locator(".menu-button").click()
+    expect(trash).to_be_hidden()
+    _fits_the_screen(page)
+
+
 def _scroll_past_one_page(page: Any, server: LiveServer) -> None:
     """More photos than a few screens hold: the page has the whole library's height at once,
     only the tiles near the viewport are in the DOM, and scrolling to the end brings the
@@ -464,6 +477,7 @@ def test_a_selection_is_favourited_downloaded_trashed_and_brought_back(
               for n in range(2)]
     ids = _upload_as(server, "alice", files)
     page = _new_page(browser, 1280, 860)
+    page.on("dialog", lambda dialog: dialog.accept())
     _log_in(page, server.url, "alice")
     tiles = page.locator("#timeline .tile")
     expect(tiles).to_have_count(6)
@@ -494,6 +508,25 @@ def test_a_selection_is_favourited_downloaded_trashed_and_brought_back(
     assert set(ids) == {t.get_attribute("data-id") for t in tiles.all()}
     _shot(page, "timeline-selection.png")
 
+    # The trash takes a selection too: ticked photos restored, or deleted forever.
+    page.keyboard.press("Control+a")
+    expect(page.locator("#selection-count")).to_have_text("6 photos selected")
+    page.keyboard.press("Delete")
+    expect(tiles).to_have_count(0)
+    page.goto(f"{server.url}/trash")
+    ticks = page.locator(".trash-item .tick input")
+    expect(ticks).to_have_count(6)
+    ticks.nth(0).click()
+    ticks.nth(3).click(modifiers=["Shift"])
+    expect(page.locator("#selection-count")).to_have_text("4 photos selected")
+    page.click("#selection-restore")
+    expect(ticks).to_have_count(2)
+    ticks.nth(1).click()
+    page.click("#selection-destroy")  # the confirmation is accepted by the dialog handler
+    expect(ticks).to_have_count(1)
+    page.goto(server.url)
+    expect(tiles).to_have_count(4)
+
 
 @pytest.mark.slow
 def test_the_scrubber_jumps_to_a_month_years_back(
@@ -519,3 +552,28 @@ def test_the_scrubber_jumps_to_a_month_years_back(
     # Far from the top, the newest months are no longer in the page.
     expect(page.locator('#timeline .month[data-month="2024-10"]')).to_have_count(0)
     _shot(page, "timeline-scrubbed.png")
+
+
+@pytest.mark.slow
+def test_zooming_in_the_viewer_shows_the_original(
+        browser: Any, server: LiveServer, tmp_path: Path) -> None:
+    server.imgbackup("createuser", "alice", "--password", PASSWORD)
+    big = tmp_path / "big.jpg"
+    picture = ImageOps.colorize(Image.linear_gradient("L").resize((2400, 1600)),
+                                black=(20, 30, 60), white=(240, 200, 120))
+    picture.save(big, "JPEG", quality=80)
+    _upload_as(server, "alice", [big])
+    page = _new_page(browser, 1280, 860)
+    _log_in(page, server.url, "alice")
+    page.locator("#timeline .tile .open").first.click()
+    image = page.locator("#viewer-image")
+    expect(image).to_have_js_property("complete", True)
+    expect(image).to_have_attribute("src", re.compile(r"/preview$"))
+    image.dblclick()
+    expect(image).to_have_class(re.compile(r"\bzoomed\b"))
+    expect(image).to_have_attribute("src", re.compile(r"/original$"))
+    expect(image).to_have_js_property("naturalWidth", 2400)
+    image.dblclick()  # back to fit
+    expect(image).not_to_have_class(re.compile(r"\bzoomed\b"))
+    page.keyboard.press("Escape")
+    expect(page.locator("#viewer")).to_be_hidden()

@@ -1,7 +1,7 @@
 """Actions on many photos at once, as the timeline's selection sends them:
-``POST /photos/bulk`` (trash, restore, favourite, unfavourite) and ``POST /photos/zip`` (the
-originals as one streamed ZIP). Both take ``{"ids": [...]}``; ids the caller does not own are
-"not found", exactly like malformed ones."""
+``POST /photos/bulk`` (trash, restore, favourite, unfavourite; destroy for photos in the trash)
+and ``POST /photos/zip`` (the originals as one streamed ZIP). Both take ``{"ids": [...]}``;
+ids the caller does not own are "not found", exactly like malformed ones."""
 
 from __future__ import annotations
 
@@ -21,15 +21,25 @@ from imgbackup.api.v2.params import json_body
 from imgbackup.photos.archive import stream_zip
 from imgbackup.photos.ingest import HEX64
 from imgbackup.photos.models import Photo
-from imgbackup.photos.trash import restore_many, trash_many
+from imgbackup.photos.trash import destroy, restore_many, trash_many
 
 MAX_IDS = 5000
+
+
+def _destroy_trashed(rows: QuerySet[Photo]) -> None:
+    for photo in rows:
+        destroy(photo)
+
+
 ACTIONS: dict[str, Callable[[QuerySet[Photo]], Any]] = {
     "trash": trash_many,
     "restore": restore_many,
     "favourite": lambda rows: rows.update(favourite=True),
     "unfavourite": lambda rows: rows.update(favourite=False),
+    "destroy": _destroy_trashed,
 }
+# Destroying is for photos already in the trash, as DELETE /trash/{id}: others are not found.
+ONLY_TRASHED = {"destroy"}
 
 
 @endpoint("POST")
@@ -40,9 +50,15 @@ def bulk(request: HttpRequest) -> HttpResponse:
         raise bad_request(f"action must be one of: {', '.join(ACTIONS)}")
     ids = _ids(body.get("ids"))
     rows = _owned(request.user, ids)  # type: ignore[arg-type]
+    if action in ONLY_TRASHED:
+        rows = rows.filter(trashed_at__isnull=False)
     found = set(rows.values_list("original_id", flat=True))
-    with transaction.atomic():
-        ACTIONS[action](photos_of(request.user).filter(original_id__in=found))  # type: ignore[arg-type]
+    chosen = photos_of(request.user).filter(original_id__in=found)  # type: ignore[arg-type]
+    if action in ONLY_TRASHED:
+        ACTIONS[action](chosen)  # each destroy takes its own locks (photos/trash.py)
+    else:
+        with transaction.atomic():
+            ACTIONS[action](chosen)
     return JsonResponse({"done": [i for i in ids if i in found],
                          "not_found": [i for i in ids if i not in found]})
 

@@ -83,7 +83,7 @@ export function layoutMonth(photos, missing, width, height) {
   let lineHeight = 0;
   for (const day of days(photos)) {
     const block = justify(day.photos, width, height);
-    const blockWidth = Math.min(width, Math.max(block.width, 200)); // room for the date
+    const blockWidth = Math.min(width, Math.max(block.width, 240)); // room for the date
     if (x > 0 && x + blockWidth > width) {
       y += lineHeight + GAP * 2;
       x = 0;

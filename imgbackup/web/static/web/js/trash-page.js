@@ -1,13 +1,15 @@
 // The trash: photos deleted in the last IMGBACKUP_TRASH_DAYS days, each with the days it has
-// left, to restore or destroy now; or empty the whole trash.
+// left, to restore or destroy now, one at a time or ticked together; or empty the whole trash.
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { daysLeft, plural } from "./format.js";
+import { Selection } from "./selection.js";
 import { toast } from "./toast.js";
 
 const list = $("#trash");
 const status = $("#trash-status");
 const emptyButton = $("#empty-trash");
+const selection = new Selection();
 let cursor;
 let loading = null;
 
@@ -41,9 +43,14 @@ function card(photo) {
   const name = photo.filename || photo.id.slice(0, 12);
   const left = daysLeft(photo.purge_at);
   const item = el("li", { class: "trash-item", dataset: { id: photo.id } });
+  item.photo = photo;
   const thumb = el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy" });
   thumb.addEventListener("error", () => thumb.replaceWith(el("div", { class: "no-thumb" }, "no preview")));
+  const tick = el("label", { class: "tick" },
+    el("input", { type: "checkbox", "aria-label": `Select ${name}`,
+      onclick: (event) => selection.click(photo.id, event.shiftKey, loaded()) }));
   item.append(
+    tick,
     thumb,
     el("p", { class: "name", title: name }, name),
     el("p", { class: "days-left" }, left === null ? "" : left === 0 ? "removed today" : `${plural(left, "day")} left`),
@@ -78,6 +85,38 @@ async function destroy(photo, item) {
   render();
   toast("Deleted forever.");
 }
+
+function loaded() {
+  return [...list.children].map((item) => item.photo);
+}
+
+selection.onChange(() => {
+  $("#selection-bar").hidden = !selection.size;
+  $("#selection-count").textContent = `${plural(selection.size, "photo")} selected`;
+  for (const item of list.children) item.querySelector(".tick input").checked = selection.has(item.dataset.id);
+});
+
+async function bulk(action, verb) {
+  const ids = selection.list();
+  if (action === "destroy" && !confirm(`Delete ${plural(ids.length, "photo")} forever? This cannot be undone.`)) return;
+  try {
+    const answer = await api("/photos/bulk", { method: "POST", body: { ids, action } });
+    const done = new Set(answer.done);
+    for (const item of [...list.children]) if (done.has(item.dataset.id)) item.remove();
+    selection.clear();
+    render();
+    toast(`${verb} ${plural(done.size, "photo")}.`);
+  } catch (err) {
+    toast(`Could not ${action} the selection: ${err.message}`);
+  }
+}
+
+$("#selection-restore").addEventListener("click", () => bulk("restore", "Restored"));
+$("#selection-destroy").addEventListener("click", () => bulk("destroy", "Deleted forever"));
+$("#selection-clear").addEventListener("click", () => selection.clear());
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") selection.clear();
+});
 
 emptyButton.addEventListener("click", async () => {
   if (!confirm("Delete every photo in the trash forever? This cannot be undone.")) return;

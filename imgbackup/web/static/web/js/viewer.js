@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { formatBytes, formatLocal, takenSource } from "./format.js";
 import { toast } from "./toast.js";
+import { Zoom } from "./zoom.js";
 
 const SWIPE_PX = 50;
 
@@ -23,6 +24,7 @@ export class Viewer {
     window.addEventListener("popstate", () => {
       if (!(history.state && history.state.viewer)) this.hide();
     });
+    this.zoom = new Zoom($(".viewer-stage", this.root), this.image);
     this.listenForSwipes($(".viewer-stage", this.root));
   }
 
@@ -51,7 +53,9 @@ export class Viewer {
     this.index = index;
     const photo = this.photo;
     this.root.dataset.id = photo.id;
+    delete this.image.dataset.full;
     this.image.src = photo.urls.preview;
+    this.zoom.reset(photo);
     this.image.alt = photo.filename || "photo";
     $("#viewer-filename").textContent = photo.filename || photo.id;
     this.renderMeta(photo);
@@ -150,13 +154,15 @@ export class Viewer {
   listenForSwipes(stage) {
     let start = null;
     stage.addEventListener("pointerdown", (event) => {
-      if (event.pointerType !== "mouse") start = { x: event.clientX, y: event.clientY };
+      // One finger pans a zoomed photo; two pinch: neither is a swipe.
+      if (event.pointerType !== "mouse" && !this.zoom.zoomed && this.zoom.pointers.size < 2) start = { x: event.clientX, y: event.clientY };
     });
     stage.addEventListener("pointerup", (event) => {
       if (!start) return;
       const dx = event.clientX - start.x;
       const dy = event.clientY - start.y;
       start = null;
+      if (this.zoom.zoomed) return;
       if (Math.abs(dx) > SWIPE_PX && Math.abs(dx) > Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
     });
     stage.addEventListener("pointercancel", () => { start = null; });
