@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench import cli, imaging, library, report, transfer
+from bench import cli, imaging, library, report, timeline, transfer
 from bench.report import Item
 from bench.scales import SCALES, Scale
 
@@ -35,11 +35,13 @@ STEPS: list[Step] = [
     (("4",), lambda work, scale: [imaging.measure(work, scale)]),
     (("5", "6"), library.measure),
     (("7",), lambda work, scale: [cli.measure(work, scale)]),
+    (("8", "8b"), timeline.measure),
 ]
 TITLES = {"1": "Upload throughput", "2": "Peak server RSS during a huge upload",
           "3": "Download throughput of originals", "4": "Thumbnail + preview generation",
           "5": "List latency", "5b": "List latency (PostgreSQL)", "6": "/api/v2/photos/check",
-          "7": "CLI re-push"}
+          "7": "CLI re-push", "8": "Timeline in Chromium (SQLite)",
+          "8b": "Timeline skeleton endpoints"}
 
 
 def run_step(keys: tuple[str, ...], measure: Callable[[Path, Scale], Iterable[Item]],

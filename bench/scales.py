@@ -22,6 +22,7 @@ class Scale:
     check_repeats: int
     cli_files: int  # photos in the folder pushed by the CLI
     cli_photo_size: tuple[int, int]
+    timeline_sizes: tuple[int, ...]  # library sizes for the timeline in the browser
 
 
 FULL = Scale(
@@ -29,12 +30,14 @@ FULL = Scale(
     big_upload_mb=1024, imaging_images=16, imaging_size=(4000, 3000),
     list_sizes=(1_000, 10_000, 100_000), list_repeats=100, check_hashes=10_000,
     check_repeats=15, cli_files=10_000, cli_photo_size=(320, 240),
+    timeline_sizes=(10_000, 100_000, 1_000_000),
 )
 
 TINY = Scale(
     name="tiny", photo_size=(320, 240), uploads=6, clients=2, download_rounds=1,
     big_upload_mb=8, imaging_images=2, imaging_size=(1600, 1200), list_sizes=(50, 200),
     list_repeats=5, check_hashes=100, check_repeats=2, cli_files=5, cli_photo_size=(64, 48),
+    timeline_sizes=(200, 2_000),
 )
 
 SCALES = {scale.name: scale for scale in (FULL, TINY)}

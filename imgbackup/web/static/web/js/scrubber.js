@@ -86,8 +86,10 @@ export class Scrubber {
     const { fraction, month } = this.at(event);
     if (!month) return;
     this.hint(event);
-    const top = this.timeline.container.getBoundingClientRect().top + scrollY;
-    window.scrollTo({ top: top + fraction * Math.max(0, this.total - innerHeight / 2) });
+    // Under the sticky bars, not behind them: the spot pressed is at the top of what is seen.
+    const covered = document.querySelector(".toolbar")?.getBoundingClientRect().bottom || 0;
+    const top = this.timeline.container.getBoundingClientRect().top + scrollY - covered;
+    window.scrollTo({ top: top + fraction * this.total });
     this.timeline.render();
   }
 }

@@ -268,8 +268,9 @@ export class Timeline {
   jumpTo(key) {
     const month = this.months.find((m) => m.key === key);
     if (!month) return;
-    const top = this.container.getBoundingClientRect().top + scrollY;
-    window.scrollTo({ top: top + month.top + month.offset - 60 });
+    const covered = document.querySelector(".toolbar")?.getBoundingClientRect().bottom || 0;
+    const top = this.container.getBoundingClientRect().top + scrollY - covered;
+    window.scrollTo({ top: top + month.top });
     this.render();
   }
 

@@ -1,0 +1,251 @@
+"""Item 8: the timeline at growing library sizes, measured as a person meets it, in Chromium
+driven by Playwright, and its skeleton endpoints measured as a client calls them.
+
+For each size (bench/seed.py's libraries: one photo every 7 minutes from 2015):
+- time from navigation to the first screen of thumbnails painted;
+- time from a scrubber jump to a month five years back (or the oldest, in a smaller library)
+  until that month's first thumbnail is painted;
+- DOM nodes and JS heap after scrolling through 20 000 photos, against the first screen;
+- p50 / p99 of ``GET /timeline/buckets`` and ``GET /timeline/buckets/{month}`` on SQLite and
+  PostgreSQL.
+Thumbnails are answered by the browser itself (one small JPEG for every tile): the libraries
+are seeded without bytes, and what is measured is the page and the API, not image decoding,
+which item 4 measures."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from bench import client, postgres, servers
+from bench.library import USER, _latency, _once, _seed_command
+from bench.postgres import Database
+from bench.report import Item
+from bench.scales import Scale
+
+BUCKETS = "/api/v2/timeline/buckets"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--enable-precise-memory-info", "--js-flags=--expose-gc"]
+PASSWORD = "bench-timeline-pass-phrase"
+VIEWPORT = {"width": 1440, "height": 900}
+SCROLLED = 20_000  # photos scrolled through for the memory figures
+PAINTED = """() => {
+  const imgs = [...document.querySelectorAll("#timeline .tile img")].filter((img) => {
+    const box = img.getBoundingClientRect();
+    return box.bottom > 0 && box.top < innerHeight;
+  });
+  return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+}"""
+MONTH_PAINTED = """(month) => {
+  const head = document.querySelector(`#timeline .month[data-month="${month}"]`);
+  if (!head || head.getBoundingClientRect().top > innerHeight) return false;
+  const imgs = [...document.querySelectorAll("#timeline .tile img")].filter((img) => {
+    const r = img.getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight;
+  });
+  return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+}"""
+COUNTS = """() => ({nodes: document.getElementsByTagName("*").length,
+  heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
+  tiles: document.querySelectorAll("#timeline .tile").length})"""
+
+
+def _thumbnail() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 192), (90, 120, 160)).save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
+
+
+def _wait(page: Any, script: str, arg: Any = None, timeout: float = 30) -> float:
+    """Seconds until ``script`` is true in the page, polled every 10 ms."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if page.evaluate(script, arg):
+            return time.perf_counter() - start
+        time.sleep(0.01)
+    state = page.evaluate("() => [scrollY, document.querySelectorAll('#timeline .tile').length, "
+                          "[...document.querySelectorAll('#timeline .month')].map((m) => "
+                          "m.dataset.month + '@' + Math.round(m.getBoundingClientRect().top))]")
+    raise TimeoutError(f"not true after {timeout} s: {script[:60]} (page: {state})")
+
+
+def _libraries(work: Path, scale: Scale, database: Database | None = None
+               ) -> list[tuple[int, Path, dict[str, str]]]:
+    made = []
+    for size in scale.timeline_sizes:
+        folder = work / f"{'pg-' if database else ''}timeline-{size}"
+        extra = {"IMGBACKUP_DATABASE_URL": database(f"timeline{size}")} if database else {}
+        _seed_command(folder / "data", USER, str(size), env_extra=extra)
+        made.append((size, folder, extra))
+    return made
+
+
+def measure(work: Path, scale: Scale) -> Iterator[Item]:
+    browser_item = Item("8", "Timeline in Chromium (SQLite)",
+                        target="first screen flat across sizes (≤ 1.5x the smallest at the "
+                               "largest); DOM and heap flat after scrolling")
+    api_item = Item("8b", "Timeline skeleton endpoints", target="p99 < 50 ms at the largest "
+                    "size on SQLite and PostgreSQL, flat across sizes")
+    libraries = _libraries(work, scale)
+    with ExitStack() as stack:
+        served = [(size, stack.enter_context(servers.imgbackup(folder, extra, user=USER)))
+                  for size, folder, extra in libraries]
+        _endpoint_rows(api_item, served, scale, "SQLite")
+        if CHROMIUM.exists():
+            _browser_rows(browser_item, served)
+        else:
+            browser_item.not_measured = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    yield browser_item
+    try:
+        with postgres.server() as (database, reason):
+            if database is None:
+                api_item.notes.append(f"PostgreSQL not measured: {reason}")
+            else:
+                with ExitStack() as stack:
+                    served = [(size, stack.enter_context(servers.imgbackup(folder, extra,
+                                                                          user=USER)))
+                              for size, folder, extra in _libraries(work, scale, database)]
+                    _endpoint_rows(api_item, served, scale, "PostgreSQL")
+    except Exception as exc:  # the SQLite figures stand on their own
+        api_item.notes.append(f"PostgreSQL run failed: {type(exc).__name__}: {exc}"[:400])
+    largest = [r for r in api_item.rows if "p99" in r.metric
+               and f"at {scale.timeline_sizes[-1]:,}" in r.metric]
+    api_item.target_met = bool(largest) and all((r.imgbackup or 0) < 50 for r in largest) \
+        and all((r.ratio or 0) < 2 for r in api_item.rows if "p50" in r.metric)
+    api_item.notes.append(
+        "One client, each request repeated; the month asked for is the newest (a full month "
+        "of about 6 000 photos in these libraries, its first page of 500). Unfiltered, "
+        "the skeleton reads counts kept by database triggers (docs/architecture.md).")
+    yield api_item
+
+
+def _endpoint_rows(item: Item, served: list[tuple[int, servers.Server]], scale: Scale,
+                   engine: str) -> None:
+    base: dict[str, Any] = {}
+    for size, server in served:
+        status, body, _ = client.call_json(server.port, "GET", BUCKETS, token=server.token)
+        if status != 200 or not body["buckets"]:
+            raise RuntimeError(f"{BUCKETS} answered {status}: {str(body)[:200]}")
+        month = body["buckets"][0]["month"]
+        for label, path in (("months", BUCKETS), ("one month", f"{BUCKETS}/{month}?limit=500")):
+            _once(server, "GET", path)  # warm-up
+            lat = _latency([_once(server, "GET", path) for _ in range(scale.list_repeats)])
+            ref = base.setdefault(label, lat)
+            name = f"same call at {served[0][0]:,} photos"
+            item.row(f"{engine} {label} p50 at {size:,} photos", "ms", lat.p50, ref.p50, name,
+                     False)
+            item.row(f"{engine} {label} p99 at {size:,} photos", "ms", lat.p99, ref.p99, name,
+                     False)
+
+
+def _browser_rows(item: Item, served: list[tuple[int, servers.Server]]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    thumbnail = _thumbnail()
+    first: float | None = None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for size, server in served:
+                figures = _one_library(browser, server, thumbnail)
+                first = first or figures["first_screen"]
+                ref = f"first screen at {served[0][0]:,} photos"
+                item.row(f"first screen at {size:,} photos", "ms", figures["first_screen"],
+                         first, ref, False)
+                item.row(f"scrubber jump to {figures['month']} at {size:,} photos", "ms",
+                         figures["jump"], figures["first_screen"], "first screen, same size",
+                         False)
+                for what in ("nodes", "heap"):
+                    unit = "nodes" if what == "nodes" else "MB"
+                    scale = 1 if what == "nodes" else 1 / 1e6
+                    item.row(f"DOM {what} after {figures['scrolled']:,} photos at {size:,}",
+                             unit, figures["after"][what] * scale,
+                             figures["before"][what] * scale, "after the first screen", False)
+        finally:
+            browser.close()
+    firsts = [r for r in item.rows if r.metric.startswith("first screen")]
+    flat = [r for r in item.rows if r.metric.startswith("DOM")]
+    item.target_met = bool(firsts) and (firsts[-1].ratio or 9) <= 1.5 and all(
+        (r.ratio or 9) <= 1.5 for r in flat)
+    item.notes.append(
+        f"Chromium {VIEWPORT['width']}x{VIEWPORT['height']}, a fresh context per library; "
+        "thumbnails answered by the browser (see the module's docstring). First screen: from "
+        "navigation until every thumbnail in the viewport has painted. Jump: the scrubber "
+        "pressed at a month's mark until that month's thumbnails on screen have painted. "
+        f"Scrolling: a screen at a time until {SCROLLED:,} photos (or the whole library) went "
+        "by, then the page's element count and JS heap (after a forced GC where the browser "
+        "allows it), against the same after the first screen.")
+
+
+def _one_library(browser: Any, server: servers.Server, thumbnail: bytes) -> dict[str, Any]:
+    servers.imgbackup_command(server.env, "shell", "-c", (
+        "from django.contrib.auth.models import User; "
+        f"u = User.objects.get(username='{USER}'); u.set_password('{PASSWORD}'); u.save()"))
+    context = browser.new_context(viewport=VIEWPORT, bypass_csp=True)
+    context.route("**/thumbnail", lambda route: route.fulfill(
+        status=200, body=thumbnail, content_type="image/jpeg"))
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/login")
+        page.fill("#id_username", USER)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        start = time.perf_counter()
+        page.goto(server.url, wait_until="commit")
+        _wait(page, PAINTED)
+        first_screen = (time.perf_counter() - start) * 1000
+        before = page.evaluate(COUNTS)
+        month = _jump_target(page)
+        jump = _scrub_to(page, month)
+        page.evaluate("window.scrollTo(0, 0)")
+        scrolled = _scroll_through(page)
+        after = page.evaluate(COUNTS)
+        return {"first_screen": first_screen, "jump": jump, "month": month,
+                "before": before, "after": after, "scrolled": scrolled}
+    finally:
+        context.close()
+
+
+def _jump_target(page: Any) -> str:
+    """The month five years before the newest, or the oldest month of a younger library."""
+    months = page.evaluate("() => [...document.querySelectorAll('.scrubber-year')]"
+                           ".map((m) => m.dataset.month)")
+    newest = int(months[0][:4]) if months else 0
+    older = [m for m in months if int(m[:4]) <= newest - 5]
+    return older[0] if older else months[-1]
+
+
+def _scrub_to(page: Any, month: str) -> float:
+    mark = page.locator(f'.scrubber-year[data-month="{month}"]')
+    box = mark.bounding_box()
+    start = time.perf_counter()
+    page.mouse.click(box["x"] + 5, box["y"] + box["height"] / 2 + 1)
+    _wait(page, MONTH_PAINTED, month)
+    return (time.perf_counter() - start) * 1000
+
+
+def _scroll_through(page: Any) -> int:
+    """Scroll a screen at a time until SCROLLED photos went by; how many did."""
+    seen: set[str] = set()
+    for _ in range(5000):
+        ids = page.evaluate("() => [...document.querySelectorAll('#timeline .tile')]"
+                            ".map((t) => t.dataset.id)")
+        seen.update(ids)
+        at_end = page.evaluate("() => innerHeight + scrollY >= "
+                               "document.documentElement.scrollHeight - 2")
+        if len(seen) >= SCROLLED or at_end:
+            break
+        page.evaluate("window.scrollBy(0, innerHeight)")
+        _wait(page, PAINTED)
+    page.evaluate("() => window.gc && window.gc()")
+    return len(seen)
