@@ -33,6 +33,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "first-admin-pass-phrase"
+NEW_PASSWORD = "a-second-long-pass-phrase"
 # A name that would run script if any page built HTML from it.
 EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"  # (a " would reach the server as %22)
 
@@ -91,10 +92,10 @@ def _new_page(browser: Any, width: int, height: int, **options: Any) -> Any:
     return context.new_page()
 
 
-def _log_in(page: Any, url: str, username: str) -> None:
+def _log_in(page: Any, url: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{url}/login")
     page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{url}/")
 
@@ -315,9 +316,19 @@ def test_an_admin_creates_a_user_who_then_signs_in(browser: Any, server: LiveSer
     expect(page).to_have_url(f"{server.url}/users")
     expect(page.locator(".notice")).to_have_text("Created user dora.")
     expect(page.locator("tr", has_text="dora")).to_contain_text("active")
+    mine = page.locator("tr", has_text="(you)")
+    expect(mine).to_contain_text("just now")
+    expect(mine.locator("button")).to_have_count(0)  # no Disable, no Remove admin for yourself
+    expect(page.locator("details.rules ul")).to_be_hidden()  # the rules are folded away
     _shot(page, "users.png")
+    page.locator("tr", has_text="dora").locator("text=Set password").click()
+    expect(page.locator("h1")).to_have_text("New password for dora")
+    page.fill("#id_new_password1", NEW_PASSWORD)
+    page.fill("#id_new_password2", NEW_PASSWORD)
+    page.click("#set-password button[type=submit]")
+    expect(page.locator(".notice")).to_contain_text("New password set for dora")
     page.click("text=Log out")
-    _log_in(page, server.url, "dora")
+    _log_in(page, server.url, "dora", NEW_PASSWORD)
     expect(page.locator(".empty-state")).to_be_visible()
     expect(page.locator("nav")).not_to_contain_text("Users")
     assert errors == []
