@@ -62,7 +62,9 @@ export class Timeline {
         return page.items.length > 0;
       })
       .catch((err) => {
-        if (generation === this.generation) this.status.textContent = `Could not load photos: ${err.message}`;
+        if (generation !== this.generation) return false;
+        this.status.textContent = err.status === 401 ? "Signed out: log in again to see your photos."
+          : `Could not load photos: ${err.message}`;
         return false;
       })
       .finally(() => {
