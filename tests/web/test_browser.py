@@ -333,6 +333,32 @@ def test_an_admin_creates_a_user_who_then_signs_in(browser: Any, server: LiveSer
     expect(page.locator("nav")).not_to_contain_text("Users")
     assert errors == []
     page.context.close()
+    for scheme in ("dark", "light"):
+        _date_icons_are_drawn_in_the_text_colour(browser, server.url, scheme)
+
+
+def _date_icons_are_drawn_in_the_text_colour(browser: Any, url: str, scheme: str) -> None:
+    """The search form's date-picker icons: as clear as the text on a dark field too (the
+    browser's own is a thin outline that all but vanishes there)."""
+    page = _new_page(browser, 1440, 600, color_scheme=scheme)
+    _log_in(page, url, "dora", NEW_PASSWORD)
+    field = page.locator("input[name=since]")
+    text = field.evaluate("input => getComputedStyle(input).color")
+    fg = tuple(int(v) for v in re.findall(r"\d+", text)[:3])
+    box = field.bounding_box()
+    assert box
+    shot = Image.open(io.BytesIO(page.screenshot(clip={  # the icon sits at the field's right
+        "x": box["x"] + box["width"] - 34, "y": box["y"] + 4, "width": 30,
+        "height": box["height"] - 8}))).convert("RGB")
+    inked = sum(1 for pixel in shot.get_flattened_data()
+                if all(abs(a - b) <= 10 for a, b in zip(pixel, fg, strict=True)))
+    assert inked >= 60, (scheme, fg, inked)  # solid strokes in the text's colour
+    if scheme == "dark":
+        _shot(page, "search-dark-1440.png")
+        page.set_viewport_size({"width": 390, "height": 600})
+        page.click("#search-toggle")
+        _shot(page, "search-dark-390.png")
+    page.context.close()
 
 
 @pytest.mark.slow
