@@ -16,9 +16,10 @@ export function uploadRow(file, { onRetry, thumbnails, photo }) {
   const status = el("span", { class: "state" });
   const bar = el("progress", { max: file.size || 1, value: 0 });
   const retry = el("button", { type: "button", class: "link retry", hidden: true, onclick: onRetry }, "Retry");
+  // Read in this order (name, what happened, size...); the grid places them.
   const li = el("li", { class: "upload" }, thumb,
-    el("span", { class: "name", title: file.name }, file.name),
-    el("span", { class: "size" }, formatBytes(file.size)), bar, retry, status);
+    el("span", { class: "name", title: file.name }, file.name), status,
+    el("span", { class: "size" }, formatBytes(file.size)), bar, retry);
   return { li, status, bar, retry };
 }
 

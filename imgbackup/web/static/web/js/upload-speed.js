@@ -40,7 +40,7 @@ export class Speedometer {
 /** "1.2 MB/s · about 40 s left"; "" when there is nothing to say yet. */
 export function speedText(rate, remainingBytes) {
   if (rate === null) return "";
-  if (rate <= 0) return "stalled";
+  if (rate <= 0) return remainingBytes > 0 ? "stalled" : "";
   const left = remainingBytes > 0 ? ` · about ${formatDuration(remainingBytes / rate)} left` : "";
   return `${formatBytes(Math.round(rate))}/s${left}`;
 }
