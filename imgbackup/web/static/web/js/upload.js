@@ -351,6 +351,8 @@ export class Uploader {
     box.hidden = !this.signedOut;
     $("#upload-signed-out-text").textContent = this.otherUser
       ? `Signed in as ${this.otherUser} now, but these files were being backed up for ${this.user}. Log in as ${this.user} to send the rest to the right account.`
-      : "You were signed out (in another tab, or your password was changed), so the uploads stopped. Nothing is lost: this list stays. Log in again, then press Retry to send the files not sent yet.";
+      : this.pending().length || this.busy
+        ? "You were signed out (in another tab, or your password was changed), so the uploads stopped. Nothing is lost: this list stays. Log in again, then press Retry to send the files not sent yet."
+        : "You were signed out (in another tab, or your password was changed). This list stays; log in again to go on.";
   }
 }
