@@ -3,6 +3,7 @@ flag. Nobody else may know it exists (404). Users are never deleted here, on pur
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -15,7 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.views.decorators.http import require_http_methods, require_POST
 
 from imgbackup.accounts import users
 from imgbackup.web.views import View, page, signed_in
@@ -54,9 +57,6 @@ class ResetForm(SetPasswordForm):  # type: ignore[type-arg]
     revoke_tokens = forms.BooleanField(required=False, initial=True,
                                        label="Also revoke their API tokens")
 
-    def __init__(self, user: User, data: Any = None) -> None:
-        super().__init__(user, data, auto_id=f"id_%s_{user.pk}")
-
 
 class FlagForm(forms.Form):
     value = forms.TypedChoiceField(choices=[("1", "on"), ("0", "off")],
@@ -72,13 +72,21 @@ def listing() -> QuerySet[User]:
     ).order_by("username")
 
 
-def _page(request: HttpRequest, *, create: NewUserForm | None = None,
-          reset: ResetForm | None = None, error: str = "", status: int = 200) -> HttpResponse:
-    rows = [(user, reset if reset is not None and reset.user.pk == user.pk else ResetForm(user))
-            for user in listing()]
+def last_seen(when: datetime | None, now: datetime | None = None) -> str:
+    """"never", "just now" (under a minute, or a clock a little ahead), else "3 hours ago"."""
+    if when is None:
+        return "never"
+    now = now or timezone.now()
+    if now - when < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(when, now)} ago"
+
+
+def _page(request: HttpRequest, *, create: NewUserForm | None = None, error: str = "",
+          status: int = 200) -> HttpResponse:
+    rows = [(user, last_seen(user.last_login)) for user in listing()]
     return render(request, "web/users.html", {
-        "rows": rows, "create": create or NewUserForm(), "open_reset": reset and reset.user.pk,
-        "error": error,
+        "rows": rows, "create": create or NewUserForm(), "error": error,
     }, status=status)
 
 
@@ -101,12 +109,14 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @admin_page
-@require_POST
+@require_http_methods(["GET", "POST"])
 def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Its own page, so the list stays one line per user."""
     user = get_object_or_404(User, pk=user_id)
-    form = ResetForm(user, request.POST)
+    form = ResetForm(user, request.POST if request.method == "POST" else None)
     if not form.is_valid():
-        return _page(request, reset=form, status=400)
+        return render(request, "web/user_password.html", {"person": user, "form": form},
+                      status=400 if form.is_bound else 200)
     revoked = users.set_password(user, form.cleaned_data["new_password1"],
                                  revoke_tokens=form.cleaned_data["revoke_tokens"])
     if user.pk == request.user.pk:

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, LiveServer, make_jpeg
+from conftest import ROOT, LiveServer, make_jpeg, start_server
 from PIL import Image, ImageOps
 
 try:
@@ -34,6 +34,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "first-admin-pass-phrase"
+NEW_PASSWORD = "a-second-long-pass-phrase"
 # A name that would run script if any page built HTML from it.
 EVIL_NAME = "<img src=x onerror=alert(1)>.jpg"  # (a " would reach the server as %22)
 
@@ -92,10 +93,10 @@ def _new_page(browser: Any, width: int, height: int, **options: Any) -> Any:
     return context.new_page()
 
 
-def _log_in(page: Any, url: str, username: str) -> None:
+def _log_in(page: Any, url: str, username: str, password: str = PASSWORD) -> None:
     page.goto(f"{url}/login")
     page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{url}/")
 
@@ -316,12 +317,48 @@ def test_an_admin_creates_a_user_who_then_signs_in(browser: Any, server: LiveSer
     expect(page).to_have_url(f"{server.url}/users")
     expect(page.locator(".notice")).to_have_text("Created user dora.")
     expect(page.locator("tr", has_text="dora")).to_contain_text("active")
+    mine = page.locator("tr", has_text="(you)")
+    expect(mine).to_contain_text("just now")
+    expect(mine.locator("button")).to_have_count(0)  # no Disable, no Remove admin for yourself
+    expect(page.locator("details.rules ul")).to_be_hidden()  # the rules are folded away
     _shot(page, "users.png")
+    page.locator("tr", has_text="dora").locator("text=Set password").click()
+    expect(page.locator("h1")).to_have_text("New password for dora")
+    page.fill("#id_new_password1", NEW_PASSWORD)
+    page.fill("#id_new_password2", NEW_PASSWORD)
+    page.click("#set-password button[type=submit]")
+    expect(page.locator(".notice")).to_contain_text("New password set for dora")
     page.click("text=Log out")
-    _log_in(page, server.url, "dora")
+    _log_in(page, server.url, "dora", NEW_PASSWORD)
     expect(page.locator(".empty-state")).to_be_visible()
     expect(page.locator("nav")).not_to_contain_text("Users")
     assert errors == []
+    page.context.close()
+    for scheme in ("dark", "light"):
+        _date_icons_are_drawn_in_the_text_colour(browser, server.url, scheme)
+
+
+def _date_icons_are_drawn_in_the_text_colour(browser: Any, url: str, scheme: str) -> None:
+    """The search form's date-picker icons: as clear as the text on a dark field too (the
+    browser's own is a thin outline that all but vanishes there)."""
+    page = _new_page(browser, 1440, 600, color_scheme=scheme)
+    _log_in(page, url, "dora", NEW_PASSWORD)
+    field = page.locator("input[name=since]")
+    text = field.evaluate("input => getComputedStyle(input).color")
+    fg = tuple(int(v) for v in re.findall(r"\d+", text)[:3])
+    box = field.bounding_box()
+    assert box
+    shot = Image.open(io.BytesIO(page.screenshot(clip={  # the icon sits at the field's right
+        "x": box["x"] + box["width"] - 34, "y": box["y"] + 4, "width": 30,
+        "height": box["height"] - 8}))).convert("RGB")
+    inked = sum(1 for pixel in shot.get_flattened_data()
+                if all(abs(a - b) <= 10 for a, b in zip(pixel, fg, strict=True)))
+    assert inked >= 60, (scheme, fg, inked)  # solid strokes in the text's colour
+    if scheme == "dark":
+        _shot(page, "search-dark-1440.png")
+        page.set_viewport_size({"width": 390, "height": 600})
+        page.click("#search-toggle")
+        _shot(page, "search-dark-390.png")
     page.context.close()
 
 
@@ -363,7 +400,8 @@ def _upload_with_a_dropped_connection_then_retry(page: Any, tmp_path: Path) -> N
     expect(summary).to_contain_text("Done with 4 files")
     expect(summary).to_contain_text("2 failed")
     expect(page.locator("#upload-list li[data-state=failed]")).to_have_count(2)
-    expect(page.locator("#upload-list")).to_contain_text("notes.jpg: not a recognised image")
+    expect(_row(page, "notes.jpg").locator(".state")).to_have_text(
+        re.compile(r"^failed: not a recognised image"))
     expect(page.locator("#upload-list li[data-state=failed] button:visible")).to_have_count(1)
     page.click("#upload-retry")
     expect(summary).to_contain_text("3 uploaded")
@@ -577,3 +615,192 @@ def test_zooming_in_the_viewer_shows_the_original(
     expect(image).not_to_have_class(re.compile(r"\bzoomed\b"))
     page.keyboard.press("Escape")
     expect(page.locator("#viewer")).to_be_hidden()
+
+
+def _noisy_photo(folder: Path, name: str, side: int) -> Path:
+    """A JPEG that does not compress (random pixels): a few hundred KB in a few ms."""
+    path = folder / name
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(path, "JPEG",
+                                                                           quality=95)
+    return path
+
+
+def _row(page: Any, name: str) -> Any:
+    return page.locator("#upload-list li", has=page.locator(".name", has_text=name))
+
+
+@pytest.mark.slow
+def test_the_upload_panel_shows_thumbnails_speed_and_short_errors(
+        browser: Any, server: LiveServer, tmp_path: Path) -> None:
+    server.imgbackup("createuser", "alice", "--password", PASSWORD)
+    page = _new_page(browser, 1440, 900)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _log_in(page, server.url, "alice")
+    big = _noisy_photo(tmp_path, "IMG_20240714_101112_a_long_name_from_a_phone_HDR.jpg", 420)
+    small = _photo(tmp_path, "beach.jpg", 1, "2024:07:14 10:00:00", "Model A")
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    words = tmp_path / "notes.jpg"
+    words.write_text("these are words, not pixels")
+    # About 150 KB/s upstream: the big file takes a few seconds, long enough to show a speed.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 150_000})
+    _choose_files(page, [str(p) for p in (big, small, empty, words)])
+    speed = page.locator("#upload-speed")
+    expect(speed).to_have_text(re.compile(r"^[\d.]+ (KB|MB|bytes)/s( · about \d+ (s|min) left)?$"))
+    expect(speed).to_contain_text("left")
+    _shot(page, "upload-progress-1440.png")
+    expect(page.locator("#upload-summary")).to_contain_text("Done with 4 files")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    expect(speed).to_have_text("")  # nothing running, nothing to estimate
+    # The error says what went wrong, without the name the row already shows.
+    expect(_row(page, "empty.jpg").locator(".state")).to_have_text("failed: the file is empty")
+    expect(_row(page, "notes.jpg").locator(".state")).to_have_text(
+        re.compile(r"^failed: not a recognised image"))
+    # Each photo's own picture, from the chosen file, its object URL let go once shown.
+    for name in (big.name, small.name):
+        thumb = _row(page, name).locator(".thumb img")
+        expect(thumb).to_have_js_property("complete", True)
+        assert thumb.evaluate("img => img.naturalWidth") > 0
+        src = thumb.get_attribute("src")
+        assert src and src.startswith("blob:")
+        assert page.evaluate("""(src) => new Promise((resolve) => {
+            const probe = new Image();
+            probe.onload = () => resolve("still alive");
+            probe.onerror = () => resolve("revoked");
+            probe.src = src;
+        })""", src) == "revoked"
+    expect(_row(page, "empty.jpg").locator(".thumb img")).to_have_count(0)  # a grey square
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        heights = page.locator("#upload-list li").evaluate_all(
+            "rows => rows.map((row) => row.getBoundingClientRect().height)")
+        # A thumbnail high, two lines of error at most: no row grows tall.
+        assert len(heights) == 4 and max(heights) < 72, heights
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        _shot(page, f"upload-panel-{width}.png")
+    assert errors == []
+    page.context.close()
+
+
+@pytest.mark.slow
+def test_signed_out_in_another_tab_the_upload_list_stays_and_goes_on_after_login(
+        browser: Any, server: LiveServer, tmp_path: Path) -> None:
+    """No "Leave site?", no jump to the login form: the uploader says what happened, keeps its
+    list, refuses to carry on as somebody else, and sends the rest once alice is back."""
+    server.imgbackup("createuser", "alice", "--password", PASSWORD)
+    server.imgbackup("createuser", "bob", "--password", PASSWORD)
+    page = _new_page(browser, 1440, 900)
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _log_in(page, server.url, "alice")
+    held: list[Any] = []
+    holding = [True]
+
+    def hold(route: Any) -> None:
+        if route.request.method == "POST" and holding[0]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/v2/photos", hold)
+    photos = [_photo(tmp_path, f"trip-{i}.jpg", 30 + i, f"2024:08:0{i + 1} 09:00:00", "Cam")
+              for i in range(4)]
+    _choose_files(page, [str(p) for p in photos])
+    rows = page.locator("#upload-list li")
+    expect(page.locator("#upload-list li[data-state=uploading]")).to_have_count(3)
+    held.pop(0).continue_()  # one file gets through before the other tab signs out
+    expect(page.locator("#upload-list li[data-state=uploaded]")).to_have_count(1)
+    expect(page.locator("#upload-list li[data-state=uploading]")).to_have_count(3)
+
+    other = page.context.new_page()
+    other.goto(server.url)
+    other.click("text=Log out")
+    expect(other).to_have_url(re.compile(r"/login$"))
+    holding[0] = False
+    while held:
+        held.pop(0).continue_()  # they carry the old session: 401
+
+    summary = page.locator("#upload-summary")
+    expect(summary).to_contain_text("Signed out: log in again, then retry")
+    expect(summary).to_contain_text("1 uploaded · 3 not sent yet")
+    expect(page.locator("#upload-signed-out")).to_be_visible()
+    expect(rows).to_have_count(4)
+    expect(page.locator("#upload-list li[data-state=paused] .state").first).to_have_text(
+        "not sent yet: signed out")
+    page.wait_for_timeout(2500)  # the timeline's refresh after the upload meets the 401 too
+    assert page.url == f"{server.url}/"
+    expect(rows).to_have_count(4)
+    _shot(page, "upload-signed-out-1440.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, "upload-signed-out-390.png")
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    _log_in(other, server.url, "bob")  # somebody else signs in in the other tab
+    page.click("#upload-retry")
+    expect(page.locator("#upload-signed-out")).to_contain_text("Signed in as bob now")
+    expect(page.locator("#upload-list li[data-state=paused]")).to_have_count(3)
+
+    other.click("text=Log out")
+    _log_in(other, server.url, "alice")
+    page.click("#upload-retry")
+    expect(summary).to_contain_text("Done with 4 files · 4 uploaded")
+    expect(page.locator("#upload-signed-out")).to_be_hidden()
+    expect(page.locator("#timeline .tile")).to_have_count(4)
+    assert dialogs == [] and errors == []
+    assert server.sql("SELECT count(*) FROM photos_photo p JOIN auth_user u ON u.id = p.owner_id "
+                      "WHERE u.username = 'bob'") == [(0,)]
+    page.context.close()
+
+
+@pytest.mark.slow
+def test_the_viewer_says_so_when_the_server_is_down(
+        browser: Any, server: LiveServer, tmp_path: Path) -> None:
+    """A sentence and a Try again button where the photo would be, never a broken image."""
+    token = server.user_with_token("alice")
+    for i in range(2):
+        with _photo(tmp_path, f"pier-{i}.jpg", 40 + i, f"2024:09:0{i + 1} 08:00:00",
+                    "Cam").open("rb") as body:
+            answer = httpx.post(f"{server.url}/api/v2/photos", files={"file": body},
+                                headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 201, answer.text
+    page = _new_page(browser, 1440, 900)
+    _log_in(page, server.url, "alice", "alice-password-123")
+    tiles = page.locator("#timeline .tile img")
+    expect(tiles).to_have_count(2)
+    for i in range(2):
+        expect(tiles.nth(i)).to_have_js_property("complete", True)
+    server.stop()
+    restarted = None
+    try:
+        page.locator("#timeline .tile").first.click()
+        message = page.locator("#viewer-error")
+        expect(message).to_be_visible()
+        expect(message).to_contain_text("The server cannot be reached")
+        expect(page.locator("#viewer-image")).to_be_hidden()
+        expect(page.locator("#viewer-filename")).to_have_text("pier-1.jpg")  # the rest still shows
+        _shot(page, "viewer-server-down-1440.png")
+        page.set_viewport_size({"width": 390, "height": 844})
+        expect(message).to_be_in_viewport()
+        _shot(page, "viewer-server-down-390.png")
+        page.set_viewport_size({"width": 1440, "height": 900})
+        same = {k: v for k, v in server.env.items()  # the same database and storage
+                if k in {"IMGBACKUP_DATABASE_URL", "IMGBACKUP_STORAGE"}}
+        restarted = start_server(tmp_path, same, port=int(server.url.rsplit(":", 1)[1]))
+        page.click("#viewer-retry")
+        image = page.locator("#viewer-image")
+        expect(image).to_be_visible()
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") > 0
+        expect(message).to_be_hidden()
+    finally:
+        if restarted:
+            restarted.stop()
+    page.context.close()

@@ -28,6 +28,8 @@ def signed_in(persona: Persona, **kwargs: bool) -> Client:
 def test_the_first_visitor_is_sent_to_create_the_admin(client: Client) -> None:
     assert client.get("/")["Location"] == "/setup"
     assert client.get("/login")["Location"] == "/setup"
+    form = client.get("/setup").content.decode()
+    assert "<strong>Users</strong> page" in form  # where more people are added, not only the CLI
     response = client.post("/setup", {"username": "admin", "password1": "a-long-pass-phrase",
                                       "password2": "a-long-pass-phrase"})
     assert response["Location"] == "/"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +15,11 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import create_token, user_for_token
+from imgbackup.web.users import last_seen
 
 URLS = ["/users", "/users/{id}/password", "/users/{id}/active", "/users/{id}/admin"]
 NEW_PASSWORD = "a-fresh-long-phrase"
@@ -70,6 +73,43 @@ def test_the_admin_sees_every_user_with_photos_outside_the_trash_and_their_bytes
     assert ">admin<" in row(body, admin.user)
 
 
+def test_your_own_row_offers_neither_disable_nor_remove_admin(admin: Persona,
+                                                                alice: Persona) -> None:
+    """Both are refused for yourself, so they are not offered; another admin's row has them."""
+    User.objects.filter(pk=alice.user.pk).update(is_staff=True, is_superuser=True)
+    body = signed_in(admin).get("/users").content.decode()
+    mine = row(body, admin.user)
+    assert "Disable" not in mine and "Remove admin" not in mine and "Set password" in mine
+    hers = row(body, alice.user)
+    assert "Disable" in hers and "Remove admin" in hers
+
+
+@pytest.mark.parametrize(("ago", "shown"), [
+    (timedelta(seconds=0), "just now"), (timedelta(seconds=59), "just now"),
+    (timedelta(seconds=-30), "just now"),  # a clock a little ahead
+    (timedelta(minutes=1), "1 minute ago"),
+    (timedelta(hours=3, minutes=5), "3 hours, 5 minutes ago"),
+])
+def test_last_login_reads_just_now_not_0_minutes(ago: timedelta, shown: str) -> None:
+    now = timezone.now()
+    # timesince joins a number to its unit with a no-break space
+    assert last_seen(now - ago, now).replace("\xa0", " ") == shown
+    assert last_seen(None, now) == "never"
+
+
+def test_a_fresh_login_is_listed_as_just_now(admin: Persona) -> None:
+    client = signed_in(admin)
+    User.objects.filter(pk=admin.user.pk).update(last_login=timezone.now())
+    body = client.get("/users").content.decode()
+    assert '<td data-label="Last login" class="last-login">just now</td>' in row(body, admin.user)
+
+
+def test_the_rules_are_short_help_folded_away(admin: Persona) -> None:
+    body = " ".join(signed_in(admin).get("/users").content.decode().split())
+    rules = re.search(r'<details class="help rules">(.*?)</details>', body, re.S)
+    assert rules and "last active admin" in rules[1]
+    before_table = body.split("<table")[0]
+    assert "last active admin" not in before_table.replace(rules[0], "")
 
 
 @pytest.mark.parametrize("who", ["alice", "admin"])
@@ -149,8 +189,18 @@ def test_a_new_password_ends_the_old_one_and_sessions_and_maybe_the_tokens(
     assert auth.status_code == (401 if revoke else 200)
 
 
-def test_the_revoke_box_is_ticked_by_default(admin: Persona, alice: Persona) -> None:
-    body = row(signed_in(admin).get("/users").content.decode(), alice.user)
+def test_set_password_is_its_own_page_with_the_revoke_box_ticked(
+        admin: Persona, alice: Persona) -> None:
+    client = signed_in(admin)
+    hers = row(client.get("/users").content.decode(), alice.user)
+    assert f'href="/users/{alice.user.pk}/password"' in hers
+    assert "<input" not in hers.replace('type="hidden"', "").split("Set password")[0].split(
+        "</form>")[-1]  # no password fields inside the row: it stays one line
+    assert "password" not in re.sub(r'href="[^"]*"', "", hers).replace("Set password", "")
+    page = client.get(f"/users/{alice.user.pk}/password")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "New password for alice" in body
     assert re.search(r'<input[^>]*name="revoke_tokens"[^>]*checked', body)
 
 
@@ -159,8 +209,8 @@ def test_a_weak_new_password_is_refused_with_the_form_errors(
     response = signed_in(admin).post(f"/users/{alice.user.pk}/password", {
         "new_password1": "alice", "new_password2": "alice", "revoke_tokens": "on"})
     assert response.status_code == 400
-    body = row(response.content.decode(), alice.user)
-    assert "too short" in body and "<details open>" in body
+    body = response.content.decode()
+    assert "too short" in body and "New password for alice" in body
     alice.user.refresh_from_db()
     assert alice.user.check_password("alice-password-123")
     assert user_for_token(alice.token) == alice.user

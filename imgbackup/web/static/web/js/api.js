@@ -28,7 +28,17 @@ export function errorFrom(status, body) {
   return new ApiError(status, "http_" + status, `the server answered ${status}`);
 }
 
+let signedOutHandler = null;
+
+/** Who answers a 401 (signed out, in another tab or by an admin): ``handler()`` returns true
+ * when it took care of it (the uploader keeps its list and says so), false to let the page go
+ * to the login form as usual. */
+export function onSignedOut(handler) {
+  signedOutHandler = handler;
+}
+
 function signedOut() {
+  if (signedOutHandler && signedOutHandler()) return;
   const next = encodeURIComponent(location.pathname + location.search);
   location.assign(`/login?next=${next}`);
 }

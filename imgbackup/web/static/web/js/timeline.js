@@ -50,7 +50,7 @@ export class Timeline {
     try {
       answer = await api("/timeline/buckets", { query: this.query });
     } catch (err) {
-      this.status.textContent = `Could not load photos: ${err.message}`;
+      this.failed(err);
       return false;
     }
     if (generation !== this.generation) return false;
@@ -105,10 +105,15 @@ export class Timeline {
       this.render();
       return page.items.length > 0;
     }).catch((err) => {
-      this.status.textContent = `Could not load photos: ${err.message}`;
+      if (generation === this.generation) this.failed(err);
       return false;
     }).finally(() => { month.loading = null; });
     return month.loading;
+  }
+
+  failed(err) {
+    this.status.textContent = err.status === 401 ? "Signed out: log in again to see your photos."
+      : `Could not load photos: ${err.message}`;
   }
 
   schedule() {

@@ -1,11 +1,15 @@
 // Uploads: hash each file in the browser, ask the server which hashes it lacks, send only
 // those, three at a time, each with its SHA-256 so the server verifies what it received.
 // Every file gets a row telling what happened to it; failed files can be sent again.
-import { api, errorFrom, uploadPhoto } from "./api.js";
-import { $, el } from "./dom.js";
+// Signed out meanwhile (in another tab, by an admin): the list stays, the files not sent wait,
+// and they go on once the same person has logged in again.
+import { api, errorFrom, onSignedOut, uploadPhoto } from "./api.js";
+import { $ } from "./dom.js";
 import { formatBytes, plural } from "./format.js";
 import { looksLikePhoto } from "./files.js";
 import { canHash, Pool, sha256Hex } from "./hash.js";
+import { Thumbnails, uploadRow, withoutName } from "./upload-row.js";
+import { Speedometer, speedText } from "./upload-speed.js";
 
 const PARALLEL_UPLOADS = 3;
 const PARALLEL_HASHES = 2;
@@ -15,7 +19,7 @@ const CHECK_BATCH = 200;
 // each photo once.
 const HASH_LIMIT = 256 * 1024 * 1024;
 
-// state -> [label shown, counted as finished, counted as failed]
+// state -> [label shown, nothing more happens to it by itself, counted as failed]
 const STATES = {
   waiting: ["waiting", false, false],
   hashing: ["checking…", false, false],
@@ -27,6 +31,7 @@ const STATES = {
   restored: ["restored from the trash", true, false],
   ignored: ["not a photo, skipped", true, false],
   failed: ["failed", true, true],
+  paused: ["not sent yet: signed out", true, false],
 };
 
 export class Uploader {
@@ -42,12 +47,31 @@ export class Uploader {
     this.uploads.onIdle(() => this.render());
     this.panel = $("#uploads");
     this.list = $("#upload-list");
+    this.user = this.panel.dataset.user || "";
+    this.signedOut = false;
+    this.otherUser = "";
+    this.thumbnails = new Thumbnails(this.list);
+    this.speed = new Speedometer();
+    this.ticker = null;
+    this.uploads.onIdle(() => this.stopTicker());
     // The list follows the files being sent until the person scrolls it themselves.
     this.follow = true;
     for (const type of ["wheel", "touchstart", "keydown"]) {
       this.list.addEventListener(type, () => { this.follow = false; }, { passive: true });
     }
     $("#upload-retry").addEventListener("click", () => this.retryFailed());
+    // A 401 anywhere on the page while there is a list: keep it, do not go to the login form.
+    onSignedOut(() => {
+      if (!this.entries.length) return false;
+      this.signedOut = true;
+      this.render();
+      return true;
+    });
+    // Back from logging in in another tab: carry on by ourselves.
+    window.addEventListener("focus", () => this.signedOut && this.resume(this.pending()));
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && this.signedOut) this.resume(this.pending());
+    });
     $("#upload-close").addEventListener("click", () => this.closePanel());
     $("#upload-toggle").addEventListener("click", (event) => {
       const open = this.list.hidden;
@@ -56,12 +80,17 @@ export class Uploader {
       event.currentTarget.setAttribute("aria-expanded", String(open));
     });
     window.addEventListener("beforeunload", (event) => {
-      if (this.busy) event.preventDefault();
+      if (this.busy || this.entries.some((e) => e.state === "paused")) event.preventDefault();
     });
   }
 
   get busy() {
     return this.entries.some((e) => !STATES[e.state][1]);
+  }
+
+  /** Files that may still be sent: failed for a reason that may pass, or held while signed out. */
+  pending() {
+    return this.entries.filter((e) => e.state === "paused" || (e.state === "failed" && !e.permanent));
   }
 
   add(files) {
@@ -70,7 +99,7 @@ export class Uploader {
     this.panel.hidden = false;
     for (const file of fresh) {
       const entry = { file, state: "waiting", loaded: 0, message: "", sha256: null };
-      entry.row = this.row(entry);
+      entry.row = uploadRow(file, { onRetry: () => this.resume([entry]), thumbnails: this.thumbnails, photo: looksLikePhoto(file) });
       this.list.append(entry.row.li);
       this.entries.push(entry);
       if (!looksLikePhoto(file)) this.set(entry, "ignored");
@@ -81,16 +110,6 @@ export class Uploader {
     this.render();
   }
 
-  row(entry) {
-    const status = el("span", { class: "state" });
-    const bar = el("progress", { max: entry.file.size || 1, value: 0 });
-    const retry = el("button", { type: "button", class: "link", hidden: true, onclick: () => this.retry(entry) }, "Retry");
-    const li = el("li", { class: "upload" },
-      el("span", { class: "name", title: entry.file.name }, entry.file.name),
-      el("span", { class: "size" }, formatBytes(entry.file.size)), bar, status, retry);
-    return { li, status, bar, retry };
-  }
-
   /** ``permanent``: a failure that sending again cannot fix (not an image, too large). */
   set(entry, state, message = "", { permanent = false } = {}) {
     entry.state = state;
@@ -99,9 +118,10 @@ export class Uploader {
     const { li, status, bar, retry } = entry.row;
     li.dataset.state = state;
     status.textContent = STATES[state][0] + (message ? `: ${message}` : "");
-    retry.hidden = state !== "failed" || permanent;
+    status.title = status.textContent; // the whole text, should a narrow screen cut it short
+    retry.hidden = !(state === "paused" || (state === "failed" && !permanent));
     if (state === "uploaded" || state === "skipped" || state === "restored") bar.value = bar.max;
-    if (state === "failed") bar.value = 0; // whatever was sent was not kept
+    if (state === "failed" || state === "paused") bar.value = 0; // whatever was sent was not kept
     if (state === "uploading" && this.follow) this.list.scrollTop = li.offsetTop - 40; // offsetParent: the list
     this.render();
   }
@@ -154,7 +174,8 @@ export class Uploader {
       this.set(entry, "restored");
       this.onUploaded();
     } catch (err) {
-      this.set(entry, "failed", err.message);
+      if (err.status === 401) this.set(entry, "paused");
+      else this.set(entry, "failed", err.message);
     }
   }
 
@@ -166,11 +187,18 @@ export class Uploader {
   }
 
   async upload(entry) {
+    if (this.signedOut) {
+      this.set(entry, "paused"); // sending it now would only be refused
+      return;
+    }
     this.set(entry, "uploading");
+    this.startTicker();
     const { promise } = uploadPhoto(entry.file, {
       sha256: entry.sha256,
       onProgress: (loaded) => {
-        entry.loaded = Math.min(loaded, entry.file.size);
+        const now = Math.min(loaded, entry.file.size);
+        this.speed.add(now - entry.loaded);
+        entry.loaded = now;
         entry.row.bar.value = entry.loaded;
         this.renderTotals();
       },
@@ -184,7 +212,12 @@ export class Uploader {
       } else {
         const rejected = body && body.rejected && body.rejected[0];
         const err = rejected ? errorFrom(status, rejected) : errorFrom(status, body);
-        const message = status === 401 ? "signed out: log in again, then retry" : err.message;
+        if (status === 401) {
+          this.signedOut = true;
+          this.set(entry, "paused");
+          return;
+        }
+        const message = withoutName(err.message, entry.file.name, rejected && rejected.filename);
         this.set(entry, "failed", message, { permanent: status === 413 || status === 415 });
       }
     } catch (err) {
@@ -193,13 +226,38 @@ export class Uploader {
   }
 
   retry(entry) {
-    if (entry.state !== "failed" || entry.permanent) return;
+    if (entry.state !== "paused" && (entry.state !== "failed" || entry.permanent)) return;
     if (entry.sha256 || !canHash || entry.file.size > HASH_LIMIT) this.queue(entry);
     else this.hashes.push(entry);
   }
 
   retryFailed() {
-    for (const entry of this.entries) this.retry(entry);
+    return this.resume(this.pending());
+  }
+
+  /** Send ``entries`` again; when signed out, first make sure the same person is back. */
+  async resume(entries) {
+    if (this.signedOut && !(await this.signedInAgain())) return;
+    for (const entry of entries) this.retry(entry);
+  }
+
+  async signedInAgain() {
+    if (!this.checking) {
+      this.checking = api("/me").then(
+        (me) => me.username,
+        () => null, // still signed out (or the server is away): stay as we are
+      ).finally(() => { this.checking = null; });
+    }
+    const username = await this.checking;
+    if (username && this.user && username !== this.user) {
+      // Another account signed in since: these files must not land in it.
+      this.otherUser = username;
+    } else if (username) {
+      this.signedOut = false;
+      this.otherUser = "";
+    }
+    this.render();
+    return !this.signedOut;
   }
 
   closePanel() {
@@ -207,8 +265,22 @@ export class Uploader {
     this.follow = true;
     this.entries = [];
     this.bySha.clear();
+    this.thumbnails.clear();
     this.list.replaceChildren();
+    this.signedOut = false;
     this.panel.hidden = true;
+  }
+
+  startTicker() {
+    // Progress events stop when the connection stalls: the speed must still come down.
+    if (!this.ticker) this.ticker = setInterval(() => { this.speed.sample(); this.renderSpeed(); }, 1000);
+  }
+
+  stopTicker() {
+    clearInterval(this.ticker);
+    this.ticker = null;
+    this.speed.reset();
+    this.renderSpeed();
   }
 
   counts() {
@@ -224,11 +296,21 @@ export class Uploader {
     for (const e of this.entries) {
       if (e.state === "ignored") continue;
       total += e.file.size;
+      if (e.state === "paused") continue; // still to send: not done
       done += STATES[e.state][1] ? e.file.size : e.state === "uploading" ? e.loaded : 0;
     }
     const bar = $("#upload-total");
     bar.max = total || 1;
     bar.value = done;
+    this.renderSpeed();
+  }
+
+  renderSpeed() {
+    let remaining = 0;
+    for (const e of this.entries) {
+      if (!STATES[e.state][1]) remaining += e.file.size - (e.state === "uploading" ? e.loaded : 0);
+    }
+    $("#upload-speed").textContent = this.ticker && !this.signedOut ? speedText(this.speed.rate(), remaining) : "";
   }
 
   render() {
@@ -251,11 +333,26 @@ export class Uploader {
     if (count("failed")) parts.push(`${count("failed")} failed`);
     const busy = this.busy;
     const waiting = this.entries.length - this.entries.filter((e) => STATES[e.state][1]).length;
-    const head = busy ? `Backing up ${plural(this.entries.length, "file")}: ${waiting} to go` : `Done with ${plural(this.entries.length, "file")}`;
+    if (count("paused")) parts.push(`${count("paused")} not sent yet`);
+    let head = busy ? `Backing up ${plural(this.entries.length, "file")}: ${waiting} to go` : `Done with ${plural(this.entries.length, "file")}`;
+    if (this.signedOut) head = "Signed out: log in again, then retry";
     $("#upload-summary").textContent = head + (parts.length ? ` · ${parts.join(" · ")}` : "");
-    $("#upload-retry").hidden = busy || !this.entries.some((e) => e.state === "failed" && !e.permanent);
+    this.renderSignedOut();
+    const retry = $("#upload-retry");
+    retry.hidden = busy || !this.pending().length;
+    retry.textContent = this.signedOut ? "Retry" : "Retry failed";
     $("#upload-close").hidden = busy;
     this.panel.dataset.busy = busy ? "1" : "";
     this.renderTotals();
+  }
+
+  renderSignedOut() {
+    const box = $("#upload-signed-out");
+    box.hidden = !this.signedOut;
+    $("#upload-signed-out-text").textContent = this.otherUser
+      ? `Signed in as ${this.otherUser} now, but these files were being backed up for ${this.user}. Log in as ${this.user} to send the rest to the right account.`
+      : this.pending().length || this.busy
+        ? "You were signed out (in another tab, or your password was changed), so the uploads stopped. Nothing is lost: this list stays. Log in again, then press Retry to send the files not sent yet."
+        : "You were signed out (in another tab, or your password was changed). This list stays; log in again to go on.";
   }
 }

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { formatBytes, formatLocal, takenSource } from "./format.js";
 import { toast } from "./toast.js";
+import { whyNotShown } from "./viewer-error.js";
 import { Zoom } from "./zoom.js";
 
 const SWIPE_PX = 50;
@@ -20,6 +21,10 @@ export class Viewer {
     $("#viewer-next").addEventListener("click", () => this.step(1));
     $("#viewer-favourite").addEventListener("click", () => this.toggleFavourite());
     $("#viewer-delete").addEventListener("click", () => this.trash());
+    // A picture that does not come (server down, photo gone): a sentence, not a broken icon.
+    this.image.addEventListener("error", () => this.notShown());
+    this.image.addEventListener("load", () => { this.image.hidden = false; });
+    $("#viewer-retry").addEventListener("click", () => this.show(this.index));
     document.addEventListener("keydown", (event) => this.onKey(event));
     window.addEventListener("popstate", () => {
       if (!(history.state && history.state.viewer)) this.hide();
@@ -54,6 +59,9 @@ export class Viewer {
     const photo = this.photo;
     this.root.dataset.id = photo.id;
     delete this.image.dataset.full;
+    $("#viewer-error").hidden = true;
+    this.image.hidden = false;
+    if (this.image.getAttribute("src") === photo.urls.preview) this.image.removeAttribute("src"); // load again
     this.image.src = photo.urls.preview;
     this.zoom.reset(photo);
     this.image.alt = photo.filename || "photo";
@@ -67,6 +75,17 @@ export class Viewer {
     $("#viewer-next").disabled = index === this.source.items.length - 1 && this.source.done;
     this.preload(index + 1);
     this.preload(index - 1);
+  }
+
+  async notShown() {
+    const photo = this.photo;
+    if (!this.isOpen || !photo || !this.image.getAttribute("src")) return;
+    this.image.hidden = true;
+    const text = $("#viewer-error-text");
+    text.textContent = "Loading the photo failed; asking the server why…";
+    $("#viewer-error").hidden = false;
+    const why = await whyNotShown(photo.urls.preview);
+    if (this.photo === photo && !$("#viewer-error").hidden) text.textContent = why;
   }
 
   preload(index) {
