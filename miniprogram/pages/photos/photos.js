@@ -8,7 +8,7 @@ const ENDPOINT = '/api/v2/photos'
 const ALBUM_SCOPE = 'scope.writePhotosAlbum'
 
 Page({
-  ...gallery.scrolling(ENDPOINT),
+  ...gallery.scrolling(ENDPOINT, 4),
 
   onLoad () {
     return this.reload()

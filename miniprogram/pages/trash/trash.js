@@ -7,7 +7,7 @@ const gallery = require('../../lib/gallery.js')
 const ENDPOINT = '/api/v2/trash'
 
 Page({
-  ...gallery.scrolling(ENDPOINT),
+  ...gallery.scrolling(ENDPOINT, 3),
 
   onLoad () {
     getApp().globalData.trashDirty = false

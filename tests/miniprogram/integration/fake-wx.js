@@ -34,6 +34,7 @@ function createWx (dir) {
     graceMs: 30, // 5 s on a phone
     networkTimeout: { request: 60000, uploadFile: 60000, downloadFile: 60000, ...appJson.networkTimeout },
     domainList: /** @type {string[] | null} */ (null), // null: DevTools' "do not check domains"
+    window: { windowWidth: 375, windowHeight: 667, pixelRatio: 2, screenWidth: 375, screenHeight: 667 },
     app: /** @type {any} */ (null),
     pages: /** @type {any[]} */ ([]) // getCurrentPages(), the shown page last
   }
@@ -200,6 +201,7 @@ function createWx (dir) {
     showLoading (opts) { seen.loadings.push(opts.title) },
     hideLoading () {},
     stopPullDownRefresh () { seen.pullDownStops += 1 },
+    getWindowInfo () { return { ...state.window } },
     setKeepScreenOn (opts) {
       seen.keepScreenOn.push(opts.keepScreenOn)
       succeed(opts, { errMsg: 'setKeepScreenOn:ok' })

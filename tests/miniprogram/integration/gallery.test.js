@@ -8,6 +8,9 @@ const { test } = require('node:test')
 const { useServer, phone, jpeg, md5, gate, isImage, waitFor } = require('./common.js')
 
 useServer()
+const tiles = (p, page) => p.gallery.shown(page.instance)
+/** No setData sent the whole grid (only page one on a reload may set `groups`). */
+const wholeList = (patches) => patches.filter((patch) => 'groups' in patch && patch.groups.length > 1)
 const downloadsOf = (p, kind) => p.device.seen.calls.filter((c) => c.kind === 'downloadFile' && c.url.includes(kind)).length
 
 /** A phone whose user has `n` photos on the server, and the files. */
@@ -25,7 +28,7 @@ test('photos are listed with thumbnails; a tap previews it full size, swiping to
   assert.equal(page.count('.tile'), 3)
   await p.gallery.thumbnailsLoaded(page.instance)
   assert.equal(page.count('.thumb'), 3)
-  for (const item of page.data.items) assert.ok(isImage(fs.readFileSync(p.device.real(item.thumb))))
+  for (const item of tiles(p, page)) assert.ok(isImage(fs.readFileSync(p.device.real(item.thumb))))
   assert.equal(page.text('.weui-cells__tips'), '轻触查看大图，长按保存或删除。')
 
   await page.tap('.tile', 1)
@@ -33,7 +36,7 @@ test('photos are listed with thumbnails; a tap previews it full size, swiping to
   assert.ok(isImage(fs.readFileSync(p.device.real(shown.current))))
   assert.equal(shown.urls.length, 3, 'the other photos are in the preview, to swipe to')
   assert.equal(shown.urls[1], shown.current)
-  assert.deepEqual(page.data.items.map((item) => item.id).sort(), [...ids].sort())
+  assert.deepEqual(tiles(p, page).map((item) => item.id).sort(), [...ids].sort())
 })
 
 test('a photo deleted elsewhere: opening or saving it says so, never shows the error body', async () => {
@@ -61,13 +64,13 @@ test('the list is paginated: more photos load at the bottom of the page', async 
   await page.call('onReachBottom')
   assert.equal(page.count('.tile'), 7)
   assert.equal(page.data.end, true)
-  assert.equal(new Set(page.data.items.map((item) => item.id)).size, 7)
+  assert.equal(new Set(tiles(p, page).map((item) => item.id)).size, 7)
   await page.call('onReachBottom')
   assert.equal(page.count('.tile'), 7)
   // Pages after the first are appended by path, never as the whole list.
-  const appends = page.setDataLog.filter((patch) => Object.keys(patch).some((k) => /^items\[\d+\]$/.test(k)))
+  const appends = page.setDataLog.filter((patch) => Object.keys(patch).some((k) => /^groups\[\d+\]$/.test(k)))
   assert.equal(appends.length, 2)
-  assert.ok(appends.every((patch) => !('items' in patch)))
+  assert.deepEqual(wholeList(page.setDataLog), [])
 })
 
 test('pull-down refresh stops once the fresh list is in, even during a load', async () => {
@@ -111,7 +114,7 @@ test('long press → delete asks first, updates the grid by path; the trash rest
   const photos = await p.open('photos')
   const trash = await p.open('trash')
   assert.match(trash.text(), /回收站是空的/)
-  const index = photos.data.items.findIndex((item) => item.md5 === md5(files[0]))
+  const index = tiles(p, photos).findIndex((item) => item.md5 === md5(files[0]))
 
   p.device.script.actionSheetTaps.push(1)
   p.device.script.modalAnswers.push(false) // the person changes their mind
@@ -125,7 +128,7 @@ test('long press → delete asks first, updates the grid by path; the trash rest
   assert.ok(p.lastModal().confirmText.length <= 4)
   assert.equal(photos.count('.tile'), 1)
   assert.equal(p.device.seen.toasts.at(-1).title, '已移到回收站')
-  assert.ok(photos.setDataLog.slice(before).every((patch) => !('items' in patch)), 'no whole-list setData')
+  assert.ok(photos.setDataLog.slice(before).every((patch) => !('groups' in patch)), 'no whole-list setData')
 
   await trash.call('onShow') // something was deleted: read again
   assert.equal(trash.count('.tile'), 1)
@@ -198,6 +201,30 @@ test('a login WeChat refuses is shown as a login failure', async () => {
   const p = phone('refused-login')
   p.device.script.loginCodes.push('expired-code') // the stand-in answers 40029: the server 401
   const page = await p.open('photos')
-  assert.equal(page.data.items.length, 0)
+  assert.equal(page.count('.tile'), 0)
   assert.equal(p.lastModal().content, `${p.api.MESSAGES[401]}（the WeChat login code is invalid or expired）`)
+})
+
+test('a long list is virtual: groups far from the screen are emptied, and filled again near it', async () => {
+  const { p } = await withPhotos(12, 'virtual')
+  p.gallery.settings.pageSize = 4 // one row of 4 per group
+  p.device.state.window = { ...p.device.state.window, windowWidth: 400, windowHeight: 100 }
+  const page = await p.open('photos')
+  await page.call('onReachBottom')
+  await page.call('onReachBottom')
+  assert.equal(page.data.groups.length, 3)
+  assert.deepEqual(page.data.groups.map((group) => group.height), [100, 100, 100])
+  assert.equal(page.count('.tile'), 12)
+  await p.gallery.thumbnailsLoaded(page.instance)
+
+  p.gallery.virtualise(page.instance, 1000) // scrolled far down: every group is far
+  assert.equal(page.count('.tile'), 0)
+  assert.deepEqual(page.data.groups.map((group) => group.items.length), [0, 0, 0])
+  assert.deepEqual(page.texts('.grid'), ['', '', ''], 'the empty groups keep their place')
+  assert.equal(tiles(p, page).length, 12, 'the tiles are kept outside the page data')
+
+  await page.call('onPageScroll', { scrollTop: 0 }) // back at the top
+  assert.equal(page.count('.tile'), 12)
+  assert.equal(page.count('.thumb'), 12, 'with their thumbnails')
+  assert.deepEqual(wholeList(page.setDataLog), [])
 })
