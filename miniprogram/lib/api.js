@@ -233,14 +233,16 @@ async function request (path, options) {
 /**
  * Call `fn` at most once per `ms`: the first call at once, the last one of a burst after the
  * wait (so the final value is never lost). For progress events, which come many per second.
+ * `cancel()` drops a call still waiting (the work is over).
  * @template {any[]} A @param {(...args: A) => void} fn @param {number} ms
- * @returns {(...args: A) => void}
+ * @returns {((...args: A) => void) & {cancel: () => void}}
  */
 function throttle (fn, ms) {
   let last = 0
   let timer = /** @type {any} */ (null)
   let pending = /** @type {A | null} */ (null)
-  return function (...args) {
+  /** @param {A} args */
+  function throttled (...args) {
     const wait = last + ms - Date.now()
     if (wait <= 0 && !timer) {
       last = Date.now()
@@ -258,6 +260,12 @@ function throttle (fn, ms) {
       }, Math.max(0, wait))
     }
   }
+  throttled.cancel = () => {
+    clearTimeout(timer)
+    timer = null
+    pending = null
+  }
+  return throttled
 }
 
 /** A counter of calls in flight that makes the rest wait their turn. @param {number} limit */

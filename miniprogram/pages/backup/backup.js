@@ -197,12 +197,13 @@ Page({
     try {
       const attempts = (this.data.items.find((i) => i.id === item.id) || item).attempts || 0
       this.update(item.id, { status: 'uploading', progress: 0, attempts: attempts + 1 })
-      const res = await api.uploadFile({
-        url: api.imageUrl(),
-        filePath: item.path,
-        name: 'photo',
-        onProgress: api.throttle((progress) => this.progress(item.id, progress), PROGRESS_MS)
-      })
+      const onProgress = api.throttle((/** @type {number} */ progress) => this.progress(item.id, progress), PROGRESS_MS)
+      let res
+      try {
+        res = await api.uploadFile({ url: api.imageUrl(), filePath: item.path, name: 'photo', onProgress })
+      } finally {
+        onProgress.cancel()
+      }
       const sent = res.data && res.data[0]
       if (!sent || sent.md5 !== item.md5) {
         throw new Error(`服务器收到的文件校验值不一致（${sent ? sent.md5 : '无'}），请重试`)

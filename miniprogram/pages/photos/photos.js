@@ -79,7 +79,12 @@ Page({
       const onProgress = api.throttle((/** @type {number} */ progress) => {
         if (progress < 100) wx.showLoading({ title: `下载中 ${progress}%`, mask: true })
       }, 200)
-      const path = await api.downloadFile(photo.urls.original, { onProgress })
+      let path
+      try {
+        path = await api.downloadFile(photo.urls.original, { onProgress })
+      } finally {
+        onProgress.cancel() // no late "下载中" over what comes next
+      }
       wx.hideLoading()
       await new Promise((resolve, reject) => {
         wx.saveImageToPhotosAlbum({ filePath: path, success: resolve, fail: reject })

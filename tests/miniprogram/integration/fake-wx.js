@@ -49,6 +49,7 @@ function createWx (dir) {
     loginCodes: /** @type {string[]} */ ([]),
     openid: 'openid-phone',
     uploadGate: /** @type {null | (() => Promise<void>)} */ (null),
+    // Called when the server has answered a request: the answer is held until the promise resolves.
     requestGate: /** @type {null | ((url: string) => Promise<void> | null)} */ (null),
     uploadProgressSteps: [40],
     alterUpload: /** @type {null | ((bytes: Buffer) => Buffer)} */ (null)
@@ -141,11 +142,13 @@ function createWx (dir) {
     if (state.hidden) setTimeout(call.interrupt, state.graceMs)
     timer = setTimeout(() => finish(null, 'timeout'), opts.timeout || state.networkTimeout[kind])
     const progress = (event) => { if (!done) for (const listener of [...listeners]) listener(event) }
-    // A test may hold a request's answer (decided when the call is made).
-    const held = kind === 'request' && script.requestGate ? script.requestGate(opts.url) : null
     later(() => {
-      Promise.resolve(held && abortable(held, controller.signal))
-        .then(() => work(controller.signal, progress)).then((res) => finish(res), (err) => {
+      work(controller.signal, progress).then(async (res) => {
+        // A test may hold a request's answer on its way back (the server has answered).
+        const held = kind === 'request' && script.requestGate ? script.requestGate(opts.url) : null
+        if (held) await abortable(held, controller.signal)
+        return res
+      }).then((res) => finish(res), (err) => {
         if (done) return
         finish(null, err.wxMessage || (err.cause || err).message)
       })

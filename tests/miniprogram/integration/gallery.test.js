@@ -78,8 +78,14 @@ test('pull-down refresh stops once the fresh list is in, even during a load', as
   const page = await p.open('photos')
   // A load is running (its answer held) when the person pulls down after adding a photo.
   const held = gate()
-  p.device.script.requestGate = (url) => url.includes('/api/v2/photos?') ? held.wait() : null
+  const answered = gate()
+  p.device.script.requestGate = (url) => {
+    if (!url.includes('/api/v2/photos?')) return null
+    answered.open()
+    return held.wait()
+  }
   const first = page.call('reload')
+  await answered.wait() // the server has answered with one photo; the answer is on its way
   await p.seed([jpeg('pull-new')])
   p.device.script.requestGate = null
   const pulled = page.call('onPullDownRefresh')
