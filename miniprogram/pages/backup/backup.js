@@ -36,7 +36,15 @@ Page({
 
   onShow () {
     if (this.data.busy) return
-    this.show(queue.load())
+    // Marked running in storage but no run here: the app was closed or the page built again
+    // mid-run. Those count as interrupted (retried by themselves, within MAX_ATTEMPTS).
+    const items = queue.load().map((item) => queue.ACTIVE.includes(item.status)
+      ? Object.assign({}, item, {
+        status: 'failed', label: queue.LABELS.failed, progress: 0, interrupted: true,
+        kind: 'interrupted', message: api.NETWORK_MESSAGES.interrupted
+      })
+      : item)
+    this.show(items)
     return this.resumeIfNeeded()
   },
 

@@ -64,6 +64,16 @@ test('a page built again with an upload marked running resumes it in onShow', as
   p.device.wx.setStorageSync(p.queue.QUEUE_KEY, saved)
   const again = await p.open('backup')
   await waitFor(() => !again.data.busy && again.data.items[0].status === 'done', 'the resumed upload')
+
+  // Cut short on its last attempt: failed, and the button offers it again (not stuck "上传中").
+  await p.choose(again, [jpeg('rebuilt-last')])
+  const last = p.device.wx.getStorageSync(p.queue.QUEUE_KEY)
+  Object.assign(last[1], { status: 'uploading', attempts: 3 })
+  p.device.wx.setStorageSync(p.queue.QUEUE_KEY, last)
+  const third = await p.open('backup')
+  assert.equal(third.data.items[1].status, 'failed')
+  assert.equal(third.text('.start'), '备份 1 张照片')
+  assert.equal(p.device.seen.calls.filter((c) => c.kind === 'uploadFile').length, 1)
 })
 
 test('no network: told once with the errMsg, no modal per onShow, resumed when the network returns', async () => {
