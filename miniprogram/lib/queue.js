@@ -9,7 +9,7 @@ const QUEUE_KEY = 'imgbackup.queue'
  *            label: string, progress: number, message: string, interrupted: boolean,
  *            kind: string, attempts: number}} QueueItem
  * `interrupted`: failed without an answer, worth retrying by itself; `kind`: why (see
- * lib/api.js NETWORK_MESSAGES); `attempts`: uploads tried since the person's last tap.
+ * lib/api.js NETWORK_MESSAGES); `attempts`: runs that included it since the person's last tap.
  */
 
 /** Statuses of an item the person asked to back up and that has not finished. */

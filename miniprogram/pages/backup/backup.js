@@ -139,8 +139,9 @@ Page({
           message: '',
           interrupted: false,
           kind: '',
-          // The person's tap starts the count again; a resumed run keeps it.
-          attempts: resumed ? (item.attempts || 0) : 0
+          // Each run is an attempt (wherever it stops: hashing, check, upload); the person's
+          // tap starts the count again.
+          attempts: (resumed ? (item.attempts || 0) : 0) + 1
         })
         : item)
     const run = new Set(start.filter((item) => item.status === 'waiting').map((item) => item.id))
@@ -203,8 +204,7 @@ Page({
   /** @param {import('../../lib/queue.js').QueueItem} item */
   async upload (item) {
     try {
-      const attempts = (this.data.items.find((i) => i.id === item.id) || item).attempts || 0
-      this.update(item.id, { status: 'uploading', progress: 0, attempts: attempts + 1 })
+      this.update(item.id, { status: 'uploading', progress: 0 })
       const onProgress = api.throttle((/** @type {number} */ progress) => this.progress(item.id, progress), PROGRESS_MS)
       let res
       try {

@@ -188,8 +188,8 @@ function loadPage (device, name) {
   }
 }
 
-/** Wait until `condition()` holds (the pages work asynchronously, like on a phone). */
-async function waitFor (condition, what = 'a condition', ms = 10000) {
+/** Wait until `condition()` holds (the pages work asynchronously, like on a phone); generous, for a busy CI machine. */
+async function waitFor (condition, what = 'a condition', ms = 30000) {
   const deadline = Date.now() + ms
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)

@@ -123,6 +123,28 @@ test('retries are bounded: after 3 attempts the photo stays failed until the per
   assert.equal(page.data.items[0].status, 'done')
 })
 
+test('an interruption before the upload (asking the server) counts as an attempt too', async () => {
+  const p = phone()
+  const page = await p.open('backup')
+  await p.token()
+  await p.choose(page, [jpeg('bounded-check')])
+  const checks = () => p.device.seen.calls.filter((c) => c.url.endsWith('/api/v2/photos/check')).length
+  // The server's answer to the check never gets back before the app goes to the background.
+  p.device.script.requestGate = (url) => url.endsWith('/check') ? new Promise(() => {}) : null
+  for (let i = 0; i < 5; i++) {
+    const before = checks()
+    const run = i === 0 ? page.tap('.start') : p.device.show()
+    await waitFor(() => checks() > before || (!page.data.busy && page.data.items[0].attempts >= 3), 'a run')
+    if (checks() === before) break
+    p.device.hide()
+    await run
+    await waitFor(() => !page.data.busy, 'the end of the run')
+  }
+  assert.equal(checks(), 3)
+  assert.equal(page.data.items[0].kind, 'interrupted')
+  assert.equal(uploadsOf(p), 0)
+})
+
 test('a timeout is told apart from no network, with its errMsg', async () => {
   // A server that takes the connection and never answers.
   const sockets = []
