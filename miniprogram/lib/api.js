@@ -6,17 +6,22 @@
 // - downloadFile writes even an error body to a temp file: only 200 counts;
 // - none sends cookies the server would use: every call carries `Authorization: Bearer <token>`;
 //   on 401 the module logs in again (wx.login → POST /api/v2/auth/wechat) and retries once;
-// - at most 10 calls may be in flight: uploads are limited to 3 and downloads to 4 here.
+// - at most 10 calls may be in flight (an 11th fails): all calls share 10 slots, uploads are
+//   limited to 3 and downloads to 4 of them;
+// - a failure without an answer has only an `errMsg`: it is kept, and told apart (the app was
+//   in the background: `interrupted`; `timeout`; a domain missing from the whitelist; a file
+//   that is gone; no network) so that the page knows what to retry.
 
 const TOKEN_KEY = 'imgbackup.token'
 const MAX_UPLOADS = 3
 const MAX_DOWNLOADS = 4
+const MAX_IN_FLIGHT = 10
 
 class ApiError extends Error {
   /**
    * @param {string} message what the server or the device said
    * @param {number} statusCode the HTTP status; 0 when no answer came (network failure)
-   * @param {string} code the v2 error code, or 'network'
+   * @param {string} code the v2 error code; without an answer one of NETWORK_MESSAGES' keys
    */
   constructor (message, statusCode, code) {
     super(message)
@@ -26,9 +31,18 @@ class ApiError extends Error {
   }
 }
 
-// What the person is told, by HTTP status (0: no answer at all).
+// What the person is told when no answer came, by what the device's errMsg says.
+const NETWORK_MESSAGES = {
+  interrupted: '小程序切到后台时上传被中断，回到前台后会自动继续。',
+  timeout: '连接服务器超时，请检查网络后重试。',
+  domain: '服务器地址不在小程序后台的 request/uploadFile/downloadFile 合法域名中，请联系管理员。',
+  file: '文件已失效，请重新选择。',
+  network: '无法连接服务器，请检查网络。'
+}
+
+// What the person is told, by HTTP status (0: no answer at all, see NETWORK_MESSAGES).
 const MESSAGES = {
-  0: '无法连接服务器，请检查网络，或确认服务器地址已在小程序后台的 request/uploadFile/downloadFile 合法域名中。',
+  0: NETWORK_MESSAGES.network,
   401: '登录失败或已过期，请稍后重试。',
   403: '没有权限执行此操作。',
   404: '服务器上找不到这张照片，可能已被删除。',
@@ -38,15 +52,45 @@ const MESSAGES = {
   503: '服务器暂时不可用，请稍后再试。'
 }
 
-/** @param {unknown} err @returns {string} a sentence for showModal */
+/** What an errMsg of a failed wx call means. @param {string} errMsg @returns {keyof typeof NETWORK_MESSAGES} */
+function networkKind (errMsg) {
+  if (/interrupted/i.test(errMsg)) return 'interrupted'
+  if (/time(d)? ?out/i.test(errMsg)) return 'timeout'
+  if (/domain list|合法域名/i.test(errMsg)) return 'domain'
+  if (/file not (found|exist)|no such file/i.test(errMsg)) return 'file'
+  return 'network'
+}
+
+/** Worth trying again by itself (the app came back, the network returned). @param {unknown} err */
+function retryable (err) {
+  return err instanceof ApiError && err.statusCode === 0 &&
+    ['interrupted', 'timeout', 'network'].includes(err.code)
+}
+
+/** What a wx `fail` errMsg says, for the person. @param {string} errMsg */
+function describeErrMsg (errMsg) {
+  if (/privacy|隐私/i.test(errMsg)) return `你拒绝了隐私授权，无法使用此功能。（${errMsg}）`
+  if (/auth den(y|ied)|permission|authorize/i.test(errMsg)) return `没有权限，请在设置中允许后重试。（${errMsg}）`
+  return errMsg
+}
+
+/** @param {unknown} err an ApiError, an Error, or a wx fail object `{errMsg}` @returns {string} a sentence for showModal */
 function describe (err) {
   if (err instanceof ApiError) {
+    if (err.statusCode === 0) {
+      const known = NETWORK_MESSAGES[/** @type {keyof typeof NETWORK_MESSAGES} */ (err.code)] || NETWORK_MESSAGES.network
+      return `${known}（${err.message}）`
+    }
     const known = MESSAGES[/** @type {keyof typeof MESSAGES} */ (err.statusCode)]
-    if (known) return err.statusCode === 0 ? known : `${known}（${err.message}）`
+    if (known) return `${known}（${err.message}）`
     return `服务器错误 ${err.statusCode}：${err.message}`
   }
-  const message = err && typeof err === 'object' && 'message' in err ? err.message : err
-  return String(message || '未知错误')
+  if (err instanceof Error) return err.message || '未知错误'
+  if (err && typeof err === 'object' && 'errMsg' in err && typeof err.errMsg === 'string') {
+    return describeErrMsg(err.errMsg)
+  }
+  if (typeof err === 'string' && err) return err
+  return '未知错误'
 }
 
 /** @param {unknown} err @param {string} [title] */
@@ -84,7 +128,8 @@ function setToken (token) {
 
 /** @param {{errMsg?: string}} res @returns {ApiError} */
 function networkError (res) {
-  return new ApiError((res && res.errMsg) || 'network failure', 0, 'network')
+  const errMsg = (res && res.errMsg) || 'network failure'
+  return new ApiError(errMsg, 0, networkKind(errMsg))
 }
 
 /** @param {number} statusCode @param {any} body the parsed answer, if any */
@@ -122,7 +167,7 @@ function ok (status) {
  * @returns {Promise<WechatMiniprogram.RequestSuccessCallbackResult>}
  */
 function rawRequest (options) {
-  return new Promise((resolve, reject) => {
+  return networkSlot(() => new Promise((resolve, reject) => {
     wx.request({
       url: options.url,
       method: options.method || 'GET',
@@ -131,7 +176,7 @@ function rawRequest (options) {
       success: resolve,
       fail: (res) => reject(networkError(res))
     })
-  })
+  }))
 }
 
 let loggingIn = /** @type {Promise<string> | null} */ (null)
@@ -173,7 +218,7 @@ async function withAuth (send) {
 /**
  * A JSON API call. Resolves with the parsed body of a 2xx answer, rejects ApiError otherwise.
  * @param {string} path e.g. '/api/v2/photos?limit=30'
- * @param {{method?: 'GET' | 'POST' | 'DELETE' | 'PATCH', data?: any}} [options]
+ * @param {{method?: 'GET' | 'POST' | 'DELETE', data?: any}} [options] (wx.request has no PATCH)
  * @returns {Promise<any>}
  */
 async function request (path, options) {
@@ -183,6 +228,44 @@ async function request (path, options) {
   }))
   if (!ok(res.statusCode)) throw httpError(res.statusCode, res.data)
   return res.data
+}
+
+/**
+ * Call `fn` at most once per `ms`: the first call at once, the last one of a burst after the
+ * wait (so the final value is never lost). For progress events, which come many per second.
+ * `cancel()` drops a call still waiting (the work is over).
+ * @template {any[]} A @param {(...args: A) => void} fn @param {number} ms
+ * @returns {((...args: A) => void) & {cancel: () => void}}
+ */
+function throttle (fn, ms) {
+  let last = 0
+  let timer = /** @type {any} */ (null)
+  let pending = /** @type {A | null} */ (null)
+  /** @param {A} args */
+  function throttled (...args) {
+    const wait = last + ms - Date.now()
+    if (wait <= 0 && !timer) {
+      last = Date.now()
+      fn(...args)
+      return
+    }
+    pending = args
+    if (!timer) {
+      timer = setTimeout(() => {
+        timer = null
+        last = Date.now()
+        const next = /** @type {A} */ (pending)
+        pending = null
+        fn(...next)
+      }, Math.max(0, wait))
+    }
+  }
+  throttled.cancel = () => {
+    clearTimeout(timer)
+    timer = null
+    pending = null
+  }
+  return throttled
 }
 
 /** A counter of calls in flight that makes the rest wait their turn. @param {number} limit */
@@ -204,6 +287,7 @@ function limiter (limit) {
   }
 }
 
+const networkSlot = limiter(MAX_IN_FLIGHT)
 const uploadSlot = limiter(MAX_UPLOADS)
 const downloadSlot = limiter(MAX_DOWNLOADS)
 
@@ -215,7 +299,7 @@ const downloadSlot = limiter(MAX_DOWNLOADS)
  */
 function uploadFile (options) {
   return uploadSlot(async () => {
-    const res = await withAuth((header) => new Promise((resolve, reject) => {
+    const res = await withAuth((header) => networkSlot(() => new Promise((resolve, reject) => {
       const task = wx.uploadFile({
         url: url(options.url),
         filePath: options.filePath,
@@ -229,7 +313,7 @@ function uploadFile (options) {
         const onProgress = options.onProgress
         task.onProgressUpdate((p) => onProgress(p.progress))
       }
-    }))
+    })))
     const body = parseJson(res.data)
     if (!ok(res.statusCode)) throw httpError(res.statusCode, body)
     return body
@@ -246,7 +330,7 @@ function downloadFile (path, options) {
   const onProgress = options && options.onProgress
   return downloadSlot(async () => {
     /** @type {WechatMiniprogram.DownloadFileSuccessCallbackResult} */
-    const res = await withAuth((header) => new Promise((resolve, reject) => {
+    const res = await withAuth((header) => networkSlot(() => new Promise((resolve, reject) => {
       const task = wx.downloadFile({
         url: url(path),
         header,
@@ -254,7 +338,7 @@ function downloadFile (path, options) {
         fail: (res) => reject(networkError(res))
       })
       if (task && onProgress) task.onProgressUpdate((p) => onProgress(p.progress))
-    }))
+    })))
     if (res.statusCode !== 200) throw httpError(res.statusCode, errorBody(res.tempFilePath))
     return res.tempFilePath
   })
@@ -273,7 +357,10 @@ function errorBody (filePath) {
 module.exports = {
   ApiError,
   MESSAGES,
+  NETWORK_MESSAGES,
   describe,
+  retryable,
+  throttle,
   showError,
   url,
   imageUrl,
@@ -283,5 +370,6 @@ module.exports = {
   request,
   uploadFile,
   downloadFile,
-  MAX_UPLOADS
+  MAX_UPLOADS,
+  MAX_IN_FLIGHT
 }

@@ -6,7 +6,10 @@ const QUEUE_KEY = 'imgbackup.queue'
 /**
  * @typedef {'ready' | 'waiting' | 'hashing' | 'uploading' | 'done' | 'skipped' | 'failed'} Status
  * @typedef {{id: string, path: string, size: number, md5: string, status: Status,
- *            label: string, progress: number, message: string, interrupted: boolean}} QueueItem
+ *            label: string, progress: number, message: string, interrupted: boolean,
+ *            kind: string, attempts: number}} QueueItem
+ * `interrupted`: failed without an answer, worth retrying by itself; `kind`: why (see
+ * lib/api.js NETWORK_MESSAGES); `attempts`: runs that included it since the person's last tap.
  */
 
 /** Statuses of an item the person asked to back up and that has not finished. */
@@ -49,7 +52,9 @@ function newItem (file) {
     label: LABELS.ready,
     progress: 0,
     message: '',
-    interrupted: false
+    interrupted: false,
+    kind: '',
+    attempts: 0
   }
 }
 

@@ -1,26 +1,57 @@
 // Backup: the original WeUI uploader page, made real. Choose photos, look at them, remove the
 // ones you do not want, back up the rest: the device hashes each file, asks the server which it
 // already has, and uploads only the others (at most 3 at a time) through the original API.
+// A run cut short (the app went to the background, the network went away) resumes by itself
+// when the app is back or the network returns, at most MAX_ATTEMPTS times per photo.
 
 const api = require('../../lib/api.js')
 const queue = require('../../lib/queue.js')
+const resume = require('../../lib/resume.js')
 
-const MAX_CHOOSE = 9
+// chooseMedia allows 20 from base library 2.25.0 (project.config.json asks for 3.0.0).
+const MAX_CHOOSE = 20
+// Uploads of one photo, counting the first, before it stays failed until the person retries.
+const MAX_ATTEMPTS = 3
+// Progress events come many per second: the tile's number changes at most this often.
+const PROGRESS_MS = 200
 
 Page({
   data: {
     items: /** @type {import('../../lib/queue.js').QueueItem[]} */ ([]),
     busy: false,
     readyCount: 0,
-    finishedCount: 0
+    finishedCount: 0,
+    // What happened to the last run resumed by itself (no modal for those).
+    notice: ''
+  },
+
+  onLoad () {
+    // App.onShow and the network coming back: look for unfinished uploads.
+    this.stopListening = resume.onResume(() => { this.resumeIfNeeded() })
+  },
+
+  onUnload () {
+    if (this.stopListening) this.stopListening()
   },
 
   onShow () {
     if (this.data.busy) return
-    const items = queue.load()
+    // Marked running in storage but no run here: the app was closed or the page built again
+    // mid-run. Those count as interrupted (retried by themselves, within MAX_ATTEMPTS).
+    const items = queue.load().map((item) => queue.ACTIVE.includes(item.status)
+      ? Object.assign({}, item, {
+        status: 'failed', label: queue.LABELS.failed, progress: 0, interrupted: true,
+        kind: 'interrupted', message: api.NETWORK_MESSAGES.interrupted
+      })
+      : item)
     this.show(items)
-    // Cut short in the background or by the network: unfinished uploads start again.
-    if (items.some(queue.unfinished)) this.backup(true)
+    return this.resumeIfNeeded()
+  },
+
+  /** Cut short in the background or by the network: unfinished uploads start again. */
+  resumeIfNeeded () {
+    if (this.data.busy || !resume.canRun()) return
+    if (this.data.items.some(willRetry)) return this.backup(true)
   },
 
   /** Put `items` on screen (and in storage when `persist`). */
@@ -46,13 +77,19 @@ Page({
   /** Progress events come often: set the one number, not the whole list. */
   progress (id, progress) {
     const index = this.data.items.findIndex((item) => item.id === id)
-    if (index >= 0) this.setData({ [`items[${index}].progress`]: progress })
+    if (index >= 0 && this.data.items[index].status === 'uploading') {
+      this.setData({ [`items[${index}].progress`]: progress })
+    }
   },
 
   choose () {
     const room = MAX_CHOOSE - this.data.items.filter((item) => item.status === 'ready').length
+    if (room <= 0) {
+      wx.showToast({ title: `一次最多备份 ${MAX_CHOOSE} 张`, icon: 'none' })
+      return
+    }
     wx.chooseMedia({
-      count: Math.max(1, Math.min(MAX_CHOOSE, room)),
+      count: Math.min(MAX_CHOOSE, room),
       mediaType: ['image'],
       sizeType: ['original'],
       sourceType: ['album', 'camera'],
@@ -60,6 +97,10 @@ Page({
         const known = new Set(this.data.items.map((item) => item.path))
         const added = res.tempFiles.filter((file) => !known.has(file.tempFilePath)).map(queue.newItem)
         this.show(this.data.items.concat(added), true)
+      },
+      // Cancelled: nothing to say. Refused (privacy prompt, album or camera permission): say so.
+      fail: (res) => {
+        if (!/cancel/.test(res.errMsg)) api.showError(res, '无法选择照片')
       }
     })
   },
@@ -84,19 +125,29 @@ Page({
   },
 
   /**
-   * Back up every chosen or failed photo, or with `resume` only the unfinished ones.
+   * Back up every chosen or failed photo, or with `resumed` only the unfinished ones.
    * Resolves when all have finished.
-   * @param {boolean} [resume]
+   * @param {boolean} [resumed]
    */
-  async backup (resume) {
+  async backup (resumed) {
     if (this.data.busy) return
     const start = this.data.items.map((item) =>
-      (resume ? queue.unfinished(item) : item.status === 'ready' || item.status === 'failed')
-        ? Object.assign({}, item,
-          { status: 'waiting', label: queue.LABELS.waiting, message: '', interrupted: false })
+      (resumed ? willRetry(item) : item.status === 'ready' || item.status === 'failed')
+        ? Object.assign({}, item, {
+          status: 'waiting',
+          label: queue.LABELS.waiting,
+          message: '',
+          interrupted: false,
+          kind: '',
+          // Each run is an attempt (wherever it stops: hashing, check, upload); the person's
+          // tap starts the count again.
+          attempts: (resumed ? (item.attempts || 0) : 0) + 1
+        })
         : item)
     const run = new Set(start.filter((item) => item.status === 'waiting').map((item) => item.id))
-    this.setData({ busy: true })
+    this.setData({ busy: true, notice: '' })
+    // A long backup: the screen stays on (a locked phone puts the app in the background).
+    wx.setKeepScreenOn({ keepScreenOn: true, fail: () => {} })
     this.show(start, true)
     try {
       await this.hashAll()
@@ -107,7 +158,13 @@ Page({
       this.stopAll(err)
     } finally {
       this.setData({ busy: false })
-      this.report(run)
+      wx.setKeepScreenOn({ keepScreenOn: false, fail: () => {} })
+      this.report(run, Boolean(resumed))
+      // An upload interrupted in the background fails only after the app is back, while this
+      // run was busy and onShow did nothing: look again now.
+      if (this.data.items.some((item) => run.has(item.id) && item.kind === 'interrupted' && willRetry(item))) {
+        this.resumeIfNeeded()
+      }
     }
   },
 
@@ -119,7 +176,7 @@ Page({
         this.update(item.id, { status: 'waiting', md5 })
       } catch (err) {
         // The temp file is gone (the app was closed since it was chosen).
-        this.update(item.id, { status: 'failed', message: '文件已失效，请重新选择' })
+        this.update(item.id, { status: 'failed', message: api.NETWORK_MESSAGES.file })
       }
     }
   },
@@ -148,12 +205,13 @@ Page({
   async upload (item) {
     try {
       this.update(item.id, { status: 'uploading', progress: 0 })
-      const res = await api.uploadFile({
-        url: api.imageUrl(),
-        filePath: item.path,
-        name: 'photo',
-        onProgress: (progress) => this.progress(item.id, progress)
-      })
+      const onProgress = api.throttle((/** @type {number} */ progress) => this.progress(item.id, progress), PROGRESS_MS)
+      let res
+      try {
+        res = await api.uploadFile({ url: api.imageUrl(), filePath: item.path, name: 'photo', onProgress })
+      } finally {
+        onProgress.cancel()
+      }
       const sent = res.data && res.data[0]
       if (!sent || sent.md5 !== item.md5) {
         throw new Error(`服务器收到的文件校验值不一致（${sent ? sent.md5 : '无'}），请重试`)
@@ -174,25 +232,45 @@ Page({
 
   /** @param {import('../../lib/queue.js').QueueItem} item @param {unknown} err */
   fail (item, err) {
-    // No answer (offline, or the call was interrupted in the background): retried in onShow.
-    const interrupted = err instanceof api.ApiError && err.statusCode === 0
-    this.update(item.id, { status: 'failed', progress: 0, message: api.describe(err), interrupted })
+    // No answer (interrupted in the background, timeout, offline): retried by itself, a few
+    // times. A domain missing from the whitelist or a file that is gone is not.
+    const interrupted = api.retryable(err)
+    const kind = err instanceof api.ApiError && err.statusCode === 0 ? err.code : ''
+    this.update(item.id, { status: 'failed', progress: 0, message: api.describe(err), interrupted, kind })
   },
 
-  /** Tell how the run of the items with these ids went. @param {Set<string>} ids */
-  report (ids) {
+  /**
+   * Tell how the run of the items with these ids went: a modal for a run the person started
+   * (not for photos cut short in the background, which resume by themselves); only a line on
+   * the page for a run resumed by itself (it may come at every onShow).
+   * @param {Set<string>} ids @param {boolean} resumed
+   */
+  report (ids, resumed) {
     const items = this.data.items.filter((item) => ids.has(item.id))
     const failed = items.filter((item) => item.status === 'failed')
     const done = items.filter((item) => item.status === 'done').length
     const skipped = items.filter((item) => item.status === 'skipped').length
+    const later = failed.filter(willRetry)
     if (failed.length) {
+      this.setData({
+        notice: `${failed.length} 张未能备份` + (later.length ? `，${later.length} 张将在回到前台或网络恢复后自动继续` : '') +
+          `：${failed[0].message}`
+      })
+    }
+    const told = resumed ? [] : failed.filter((item) => item.kind !== 'interrupted' || !willRetry(item))
+    if (told.length) {
       wx.showModal({
-        title: `${failed.length} 张未能备份`,
-        content: failed[0].message,
+        title: `${told.length} 张未能备份`,
+        content: told[0].message,
         showCancel: false
       })
-    } else if (done || skipped) {
+    } else if (!failed.length && (done || skipped)) {
       wx.showToast({ title: `已备份 ${done} 张，跳过 ${skipped} 张`, icon: 'none' })
     }
   }
 })
+
+/** Unfinished and not given up on. @param {import('../../lib/queue.js').QueueItem} item */
+function willRetry (item) {
+  return queue.unfinished(item) && (item.attempts || 0) < MAX_ATTEMPTS
+}

@@ -1,5 +1,5 @@
-// Backed-up photos, from the server: newest first, 30 at a time. Tap to look at one full size;
-// long press to save it to the phone's album or move it to the trash.
+// Backed-up photos, from the server: newest first, 30 at a time. Tap to look at one full size
+// (swipe to the others); long press to save it to the phone's album or move it to the trash.
 
 const api = require('../../lib/api.js')
 const gallery = require('../../lib/gallery.js')
@@ -8,7 +8,7 @@ const ENDPOINT = '/api/v2/photos'
 const ALBUM_SCOPE = 'scope.writePhotosAlbum'
 
 Page({
-  ...gallery.scrolling(ENDPOINT),
+  ...gallery.scrolling(ENDPOINT, 4),
 
   onLoad () {
     return this.reload()
@@ -25,15 +25,30 @@ Page({
     return gallery.loadMore(this, ENDPOINT, true)
   },
 
-  /** Full size, upright: the server's ~1440 px preview, downloaded with the token. */
+  /**
+   * Full size, upright: the server's ~1440 px preview, downloaded with the token. Swiping shows
+   * the other loaded photos: their previews once downloaded, their thumbnails until then (the
+   * neighbours' previews are fetched next).
+   */
   async open (e) {
     const photo = gallery.tileOf(this, e)
     if (!photo) return
     wx.showLoading({ title: '加载中' })
     try {
-      const path = await api.downloadFile(photo.urls.preview)
+      const path = await gallery.preview(photo)
       wx.hideLoading()
-      wx.previewImage({ current: path, urls: [path] })
+      const tiles = gallery.shown(this)
+      const at = tiles.findIndex((tile) => tile.id === photo.id)
+      const urls = []
+      for (const tile of tiles) {
+        const shown = tile.id === photo.id ? path : (gallery.previewed(tile.id) || tile.thumb)
+        if (shown) urls.push(shown)
+      }
+      wx.previewImage({ current: path, urls })
+      // The neighbours in full size, for the next time (at most 4 downloads run at once).
+      for (const tile of tiles.slice(Math.max(0, at - 2), at + 3)) {
+        if (tile.id !== photo.id) gallery.preview(tile).catch(() => {})
+      }
     } catch (err) {
       wx.hideLoading()
       api.showError(err, '无法打开照片')
@@ -52,13 +67,25 @@ Page({
     })
   },
 
-  /** @param {import('../../lib/gallery.js').Tile} photo */
+  /**
+   * The original, into the album: permission first (no download for nothing), then the
+   * download with its progress, then the album.
+   * @param {import('../../lib/gallery.js').Tile} photo
+   */
   async save (photo) {
-    wx.showLoading({ title: '下载中' })
     try {
-      const path = await api.downloadFile(photo.urls.original)
-      wx.hideLoading()
       if (!(await albumAllowed())) return
+      wx.showLoading({ title: '下载中', mask: true })
+      const onProgress = api.throttle((/** @type {number} */ progress) => {
+        if (progress < 100) wx.showLoading({ title: `下载中 ${progress}%`, mask: true })
+      }, 200)
+      let path
+      try {
+        path = await api.downloadFile(photo.urls.original, { onProgress })
+      } finally {
+        onProgress.cancel() // no late "下载中" over what comes next
+      }
+      wx.hideLoading()
       await new Promise((resolve, reject) => {
         wx.saveImageToPhotosAlbum({ filePath: path, success: resolve, fail: reject })
       })
@@ -85,6 +112,7 @@ Page({
     try {
       await api.request(`${ENDPOINT}/${photo.id}`, { method: 'DELETE' })
       gallery.removeTile(this, photo.id)
+      getApp().globalData.trashDirty = true
       wx.showToast({ title: '已移到回收站', icon: 'success' })
     } catch (err) {
       api.showError(err, '删除失败')

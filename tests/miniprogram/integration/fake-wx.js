@@ -1,34 +1,66 @@
-// A fake `wx` that behaves like the device where it matters to the page code: its network
-// calls are real HTTP (Node's fetch and FormData), `success` is called for any HTTP status,
-// uploadFile's `data` is a string, downloads land in temp files (error bodies too), failures
-// carry `errMsg` strings, and upload/download calls return task objects with progress events.
-// What a person would do (choose photos, answer a modal, tap an action sheet) is scripted.
+// A fake `wx` as strict as the device where it matters to the page code. Its network calls are
+// real HTTP (Node's fetch and FormData); like WeChat it
+// - calls `success` for any HTTP status; uploadFile's `data` is a string; downloads land in temp
+//   files (error bodies too);
+// - fails (never throws) with `errMsg` strings: a missing file (`uploadFile:fail file not
+//   found`), a timeout (`request:fail timeout`, after app.json's networkTimeout or the call's
+//   `timeout`), an 11th call in flight (`request:fail exceed max task count`: at most 10),
+//   no network, a domain not in the whitelist (`request:fail url not in domain list`), and calls
+//   still running a grace period after the app went to the background (`uploadFile:fail
+//   interrupted`; 5 s on a phone, `graceMs` here);
+// - returns task objects whose progress events come while the call runs (`script.uploadGate`
+//   holds an upload after its first progress event, so a test can look at the page then).
+// What a person does (choose photos, answer a modal, tap an action sheet) is scripted.
 'use strict'
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 
+const MAX_IN_FLIGHT = 10
+const APP_JSON = path.resolve(__dirname, '../../../miniprogram/app.json')
+
 /** @param {string} dir a folder for the device's temp files */
 function createWx (dir) {
+  fs.mkdirSync(dir, { recursive: true })
   const files = new Map() // device path -> real path
   let counter = 0
   const storage = new Map()
+  const appJson = JSON.parse(fs.readFileSync(APP_JSON, 'utf8'))
 
-  // What the person will do next, and what the device showed.
+  // The device's state, and what the tests may change about it.
+  const state = {
+    online: true,
+    hidden: false,
+    graceMs: 30, // 5 s on a phone
+    networkTimeout: { request: 60000, uploadFile: 60000, downloadFile: 60000, ...appJson.networkTimeout },
+    domainList: /** @type {string[] | null} */ (null), // null: DevTools' "do not check domains"
+    window: { windowWidth: 375, windowHeight: 667, pixelRatio: 2, screenWidth: 375, screenHeight: 667 },
+    app: /** @type {any} */ (null),
+    pages: /** @type {any[]} */ ([]) // getCurrentPages(), the shown page last
+  }
+  // What the person will do next.
   const script = {
     chosen: /** @type {string[][]} */ ([]),
+    chooseFail: '', // e.g. 'chooseMedia:fail privacy permission is not authorized'
     modalAnswers: /** @type {boolean[]} */ ([]),
     actionSheetTaps: /** @type {number[]} */ ([]),
     authorizeAnswer: true,
     openSettingGrants: true,
     loginCodes: /** @type {string[]} */ ([]),
-    openid: 'openid-phone'
+    openid: 'openid-phone',
+    uploadGate: /** @type {null | (() => Promise<void>)} */ (null),
+    // Called when the server has answered a request: the answer is held until the promise resolves.
+    requestGate: /** @type {null | ((url: string) => Promise<void> | null)} */ (null),
+    uploadProgressSteps: [40],
+    alterUpload: /** @type {null | ((bytes: Buffer) => Buffer)} */ (null)
   }
   const seen = {
-    toasts: [], modals: [], previews: [], album: [], logins: 0,
-    uploads: [], progress: [], maxUploadsInFlight: 0, authSetting: {}
+    toasts: [], modals: [], previews: [], album: [], loadings: [], logins: 0,
+    calls: [], uploads: [], maxInFlight: 0, maxUploadsInFlight: 0, authSetting: {},
+    keepScreenOn: [], pullDownStops: 0
   }
-  let uploadsInFlight = 0
+  const inFlight = new Set()
+  const networkListeners = new Set()
 
   function tempFile (ext, bytes) {
     counter += 1
@@ -39,6 +71,7 @@ function createWx (dir) {
     return devicePath
   }
 
+  /** The real file behind a device path; throws like Node when there is none. */
   function real (devicePath) {
     const found = files.get(devicePath)
     if (!found || !fs.existsSync(found)) throw new Error(`no such file or directory ${devicePath}`)
@@ -49,12 +82,85 @@ function createWx (dir) {
     setImmediate(fn)
   }
 
-  function failWith (opts, api, err) {
-    later(() => opts.fail && opts.fail({ errMsg: `${api}:fail ${err.message || err}` }))
+  function failWith (opts, api, message) {
+    later(() => {
+      if (opts.fail) opts.fail({ errMsg: `${api}:fail ${message}` })
+      if (opts.complete) opts.complete({ errMsg: `${api}:fail ${message}` })
+    })
   }
 
-  function headersOf (response) {
-    return Object.fromEntries(response.headers.entries())
+  function succeed (opts, res) {
+    later(() => {
+      if (opts.success) opts.success(res)
+      if (opts.complete) opts.complete(res)
+    })
+  }
+
+  /**
+   * One network call as the device runs it. `work(signal, progress)` does the HTTP and resolves
+   * with the success result; whatever ends the call first (the answer, a timeout, an
+   * interruption, abort) ends it once.
+   */
+  function networkCall (kind, opts, work) {
+    const listeners = []
+    const task = {
+      onProgressUpdate (fn) { listeners.push(fn) },
+      offProgressUpdate (fn) { listeners.splice(listeners.indexOf(fn), 1) },
+      abort () { finish(null, 'abort') }
+    }
+    const controller = new AbortController()
+    let done = false
+    let timer = null
+    const call = { kind, url: opts.url, method: opts.method || 'GET', interrupt: () => finish(null, 'interrupted') }
+    seen.calls.push(call)
+    function finish (res, failure) {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      inFlight.delete(call)
+      controller.abort()
+      if (failure) failWith(opts, kind, failure)
+      else succeed(opts, res)
+    }
+    if (inFlight.size >= MAX_IN_FLIGHT) {
+      done = true
+      failWith(opts, kind, 'exceed max task count')
+      return task
+    }
+    if (!state.online) {
+      done = true
+      failWith(opts, kind, '-106:net::ERR_INTERNET_DISCONNECTED')
+      return task
+    }
+    if (state.domainList && !state.domainList.includes(new URL(opts.url).origin)) {
+      done = true
+      failWith(opts, kind, 'url not in domain list')
+      return task
+    }
+    inFlight.add(call)
+    seen.maxInFlight = Math.max(seen.maxInFlight, inFlight.size)
+    if (state.hidden) setTimeout(call.interrupt, state.graceMs)
+    timer = setTimeout(() => finish(null, 'timeout'), opts.timeout || state.networkTimeout[kind])
+    const progress = (event) => { if (!done) for (const listener of [...listeners]) listener(event) }
+    later(() => {
+      work(controller.signal, progress).then(async (res) => {
+        // A test may hold a request's answer on its way back (the server has answered).
+        const held = kind === 'request' && script.requestGate ? script.requestGate(opts.url) : null
+        if (held) await abortable(held, controller.signal)
+        return res
+      }).then((res) => finish(res), (err) => {
+        if (done) return
+        finish(null, err.wxMessage || (err.cause || err).message)
+      })
+    })
+    return task
+  }
+
+  /** A promise that rejects when the call is ended (timeout, interruption): gates give way. */
+  function abortable (promise, signal) {
+    return Promise.race([promise, new Promise((resolve, reject) => {
+      signal.addEventListener('abort', () => reject(new Error('aborted')))
+    })])
   }
 
   const wx = {
@@ -62,43 +168,56 @@ function createWx (dir) {
     login (opts) {
       seen.logins += 1
       const code = script.loginCodes.shift() || `ok-${script.openid}`
-      later(() => opts.success({ code, errMsg: 'login:ok' }))
+      succeed(opts, { code, errMsg: 'login:ok' })
     },
     chooseMedia (opts) {
+      if (!(opts.count >= 1 && opts.count <= 20)) return failWith(opts, 'chooseMedia', 'invalid count')
+      if (script.chooseFail) {
+        const message = script.chooseFail
+        script.chooseFail = ''
+        return failWith(opts, 'chooseMedia', message)
+      }
       const sources = script.chosen.shift()
       if (!sources) return failWith(opts, 'chooseMedia', 'cancel')
-      if (sources.length > opts.count) throw new Error(`chose ${sources.length} > count ${opts.count}`)
-      const tempFiles = sources.map((source) => {
+      // The album does not let the person pick more than `count`.
+      const tempFiles = sources.slice(0, opts.count).map((source) => {
         const bytes = fs.readFileSync(source)
         return {
           tempFilePath: tempFile(path.extname(source).slice(1) || 'jpg', bytes),
           size: bytes.length, fileType: 'image', width: 0, height: 0, duration: 0, thumbTempFilePath: ''
         }
       })
-      later(() => opts.success({ tempFiles, type: 'image', errMsg: 'chooseMedia:ok' }))
+      succeed(opts, { tempFiles, type: 'image', errMsg: 'chooseMedia:ok' })
     },
     showModal (opts) {
       seen.modals.push(opts)
       const confirm = script.modalAnswers.length ? script.modalAnswers.shift() : true
-      later(() => opts.success && opts.success({ confirm, cancel: !confirm, errMsg: 'showModal:ok' }))
+      succeed(opts, { confirm, cancel: !confirm, errMsg: 'showModal:ok' })
     },
     showActionSheet (opts) {
+      seen.actionSheets = (seen.actionSheets || []).concat([opts.itemList])
       const tapIndex = script.actionSheetTaps.shift()
       if (tapIndex === undefined) return failWith(opts, 'showActionSheet', 'cancel')
-      later(() => opts.success({ tapIndex, errMsg: 'showActionSheet:ok' }))
+      succeed(opts, { tapIndex, errMsg: 'showActionSheet:ok' })
     },
     showToast (opts) { seen.toasts.push(opts) },
-    showLoading () {},
+    showLoading (opts) { seen.loadings.push(opts.title) },
     hideLoading () {},
-    stopPullDownRefresh () {},
+    stopPullDownRefresh () { seen.pullDownStops += 1 },
+    getWindowInfo () { return { ...state.window } },
+    setKeepScreenOn (opts) {
+      seen.keepScreenOn.push(opts.keepScreenOn)
+      succeed(opts, { errMsg: 'setKeepScreenOn:ok' })
+    },
     previewImage (opts) {
       for (const url of opts.urls) real(url)
+      if (!opts.urls.includes(opts.current)) throw new Error('previewImage: current is not in urls')
       seen.previews.push(opts)
     },
 
     // --- permissions and the album ---------------------------------------------------------
     getSetting (opts) {
-      later(() => opts.success({ authSetting: { ...seen.authSetting }, errMsg: 'getSetting:ok' }))
+      succeed(opts, { authSetting: { ...seen.authSetting }, errMsg: 'getSetting:ok' })
     },
     authorize (opts) {
       if (opts.scope in seen.authSetting) {
@@ -107,19 +226,28 @@ function createWx (dir) {
       } else {
         seen.authSetting[opts.scope] = script.authorizeAnswer
       }
-      if (seen.authSetting[opts.scope]) later(() => opts.success({ errMsg: 'authorize:ok' }))
+      if (seen.authSetting[opts.scope]) succeed(opts, { errMsg: 'authorize:ok' })
       else failWith(opts, 'authorize', 'auth deny')
     },
     openSetting (opts) {
       seen.authSetting['scope.writePhotosAlbum'] = script.openSettingGrants
-      later(() => opts.success({ authSetting: { ...seen.authSetting }, errMsg: 'openSetting:ok' }))
+      succeed(opts, { authSetting: { ...seen.authSetting }, errMsg: 'openSetting:ok' })
     },
     saveImageToPhotosAlbum (opts) {
       if (!seen.authSetting['scope.writePhotosAlbum']) {
         return failWith(opts, 'saveImageToPhotosAlbum', 'auth deny')
       }
-      seen.album.push(fs.readFileSync(real(opts.filePath)))
-      later(() => opts.success({ errMsg: 'saveImageToPhotosAlbum:ok' }))
+      let bytes
+      try {
+        bytes = fs.readFileSync(real(opts.filePath))
+      } catch (err) {
+        return failWith(opts, 'saveImageToPhotosAlbum', 'file not found')
+      }
+      if (!(bytes[0] === 0xff && bytes[1] === 0xd8)) {
+        return failWith(opts, 'saveImageToPhotosAlbum', 'invalid file type')
+      }
+      seen.album.push(bytes)
+      succeed(opts, { errMsg: 'saveImageToPhotosAlbum:ok' })
     },
 
     // --- storage and files -----------------------------------------------------------------
@@ -135,10 +263,10 @@ function createWx (dir) {
           try {
             bytes = fs.readFileSync(real(opts.filePath))
           } catch (err) {
-            return failWith(opts, 'getFileInfo', err)
+            return failWith(opts, 'getFileInfo', 'no such file or directory')
           }
           const digest = crypto.createHash(opts.digestAlgorithm || 'md5').update(bytes).digest('hex')
-          later(() => opts.success({ size: bytes.length, digest, errMsg: 'getFileInfo:ok' }))
+          succeed(opts, { size: bytes.length, digest, errMsg: 'getFileInfo:ok' })
         },
         readFileSync (filePath, encoding) {
           return fs.readFileSync(real(filePath), encoding)
@@ -147,8 +275,16 @@ function createWx (dir) {
     },
 
     // --- network ---------------------------------------------------------------------------
+    getNetworkType (opts) {
+      succeed(opts, { networkType: state.online ? 'wifi' : 'none', errMsg: 'getNetworkType:ok' })
+    },
+    onNetworkStatusChange (fn) { networkListeners.add(fn) },
+    offNetworkStatusChange (fn) { if (fn) networkListeners.delete(fn); else networkListeners.clear() },
     request (opts) {
       const method = opts.method || 'GET'
+      if (!['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT'].includes(method)) {
+        throw new Error(`wx.request cannot send ${method}`)
+      }
       let url = opts.url
       let body
       if (opts.data !== undefined && method === 'GET') {
@@ -156,62 +292,94 @@ function createWx (dir) {
       } else if (opts.data !== undefined) {
         body = typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data)
       }
-      fetch(url, { method, headers: opts.header, body }).then(async (response) => {
+      return networkCall('request', opts, async (signal) => {
+        const response = await fetch(url, { method, headers: opts.header, body, signal })
         const text = await response.text()
         let data = text
         try { data = JSON.parse(text) } catch (e) { /* the device hands non-JSON over as is */ }
-        opts.success({ statusCode: response.status, data, header: headersOf(response), errMsg: 'request:ok' })
-      }, (err) => failWith(opts, 'request', err.cause || err))
-      return { abort () {} }
+        return { statusCode: response.status, data, header: headersOf(response), errMsg: 'request:ok' }
+      })
     },
     uploadFile (opts) {
-      const listeners = []
-      const bytes = fs.readFileSync(real(opts.filePath))
-      uploadsInFlight += 1
-      seen.maxUploadsInFlight = Math.max(seen.maxUploadsInFlight, uploadsInFlight)
-      const progress = (sent) => {
-        const event = { progress: Math.round(100 * sent / bytes.length), totalBytesSent: sent, totalBytesExpectedToSend: bytes.length }
-        seen.progress.push({ filePath: opts.filePath, ...event })
-        for (const listener of listeners) listener(event)
-      }
-      const form = new FormData()
-      for (const [key, value] of Object.entries(opts.formData || {})) form.append(key, value)
-      form.append(opts.name, new Blob([bytes]), path.basename(opts.filePath))
-      later(async () => {
-        progress(0)
+      return networkCall('uploadFile', opts, async (signal, progress) => {
+        let bytes
         try {
-          const response = await fetch(opts.url, { method: 'POST', headers: opts.header, body: form })
-          const data = await response.text()
-          progress(bytes.length)
-          seen.uploads.push({ filePath: opts.filePath, status: response.status })
-          opts.success({ statusCode: response.status, data, errMsg: 'uploadFile:ok' })
+          bytes = fs.readFileSync(real(opts.filePath))
         } catch (err) {
-          opts.fail({ errMsg: `uploadFile:fail ${(err.cause || err).message}` })
-        } finally {
-          uploadsInFlight -= 1
+          throw Object.assign(new Error('file not found'), { wxMessage: 'file not found' })
         }
+        const uploading = seen.calls.filter((c) => c.kind === 'uploadFile' && inFlight.has(c)).length
+        seen.maxUploadsInFlight = Math.max(seen.maxUploadsInFlight, uploading)
+        const event = (percent) => progress({
+          progress: percent,
+          totalBytesSent: Math.round(bytes.length * percent / 100),
+          totalBytesExpectedToSend: bytes.length
+        })
+        event(0)
+        for (const percent of script.uploadProgressSteps) event(percent)
+        if (script.uploadGate) await abortable(script.uploadGate(), signal)
+        const sent = script.alterUpload ? script.alterUpload(bytes) : bytes
+        const form = new FormData()
+        for (const [key, value] of Object.entries(opts.formData || {})) form.append(key, value)
+        form.append(opts.name, new Blob([sent]), path.basename(opts.filePath))
+        const response = await fetch(opts.url, { method: 'POST', headers: opts.header, body: form, signal })
+        const data = await response.text()
+        event(100)
+        seen.uploads.push({ filePath: opts.filePath, status: response.status })
+        return { statusCode: response.status, data, errMsg: 'uploadFile:ok' }
       })
-      return { onProgressUpdate (fn) { listeners.push(fn) }, abort () {} }
     },
     downloadFile (opts) {
-      const listeners = []
-      later(async () => {
-        try {
-          const response = await fetch(opts.url, { headers: opts.header })
-          const bytes = Buffer.from(await response.arrayBuffer())
-          const event = { progress: 100, totalBytesWritten: bytes.length, totalBytesExpectedToWrite: bytes.length }
-          for (const listener of listeners) listener(event)
-          // Like the device: the body lands in a temp file whatever the status.
-          const tempFilePath = tempFile('tmp', bytes)
-          opts.success({ tempFilePath, statusCode: response.status, errMsg: 'downloadFile:ok' })
-        } catch (err) {
-          opts.fail({ errMsg: `downloadFile:fail ${(err.cause || err).message}` })
-        }
+      return networkCall('downloadFile', opts, async (signal, progress) => {
+        const response = await fetch(opts.url, { headers: opts.header, signal })
+        const bytes = Buffer.from(await response.arrayBuffer())
+        progress({ progress: 50, totalBytesWritten: bytes.length >> 1, totalBytesExpectedToWrite: bytes.length })
+        await new Promise((resolve) => setTimeout(resolve, 2))
+        progress({ progress: 100, totalBytesWritten: bytes.length, totalBytesExpectedToWrite: bytes.length })
+        // Like the device: the body lands in a temp file whatever the status.
+        const tempFilePath = tempFile('tmp', bytes)
+        return { tempFilePath, statusCode: response.status, errMsg: 'downloadFile:ok' }
       })
-      return { onProgressUpdate (fn) { listeners.push(fn) }, abort () {} }
     }
   }
-  return { wx, script, seen, real, storage }
+
+  function headersOf (response) {
+    return Object.fromEntries(response.headers.entries())
+  }
+
+  /** The app goes to the background: calls still running after graceMs fail `interrupted`. */
+  function hide () {
+    state.hidden = true
+    for (const page of state.pages.slice(-1)) if (page.onHide) page.onHide()
+    if (state.app && state.app.onHide) state.app.onHide()
+    const running = [...inFlight]
+    setTimeout(() => { for (const call of running) call.interrupt() }, state.graceMs)
+  }
+
+  /**
+   * Back to the foreground: App.onShow, then the shown page's onShow (`page: false`: the page
+   * shown is another one, e.g. another tab).
+   */
+  function show ({ page: pageToo = true } = {}) {
+    state.hidden = false
+    const results = []
+    if (state.app && state.app.onShow) results.push(state.app.onShow({ path: '' }))
+    if (pageToo) for (const page of state.pages.slice(-1)) if (page.onShow) results.push(page.onShow())
+    return Promise.all(results)
+  }
+
+  /** The network goes away or comes back; listeners hear it as on a phone. */
+  function setOnline (online) {
+    state.online = online
+    for (const fn of [...networkListeners]) fn({ isConnected: online, networkType: online ? 'wifi' : 'none' })
+  }
+
+  /** The app was closed: every temp file is gone. */
+  function dropTempFiles () {
+    files.clear()
+  }
+
+  return { wx, script, seen, state, real, storage, hide, show, setOnline, dropTempFiles, inFlight }
 }
 
-module.exports = { createWx }
+module.exports = { createWx, MAX_IN_FLIGHT }

@@ -1,5 +1,5 @@
 // The real server, a stand-in for WeChat's jscode2session, and the mini program's real code
-// loaded into Node: App() and Page() are captured and pages get `data` and `setData`.
+// loaded into Node: App() is captured; pages are rendered by miniprogram-simulate.
 'use strict'
 const fs = require('node:fs')
 const http = require('node:http')
@@ -77,45 +77,124 @@ async function startServer (dataDir, env) {
   throw new Error(`the server did not start:\n${fs.readFileSync(path.join(dataDir, 'server.log'), 'utf8')}`)
 }
 
-/** Set `value` at a setData path such as `items[2].thumb` or `a.b`. */
-function setPath (target, key, value) {
-  const parts = key.replace(/\[(\d+)\]/g, '.$1').split('.')
-  let node = target
-  for (const part of parts.slice(0, -1)) node = node[part]
-  node[parts[parts.length - 1]] = value
+// --- pages, rendered by miniprogram-simulate through WeChat's own wcc -----------------------
+
+let simulate = null
+
+/** jsdom as the page's document, then miniprogram-simulate (it needs `window` when loaded). */
+function simulator () {
+  if (simulate) return simulate
+  const { JSDOM } = require('jsdom')
+  const dom = new JSDOM('<!doctype html><html><body></body></html>', { pretendToBeVisual: true })
+  global.window = dom.window
+  global.document = dom.window.document
+  // jsdom's own event classes: its dispatchEvent refuses Node's.
+  for (const name of ['Event', 'CustomEvent', 'Element', 'Node', 'HTMLElement', 'MutationObserver', 'TouchEvent']) {
+    global[name] = dom.window[name]
+  }
+  simulate = require('miniprogram-simulate')
+  return simulate
 }
 
 /** Load app.js with `wx` installed; `getApp()` then answers its instance. */
-function loadApp (wx) {
-  global.wx = wx
+function loadApp (device) {
+  simulator()
+  global.wx = device.wx
   let app
   global.App = (def) => { app = def }
   global.getApp = () => app
+  global.getCurrentPages = () => device.state.pages.slice()
   for (const key of Object.keys(require.cache)) {
     if (key.startsWith(MINIPROGRAM + path.sep)) delete require.cache[key]
   }
   require(path.join(MINIPROGRAM, 'app.js'))
+  device.state.app = app
+  if (app.onLaunch) app.onLaunch({ path: 'pages/backup/backup' })
+  if (app.onShow) app.onShow({ path: 'pages/backup/backup' })
   return app
 }
 
-/** A page instance of pages/<name>/<name>.js, as the framework would make it. */
-function loadPage (name) {
-  let def
-  global.Page = (d) => { def = d }
-  const file = path.join(MINIPROGRAM, 'pages', name, `${name}.js`)
-  delete require.cache[file]
-  require(file)
-  const page = { ...def, route: `pages/${name}/${name}`, data: structuredClone(def.data) }
-  page.setData = function (patch, callback) {
-    for (const [key, value] of Object.entries(patch)) setPath(page.data, key, structuredClone(value))
-    if (callback) callback()
+/**
+ * pages/<name>/<name>, rendered: its WXML compiled by wcc, its `Page({...})` run as a component
+ * (the shim WeChat's docs describe), attached to a jsdom document. The handle taps elements by
+ * selector (so the WXML's bindings are what is tested), reads the rendered text, and records
+ * every setData.
+ */
+function loadPage (device, name) {
+  const sim = simulator()
+  const handlerResults = []
+  let depth = 0
+  global.Page = (def) => {
+    const methods = {}
+    for (const [key, value] of Object.entries(def)) {
+      if (typeof value !== 'function') continue
+      methods[key] = function (...args) {
+        // Only an outermost call may be an event's handler (it may call other methods).
+        depth += 1
+        try {
+          const result = value.apply(this, args)
+          if (depth === 1) handlerResults.push(result)
+          return result
+        } finally {
+          depth -= 1
+        }
+      }
+    }
+    global.Component({ data: def.data, methods })
   }
-  return page
+  const id = sim.load(path.join(MINIPROGRAM, 'pages', name, name), { rootPath: MINIPROGRAM })
+  const comp = sim.render(id)
+  comp.attach(document.createElement('parent-wrapper'))
+  const instance = comp.instance
+  instance.route = `pages/${name}/${name}`
+  const setDataLog = []
+  const setData = instance.setData.bind(instance)
+  instance.setData = (patch, callback) => {
+    setDataLog.push(patch)
+    return setData(patch, callback)
+  }
+  device.state.pages.push(instance)
+
+  /** Fire `event` on the `index`th element matching `selector`; resolves with what the handler did. */
+  async function fire (event, selector, index = 0, detail = {}) {
+    const nodes = comp.querySelectorAll(selector)
+    if (!nodes[index]) throw new Error(`${name}: no element ${selector} [${index}] in\n${comp.dom.innerHTML}`)
+    const before = handlerResults.length
+    nodes[index].dispatchEvent(event, { detail })
+    // The framework delivers the event a tick later; the device answers a tick after that.
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+    // The first call since the dispatch is the handler (methods called after an `await` in
+    // it come later and are not the event's).
+    if (handlerResults.length === before) throw new Error(`${name}: ${event} on ${selector} called no handler`)
+    return handlerResults[before]
+  }
+
+  return {
+    name,
+    instance,
+    comp,
+    setDataLog,
+    get data () { return instance.data },
+    tap: (selector, index, detail) => fire('tap', selector, index, detail),
+    longpress: (selector, index) => fire('longpress', selector, index),
+    count: (selector) => comp.querySelectorAll(selector).length,
+    text: (selector) => {
+      const node = selector ? comp.querySelector(selector) : comp
+      return node ? node.dom.textContent.replace(/\s+/g, ' ').trim() : null
+    },
+    texts: (selector) => comp.querySelectorAll(selector).map((node) => node.dom.textContent.replace(/\s+/g, ' ').trim()),
+    /** A lifecycle call, as the framework makes it. */
+    call: (method, ...args) => instance[method](...args)
+  }
 }
 
-/** An event as the framework passes it to a handler bound on an element with data-*. */
-function tap (dataset) {
-  return { type: 'tap', currentTarget: { dataset }, target: { dataset }, detail: {} }
+/** Wait until `condition()` holds (the pages work asynchronously, like on a phone); generous, for a busy CI machine. */
+async function waitFor (condition, what = 'a condition', ms = 30000) {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
 }
 
-module.exports = { REPO, MINIPROGRAM, startCode2Session, startServer, loadApp, loadPage, tap }
+module.exports = { REPO, MINIPROGRAM, startCode2Session, startServer, loadApp, loadPage, waitFor }
