@@ -74,3 +74,8 @@ class Photo(models.Model):
     @property
     def sha256(self) -> str:
         return self.original_id
+
+
+from imgbackup.photos.resumable_model import ResumableUpload  # noqa: E402
+
+__all__ = ["Original", "Photo", "ResumableUpload", "TakenAtSource", "original_name"]

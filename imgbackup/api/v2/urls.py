@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from imgbackup.api import tus
 from imgbackup.api.v2 import accounts, docs, photos, trash, upload
 
 urlpatterns = [
@@ -19,6 +20,8 @@ urlpatterns = [
     path("photos/<str:photo_id>/preview", photos.preview),
     path("photos/<str:photo_id>/restore", photos.restore),
     path("trash", trash.collection),
+    path("uploads/", tus.creation),
+    path("uploads/<str:upload_id>", tus.upload_url),
     path("trash/<str:photo_id>", trash.item),
     path("openapi.json", docs.openapi_json),
     path("docs", docs.docs_page),
