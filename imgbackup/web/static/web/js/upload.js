@@ -6,6 +6,7 @@ import { $, el } from "./dom.js";
 import { formatBytes, plural } from "./format.js";
 import { looksLikePhoto } from "./files.js";
 import { canHash, Pool, sha256Hex } from "./hash.js";
+import { RESUMABLE_FROM, uploadResumable } from "./resumable.js";
 
 const PARALLEL_UPLOADS = 3;
 const PARALLEL_HASHES = 2;
@@ -167,7 +168,8 @@ export class Uploader {
 
   async upload(entry) {
     this.set(entry, "uploading");
-    const { promise } = uploadPhoto(entry.file, {
+    const send = entry.file.size >= RESUMABLE_FROM ? uploadResumable : uploadPhoto;
+    const { promise } = send(entry.file, {
       sha256: entry.sha256,
       onProgress: (loaded) => {
         entry.loaded = Math.min(loaded, entry.file.size);
