@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 
+from imgbackup.api.auth import drain
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.photos import resumable
@@ -99,6 +100,11 @@ def upload_url(request: HttpRequest, upload_id: str) -> HttpResponse:
 def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
     if request.content_type != CHUNK_TYPE:
         raise ApiError(415, "unsupported_media_type", f"send the bytes as {CHUNK_TYPE}")
+    if upload.complete:
+        # Complete (perhaps at its creation, the bytes being known): clients that PATCH from 0
+        # without asking first are told it is done, whatever they send; nothing is appended.
+        drain(request)
+        return _state(HttpResponse(status=204), upload)
     offset = _number(request, "Upload-Offset")
     if offset is None:
         raise bad_request("Upload-Offset is required")

@@ -115,6 +115,10 @@ def test_a_creation_naming_bytes_already_kept_is_complete_at_once(
     again = create(client, alice, len(body), HTTP_UPLOAD_METADATA=meta(sha256=sha256))
     assert again.status_code == 201
     assert again["Imgbackup-Photo-Id"] == sha256 and again["Upload-Offset"] == str(len(body))
+    # A client that PATCHes from 0 without asking is told it is done; nothing is appended.
+    late = patch(client, alice, again["Location"], 0, body)
+    assert late.status_code == 204 and late["Imgbackup-Photo-Id"] == sha256
+    assert late["Upload-Offset"] == str(len(body))
     assert Photo.objects.get(owner=alice.user).trashed_at is None  # sent again: restored
     by_md5 = create(client, alice, len(body),
                     HTTP_UPLOAD_METADATA=meta(md5=hashlib.md5(body).hexdigest()))

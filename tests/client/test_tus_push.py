@@ -66,8 +66,8 @@ def test_a_push_killed_inside_a_large_file_goes_on_from_there(
                     headers={"Authorization": f"Bearer {token}"})
     assert got.status_code == 200 and got.content == body
     # Done: nothing left to continue, locally or on the server.
-    assert served.sql('SELECT COUNT(*) FROM photos_resumableupload WHERE photo_id = ""') \
-        == [(0,)]
+    open_uploads = "SELECT COUNT(*) FROM photos_resumableupload WHERE photo_id = ''"
+    assert served.sql(open_uploads) == [(0,)]
 
 
 def _offset(server: LiveServer) -> int:
