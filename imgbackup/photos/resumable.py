@@ -319,3 +319,16 @@ def remove_expired(now: datetime | None = None) -> int:
         count += 1
     return count
 
+
+
+def sweep_leftovers(before: datetime, dry_run: bool = False) -> list[str]:
+    """Partial bytes no upload row refers to, untouched since ``before`` (a crash between
+    beginning the bytes and saving the row, or a row deleted by hand): removed by ``gc``."""
+    store = partial_store()
+    found = store.leftovers(before)
+    known = set(ResumableUpload.objects.filter(pk__in=list(found)).values_list("pk", flat=True))
+    orphans = sorted(set(found) - known)
+    if not dry_run:
+        for upload_id in orphans:
+            store.discard(upload_id, found[upload_id])
+    return orphans

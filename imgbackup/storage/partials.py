@@ -24,6 +24,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -62,6 +63,10 @@ class PartialStore(Protocol):
     def assemble(self, upload_id: str, state: State, length: int) -> Assembled: ...
 
     def discard(self, upload_id: str, state: State) -> None: ...
+
+    def leftovers(self, before: datetime) -> dict[str, State]:
+        """Uploads with bytes here untouched since ``before``: id -> a state that discards
+        them all (for gc, which removes those no row refers to)."""
 
 
 def partial_store() -> PartialStore:
@@ -113,6 +118,14 @@ class LocalPartials:
 
     def discard(self, upload_id: str, state: State) -> None:
         self.path(upload_id).unlink(missing_ok=True)
+
+    def leftovers(self, before: datetime) -> dict[str, State]:
+        found: dict[str, State] = {}
+        for path in self.root.glob("*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < before.timestamp():
+                    found[path.stem] = {}
+        return found
 
 
 def _hash(path: Path, length: int) -> tuple[str, str]:
@@ -207,7 +220,24 @@ class S3Partials:
                     self.client.abort_multipart_upload(
                         Bucket=self.bucket, Key=self.key(upload_id, "whole"),
                         UploadId=state["multipart"])
-            prefix = self.key(upload_id, "")
-            listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+            listed = self.client.list_objects_v2(Bucket=self.bucket,
+                                                 Prefix=self.key(upload_id, "whole")[:-5])
             for item in listed.get("Contents", ()):
                 self.client.delete_object(Bucket=self.bucket, Key=item["Key"])
+
+    def leftovers(self, before: datetime) -> dict[str, State]:
+        """Objects under ``resumable/`` and multipart uploads begun, both older than ``before``
+        (a multipart upload whose id never reached its row is found only this way)."""
+        prefix = self.key("x", "x")[:-3]
+        found: dict[str, State] = {}
+        with self.storage._answering("list unfinished uploads"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix)
+            for item in (i for page in pages for i in page.get("Contents", ())):
+                if item["LastModified"] < before:
+                    found.setdefault(item["Key"][len(prefix):].split("/")[0], {})
+            begun = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
+            for item in begun.get("Uploads", ()):
+                if item["Initiated"] < before:
+                    found[item["Key"][len(prefix):].split("/")[0]] = {"multipart": item["UploadId"]}
+        return found

@@ -286,3 +286,19 @@ def test_open_uploads_per_user_are_capped(client: Client, alice: Persona, bob: P
     assert create(client, bob, 10).status_code == 201  # per user
     assert client.delete(made[0]["Location"], **alice.auth, **TUS).status_code == 204
     assert create(client, alice, 10).status_code == 201
+
+
+def test_gc_removes_partial_bytes_no_upload_refers_to(client: Client, alice: Persona) -> None:
+    from imgbackup.photos.gc import collect
+
+    kept = create(client, alice, 100)["Location"].rsplit("/", 1)[-1]
+    lost = create(client, alice, 100)["Location"].rsplit("/", 1)[-1]
+    for upload_id in (kept, lost):
+        assert patch(client, alice, f"{URL}{upload_id}", 0, b"x" * 10).status_code == 204
+    ResumableUpload.objects.filter(pk=lost).delete()  # as a crash before its row was saved
+    soon = timezone.now() + timedelta(seconds=5)
+    assert set(partial_store().leftovers(soon)) == {kept, lost}
+    report = collect(grace=timedelta(seconds=-5))  # everything counts as old enough
+    assert report.resumable == [lost]
+    assert set(partial_store().leftovers(soon)) == {kept}
+    assert head(client, alice, f"{URL}{kept}")["Upload-Offset"] == "10"
