@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import re
 import secrets
@@ -269,13 +270,22 @@ def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
                 raise Rejected(460, "checksum_mismatch", f"the {name} in Upload-Metadata "
                                f"({claimed}) does not match the file received ({got}); "
                                "nothing was kept")
-        with CompletedFile(whole.path, upload.filename, length, whole.sha256, whole.md5) as f:
+        with CompletedFile(whole.path, upload.filename, length, whole.sha256, whole.md5,
+                           whole.s3_key) as f:
             kept = ingest(upload.owner, f, upload.modified_at)
     except Rejected:
         remove(upload, state)
         raise
+    except BaseException:
+        # Local bytes stay for the client to send the last chunk again; S3 parts, once
+        # assembled, cannot take it again: the upload is removed (HEAD then says 404).
+        if whole.temporary:
+            with contextlib.suppress(Exception):
+                remove(upload, state)
+        raise
     finally:
-        whole.path.unlink(missing_ok=True)
+        if whole.temporary:
+            whole.path.unlink(missing_ok=True)
     store.discard(upload.id, state)
     return kept.photo.original_id
 

@@ -46,9 +46,11 @@ class CompletedFile(File):  # type: ignore[type-arg]
     """A file that arrived some other way (a finished resumable upload), complete on disk beside
     the blob storage, fsynced, with its hashes: it enters ingest like a HashedUpload."""
 
-    def __init__(self, path: Path, name: str, size: int, sha256: str, md5: str) -> None:
+    def __init__(self, path: Path, name: str, size: int, sha256: str, md5: str,
+                 s3_key: str | None = None) -> None:
         super().__init__(path.open("rb"), name)
         self.path = path
+        self.s3_key = s3_key  # the same bytes already in the S3 store: copied, not sent again
         self.size = size
         self.sha256 = sha256
         self.md5 = md5

@@ -12,8 +12,9 @@
 What completion costs: the whole file is read once more to hash it (SHA-256 and MD5 have no
 state that survives a request portably; hashlib objects cannot be saved). Locally that is one
 sequential read of the file (it is usually still in the page cache); on S3 it is one GET of the
-assembled object, written to the local spool folder while it is hashed, and ingest then PUTs it
-under its hash. docs/api.md gives the figures measured."""
+assembled object, written to the local spool folder while it is hashed (ingest identifies the
+image from that copy), and ingest then copies the assembled object under its hash inside the
+store (no second upload). docs/api.md gives the figures measured."""
 
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ class Assembled:
     path: Path
     sha256: str
     md5: str
+    # On S3, the assembled object: storing it under its hash is then a copy inside the store.
+    s3_key: str | None = None
+    # A copy made for ingest (S3): remove it afterwards. Else ``path`` is the partial file.
+    temporary: bool = False
 
 
 class PartialStore(Protocol):
@@ -197,9 +202,9 @@ class S3Partials:
                 MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag}
                                            for n, etag, _ in parts]})
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        return self._spool(None, body)
+        return self._spool(None, body, key)
 
-    def _spool(self, data: bytes | None, body: Any) -> Assembled:
+    def _spool(self, data: bytes | None, body: Any, key: str | None = None) -> Assembled:
         """Write the whole file to the local spool folder, hashing it on the way."""
         sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
         fd, name = tempfile.mkstemp(prefix="resumable-", suffix=".part", dir=incoming_dir())
@@ -211,7 +216,7 @@ class S3Partials:
                 out.write(piece)
             out.flush()
             os.fsync(out.fileno())
-        return Assembled(Path(name), sha256.hexdigest(), md5.hexdigest())
+        return Assembled(Path(name), sha256.hexdigest(), md5.hexdigest(), key, temporary=True)
 
     def discard(self, upload_id: str, state: State) -> None:
         with self.storage._answering("remove an upload"):

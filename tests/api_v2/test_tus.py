@@ -302,3 +302,28 @@ def test_gc_removes_partial_bytes_no_upload_refers_to(client: Client, alice: Per
     assert report.resumable == [lost]
     assert set(partial_store().leftovers(soon)) == {kept}
     assert head(client, alice, f"{URL}{kept}")["Upload-Offset"] == "10"
+
+
+def test_a_failure_while_storing_the_last_chunk_keeps_the_upload_resumable(
+        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imgbackup.photos import resumable
+    from imgbackup.storage.errors import StorageUnavailable
+
+    body = make_jpeg(12)
+    location = create(client, alice, len(body))["Location"]
+    assert patch(client, alice, location, 0, body[:100]).status_code == 204
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise StorageUnavailable("the store is away")
+
+    monkeypatch.setattr(resumable, "ingest", down)
+    assert patch(client, alice, location, 100, body[100:]).status_code == 503
+    assert not Photo.objects.exists()
+    monkeypatch.undo()
+    answer = head(client, alice, location)
+    if answer.status_code == 404:  # S3: the assembled parts cannot take the chunk again
+        assert partial_store().leftovers(timezone.now() + timedelta(seconds=5)) == {}
+        return
+    assert answer["Upload-Offset"] == "100"  # local: send the last chunk again
+    last = patch(client, alice, location, 100, body[100:])
+    assert last.status_code == 204 and stored(last["Imgbackup-Photo-Id"]) == body
