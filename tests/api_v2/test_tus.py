@@ -87,6 +87,8 @@ def test_an_upload_in_chunks_becomes_a_photo(client: Client, alice: Persona) -> 
     assert photo.taken_at.year == 2021 and stored(sha256) == body
     done = head(client, alice, location)
     assert done["Upload-Offset"] == str(len(body)) and done["Imgbackup-Photo-Id"] == sha256
+    # Nothing of the partial upload is left beside the storage (or in the bucket).
+    assert partial_store().leftovers(timezone.now() + timedelta(seconds=5)) == {}
 
 
 def test_creation_with_upload_and_deferred_length(client: Client, alice: Persona) -> None:
