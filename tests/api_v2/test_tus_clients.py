@@ -133,3 +133,27 @@ def test_a_dropped_connection_keeps_what_arrived_and_two_patches_never_interleav
     assert f"Imgbackup-Photo-Id: {sha256}" in reply
     got = httpx.get(f"{server.url}/api/v2/photos/{sha256}/original", headers=auth(token))
     assert got.content == body
+
+
+def test_a_flood_of_creations_is_bounded_per_user(tmp_path: Path) -> None:
+    """Many creations at once from one user: exactly IMGBACKUP_MAX_OPEN_UPLOADS succeed (the
+    count is taken under the user's row lock), the rest are 429; another user is unaffected."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import start_server
+
+    server = start_server(tmp_path, {"IMGBACKUP_MAX_OPEN_UPLOADS": "5"})
+    try:
+        token, other = server.user_with_token("alice"), server.user_with_token("bob")
+
+        def create_one(_: int) -> int:
+            return httpx.post(server.url + "/api/v2/uploads/", timeout=60, headers={
+                **auth(token), "Upload-Length": "1000"}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(create_one, range(40)))
+        assert sorted(set(statuses)) == [201, 429] and statuses.count(201) == 5, statuses
+        assert httpx.post(server.url + "/api/v2/uploads/", headers={
+            **auth(other), "Upload-Length": "1000"}).status_code == 201
+    finally:
+        server.stop()
