@@ -163,7 +163,9 @@ def _already_kept(owner: User, claims: Claims, length: int | None) -> Photo | No
 
 def upload_of(owner: User, upload_id: str) -> ResumableUpload | None:
     """The owner's upload with this id, expired or not; None for anyone else's or none."""
-    return ResumableUpload.objects.filter(owner=owner, pk=upload_id[:32]).first()
+    if not HEX32.fullmatch(upload_id):
+        return None
+    return ResumableUpload.objects.filter(owner=owner, pk=upload_id).first()
 
 
 def expired(upload: ResumableUpload) -> bool:

@@ -233,6 +233,9 @@ def test_another_users_upload_is_404(client: Client, alice: Persona, bob: Person
     assert patch(client, bob, location, 5, b"x").status_code == 404
     assert client.delete(location, **bob.auth, **TUS).status_code == 404
     assert client.head(location, **TUS).status_code == 401
+    base, upload_id = location.rsplit("/", 1)
+    for near in (location + "0", location[:-1], f"{base}/{upload_id.upper()}"):
+        assert head(client, alice, near).status_code == 404
     assert head(client, alice, location)["Upload-Offset"] == "5"
 
 
