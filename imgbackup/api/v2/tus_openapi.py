@@ -69,12 +69,13 @@ def upload_paths(op: Callable[..., dict[str, Any]]) -> dict[str, dict[str, Any]]
         OVERRIDE], extra=("429",))
     creation["requestBody"] = CHUNK_BODY
 
-    def discovery(params: list[dict[str, Any]]) -> dict[str, Any]:
+    def discovery(params: list[dict[str, Any]], errors: tuple[str, ...] = ()) -> dict[str, Any]:
         return op("tus discovery: version, extensions, limits, checksum algorithms",
                   {"204": {"description": "see the Tus-* headers", "headers": {
                       name: {"schema": STRING} for name in (
                           "Tus-Version", "Tus-Extension", "Tus-Max-Size",
-                          "Tus-Checksum-Algorithm")}}}, params=params, tag="uploads")
+                          "Tus-Checksum-Algorithm")}}}, params=params, errors=errors,
+                  tag="uploads")
     patch = tus_op("tus: append bytes at Upload-Offset", {"204": _answer(
         "appended; the last chunk's answer carries Imgbackup-Photo-Id", *state)}, [
         UPLOAD_ID, header("Upload-Offset", "where these bytes start", required=True),
@@ -93,6 +94,6 @@ def upload_paths(op: Callable[..., dict[str, Any]]) -> dict[str, dict[str, Any]]
             "post": tus_op("PATCH, DELETE or HEAD for clients that can only POST", {
                 "200": _answer("as HEAD", *state), "204": _answer("as PATCH or DELETE", *state)},
                 [UPLOAD_ID, OVERRIDE]),
-            "options": discovery([UPLOAD_ID]),
+            "options": discovery([UPLOAD_ID], ("404", "410")),
         },
     }
