@@ -262,6 +262,10 @@ FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
 TRASH_DAYS = env_int("TRASH_DAYS", 30)
+# Resumable (tus) uploads: one left alone this long is removed with its bytes (by the purge),
+# and one user may have this many unfinished at once (429 beyond).
+UPLOAD_EXPIRY_HOURS = env_int("UPLOAD_EXPIRY_HOURS", 72)
+MAX_OPEN_UPLOADS = env_int("MAX_OPEN_UPLOADS", 50)
 # gc and verify leave alone spool files and row-less objects younger than this: an upload in
 # flight writes its object before its row commits. Longer than the request timeout (10 min).
 GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)

@@ -30,8 +30,8 @@ def test_the_client_section_lists_exactly_what_the_client_reads() -> None:
     client_section = doc.split("## Command-line client", 1)[1].split("\n## ", 1)[0]
     read_by_client = {name for path in (ROOT / "imgbackup" / "client").rglob("*.py")
                       for name in ENV_LITERAL.findall(path.read_text())}
-    assert set(ENV_LITERAL.findall(client_section)) == read_by_client == {
-        "IMGBACKUP_URL", "IMGBACKUP_TOKEN"}
+    assert set(ENV_LITERAL.findall(client_section)) == read_by_client
+    assert {"IMGBACKUP_URL", "IMGBACKUP_TOKEN", "IMGBACKUP_PUSH_RESUMABLE_MB"} <= read_by_client
 
 
 def test_the_settings_module_reads_its_knobs_through_the_helpers() -> None:

@@ -1,5 +1,6 @@
 """``imgbackup push``: scan, identify (through the cache), ask the server what it lacks, send
-only that, in parallel, streaming from disk.
+only that, in parallel, streaming from disk. Large files go in chunks through the resumable
+upload endpoint (client/_resumable.py), so a killed run goes on inside the file.
 
 An interrupted push needs no journal: the cache keeps the hashes already computed and the
 server keeps what arrived, so running the same command again sends only the rest."""
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+from imgbackup.client import _resumable as resumable
 from imgbackup.client._api import Api
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import ClientError, ExitCode, Rejected
@@ -162,9 +164,11 @@ def _upload(api: Api, cache: HashCache, todo: list[Item], jobs: int, progress: P
     progress.start("uploading", len(todo), sum(item.size for item in todo))
     stop = threading.Event()  # set on a fatal error: workers start nothing new
     with ThreadPoolExecutor(jobs) as pool:
+        large = [item for item in todo if item.size >= resumable.threshold()]
+        small = [item for item in todo if item.size < resumable.threshold()]
         futures: list[Future[list[Failure]]] = [
-            pool.submit(send_batch, api, batch, progress, stop) for batch in _batches(todo)
-        ]
+            pool.submit(send_batch, api, batch, progress, stop) for batch in _batches(small)
+        ] + [pool.submit(resumable.send_resumable, api, item, progress, stop) for item in large]
         try:
             with cancel_on_error(stop, futures):
                 for future in as_completed(futures):

@@ -7,7 +7,8 @@ touching anything a row refers to.
 - objects under ``originals/`` and ``derived/`` with no Original row, older than the grace period:
   an ingest writes the object before it commits the row, so a young object without a row may be
   an upload in flight;
-- Original rows no photo refers to, removed with their bytes under the row lock (trash.release).
+- Original rows no photo refers to, removed with their bytes under the row lock (trash.release);
+- partial bytes of resumable uploads no upload row refers to (photos/resumable.py).
 
 Every deletion is decided again under the Original row's lock, the lock ingest takes."""
 
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from imgbackup.photos.models import Original
+from imgbackup.photos.resumable import sweep_leftovers
 from imgbackup.photos.trash import release
 from imgbackup.photos.verify import DERIVED, ORIGINALS, default_grace, is_young, sha_of, walk
 from imgbackup.storage import blobs, incoming_dir
@@ -34,6 +36,7 @@ class GcReport:
     spool_files: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     unreferenced: list[str] = field(default_factory=list)
+    resumable: list[str] = field(default_factory=list)
     bytes: int = 0
 
     def as_dict(self) -> dict[str, object]:
@@ -46,6 +49,7 @@ def collect(grace: timedelta | None = None, dry_run: bool = False) -> GcReport:
     _spool(cutoff, report)
     _orphans(cutoff, report)
     _unreferenced(cutoff, report)
+    report.resumable = sweep_leftovers(cutoff, dry_run)
     return report
 
 

@@ -1,7 +1,8 @@
 """Ingest: turn a spooled, hashed upload into a stored original and the owner's photo.
 
 Order of events, for safety:
-1. the bytes are already on disk, fsynced, with their hashes (photos/uploads.py);
+1. the bytes are already on disk, fsynced, with their hashes: a multipart upload's spool file
+   (photos/uploads.py) or a finished resumable upload (photos/resumable.py), one ingest for both;
 2. they are identified from their own bytes (never the name or Content-Type);
 3. the object is put in storage, durably, before any lock is taken: the slow part (a disk
    sync, or an upload to S3) never holds the database's write lock (SQLite) or the row lock;
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from imgbackup.imaging.probe import ImageInfo, ImageTooLarge, UnsupportedImage, probe
 from imgbackup.photos.models import Original, Photo, TakenAtSource, original_name
-from imgbackup.photos.uploads import HashedUpload
+from imgbackup.photos.uploads import Spooled
 from imgbackup.storage import blobs
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -53,7 +54,7 @@ def display_name(name: str | None) -> str:
     return _UNPRINTABLE.sub("", name).strip()[:255]
 
 
-def check_claimed(upload: HashedUpload, sha256: str | None, md5: str | None) -> None:
+def check_claimed(upload: Spooled, sha256: str | None, md5: str | None) -> None:
     """Compare the hashes the client says it sent with what arrived."""
     if sha256 and sha256.lower() != upload.sha256:
         raise Rejected(400, "checksum_mismatch",
@@ -65,7 +66,7 @@ def check_claimed(upload: HashedUpload, sha256: str | None, md5: str | None) -> 
                        f"received ({upload.md5}); nothing was kept")
 
 
-def identify(upload: HashedUpload) -> ImageInfo:
+def identify(upload: Spooled) -> ImageInfo:
     if upload.size == 0:
         raise Rejected(415, "unsupported_media_type", f"{upload.name or 'file'}: the file is empty")
     try:
@@ -76,7 +77,7 @@ def identify(upload: HashedUpload) -> ImageInfo:
         raise Rejected(415, "unsupported_media_type", f"{upload.name or 'file'}: {exc}") from None
 
 
-def ingest(owner: User, upload: HashedUpload,
+def ingest(owner: User, upload: Spooled,
            modified_at: datetime | None = None) -> Ingested:
     """Keep ``upload`` as a photo of ``owner``. Raises Rejected for a file that is not kept.
 
@@ -93,7 +94,7 @@ def ingest(owner: User, upload: HashedUpload,
     raise Rejected(409, "conflict", f"{upload.name}: try again")
 
 
-def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
+def _commit(owner: User, upload: Spooled, info: ImageInfo,
             modified_at: datetime | None) -> Ingested:
     with transaction.atomic():
         original = _ensure_original(upload, info)
@@ -113,7 +114,7 @@ def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
         return Ingested(photo, created=True)
 
 
-def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
+def _ensure_original(upload: Spooled, info: ImageInfo) -> Original:
     """The Original row, locked, with its object present in storage."""
     for _attempt in range(5):
         Original.objects.get_or_create(
@@ -134,7 +135,7 @@ def _ensure_original(upload: HashedUpload, info: ImageInfo) -> Original:
     return original
 
 
-def _place(upload: HashedUpload) -> None:
+def _place(upload: Spooled) -> None:
     """The upload's bytes in storage under their hash, unless a whole copy is there already."""
     name = original_name(upload.sha256)
     storage = blobs()

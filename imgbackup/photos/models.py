@@ -80,9 +80,10 @@ class MonthCount(models.Model):
     """How many of an owner's photos outside the trash were taken in a month (UTC clock, as the
     timeline shows days), and how many of those are favourites: the timeline's skeleton.
 
-    Kept by database triggers on the photo table (migration 0003), in the same transaction as
-    every insert, delete, trash, restore and favourite, whatever code path makes it: reading the
-    skeleton is one index range of at most a few hundred rows, never a scan of the library."""
+    Kept by database triggers on the photo table (migration 0003_timeline_months), in the same
+    transaction as every insert, delete, trash, restore and favourite, whatever code path makes
+    it: reading the skeleton is one index range of at most a few hundred rows, never a scan of
+    the library."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                               related_name="+")
@@ -97,3 +98,8 @@ class MonthCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month}: {self.live} of {self.owner_id}"
+
+
+from imgbackup.photos.resumable_model import ResumableUpload  # noqa: E402
+
+__all__ = ["Original", "Photo", "ResumableUpload", "TakenAtSource", "original_name"]

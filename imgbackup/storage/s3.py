@@ -115,6 +115,14 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
             with self._answering("store an object"):
                 return str(super()._save(name, content))
         cleaned = str(clean_name(name))
+        if source := getattr(content, "s3_key", None):
+            # A finished resumable upload is already in this bucket: copy it inside the store.
+            with self._answering("store an object"):
+                self.connection.meta.client.copy(
+                    {"Bucket": self.bucket_name, "Key": source}, self.bucket_name,
+                    self._normalize_name(cleaned),
+                    ExtraArgs={"ContentType": "application/octet-stream"}, Config=TRANSFER)
+            return cleaned
         with self._answering("store an object"):
             # From the file by path: boto3 reads each part from disk when it sends it.
             self.connection.meta.client.upload_file(

@@ -131,7 +131,8 @@ def test_every_endpoint_as_owner_other_user_and_anonymous(route: Route, method: 
     if access in {Access.USER, Access.ADMIN}:
         if route.is_api:
             assert anonymous.status_code == 401, body_of(anonymous)
-            assert anonymous.json().get("result_code", anonymous.json().get("error"))
+            if method != "HEAD":  # a HEAD answer has no body to carry the error
+                assert anonymous.json().get("result_code", anonymous.json().get("error"))
         else:
             assert anonymous.status_code in {302, 401, 403}
             if anonymous.status_code == 302:

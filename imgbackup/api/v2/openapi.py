@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve
 
 from imgbackup import __version__
 from imgbackup.api.v2.schemas import INSTANT, SCHEMAS, TEXT, Schema, ref
+from imgbackup.api.v2.tus_openapi import upload_paths
 
 PREFIX = "/api/v2"
 JSON = "application/json"
@@ -32,7 +33,10 @@ ERRORS = {
     "409": "the same file was being sent at the same time; send it again (`conflict`)",
     "413": "too large (`too_large`, `too_many_pixels`, `too_many_files`)",
     "415": "not an accepted image or body type (`unsupported_media_type`)",
+    "410": "the resumable upload expired (`gone`)",
+    "412": "tus: no `Tus-Resumable: 1.0.0` (`unsupported_version`)",
     "429": "too many failed logins (`throttled`); see Retry-After",
+    "460": "tus: a checksum does not match (`checksum_mismatch`); nothing of it was kept",
     "502": "WeChat's login service did not answer",
     "503": "storage unavailable (`storage_unavailable`)",
 }
@@ -230,6 +234,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
         public=True, tag="meta")},
 }
+PATHS.update(upload_paths(op))
 
 
 def _served(path: str) -> bool:
@@ -250,7 +255,7 @@ def document() -> dict[str, Any]:
                                 "`Authorization: Bearer <token>`; see docs/api.md."},
         "servers": [{"url": PREFIX}],
         "security": [{"bearer": []}, {"session": []}],
-        "tags": [{"name": name} for name in ("accounts", "photos", "trash", "meta")],
+        "tags": [{"name": name} for name in ("accounts", "photos", "uploads", "trash", "meta")],
         "paths": {path: ops for path, ops in PATHS.items() if _served(path)},
         "components": {
             "schemas": SCHEMAS,

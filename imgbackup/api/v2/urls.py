@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from imgbackup.api import tus
 from imgbackup.api.v2 import accounts, bulk, docs, photos, timeline, trash, upload
 
 urlpatterns = [
@@ -23,6 +24,8 @@ urlpatterns = [
     path("timeline/buckets", timeline.buckets),
     path("timeline/buckets/<str:month>", timeline.bucket),
     path("trash", trash.collection),
+    path("uploads/", tus.creation),
+    path("uploads/<str:upload_id>", tus.upload_url),
     path("trash/<str:photo_id>", trash.item),
     path("openapi.json", docs.openapi_json),
     path("docs", docs.docs_page),

@@ -32,6 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb} {len(report.spool_files)} upload spool files, {len(report.orphans)} orphan "
             f"objects, {len(report.unreferenced)} unreferenced originals "
-            f"({report.bytes / 1e6:.1f} MB)")
-        for name in [*report.spool_files, *report.orphans, *report.unreferenced]:
+            f"({report.bytes / 1e6:.1f} MB), {len(report.resumable)} abandoned resumable uploads")
+        for name in [*report.spool_files, *report.orphans, *report.unreferenced,
+                     *report.resumable]:
             self.stdout.write(f"  {name}")

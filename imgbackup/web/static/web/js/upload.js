@@ -10,6 +10,7 @@ import { looksLikePhoto } from "./files.js";
 import { canHash, Pool, sha256Hex } from "./hash.js";
 import { Thumbnails, uploadRow, withoutName } from "./upload-row.js";
 import { Speedometer, speedText } from "./upload-speed.js";
+import { RESUMABLE_FROM, uploadResumable } from "./resumable.js";
 
 const PARALLEL_UPLOADS = 3;
 const PARALLEL_HASHES = 2;
@@ -193,7 +194,8 @@ export class Uploader {
     }
     this.set(entry, "uploading");
     this.startTicker();
-    const { promise } = uploadPhoto(entry.file, {
+    const send = entry.file.size >= RESUMABLE_FROM ? uploadResumable : uploadPhoto;
+    const { promise } = send(entry.file, {
       sha256: entry.sha256,
       onProgress: (loaded) => {
         const now = Math.min(loaded, entry.file.size);

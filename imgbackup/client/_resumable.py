@@ -1,0 +1,189 @@
+"""Send one large file with the server's resumable upload endpoint (tus 1.0.0,
+``/api/v2/uploads/``), in chunks, so that a broken connection or a killed run costs at most one
+chunk: the upload URL is kept in local state (``uploads.sqlite3`` beside the hash cache), keyed
+by server and SHA-256, and the next run asks the server how far it got (HEAD) and goes on.
+
+Each chunk carries its SHA-256 (``Upload-Checksum``) and the creation carries the whole file's,
+so the server keeps nothing that differs from what was hashed here."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
+
+from imgbackup.client._api import RETRY_STATUSES, Api, checked, describe
+from imgbackup.client._cache import default_path
+from imgbackup.client._errors import Rejected, Unreachable
+from imgbackup.client._progress import Progress
+from imgbackup.client._upload import Failure, Item
+
+MiB = 1024 * 1024
+TUS = {"Tus-Resumable": "1.0.0"}
+CHUNK_TYPE = "application/offset+octet-stream"
+
+
+def threshold() -> int:
+    """Files of at least this many bytes go resumable (IMGBACKUP_PUSH_RESUMABLE_MB)."""
+    return int(float(os.environ.get("IMGBACKUP_PUSH_RESUMABLE_MB", "64")) * MiB)
+
+
+def chunk_size() -> int:
+    """Bytes per PATCH (IMGBACKUP_PUSH_CHUNK_MB): under any proxy's body limit."""
+    return max(1, int(float(os.environ.get("IMGBACKUP_PUSH_CHUNK_MB", "16")) * MiB))
+
+
+class UploadUrls:
+    """Where each unfinished upload can be continued: (server, sha256) -> upload URL."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path | None = None) -> None:
+        path = path or default_path().with_name("uploads.sqlite3")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=10, check_same_thread=False)
+        with self._lock:
+            self._db.execute("CREATE TABLE IF NOT EXISTS uploads (server TEXT, sha256 TEXT, "
+                             "url TEXT, PRIMARY KEY (server, sha256))")
+            self._db.commit()
+
+    def get(self, server: str, sha256: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT url FROM uploads WHERE server = ? AND sha256 = ?",
+                                   (server, sha256)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put(self, server: str, sha256: str, url: str | None) -> None:
+        with self._lock:
+            if url is None:
+                self._db.execute("DELETE FROM uploads WHERE server = ? AND sha256 = ?",
+                                 (server, sha256))
+            else:
+                self._db.execute("INSERT OR REPLACE INTO uploads VALUES (?, ?, ?)",
+                                 (server, sha256, url))
+            self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def send_resumable(api: Api, item: Item, progress: Progress,
+                   stop: threading.Event) -> list[Failure]:
+    """Upload ``item`` in chunks, continuing an earlier run's upload when there is one."""
+    urls = UploadUrls()
+    try:
+        return _send(api, urls, item, progress, stop)
+    except Rejected as exc:
+        if exc.code == "checksum_mismatch":
+            urls.put(api.url, item.sha256, None)
+            return [Failure(item.path, "changed since it was read (the server's checksum "
+                                       "differs); run again", True)]
+        return [Failure(item.path, f"refused by the server: {exc}")]
+    finally:
+        urls.close()
+
+
+def _send(api: Api, urls: UploadUrls, item: Item, progress: Progress,
+          stop: threading.Event) -> list[Failure]:
+    url, offset = _resume(api, urls, item)
+    if url is None:
+        url, offset = _create(api, urls, item)
+    sent = 0
+    try:
+        with open(item.path, "rb") as f:
+            if os.fstat(f.fileno()).st_size != item.size:
+                return [Failure(item.path, "changed since it was read; run again", True)]
+            while offset < item.size and not stop.is_set():
+                f.seek(offset)
+                data = f.read(min(chunk_size(), item.size - offset))
+                if not data:
+                    return [Failure(item.path, "changed since it was read; run again", True)]
+                before = offset
+                offset = _patch(api, url, offset, data)
+                sent += offset - before
+                progress.advance(size=offset - before)
+    except OSError as exc:
+        return [Failure(item.path, f"cannot be read: {exc.strerror or exc}")]
+    except BaseException:
+        progress.advance(size=-sent)  # not kept yet: counted again when the run resumes
+        raise
+    if offset >= item.size:
+        urls.put(api.url, item.sha256, None)
+        progress.advance(files=1)
+    return []
+
+
+def _resume(api: Api, urls: UploadUrls, item: Item) -> tuple[str | None, int]:
+    url = urls.get(api.url, item.sha256)
+    if url is None:
+        return None, 0
+    answer = _request(api, "HEAD", url)
+    if answer.status_code in {404, 410}:  # expired or removed: start again
+        urls.put(api.url, item.sha256, None)
+        return None, 0
+    checked(answer, api.url)
+    return url, int(answer.headers.get("Upload-Offset", "0"))
+
+
+def _create(api: Api, urls: UploadUrls, item: Item) -> tuple[str, int]:
+    modified = datetime.fromtimestamp(item.mtime_ns / 1e9, UTC).isoformat()
+    metadata = {"filename": os.path.basename(item.path), "modified_at": modified,  # noqa: PTH119
+                "sha256": item.sha256, "filetype": item.content_type}
+    answer = checked(_request(api, "POST", "uploads/", {
+        "Upload-Length": str(item.size),
+        "Upload-Metadata": ",".join(f"{k} {base64.b64encode(v.encode()).decode()}"
+                                    for k, v in metadata.items())}), api.url)
+    # Absolute: httpx would put a path starting with / under its base URL.
+    url = urljoin(f"{api.url}/api/v2/uploads/", answer.headers["Location"])
+    urls.put(api.url, item.sha256, url)
+    return url, int(answer.headers.get("Upload-Offset", "0"))
+
+
+def _patch(api: Api, url: str, offset: int, data: bytes) -> int:
+    """Send ``data`` at ``offset``; the server's offset afterwards. After a failure the
+    server is asked where it stands (it keeps what arrived) and the rest is sent again."""
+    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    attempt = 0
+    while True:
+        answer = _request(api, "PATCH", url, {
+            "Upload-Offset": str(offset), "Content-Type": CHUNK_TYPE,
+            "Upload-Checksum": f"sha256 {checksum}"}, data, retry=False)
+        if answer.status_code < 300:
+            return int(answer.headers["Upload-Offset"])
+        if answer.status_code not in {409, 423, *RETRY_STATUSES, 0} or \
+                attempt >= api.retry.attempts:
+            checked(answer, api.url)
+        api.retry.pause(attempt)
+        attempt += 1
+        now = int(checked(_request(api, "HEAD", url), api.url).headers["Upload-Offset"])
+        if now != offset:
+            return now  # part of the chunk (or all of it) arrived: go on from there
+
+
+def _request(api: Api, method: str, url: str, headers: dict[str, str] | None = None,
+             body: bytes | None = None, retry: bool = True) -> httpx.Response:
+    """One tus request; network failures are retried (with ``retry``, 5xx too); a failure that
+    outlasts the retries is Unreachable. A network failure gives a fake status 0 otherwise."""
+    attempt = 0
+    while True:
+        try:
+            answer = api.http.request(method, url, headers={**TUS, **(headers or {})},
+                                      content=body)
+        except httpx.TransportError as exc:
+            if attempt >= api.retry.attempts:
+                raise Unreachable(f"cannot reach {api.url}: {describe(exc)}") from None
+            if not retry:
+                return httpx.Response(0, request=exc.request)
+        else:
+            if not retry or answer.status_code not in RETRY_STATUSES or \
+                    attempt >= api.retry.attempts:
+                return answer
+        api.retry.pause(attempt)
+        attempt += 1

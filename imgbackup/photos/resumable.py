@@ -1,0 +1,346 @@
+"""Resumable uploads (the tus protocol's domain rules, without HTTP): create, append, finish
+through the one ingest, terminate, expire.
+
+Order of events for an append, for safety:
+1. the request takes the upload's lease by compare-and-set on (offset, lease): of two requests
+   at the same offset one wins, the other is told 409; the lease is renewed while bytes flow
+   and lapses by itself if its server dies;
+2. the bytes go to the partial store (storage/partials.py), durably, but count only when
+3. the row's offset moves forward, in the same update that releases the lease, and only if
+   the lease is still this request's. A chunk whose checksum does not match is never counted.
+4. The request whose bytes complete the file hashes the whole file, compares the hashes the
+   client claimed, and hands it to ``photos.ingest`` like any upload, all before the row says
+   the upload is complete: a crash in between leaves the last chunk to be sent again, and a
+   failed check keeps nothing (the upload is removed)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from imgbackup.photos.ingest import HEX32, HEX64, Rejected, display_name, ingest
+from imgbackup.photos.models import Photo, ResumableUpload
+from imgbackup.photos.uploads import CompletedFile
+from imgbackup.storage.partials import Busy, partial_store
+
+MB = 1024 * 1024
+LEASE = timedelta(seconds=60)
+RENEW_EVERY = timedelta(seconds=15)
+MAX_METADATA = 4096
+_KEY = re.compile(r"[^\s,]+")
+CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What Upload-Metadata says of the file: display name, mtime, whole-file hashes."""
+
+    raw: str = ""
+    filename: str = ""
+    modified_at: datetime | None = None
+    sha256: str = ""
+    md5: str = ""
+    pairs: dict[str, str] = field(default_factory=dict)
+
+
+def max_length() -> int:
+    return int(settings.MAX_UPLOAD_MB) * MB
+
+
+def parse_metadata(raw: str) -> Claims:
+    """Upload-Metadata: ``key base64value`` pairs separated by commas (the value may be left
+    out). Rejected (400) for anything else; unknown keys are kept and echoed, not used."""
+    if len(raw) > MAX_METADATA:
+        raise Rejected(400, "bad_request", f"Upload-Metadata is longer than {MAX_METADATA}")
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        key, _, encoded = item.partition(" ")
+        if not _KEY.fullmatch(key) or key in pairs:
+            raise Rejected(400, "bad_request", f"Upload-Metadata: bad or repeated key {key!r}")
+        try:
+            pairs[key] = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise Rejected(400, "bad_request", f"Upload-Metadata: the value of {key!r} is not "
+                           "base64 of UTF-8 text") from None
+    return Claims(raw=raw.strip(), filename=display_name(pairs.get("filename")),
+                  modified_at=_instant(pairs.get("modified_at", "")),
+                  sha256=_digest(pairs, "sha256", HEX64), md5=_digest(pairs, "md5", HEX32),
+                  pairs=pairs)
+
+
+def _instant(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Rejected(400, "bad_request", f"Upload-Metadata: modified_at {value[:40]!r} is "
+                       "not an ISO 8601 time") from None
+    return moment if moment.tzinfo else timezone.make_aware(moment, timezone.get_current_timezone())
+
+
+def _digest(pairs: dict[str, str], key: str, shape: re.Pattern[str]) -> str:
+    value = pairs.get(key, "").strip().lower()
+    if value and not shape.fullmatch(value):
+        raise Rejected(400, "bad_request", f"Upload-Metadata: {key} is not a {key} in hex")
+    return value
+
+
+def _expiry() -> datetime:
+    return timezone.now() + timedelta(hours=int(settings.UPLOAD_EXPIRY_HOURS))
+
+
+def create(owner: User, length: int | None, claims: Claims) -> ResumableUpload:
+    """A new upload of ``length`` bytes (None: told later). When the claimed hashes name bytes
+    the owner already has, the upload is complete at once, with that photo."""
+    if length is not None and length > max_length():
+        raise Rejected(413, "too_large", f"Upload-Length {length} is over the limit of "
+                       f"{max_length()} bytes (IMGBACKUP_MAX_UPLOAD_MB)")
+    if length == 0:
+        raise Rejected(415, "unsupported_media_type", "the file is empty")
+    row = ResumableUpload(id=secrets.token_hex(16), owner=owner, length=length,
+                          metadata=claims.raw, filename=claims.filename,
+                          modified_at=claims.modified_at, sha256=claims.sha256, md5=claims.md5,
+                          expires_at=_expiry())
+    kept = _already_kept(owner, claims, length)
+    if kept is not None:
+        row.length = row.offset = kept.original.size
+        row.photo_id = kept.original_id
+        row.save(force_insert=True)
+        return row
+    with transaction.atomic():
+        # The owner's row lock serialises concurrent creations, so the cap holds exactly.
+        User.objects.select_for_update().filter(pk=owner.pk).first()
+        if open_uploads(owner).count() >= int(settings.MAX_OPEN_UPLOADS):
+            raise Rejected(429, "too_many_uploads", "too many unfinished uploads "
+                           f"(IMGBACKUP_MAX_OPEN_UPLOADS = {settings.MAX_OPEN_UPLOADS}); "
+                           "finish or delete one first")
+        row.save(force_insert=True)
+    try:
+        row.state = partial_store().begin(row.id)
+    except BaseException:
+        row.delete()
+        raise
+    ResumableUpload.objects.filter(pk=row.pk).update(state=row.state)
+    return row
+
+
+def open_uploads(owner: User) -> Any:
+    return ResumableUpload.objects.filter(owner=owner, photo_id="",
+                                          expires_at__gt=timezone.now())
+
+
+def _already_kept(owner: User, claims: Claims, length: int | None) -> Photo | None:
+    if claims.sha256:
+        found = Photo.objects.filter(owner=owner, original_id=claims.sha256)
+    elif claims.md5:
+        found = Photo.objects.filter(owner=owner, original__md5=claims.md5)
+    else:
+        return None
+    photo = found.select_related("original").first()
+    if photo is None or (length is not None and length != photo.original.size):
+        return None
+    if claims.md5 and claims.md5 != photo.original.md5:
+        return None
+    if photo.trashed_at is not None:  # sent again on purpose: back from the trash, as ingest does
+        Photo.objects.filter(pk=photo.pk).update(trashed_at=None)
+    return photo
+
+
+def upload_of(owner: User, upload_id: str) -> ResumableUpload | None:
+    """The owner's upload with this id, expired or not; None for anyone else's or none."""
+    if not HEX32.fullmatch(upload_id):
+        return None
+    return ResumableUpload.objects.filter(owner=owner, pk=upload_id).first()
+
+
+def expired(upload: ResumableUpload) -> bool:
+    return upload.expires_at <= timezone.now()
+
+
+@dataclass
+class Chunk:
+    """One request's bytes: where the client says they start, an optional checksum of them
+    (``Upload-Checksum``) and, for a deferred length, the length now told."""
+
+    offset: int
+    body: Iterable[bytes]
+    checksum: tuple[str, bytes] | None = None
+    length: int | None = None
+
+
+def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
+    """Append ``chunk`` and, if it completes the file, ingest it. Returns the row as committed.
+    Rejected: 409 wrong offset or busy, 413 past the length, 460 checksum mismatch."""
+    _set_length(upload, chunk)
+    token = _take_lease(upload, chunk.offset)
+    try:
+        digest = CHECKSUMS[chunk.checksum[0]]() if chunk.checksum else None
+        room = None if upload.length is None else upload.length - chunk.offset
+        body = _metered(chunk.body, digest, room, upload.pk, token)
+        try:
+            state, written = partial_store().append(upload.id, upload.state, chunk.offset, body)
+        except Busy:
+            raise Rejected(409, "conflict", "another request is sending this upload") from None
+        if chunk.checksum and digest is not None and digest.digest() != chunk.checksum[1]:
+            raise Rejected(460, "checksum_mismatch", f"Upload-Checksum: the {chunk.checksum[0]} "
+                           "of the bytes received does not match; the chunk was discarded")
+        offset = chunk.offset + written
+        photo_id = _finish(upload, state, token) if offset == upload.length else ""
+        if photo_id:
+            state = {}
+        _commit(upload, token, offset=offset, state=state, photo_id=photo_id)
+        return upload
+    finally:
+        ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(lease="",
+                                                                        lease_until=None)
+
+
+def _set_length(upload: ResumableUpload, chunk: Chunk) -> None:
+    if chunk.length is None:
+        return
+    if upload.length is not None and chunk.length != upload.length:
+        raise Rejected(400, "bad_request", "Upload-Length cannot change once it is known")
+    if chunk.length < upload.offset:
+        raise Rejected(400, "bad_request", "Upload-Length is less than the bytes already sent")
+    if chunk.length > max_length() or chunk.length == 0:
+        raise Rejected(413, "too_large", f"Upload-Length {chunk.length} is not allowed")
+    ResumableUpload.objects.filter(pk=upload.pk, length__isnull=True).update(length=chunk.length)
+    upload.length = chunk.length
+
+
+def _take_lease(upload: ResumableUpload, offset: int) -> str:
+    token, now = secrets.token_hex(16), timezone.now()
+    taken = (ResumableUpload.objects.filter(pk=upload.pk, offset=offset, photo_id="")
+             .filter(Q(lease="") | Q(lease_until__lt=now))
+             .update(lease=token, lease_until=now + LEASE))
+    if taken:
+        return token
+    upload.refresh_from_db()
+    if upload.offset != offset:
+        raise Rejected(409, "offset_mismatch", f"Upload-Offset is {offset} but the upload is "
+                       f"at {upload.offset}: ask with HEAD and send from there")
+    raise Rejected(409, "conflict", "another request is sending this upload")
+
+
+def _metered(body: Iterable[bytes], digest: Any, room: int | None, pk: str,
+             token: str) -> Iterator[bytes]:
+    """The body, fed to the checksum, never past the upload's length, renewing the lease."""
+    renewed = timezone.now()
+    for piece in body:
+        if room is not None and len(piece) > room:
+            raise Rejected(413, "too_large", "the chunk goes past Upload-Length")
+        if room is not None:
+            room -= len(piece)
+        if digest is not None:
+            digest.update(piece)
+        yield piece
+        if timezone.now() - renewed > RENEW_EVERY:
+            renewed = timezone.now()
+            if not ResumableUpload.objects.filter(pk=pk, lease=token).update(
+                    lease_until=renewed + LEASE):
+                raise Rejected(409, "conflict", "this request lost its turn to send")
+
+
+def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
+    """Hash the whole file, check the claims and ingest it: the new photo's id. Anything
+    refused removes the upload (nothing is kept of it)."""
+    length = int(upload.length or 0)
+    # Hashing and ingest of a large file outlast a lease: hold it ~1 s per 20 MB more.
+    ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(
+        lease_until=timezone.now() + LEASE + timedelta(seconds=length / (20 * MB)))
+    store = partial_store()
+    whole = store.assemble(upload.id, state, length)
+    try:
+        for name, claimed, got in (("sha256", upload.sha256, whole.sha256),
+                                   ("md5", upload.md5, whole.md5)):
+            if claimed and claimed != got:
+                raise Rejected(460, "checksum_mismatch", f"the {name} in Upload-Metadata "
+                               f"({claimed}) does not match the file received ({got}); "
+                               "nothing was kept")
+        with CompletedFile(whole.path, upload.filename, length, whole.sha256, whole.md5,
+                           whole.s3_key) as f:
+            kept = ingest(upload.owner, f, upload.modified_at)
+    except Rejected:
+        remove(upload, state)
+        raise
+    except BaseException:
+        # Local bytes stay for the client to send the last chunk again; S3 parts, once
+        # assembled, cannot take it again: the upload is removed (HEAD then says 404).
+        if whole.temporary:
+            with contextlib.suppress(Exception):
+                remove(upload, state)
+        raise
+    finally:
+        if whole.temporary:
+            whole.path.unlink(missing_ok=True)
+    store.discard(upload.id, state)
+    return kept.photo.original_id
+
+
+def _commit(upload: ResumableUpload, token: str, **values: Any) -> None:
+    values["expires_at"] = _expiry()
+    if not ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(
+            lease="", lease_until=None, **values):
+        raise Rejected(409, "conflict", "this request lost its turn to send")
+    for name, value in values.items():
+        setattr(upload, name, value)
+
+
+def terminate(upload: ResumableUpload) -> None:
+    """termination: the upload and its bytes are gone (409 while a request is sending it)."""
+    token = secrets.token_hex(16)
+    now = timezone.now()
+    taken = (ResumableUpload.objects.filter(pk=upload.pk)
+             .filter(Q(lease="") | Q(lease_until__lt=now))
+             .update(lease=token, lease_until=now + LEASE))
+    if not taken:
+        raise Rejected(409, "conflict", "a request is sending this upload; try again")
+    upload.refresh_from_db()
+    remove(upload, upload.state)
+
+
+def remove(upload: ResumableUpload, state: dict[str, Any]) -> None:
+    if not upload.complete:
+        partial_store().discard(upload.id, state)
+    ResumableUpload.objects.filter(pk=upload.pk).delete()
+
+
+def remove_expired(now: datetime | None = None) -> int:
+    """Remove uploads past their expiry (abandoned ones, and finished ones kept for HEAD)."""
+    cutoff = now or timezone.now()
+    stale = ResumableUpload.objects.filter(expires_at__lt=cutoff).filter(
+        Q(lease="") | Q(lease_until__lt=cutoff))
+    count = 0
+    for upload in stale.iterator():
+        remove(upload, upload.state)
+        count += 1
+    return count
+
+
+
+def sweep_leftovers(before: datetime, dry_run: bool = False) -> list[str]:
+    """Partial bytes no upload row refers to, untouched since ``before`` (a crash between
+    beginning the bytes and saving the row, or a row deleted by hand): removed by ``gc``."""
+    store = partial_store()
+    found = store.leftovers(before)
+    known = set(ResumableUpload.objects.filter(pk__in=list(found)).values_list("pk", flat=True))
+    orphans = sorted(set(found) - known)
+    if not dry_run:
+        for upload_id in orphans:
+            store.discard(upload_id, found[upload_id])
+    return orphans
