@@ -113,7 +113,10 @@ INSTALLED_APPS = [
     "imgbackup.api",
     "imgbackup.wechat",
     "imgbackup.web",
+    "imgbackup.jobs",
     "imgbackup",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +277,18 @@ THREADS = env_int("THREADS", 8)
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
 # `imgbackup serve` runs `imgbackup purge` this often (seconds); 0 turns it off (use cron).
 PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600)
+
+# --- Background jobs (imgbackup/jobs) ------------------------------------------------------
+# A queue in the database itself (django-tasks-db): no other service to run.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Worker processes `imgbackup serve` starts beside the web server; 0 when `imgbackup worker`
+# runs elsewhere.
+JOB_WORKERS = env_int("JOB_WORKERS", 1)
+# A failing job is tried this many times, waiting JOB_RETRY_SECONDS, then 4x longer each time.
+JOB_ATTEMPTS = env_int("JOB_ATTEMPTS", 5)
+JOB_RETRY_SECONDS = env_int("JOB_RETRY_SECONDS", 30)
+# A job running longer than this is taken to have lost its worker and is run again.
+JOB_LEASE_MINUTES = env_int("JOB_LEASE_MINUTES", 120)
 
 # --- Logins ------------------------------------------------------------------------------
 # Every password check (web form, POST /api/v2/auth/token) fails for a user name from one

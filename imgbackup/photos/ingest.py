@@ -8,7 +8,8 @@ Order of events, for safety:
 4. under the Original row's lock, the object is checked again and written again if it is
    gone, so a purge or gc of the same bytes either finished before (and the object is
    written again) or waits until this photo exists;
-5. the photo row commits last, inside the same transaction."""
+5. the photo row commits last, inside the same transaction, with the background jobs that make
+   its thumbnail and preview (photos/background.py): both are kept, or neither."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from imgbackup.imaging.probe import ImageInfo, ImageTooLarge, UnsupportedImage, probe
+from imgbackup.photos.background import after_ingest
 from imgbackup.photos.models import Original, Photo, TakenAtSource, original_name
 from imgbackup.photos.uploads import HashedUpload
 from imgbackup.storage import blobs
@@ -110,6 +112,7 @@ def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
             camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
             latitude=info.latitude, longitude=info.longitude,
         )
+        after_ingest(original)
         return Ingested(photo, created=True)
 
 
