@@ -258,12 +258,17 @@ STORAGES = {
 }
 
 # --- Uploads -----------------------------------------------------------------------------
-MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 1024)
+# 4 GiB: a long phone video (an iPhone's 4K at 60 fps is ~400 MB a minute).
+MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 4096)
 MAX_UPLOAD_FILES = env_int("MAX_UPLOAD_FILES", 100)
 MAX_PIXELS = env_int("MAX_PIXELS", 250_000_000)
 FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
+# Videos (imgbackup/video): no pixel limit (a frame is never a bomb), a length limit instead,
+# and FFmpeg reads them in a child process limited to this much memory.
+MAX_VIDEO_SECONDS = env_int("MAX_VIDEO_SECONDS", 6 * 3600)
+VIDEO_MEMORY_MB = env_int("VIDEO_MEMORY_MB", 1536)
 TRASH_DAYS = env_int("TRASH_DAYS", 30)
 # gc and verify leave alone spool files and row-less objects younger than this: an upload in
 # flight writes its object before its row commits. Longer than the request timeout (10 min).

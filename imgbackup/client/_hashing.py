@@ -1,5 +1,5 @@
 """Read a file once: sniff its type from the first bytes, and hash the rest only if it is an
-image. Streaming, so memory stays at one chunk whatever the file's size."""
+image or a video. Streaming, so memory stays at one chunk whatever the file's size."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from imgbackup.client._sniff import HEAD_SIZE, image_type
+from imgbackup.client._sniff import HEAD_SIZE, media_type
 
 CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Identity:
-    """What a file's bytes are: ``content_type`` None means "not an image" (then no hash)."""
+    """What a file's bytes are: ``content_type`` None means "neither an image nor a video"
+    (then no hash)."""
 
     content_type: str | None
     sha256: str | None
@@ -29,7 +30,7 @@ def identify(path: str) -> tuple[Identity, os.stat_result]:
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         head = f.read(HEAD_SIZE)
-        content_type = image_type(head)
+        content_type = media_type(head)
         if content_type is None:
             return Identity(None, None), st
         digest = hashlib.sha256(head)

@@ -14,8 +14,9 @@ from imgbackup.photos.models import Original
 PRIORITY = {"thumbnail": 10, "preview": 0}
 
 
-def after_ingest(original: Original) -> None:
-    """Queue the derived images of a newly kept original (inside ingest's transaction)."""
+def after_ingest(original: Original, is_video: bool = False) -> None:
+    """Queue the derived images of a newly kept original (inside ingest's transaction); for a
+    video, they are made from its poster frame."""
     for kind in SIZES:
         jobs.enqueue(make_derived, original.sha256, kind, priority=PRIORITY.get(kind, 0))
 

@@ -35,6 +35,11 @@ class TakenAtSource(models.TextChoices):
     UPLOAD = "upload", "upload time"
 
 
+class MediaType(models.TextChoices):
+    PHOTO = "photo", "photo"
+    VIDEO = "video", "video"
+
+
 class Photo(models.Model):
     """One user's photo: their copy of an Original, with what they and the bytes say of it."""
 
@@ -54,6 +59,13 @@ class Photo(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     favourite = models.BooleanField(default=False)
     trashed_at = models.DateTimeField(null=True, blank=True)
+    # Videos (imgbackup/video): what the container says; empty for photos.
+    media_type = models.CharField(max_length=5, choices=MediaType.choices,
+                                  default=MediaType.PHOTO)
+    duration = models.FloatField(null=True, blank=True)  # seconds
+    fps = models.FloatField(null=True, blank=True)
+    video_codec = models.CharField(max_length=32, blank=True)
+    audio_codec = models.CharField(max_length=32, blank=True)
 
     class Meta:
         constraints = [

@@ -241,3 +241,19 @@ def test_uploads_stream_from_disk_in_small_chunks_with_a_content_length(
     assert code == 0, err
     assert summary["uploaded_bytes"] == big.stat().st_size and len(fake.blobs) == 1
     assert sum(chunks) > 5_000_000 and max(chunks) <= 64 * 1024
+
+
+def test_it_uploads_videos_found_by_their_bytes(run: Run, fake: FakeServer,
+                                                tmp_path: Path) -> None:
+    import videos
+
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    clips = {"IMG_0001.MOV": videos.make_video("mov"), "VID_2.mp4": videos.make_video("mp4"),
+             "no-extension": videos.make_video("mkv")}
+    for name, data in clips.items():
+        (folder / name).write_bytes(data)
+    code, summary, err = push_json(run, str(folder))
+    assert code == 0, err
+    assert summary["uploaded"] == 3
+    assert sorted(fake.blobs.values()) == sorted(clips.values())

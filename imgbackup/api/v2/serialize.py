@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from imgbackup.accounts.models import ApiToken
-from imgbackup.photos.models import Photo
+from imgbackup.photos.models import MediaType, Photo
 from imgbackup.photos.trash import purge_at
 
 PREFIX = "/api/v2"
@@ -38,10 +38,20 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "uploaded_at": iso(photo.uploaded_at),
         "favourite": photo.favourite,
         "trashed_at": iso(photo.trashed_at),
+        "media_type": photo.media_type,
+        "duration": photo.duration,
+        "video": _video(photo),
         "purge_at": iso(purge_at(photo)),
         "urls": {"original": f"{base}/original", "thumbnail": f"{base}/thumbnail",
                  "preview": f"{base}/preview"},
     }
+
+
+def _video(photo: Photo) -> dict[str, Any] | None:
+    if photo.media_type != MediaType.VIDEO:
+        return None
+    return {"fps": photo.fps, "video_codec": photo.video_codec,
+            "audio_codec": photo.audio_codec}
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:
