@@ -269,6 +269,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
 # and FFmpeg reads them in a child process limited to this much memory.
 MAX_VIDEO_SECONDS = env_int("MAX_VIDEO_SECONDS", 6 * 3600)
 VIDEO_MEMORY_MB = env_int("VIDEO_MEMORY_MB", 1536)
+# auto: a playable H.264/AAC copy of each video browsers cannot play as it is; off: none.
+VIDEO_TRANSCODE = env("VIDEO_TRANSCODE", "auto").strip().lower()
+if VIDEO_TRANSCODE not in {"auto", "off"}:
+    raise SystemExit(f"IMGBACKUP_VIDEO_TRANSCODE must be auto or off, not {VIDEO_TRANSCODE!r}")
+# The playable copy's shorter side (its height, for a landscape video), at most.
+VIDEO_MAX_HEIGHT = env_int("VIDEO_MAX_HEIGHT", 1080)
 TRASH_DAYS = env_int("TRASH_DAYS", 30)
 # gc and verify leave alone spool files and row-less objects younger than this: an upload in
 # flight writes its object before its row commits. Longer than the request timeout (10 min).

@@ -14,6 +14,6 @@ idempotent: a worker that dies half-way has its job run again (see jobs/worker.p
 
 from __future__ import annotations
 
-from imgbackup.jobs.queue import enqueue
+from imgbackup.jobs.queue import enqueue, pending
 
-__all__ = ["enqueue"]
+__all__ = ["enqueue", "pending"]

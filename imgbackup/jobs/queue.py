@@ -29,6 +29,17 @@ def enqueue_path(path: str, args: list[Any], priority: int = 0) -> None:
     _enqueue(path, args, attempt=1, priority=priority, delay=None)
 
 
+def pending(func: Callable[..., Any], *args: Any) -> bool:
+    """Whether ``func(*args)`` is queued or running (a retry waiting its turn included)."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    path = f"{func.__module__}.{func.__qualname__}"
+    return DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        args_kwargs__args__0=path, args_kwargs__args__1=list(args)).exists()
+
+
 def backoff(attempt: int) -> timedelta:
     """The wait before attempt ``attempt + 1``: the base, then four times longer each time."""
     return timedelta(seconds=int(settings.JOB_RETRY_SECONDS) * 4 ** (attempt - 1))

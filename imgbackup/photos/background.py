@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from imgbackup import jobs
 from imgbackup.photos.derived import SIZES, DerivedImageUnavailable, ensure_derived
-from imgbackup.photos.models import Original
+from imgbackup.photos.models import Original, Photo
+from imgbackup.photos.playback import queue_copy
 
 # Thumbnails first: a timeline shows many of them before anyone opens a preview.
 PRIORITY = {"thumbnail": 10, "preview": 0}
 
 
-def after_ingest(original: Original, is_video: bool = False) -> None:
+def after_ingest(original: Original, photo: Photo) -> None:
     """Queue the derived images of a newly kept original (inside ingest's transaction); for a
-    video, they are made from its poster frame."""
+    video, they are made from its poster frame, and its playable copy comes last."""
     for kind in SIZES:
         jobs.enqueue(make_derived, original.sha256, kind, priority=PRIORITY.get(kind, 0))
+    queue_copy(original, photo)
 
 
 def make_derived(sha256: str, kind: str) -> str:

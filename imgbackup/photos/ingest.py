@@ -131,7 +131,7 @@ def _commit(owner: User, upload: HashedUpload, info: MediaInfo,
             camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
             latitude=info.latitude, longitude=info.longitude, **_video_fields(info),
         )
-        after_ingest(original, is_video=isinstance(info, VideoInfo))
+        after_ingest(original, photo)
         return Ingested(photo, created=True)
 
 

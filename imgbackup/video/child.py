@@ -32,7 +32,23 @@ def probe(path: str, demuxer: str, content_type: str, max_seconds: str) -> dict[
     return {"video": info.to_json()}
 
 
-ACTIONS: dict[str, Any] = {"probe": probe}
+def poster(path: str, demuxer: str, out: str, max_side: str) -> dict[str, Any]:
+    from imgbackup.video.frames import poster_jpeg
+
+    return {"poster": poster_jpeg(path, demuxer, out, int(max_side))}
+
+
+def transcode(path: str, demuxer: str, out: str, max_height: str) -> dict[str, Any]:
+    from imgbackup.video import transcode
+
+    try:
+        transcode.transcode(path, demuxer, out, int(max_height))
+    except (ValueError, OSError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {"written": out}
+
+
+ACTIONS: dict[str, Any] = {"probe": probe, "poster": poster, "transcode": transcode}
 
 
 def main(argv: list[str]) -> int:

@@ -42,9 +42,16 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "duration": photo.duration,
         "video": _video(photo),
         "purge_at": iso(purge_at(photo)),
-        "urls": {"original": f"{base}/original", "thumbnail": f"{base}/thumbnail",
-                 "preview": f"{base}/preview"},
+        "urls": _urls(base, photo),
     }
+
+
+def _urls(base: str, photo: Photo) -> dict[str, str]:
+    urls = {"original": f"{base}/original", "thumbnail": f"{base}/thumbnail",
+            "preview": f"{base}/preview"}
+    if photo.media_type == MediaType.VIDEO:
+        urls["playback"] = f"{base}/playback"
+    return urls
 
 
 def _video(photo: Photo) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from imgbackup.api.v2 import accounts, docs, photos, trash, upload
+from imgbackup.api.v2 import accounts, docs, photos, playback, trash, upload
 
 urlpatterns = [
     path("auth/token", accounts.token_login),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("photos/<str:photo_id>/original", photos.original),
     path("photos/<str:photo_id>/thumbnail", photos.thumbnail),
     path("photos/<str:photo_id>/preview", photos.preview),
+    path("photos/<str:photo_id>/playback", playback.playback),
     path("photos/<str:photo_id>/restore", photos.restore),
     path("trash", trash.collection),
     path("trash/<str:photo_id>", trash.item),
