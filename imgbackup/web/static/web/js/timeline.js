@@ -3,7 +3,7 @@
 // says the day may go on in the next page.
 import { api } from "./api.js";
 import { clear, el } from "./dom.js";
-import { dayKey, formatDay, plural } from "./format.js";
+import { dayKey, formatDay, formatDuration, plural } from "./format.js";
 
 const PAGE = 100;
 
@@ -101,7 +101,9 @@ export class Timeline {
       type: "button", class: "tile" + (photo.favourite ? " favourite" : ""),
       dataset: { id: photo.id }, title: name, "aria-label": name,
       onclick: () => this.onOpen(this.indexOf(photo.id)),
-    }, el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async" }));
+    }, el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async" }),
+    photo.media_type === "video" ? el("span", { class: "badge duration", "aria-label": "video" },
+      photo.duration ? formatDuration(photo.duration) : "▶") : null);
   }
 
   updateCounts() {

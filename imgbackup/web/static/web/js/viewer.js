@@ -2,8 +2,9 @@
 // swipe, its metadata beside it, and download, favourite and delete (with undo).
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
-import { formatBytes, formatLocal, takenSource } from "./format.js";
+import { formatBytes, formatDuration, formatLocal, takenSource } from "./format.js";
 import { toast } from "./toast.js";
+import { VideoPlayer } from "./video-player.js";
 
 const SWIPE_PX = 50;
 
@@ -14,6 +15,7 @@ export class Viewer {
     this.index = -1;
     this.root = $("#viewer");
     this.image = $("#viewer-image");
+    this.player = new VideoPlayer($("#viewer-video"), $("#viewer-video-note"));
     $("#viewer-close").addEventListener("click", () => this.close());
     $("#viewer-prev").addEventListener("click", () => this.step(-1));
     $("#viewer-next").addEventListener("click", () => this.step(1));
@@ -51,7 +53,15 @@ export class Viewer {
     this.index = index;
     const photo = this.photo;
     this.root.dataset.id = photo.id;
-    this.image.src = photo.urls.preview;
+    const isVideo = photo.media_type === "video";
+    this.image.hidden = isVideo;
+    if (isVideo) {
+      this.image.removeAttribute("src");
+      this.player.show(photo);
+    } else {
+      this.player.hide();
+      this.image.src = photo.urls.preview;
+    }
     this.image.alt = photo.filename || "photo";
     $("#viewer-filename").textContent = photo.filename || photo.id;
     this.renderMeta(photo);
@@ -77,6 +87,8 @@ export class Viewer {
       ["Camera", camera],
       ["Lens", photo.lens],
       ["Dimensions", photo.width && photo.height ? `${photo.width} × ${photo.height}` : ""],
+      ["Duration", photo.duration ? formatDuration(photo.duration) : ""],
+      ["Video", photo.video ? [photo.video.video_codec, photo.video.audio_codec, photo.video.fps ? `${photo.video.fps} fps` : ""].filter(Boolean).join(", ") : ""],
       ["Size", formatBytes(photo.size)],
       ["Type", photo.content_type],
       ["Location", this.location(photo)],
@@ -123,6 +135,7 @@ export class Viewer {
     if (!this.isOpen) return;
     this.root.hidden = true;
     this.image.removeAttribute("src");
+    this.player.hide();
     document.body.classList.remove("viewing");
     this.setBackgroundInert(false);
     const tile = this.photo && this.source.tileFor(this.photo.id);

@@ -1,0 +1,56 @@
+// A video in the viewer: its poster at once, then what /playback answers. While the server
+// makes a playable copy (202), the poster stays with a note and the request is repeated after
+// Retry-After; a video no copy can be made of falls back to its original.
+
+const MAX_WAIT_S = 30;
+
+export class VideoPlayer {
+  constructor(video, note) {
+    this.video = video;
+    this.note = note;
+    this.token = 0;
+  }
+
+  show(photo) {
+    const token = ++this.token;
+    this.video.hidden = false;
+    this.video.poster = photo.urls.preview;
+    this.video.removeAttribute("src");
+    this.video.load();
+    this.load(photo, token);
+  }
+
+  async load(photo, token) {
+    let answer;
+    try {
+      answer = await fetch(photo.urls.playback, { headers: { Range: "bytes=0-0" }, credentials: "same-origin" });
+    } catch {
+      if (token === this.token) this.setNote("The video could not be loaded.");
+      return;
+    }
+    if (token !== this.token) return;
+    if (answer.status === 202) {
+      const wait = Math.min(Number(answer.headers.get("Retry-After")) || 5, MAX_WAIT_S);
+      this.setNote("Preparing the video for this browser…");
+      setTimeout(() => { if (token === this.token) this.load(photo, token); }, wait * 1000);
+      return;
+    }
+    this.setNote("");
+    this.video.src = answer.ok ? photo.urls.playback : photo.urls.original;
+  }
+
+  setNote(text) {
+    this.note.textContent = text;
+    this.note.hidden = !text;
+  }
+
+  hide() {
+    this.token += 1;
+    this.video.pause();
+    this.video.removeAttribute("src");
+    this.video.removeAttribute("poster");
+    this.video.load();
+    this.video.hidden = true;
+    this.setNote("");
+  }
+}
