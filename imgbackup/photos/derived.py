@@ -29,7 +29,7 @@ from imgbackup.video.probe import UnsupportedVideo
 SIZES = {"thumbnail": 256, "preview": 1440}
 # Kept beside the images: a video's playable copy, and the note that none can be made
 # (photos/playback.py). All are deleted with the original.
-VIDEO_KINDS = ("playback", "playback-unavailable")
+VIDEO_KINDS = ("playback", "playback-unavailable", "motion")
 
 
 class DerivedImageUnavailable(Exception):

@@ -10,7 +10,8 @@ Order of events, for safety:
    gone, so a purge or gc of the same bytes either finished before (and the object is
    written again) or waits until this photo exists;
 5. the photo row commits last, inside the same transaction, with the background jobs that make
-   its thumbnail and preview (photos/background.py): both are kept, or neither."""
+   its thumbnail and preview (photos/background.py): both are kept, or neither;
+6. a Live Photo's still and clip, sent separately, are paired (photos/live.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from imgbackup.imaging.probe import ACCEPTED, ImageInfo, ImageTooLarge, UnsupportedImage, probe
 from imgbackup.photos.background import after_ingest
+from imgbackup.photos.live import link_motion
 from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, original_name
 from imgbackup.photos.uploads import HashedUpload
 from imgbackup.storage import blobs
@@ -107,10 +109,13 @@ def ingest(owner: User, upload: HashedUpload,
     _place(upload)
     for _attempt in range(3):
         try:
-            return _commit(owner, upload, info, modified_at)
+            kept = _commit(owner, upload, info, modified_at)
         except IntegrityError:
             # The same user sent the same bytes twice at once; the other request won.
             continue
+        if kept.created:
+            link_motion(kept.photo)  # a Live Photo's other half may be here already
+        return kept
     raise Rejected(409, "conflict", f"{upload.name}: try again")
 
 
@@ -129,7 +134,7 @@ def _commit(owner: User, upload: HashedUpload, info: MediaInfo,
             owner=owner, original=original, filename=display_name(upload.name),
             width=info.width, height=info.height, taken_at=taken_at, taken_at_source=source,
             camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
-            latitude=info.latitude, longitude=info.longitude, **_video_fields(info),
+            latitude=info.latitude, longitude=info.longitude, **_media_fields(info),
         )
         after_ingest(original, photo)
         return Ingested(photo, created=True)
@@ -156,11 +161,13 @@ def _ensure_original(upload: HashedUpload, info: MediaInfo) -> Original:
     return original
 
 
-def _video_fields(info: MediaInfo) -> dict[str, object]:
+def _media_fields(info: MediaInfo) -> dict[str, object]:
     if not isinstance(info, VideoInfo):
-        return {}
-    return {"media_type": MediaType.VIDEO, "duration": info.duration, "fps": info.fps,
-            "video_codec": info.video_codec, "audio_codec": info.audio_codec}
+        return {"content_identifier": info.content_identifier,
+                "motion_offset": info.motion_offset}
+    return {"content_identifier": info.content_identifier, "media_type": MediaType.VIDEO,
+            "duration": info.duration, "fps": info.fps, "video_codec": info.video_codec,
+            "audio_codec": info.audio_codec}
 
 
 def _place(upload: HashedUpload) -> None:

@@ -206,6 +206,9 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/photos/{photo_id}/playback": {"get": photo_op(
         "A video to play (404 for photos, and for videos no copy can be made of)", PLAYBACK,
         params=RANGE_PARAMS)},
+    "/photos/{photo_id}/motion": {"get": photo_op(
+        "A Live Photo's clip (played like /playback) or a Motion Photo's embedded MP4 "
+        "(404 for other photos)", PLAYBACK, params=RANGE_PARAMS)},
     "/photos/{photo_id}/restore": {"post": photo_op(
         "Bring a photo back from the trash", {"200": json_answer("Photo")})},
     "/trash": {

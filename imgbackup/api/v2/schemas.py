@@ -83,8 +83,13 @@ SCHEMAS: dict[str, Schema] = {
         video={"anyOf": [{"type": "null"}, obj(
             fps={"type": ["number", "null"]}, video_codec=STRING, audio_codec={
                 **STRING, "description": "empty when the video has no sound"})]},
+        has_motion={"type": "boolean",
+                    "description": "a Live Photo or Motion Photo: its clip is at urls.motion"},
+        motion={"anyOf": [{"type": "null"}, obj(id=SHA256, filename=STRING, original=STRING)],
+                "description": "a Live Photo's clip, a file of its own (not listed as an item)"},
         urls=obj(["original", "thumbnail", "preview"], original=STRING, thumbnail=STRING,
-                 preview=STRING, playback={**STRING, "description": "videos only"}),
+                 preview=STRING, playback={**STRING, "description": "videos only"},
+                 motion={**STRING, "description": "Live and Motion Photos only"}),
     ),
     "PhotoPage": page_of("Photo"),
     # Multipart cannot tell one value from a list of one: each field is either.

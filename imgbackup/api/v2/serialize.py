@@ -41,6 +41,8 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "media_type": photo.media_type,
         "duration": photo.duration,
         "video": _video(photo),
+        "has_motion": has_motion(photo),
+        "motion": _motion(photo),
         "purge_at": iso(purge_at(photo)),
         "urls": _urls(base, photo),
     }
@@ -51,7 +53,22 @@ def _urls(base: str, photo: Photo) -> dict[str, str]:
             "preview": f"{base}/preview"}
     if photo.media_type == MediaType.VIDEO:
         urls["playback"] = f"{base}/playback"
+    if has_motion(photo):
+        urls["motion"] = f"{base}/motion"
     return urls
+
+
+def has_motion(photo: Photo) -> bool:
+    return photo.motion_id is not None or photo.motion_offset is not None
+
+
+def _motion(photo: Photo) -> dict[str, Any] | None:
+    """A Live Photo's clip: its own id (for its original bytes) and file name."""
+    clip = photo.motion if photo.motion_id is not None else None
+    if clip is None:
+        return None
+    return {"id": clip.original_id, "filename": clip.filename,
+            "original": f"{PREFIX}/photos/{clip.original_id}/original"}
 
 
 def _video(photo: Photo) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("photos/<str:photo_id>/thumbnail", photos.thumbnail),
     path("photos/<str:photo_id>/preview", photos.preview),
     path("photos/<str:photo_id>/playback", playback.playback),
+    path("photos/<str:photo_id>/motion", playback.motion),
     path("photos/<str:photo_id>/restore", photos.restore),
     path("trash", trash.collection),
     path("trash/<str:photo_id>", trash.item),

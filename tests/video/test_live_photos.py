@@ -1,0 +1,170 @@
+"""Live Photos (a still and a MOV paired by Apple's content identifier, in either order) and
+Motion Photos (a JPEG with an MP4 inside): one item with ``has_motion`` and a clip at /motion."""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import Any
+
+import pytest
+import videos
+from conftest import Persona
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from PIL import Image
+
+from imgbackup.imaging.motion import apple_content_identifier, claimed_length
+
+API = "/api/v2"
+UUID = "5A2D3F4E-1B2C-4D5E-8F90-A1B2C3D4E5F6"
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+
+def apple_maker_note(content_id: str) -> bytes:
+    """An Apple maker note with one entry: ContentIdentifier (0x0011, ASCII)."""
+    value = content_id.encode() + b"\x00"
+    head = b"Apple iOS\x00" + b"\x00\x01" + b"MM"
+    ifd = struct.pack(">H", 1) + struct.pack(">HHII", 0x0011, 2, len(value), 32) + bytes(4)
+    return head + ifd + value
+
+
+def live_still(content_id: str = UUID, seed: int = 0, xmp: bytes | None = None) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "Apple"
+    exif.get_ifd(0x8769)[0x927C] = apple_maker_note(content_id)
+    buf = io.BytesIO()
+    extra: dict[str, Any] = {"xmp": xmp} if xmp else {}
+    Image.new("RGB", (64, 48), (seed * 30 % 256, 90, 200)).save(buf, "JPEG",
+                                                                exif=exif.tobytes(), **extra)
+    return buf.getvalue()
+
+
+def live_clip(content_id: str = UUID, seed: int = 0) -> bytes:
+    return videos.make_video("mov", seed=seed, tags={
+        **videos.APPLE_TAGS, "com.apple.quicktime.content.identifier": content_id})
+
+
+def _send(client: Client, persona: Persona, data: bytes, name: str) -> str:
+    sent = client.post(f"{API}/photos", {"file": SimpleUploadedFile(name, data)},
+                       **persona.auth)
+    assert sent.status_code == 201, sent.content
+    return str(sent.json()["items"][0]["id"])
+
+
+def _items(client: Client, persona: Persona, path: str = "/photos") -> list[dict[str, Any]]:
+    return list(client.get(API + path, **persona.auth).json()["items"])
+
+
+def _body(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+@pytest.mark.parametrize("still_first", [True, False])
+def test_a_live_photo_is_one_item_whichever_half_arrives_first(
+        client: Client, alice: Persona, still_first: bool) -> None:
+    halves = [("IMG_0001.JPG", live_still()), ("IMG_0001.MOV", live_clip())]
+    ids = [_send(client, alice, data, name)
+           for name, data in (halves if still_first else halves[::-1])]
+    still_id, clip_id = ids if still_first else ids[::-1]
+    [item] = _items(client, alice)
+    assert item["id"] == still_id
+    assert item["has_motion"] is True
+    assert item["motion"]["id"] == clip_id
+    assert item["motion"]["filename"] == "IMG_0001.MOV"
+    assert item["urls"]["motion"] == f"{API}/photos/{still_id}/motion"
+    # The clip is still its owner's: its bytes come back, and check knows it.
+    assert client.get(f"{API}/photos/{clip_id}/original", **alice.auth).status_code == 200
+    check = client.post(f"{API}/photos/check", {"hashes": [clip_id]},
+                        content_type="application/json", **alice.auth)
+    assert check.json()["present"] == [clip_id]
+    # The clip plays through /motion: an HEVC MOV, so through its copy.
+    assert client.get(f"{API}/photos/{still_id}/motion", **alice.auth).status_code == 202
+    call_command("worker", batch=True)
+    played = client.get(f"{API}/photos/{still_id}/motion", **alice.auth)
+    assert played.status_code == 200 and played["Content-Type"] == "video/mp4"
+
+
+def test_halves_of_different_people_are_never_paired(client: Client, alice: Persona,
+                                                     bob: Persona) -> None:
+    _send(client, alice, live_still(), "a.jpg")
+    _send(client, bob, live_clip(), "b.mov")
+    [item] = _items(client, alice)
+    assert item["has_motion"] is False
+    assert [i["media_type"] for i in _items(client, bob)] == ["video"]
+
+
+def test_the_clip_goes_to_the_trash_back_and_away_with_its_still(client: Client,
+                                                                 alice: Persona) -> None:
+    still_id = _send(client, alice, live_still(), "a.jpg")
+    clip_id = _send(client, alice, live_clip(), "a.mov")
+    client.delete(f"{API}/photos/{still_id}", **alice.auth)
+    assert [i["id"] for i in _items(client, alice, "/trash")] == [still_id]
+    clip = client.get(f"{API}/photos/{clip_id}", **alice.auth).json()
+    assert clip["trashed_at"] is not None
+    client.post(f"{API}/photos/{still_id}/restore", **alice.auth)
+    assert client.get(f"{API}/photos/{clip_id}", **alice.auth).json()["trashed_at"] is None
+    client.delete(f"{API}/photos/{still_id}", **alice.auth)
+    assert client.delete(f"{API}/trash/{still_id}", **alice.auth).status_code == 204
+    assert client.get(f"{API}/photos/{clip_id}", **alice.auth).status_code == 404
+
+
+def motion_photo(offset_shift: int = 0) -> tuple[bytes, bytes]:
+    clip = videos.make_video("mp4", seed=3)
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+           b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:GCamera="http://ns.google.com/'
+           b'photos/1.0/camera/" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" '
+           b'GCamera:MicroVideoOffset="' + str(len(clip) + offset_shift).encode() +
+           b'"/></rdf:RDF></x:xmpmeta>')
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 90)).save(buf, "JPEG", xmp=xmp)
+    return buf.getvalue() + clip, clip
+
+
+def test_a_motion_photo_plays_its_embedded_clip_and_is_kept_whole(client: Client,
+                                                                  alice: Persona) -> None:
+    data, clip = motion_photo()
+    photo_id = _send(client, alice, data, "PXL_20240101_MP.jpg")
+    [item] = _items(client, alice)
+    assert item["media_type"] == "photo" and item["has_motion"] is True
+    assert item["motion"] is None  # no separate file: the clip is inside
+    answer = client.get(f"{API}/photos/{photo_id}/motion", **alice.auth)
+    assert answer["Content-Type"] == "video/mp4"
+    assert _body(answer) == clip
+    assert _body(client.get(f"{API}/photos/{photo_id}/original", **alice.auth)) == data
+
+
+@pytest.mark.parametrize("shift", [10_000_000, 1, -1])
+def test_an_offset_that_does_not_point_at_an_mp4_means_no_motion(
+        client: Client, alice: Persona, shift: int) -> None:
+    data, _ = motion_photo(offset_shift=shift)
+    photo_id = _send(client, alice, data, "a.jpg")
+    assert _items(client, alice)[0]["has_motion"] is False
+    assert client.get(f"{API}/photos/{photo_id}/motion", **alice.auth).status_code == 404
+
+
+@pytest.mark.parametrize("note", [
+    b"", b"Apple iOS\x00", b"Apple iOS\x00\x00\x01II" + bytes(40),
+    apple_maker_note(UUID)[:30],  # cut inside the entry
+    b"Apple iOS\x00\x00\x01MM\xff\xff" + bytes(12),  # 65535 entries claimed
+    apple_maker_note("not a uuid; <script>"),
+    b"Apple iOS\x00\x00\x01MM\x00\x01\x00\x11\x00\x02\x00\x00\x00\x30\xff\xff\xff\xff",
+])
+def test_broken_maker_notes_give_no_identifier(note: bytes) -> None:
+    assert apple_content_identifier(note) == ""
+
+
+def test_a_good_maker_note_and_xmp_forms() -> None:
+    assert apple_content_identifier(apple_maker_note(UUID)) == UUID
+    assert claimed_length(b'<GCamera:MotionPhoto>1</GCamera:MotionPhoto><Container:Directory>'
+                          b'<Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary"/>'
+                          b'<Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto"'
+                          b' Item:Length="1234"/>') == 1234
+    assert claimed_length(b'GCamera:MicroVideoOffset="99"') is None  # not said to be one
