@@ -68,6 +68,9 @@ class FakeServer:
             return self._list(request)
         if method == "DELETE" and parts[0] == "tokens":
             return httpx.Response(204)
+        if method == "GET" and parts[0] == "photos" and parts[2:] == ["original"] \
+                and parts[1] in self.blobs:
+            return self._original(request, parts[1])  # a Live Photo's clip is not an item
         if parts[0] == "photos" and len(parts) >= 2 and parts[1] in self.photos:
             if method == "GET" and parts[2:] == ["original"]:
                 return self._original(request, parts[1])

@@ -85,7 +85,9 @@ SCHEMAS: dict[str, Schema] = {
                 **STRING, "description": "empty when the video has no sound"})]},
         has_motion={"type": "boolean",
                     "description": "a Live Photo or Motion Photo: its clip is at urls.motion"},
-        motion={"anyOf": [{"type": "null"}, obj(id=SHA256, filename=STRING, original=STRING)],
+        motion={"anyOf": [{"type": "null"}, obj(
+            id=SHA256, filename=STRING, size={"type": "integer"}, content_type=STRING,
+            original=STRING)],
                 "description": "a Live Photo's clip, a file of its own (not listed as an item)"},
         urls=obj(["original", "thumbnail", "preview"], original=STRING, thumbnail=STRING,
                  preview=STRING, playback={**STRING, "description": "videos only"},

@@ -67,7 +67,8 @@ def _motion(photo: Photo) -> dict[str, Any] | None:
     clip = photo.motion if photo.motion_id is not None else None
     if clip is None:
         return None
-    return {"id": clip.original_id, "filename": clip.filename,
+    return {"id": clip.original_id, "filename": clip.filename, "size": clip.original.size,
+            "content_type": clip.original.content_type,
             "original": f"{PREFIX}/photos/{clip.original_id}/original"}
 
 
