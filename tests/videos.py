@@ -124,6 +124,16 @@ def huge_claim(width: int = 20000, height: int = 256) -> bytes:
     return data.replace(b"\xba\x82\x01\x00", b"\xba\x82" + struct.pack(">H", height), 1)
 
 
+def broken_avi_index(data: bytes) -> bytes:
+    """An AVI whose idx1 index points every frame at the wrong place."""
+    at = data.index(b"idx1")
+    size = struct.unpack("<I", data[at + 4:at + 8])[0]
+    body = bytearray(data[at + 8:at + 8 + size])
+    for entry in range(0, len(body) - 15, 16):  # chunk id, flags, offset, size
+        body[entry + 8:entry + 12] = struct.pack("<I", 0x7FFFFFF0 - entry)
+    return data[:at + 8] + bytes(body) + data[at + 8 + size:]
+
+
 def billions_of_samples(data: bytes) -> bytes:
     """The sample size table claims 4 294 967 295 samples."""
     at = data.index(b"stsz")
@@ -146,3 +156,43 @@ def zero_duration(data: bytes) -> bytes:
             out[spot:spot + width] = bytes(width)
             start = at + 4
     return bytes(out)
+
+
+# --- Live Photos and Motion Photos --------------------------------------------------------
+UUID = "5A2D3F4E-1B2C-4D5E-8F90-A1B2C3D4E5F6"
+
+
+def apple_maker_note(content_id: str) -> bytes:
+    """An Apple maker note with one entry: ContentIdentifier (0x0011, ASCII)."""
+    value = content_id.encode() + b"\x00"
+    head = b"Apple iOS\x00" + b"\x00\x01" + b"MM"
+    ifd = struct.pack(">H", 1) + struct.pack(">HHII", 0x0011, 2, len(value), 32) + bytes(4)
+    return head + ifd + value
+
+
+def live_still(content_id: str = UUID, seed: int = 0, xmp: bytes | None = None) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "Apple"
+    exif.get_ifd(0x8769)[0x927C] = apple_maker_note(content_id)
+    buf = io.BytesIO()
+    extra: dict[str, Any] = {"xmp": xmp} if xmp else {}
+    Image.new("RGB", (64, 48), (seed * 30 % 256, 90, 200)).save(buf, "JPEG",
+                                                                exif=exif.tobytes(), **extra)
+    return buf.getvalue()
+
+
+def live_clip(content_id: str = UUID, seed: int = 0) -> bytes:
+    return make_video("mov", seed=seed, tags={
+        **APPLE_TAGS, "com.apple.quicktime.content.identifier": content_id})
+
+
+def motion_photo(offset_shift: int = 0) -> tuple[bytes, bytes]:
+    clip = make_video("mp4", seed=3)
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+           b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:GCamera="http://ns.google.com/'
+           b'photos/1.0/camera/" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" '
+           b'GCamera:MicroVideoOffset="' + str(len(clip) + offset_shift).encode() +
+           b'"/></rdf:RDF></x:xmpmeta>')
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 90)).save(buf, "JPEG", xmp=xmp)
+    return buf.getvalue() + clip, clip

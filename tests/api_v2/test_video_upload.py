@@ -86,6 +86,17 @@ def test_hostile_videos_are_refused_in_the_error_shape(client: Client, alice: Pe
     assert call(client, "GET", "/photos", alice).json()["items"] == []
 
 
+def test_an_avi_with_a_broken_index_is_kept_or_refused_never_a_500(client: Client,
+                                                                   alice: Persona) -> None:
+    data = videos.broken_avi_index(videos.make_video("avi", seed=12))
+    sent = client.post(f"{API}/photos", {"file": _file(data, "clip.avi")}, **alice.auth)
+    assert sent.status_code in {201, 415}, sent.content
+    if sent.status_code == 201:
+        photo_id = sent.json()["items"][0]["id"]
+        poster = client.get(f"{API}/photos/{photo_id}/thumbnail", **alice.auth)
+        assert poster.status_code in {200, 404}
+
+
 def test_damaged_frames_are_kept_with_no_poster(client: Client, alice: Persona) -> None:
     data = videos.junk_mdat(videos.make_video(seed=4))
     sent = client.post(f"{API}/photos", {"file": _file(data)}, **alice.auth)

@@ -3,22 +3,19 @@ Motion Photos (a JPEG with an MP4 inside): one item with ``has_motion`` and a cl
 
 from __future__ import annotations
 
-import io
-import struct
 from typing import Any
 
 import pytest
-import videos
 from conftest import Persona
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
-from PIL import Image
+
+from videos import UUID, apple_maker_note, live_clip, live_still, motion_photo
 
 from imgbackup.imaging.motion import apple_content_identifier, claimed_length
 
 API = "/api/v2"
-UUID = "5A2D3F4E-1B2C-4D5E-8F90-A1B2C3D4E5F6"
 
 
 @pytest.fixture(autouse=True)
@@ -26,30 +23,6 @@ def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     from django_tasks_db.management.commands import db_worker
 
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
-
-
-def apple_maker_note(content_id: str) -> bytes:
-    """An Apple maker note with one entry: ContentIdentifier (0x0011, ASCII)."""
-    value = content_id.encode() + b"\x00"
-    head = b"Apple iOS\x00" + b"\x00\x01" + b"MM"
-    ifd = struct.pack(">H", 1) + struct.pack(">HHII", 0x0011, 2, len(value), 32) + bytes(4)
-    return head + ifd + value
-
-
-def live_still(content_id: str = UUID, seed: int = 0, xmp: bytes | None = None) -> bytes:
-    exif = Image.Exif()
-    exif[0x010F] = "Apple"
-    exif.get_ifd(0x8769)[0x927C] = apple_maker_note(content_id)
-    buf = io.BytesIO()
-    extra: dict[str, Any] = {"xmp": xmp} if xmp else {}
-    Image.new("RGB", (64, 48), (seed * 30 % 256, 90, 200)).save(buf, "JPEG",
-                                                                exif=exif.tobytes(), **extra)
-    return buf.getvalue()
-
-
-def live_clip(content_id: str = UUID, seed: int = 0) -> bytes:
-    return videos.make_video("mov", seed=seed, tags={
-        **videos.APPLE_TAGS, "com.apple.quicktime.content.identifier": content_id})
 
 
 def _send(client: Client, persona: Persona, data: bytes, name: str) -> str:
@@ -114,18 +87,6 @@ def test_the_clip_goes_to_the_trash_back_and_away_with_its_still(client: Client,
     client.delete(f"{API}/photos/{still_id}", **alice.auth)
     assert client.delete(f"{API}/trash/{still_id}", **alice.auth).status_code == 204
     assert client.get(f"{API}/photos/{clip_id}", **alice.auth).status_code == 404
-
-
-def motion_photo(offset_shift: int = 0) -> tuple[bytes, bytes]:
-    clip = videos.make_video("mp4", seed=3)
-    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
-           b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:GCamera="http://ns.google.com/'
-           b'photos/1.0/camera/" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" '
-           b'GCamera:MicroVideoOffset="' + str(len(clip) + offset_shift).encode() +
-           b'"/></rdf:RDF></x:xmpmeta>')
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 48), (10, 200, 90)).save(buf, "JPEG", xmp=xmp)
-    return buf.getvalue() + clip, clip
 
 
 def test_a_motion_photo_plays_its_embedded_clip_and_is_kept_whole(client: Client,

@@ -73,5 +73,25 @@ def test_a_person_uploads_videos_sees_posters_and_durations_and_plays_them(
     assert _played(page) > 0
     assert video.evaluate("v => v.videoHeight > v.videoWidth")  # played upright
     _shot(page, "viewer-video.png")
+    _a_live_photo_moves(page, tmp_path)
     assert errors == []
     page.context.close()
+
+
+def _a_live_photo_moves(page: Any, tmp_path: Path) -> None:
+    """Its two files make one tile marked LIVE; in the viewer the Live button plays the clip
+    (an HEVC MOV, through its copy) over the still, which comes back when it ends."""
+    page.keyboard.press("Escape")
+    still, clip = tmp_path / "IMG_0100.JPG", tmp_path / "IMG_0100.MOV"
+    still.write_bytes(videos.live_still(seed=4))
+    clip.write_bytes(videos.live_clip(seed=4))
+    _choose_files(page, [str(still), str(clip)])
+    tiles = page.locator("#timeline .tile")
+    expect(tiles).to_have_count(3)  # the MOV is part of its still's tile
+    live = page.locator("#timeline .tile:has(.badge.live)")
+    expect(live).to_have_count(1)
+    live.click()
+    expect(page.locator("#viewer-filename")).to_have_text("IMG_0100.JPG")
+    page.click("#viewer-live")
+    assert _played(page) > 0
+    expect(page.locator("#viewer-image")).to_be_visible(timeout=30_000)  # back to the still

@@ -103,7 +103,8 @@ export class Timeline {
       onclick: () => this.onOpen(this.indexOf(photo.id)),
     }, el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async" }),
     photo.media_type === "video" ? el("span", { class: "badge duration", "aria-label": "video" },
-      photo.duration ? formatDuration(photo.duration) : "▶") : null);
+      photo.duration ? formatDuration(photo.duration) : "▶") : null,
+    photo.has_motion ? el("span", { class: "badge live", "aria-label": "Live Photo" }, "LIVE") : null);
   }
 
   updateCounts() {

@@ -12,18 +12,32 @@ export class VideoPlayer {
   }
 
   show(photo) {
+    this.start(photo, photo.urls.playback, false);
+  }
+
+  /** A Live or Motion Photo's clip, over its still: muted, played once, then gone. */
+  showMotion(photo, onEnd) {
+    this.start(photo, photo.urls.motion, true);
+    this.video.onended = () => { this.hide(); onEnd(); };
+  }
+
+  start(photo, url, motion) {
     const token = ++this.token;
     this.video.hidden = false;
+    this.video.controls = !motion;
+    this.video.muted = motion;
+    this.video.autoplay = motion;
+    this.video.onended = null;
     this.video.poster = photo.urls.preview;
     this.video.removeAttribute("src");
     this.video.load();
-    this.load(photo, token);
+    this.load(photo, url, token);
   }
 
-  async load(photo, token) {
+  async load(photo, url, token) {
     let answer;
     try {
-      answer = await fetch(photo.urls.playback, { headers: { Range: "bytes=0-0" }, credentials: "same-origin" });
+      answer = await fetch(url, { headers: { Range: "bytes=0-0" }, credentials: "same-origin" });
     } catch {
       if (token === this.token) this.setNote("The video could not be loaded.");
       return;
@@ -32,11 +46,11 @@ export class VideoPlayer {
     if (answer.status === 202) {
       const wait = Math.min(Number(answer.headers.get("Retry-After")) || 5, MAX_WAIT_S);
       this.setNote("Preparing the video for this browser…");
-      setTimeout(() => { if (token === this.token) this.load(photo, token); }, wait * 1000);
+      setTimeout(() => { if (token === this.token) this.load(photo, url, token); }, wait * 1000);
       return;
     }
     this.setNote("");
-    this.video.src = answer.ok ? photo.urls.playback : photo.urls.original;
+    this.video.src = answer.ok ? url : photo.urls.original;
   }
 
   setNote(text) {

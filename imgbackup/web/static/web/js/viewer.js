@@ -21,6 +21,8 @@ export class Viewer {
     $("#viewer-next").addEventListener("click", () => this.step(1));
     $("#viewer-favourite").addEventListener("click", () => this.toggleFavourite());
     $("#viewer-delete").addEventListener("click", () => this.trash());
+    $("#viewer-live").addEventListener("click", () => this.playMotion());
+    this.image.addEventListener("mouseenter", () => this.playMotion());
     document.addEventListener("keydown", (event) => this.onKey(event));
     window.addEventListener("popstate", () => {
       if (!(history.state && history.state.viewer)) this.hide();
@@ -63,6 +65,7 @@ export class Viewer {
       this.image.src = photo.urls.preview;
     }
     this.image.alt = photo.filename || "photo";
+    $("#viewer-live").hidden = !photo.has_motion;
     $("#viewer-filename").textContent = photo.filename || photo.id;
     this.renderMeta(photo);
     this.renderFavourite(photo);
@@ -73,6 +76,16 @@ export class Viewer {
     $("#viewer-next").disabled = index === this.source.items.length - 1 && this.source.done;
     this.preload(index + 1);
     this.preload(index - 1);
+  }
+
+  /** A Live or Motion Photo moves on hover or on the Live button (a press, on phones). */
+  playMotion() {
+    const photo = this.photo;
+    if (!photo || !photo.has_motion || !this.image.isConnected || this.image.hidden) return;
+    this.image.hidden = true;
+    this.player.showMotion(photo, () => {
+      if (this.photo === photo) this.image.hidden = false;
+    });
   }
 
   preload(index) {
