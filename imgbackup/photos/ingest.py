@@ -28,6 +28,7 @@ from imgbackup.imaging.probe import ACCEPTED, ImageInfo, ImageTooLarge, Unsuppor
 from imgbackup.photos.background import after_ingest
 from imgbackup.photos.live import link_motion
 from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, original_name
+from imgbackup.photos.trash import restore
 from imgbackup.photos.uploads import HashedUpload
 from imgbackup.storage import blobs
 from imgbackup.video import probe as video
@@ -125,9 +126,7 @@ def _commit(owner: User, upload: HashedUpload, info: MediaInfo,
         original = _ensure_original(upload, info)
         photo = Photo.objects.filter(owner=owner, original=original).first()
         if photo is not None:
-            if photo.trashed_at is not None:
-                photo.trashed_at = None
-                photo.save(update_fields=["trashed_at"])
+            restore(photo)  # a Live Photo's clip comes back with it
             return Ingested(photo, created=False)
         taken_at, source = _taken_at(info, modified_at)
         photo = Photo.objects.create(

@@ -129,3 +129,16 @@ def test_a_good_maker_note_and_xmp_forms() -> None:
                           b'<Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto"'
                           b' Item:Length="1234"/>') == 1234
     assert claimed_length(b'GCamera:MicroVideoOffset="99"') is None  # not said to be one
+
+
+def test_sending_a_trashed_still_again_brings_its_clip_back(client: Client,
+                                                             alice: Persona) -> None:
+    still = live_still(seed=5)
+    still_id = _send(client, alice, still, "a.jpg")
+    clip_id = _send(client, alice, live_clip(seed=5), "a.mov")
+    client.delete(f"{API}/photos/{still_id}", **alice.auth)
+    again = client.post(f"{API}/photos", {"file": SimpleUploadedFile("a.jpg", still)},
+                        **alice.auth)
+    assert again.status_code == 200
+    assert client.get(f"{API}/photos/{clip_id}", **alice.auth).json()["trashed_at"] is None
+    assert [i["id"] for i in _items(client, alice)] == [still_id]
