@@ -14,6 +14,8 @@ server commands:
   createuser NAME [--password PW | --password-stdin] [--admin]
   token NAME [--label L]          create an API token for NAME, printed on the last line
   verify | gc | purge | thumbnails   maintenance (see docs/)
+  worker [--batch]                run background jobs (serve runs its own)
+  jobs [--retry] [--json]         queued, running and failed jobs; exit 1 if any gave up
   migrate, check, ...              any Django management command
 client commands (talk to a server over HTTP):
   login URL | logout | push PATH... | pull DEST | ls | rm ID...

@@ -14,7 +14,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from imgbackup.periodic import server_hooks
+from imgbackup import periodic
+from imgbackup.jobs import embedded
 from imgbackup.proxies import Network
 
 LOOPBACK = (ip_network("127.0.0.1"), ip_network("::1"))
@@ -26,7 +27,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in {**self.options, **server_hooks()}.items():
+        for key, value in {**self.options, **combined_hooks()}.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
@@ -86,6 +87,23 @@ def _bind(host: str, port: int) -> None:
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((host, port))
+
+
+def combined_hooks() -> dict[str, Any]:
+    """The master's hooks: the periodic purge and the embedded job workers, each in turn."""
+    parts = [periodic.server_hooks(), embedded.server_hooks()]
+
+    def chain(name: str) -> Any:
+        hooks = [part[name] for part in parts if name in part]
+
+        def run(server: Any) -> None:
+            for hook in hooks:
+                hook(server)
+
+        return run
+
+    names = {name for part in parts for name in part}
+    return {name: chain(name) for name in names}
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int,

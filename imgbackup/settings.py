@@ -113,7 +113,10 @@ INSTALLED_APPS = [
     "imgbackup.api",
     "imgbackup.wechat",
     "imgbackup.web",
+    "imgbackup.jobs",
     "imgbackup",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -255,12 +258,23 @@ STORAGES = {
 }
 
 # --- Uploads -----------------------------------------------------------------------------
-MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 1024)
+# 4 GiB: a long phone video (an iPhone's 4K at 60 fps is ~400 MB a minute).
+MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 4096)
 MAX_UPLOAD_FILES = env_int("MAX_UPLOAD_FILES", 100)
 MAX_PIXELS = env_int("MAX_PIXELS", 250_000_000)
 FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
+# Videos (imgbackup/video): no pixel limit (a frame is never a bomb), a length limit instead,
+# and FFmpeg reads them in a child process limited to this much memory.
+MAX_VIDEO_SECONDS = env_int("MAX_VIDEO_SECONDS", 6 * 3600)
+VIDEO_MEMORY_MB = env_int("VIDEO_MEMORY_MB", 1536)
+# auto: a playable H.264/AAC copy of each video browsers cannot play as it is; off: none.
+VIDEO_TRANSCODE = env("VIDEO_TRANSCODE", "auto").strip().lower()
+if VIDEO_TRANSCODE not in {"auto", "off"}:
+    raise SystemExit(f"IMGBACKUP_VIDEO_TRANSCODE must be auto or off, not {VIDEO_TRANSCODE!r}")
+# The playable copy's shorter side (its height, for a landscape video), at most.
+VIDEO_MAX_HEIGHT = env_int("VIDEO_MAX_HEIGHT", 1080)
 TRASH_DAYS = env_int("TRASH_DAYS", 30)
 # Resumable (tus) uploads: one left alone this long is removed with its bytes (by the purge),
 # and one user may have this many unfinished at once (429 beyond).
@@ -278,6 +292,18 @@ THREADS = env_int("THREADS", 8)
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
 # `imgbackup serve` runs `imgbackup purge` this often (seconds); 0 turns it off (use cron).
 PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600)
+
+# --- Background jobs (imgbackup/jobs) ------------------------------------------------------
+# A queue in the database itself (django-tasks-db): no other service to run.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Worker processes `imgbackup serve` starts beside the web server; 0 when `imgbackup worker`
+# runs elsewhere.
+JOB_WORKERS = env_int("JOB_WORKERS", 1)
+# A failing job is tried this many times, waiting JOB_RETRY_SECONDS, then 4x longer each time.
+JOB_ATTEMPTS = env_int("JOB_ATTEMPTS", 5)
+JOB_RETRY_SECONDS = env_int("JOB_RETRY_SECONDS", 30)
+# A job running longer than this is taken to have lost its worker and is run again.
+JOB_LEASE_MINUTES = env_int("JOB_LEASE_MINUTES", 120)
 
 # --- Logins ------------------------------------------------------------------------------
 # Every password check (web form, POST /api/v2/auth/token) fails for a user name from one

@@ -1,8 +1,10 @@
 """The local hash cache: (path, size, mtime_ns) -> what the file is and its SHA-256.
 
 It is what lets a re-run over an unchanged folder read no file contents: a hit needs only the
-``stat`` the scan did anyway. Files that are not images are remembered too, so they are not
-sniffed again. ``pull`` records the files it writes, so a restored folder is known as well.
+``stat`` the scan did anyway. Files that are neither images nor videos are remembered too
+(content type ''), so they are not sniffed again; a NULL type was written by a client that
+knew no videos, and is sniffed again. ``pull`` records the files it writes, so a restored
+folder is known as well.
 
 One SQLite file in the user's cache folder, used from one thread (the command's main thread);
 WAL so that two commands running at once do not block each other."""
@@ -48,13 +50,15 @@ class HashCache:
             "SELECT content_type, sha256 FROM files WHERE path = ? AND size = ? AND mtime_ns = ?",
             (f.path, f.size, f.mtime_ns),
         ).fetchone()
-        return None if row is None else Identity(row[0], row[1])
+        if row is None or row[0] is None:
+            return None
+        return Identity(row[0] or None, row[1])
 
     def put(self, items: Iterable[tuple[LocalFile, Identity]]) -> None:
         self._db.executemany(
             "INSERT OR REPLACE INTO files (path, size, mtime_ns, content_type, sha256) "
             "VALUES (?, ?, ?, ?, ?)",
-            [(f.path, f.size, f.mtime_ns, i.content_type, i.sha256) for f, i in items],
+            [(f.path, f.size, f.mtime_ns, i.content_type or "", i.sha256) for f, i in items],
         )
         self._db.commit()
 

@@ -124,8 +124,16 @@ def ls(args: argparse.Namespace) -> int:
         taken = str(photo.get("taken_at") or "")[:16].replace("T", " ")
         dims = f"{photo.get('width')}x{photo.get('height')}" if photo.get("width") else "-"
         print(f"{photo['id']}  {taken:16}  {human_bytes(int(photo.get('size') or 0)):>9}  "
-              f"{dims:>11}  {photo.get('filename') or ''}")
+              f"{dims:>11}  {_kind(photo):>7}  {photo.get('filename') or ''}")
     return ExitCode.OK
+
+
+def _kind(photo: dict[str, Any]) -> str:
+    """"photo", "live" (a Live or Motion Photo) or the video's length, e.g. "1:05"."""
+    if photo.get("media_type") == "video":
+        seconds = round(float(photo.get("duration") or 0))
+        return f"{seconds // 60}:{seconds % 60:02d}" if seconds else "video"
+    return "live" if photo.get("has_motion") else "photo"
 
 
 def rm(args: argparse.Namespace) -> int:

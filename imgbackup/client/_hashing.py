@@ -1,6 +1,6 @@
 """Read a file once: sniff its type from the first bytes, and hash the rest only if it is an
-image, or if its name says it is a photo or a video. Streaming, so memory stays at one chunk
-whatever the file's size.
+image or a video, or if its name says it is a photo or a video. Streaming, so memory stays at
+one chunk whatever the file's size.
 
 A file named like a photo or a video that is not a recognised image (empty, damaged, a video)
 is hashed and sent all the same: the server decides, and if it refuses, the person is told
@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from imgbackup.client._sniff import HEAD_SIZE, image_type
+from imgbackup.client._sniff import HEAD_SIZE, media_type
 
 CHUNK = 1024 * 1024
 # Names that say "photo" or "video": the web app's photo extensions, and common video ones.
@@ -27,7 +27,8 @@ MEDIA_EXTENSIONS = frozenset({
 
 @dataclass(frozen=True)
 class Identity:
-    """What a file's bytes are: ``content_type`` None means "not an image" (then no hash)."""
+    """What a file's bytes are: ``content_type`` None means "neither an image nor a video"
+    (then no hash)."""
 
     content_type: str | None
     sha256: str | None
@@ -41,7 +42,7 @@ def identify(path: str) -> tuple[Identity, os.stat_result]:
     with open(path, "rb") as f:
         st = os.fstat(f.fileno())
         head = f.read(HEAD_SIZE)
-        content_type = image_type(head) or named_type(path)
+        content_type = media_type(head) or named_type(path)
         if content_type is None:
             return Identity(None, None), st
         digest = hashlib.sha256(head)

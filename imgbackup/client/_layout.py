@@ -18,7 +18,10 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
                "image/webp": ".webp", "image/tiff": ".tif", "image/heic": ".heic",
-               "image/heif": ".heif", "image/avif": ".avif"}
+               "image/heif": ".heif", "image/avif": ".avif", "video/mp4": ".mp4",
+               "video/quicktime": ".mov", "video/x-m4v": ".m4v", "video/3gpp": ".3gp",
+               "video/3gpp2": ".3g2", "video/x-matroska": ".mkv", "video/webm": ".webm",
+               "video/x-msvideo": ".avi", "video/mp2t": ".mts"}
 MAX_NAME = 200  # bytes: leaves room for the suffix under the usual 255-byte limit
 
 

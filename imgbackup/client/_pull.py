@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,7 +59,7 @@ def pull(api: Api, cache: HashCache, dest: Path, *, since: str | None, jobs: int
          progress: Progress) -> PullReport:
     report = PullReport()
     try:
-        photos = list(api.photos(**({"since": since} if since else {})))
+        photos = with_motion(api.photos(**({"since": since} if since else {})))
         report.photos = len(photos)
         paths = plan(photos)
         targets = [(photo, dest / paths[photo["id"]]) for photo in photos]
@@ -69,6 +70,21 @@ def pull(api: Api, cache: HashCache, dest: Path, *, since: str | None, jobs: int
     except ClientError as exc:
         report.error, report.exit_code = str(exc), exc.exit_code
     return report.finish()
+
+
+def with_motion(photos: Iterable[Photo]) -> list[Photo]:
+    """Every file to restore: the items, and after each Live Photo its clip (a file of its own
+    that the list does not show), with its own name, on its still's day."""
+    files: list[Photo] = []
+    for photo in photos:
+        files.append(photo)
+        clip = photo.get("motion")
+        if isinstance(clip, dict) and isinstance(clip.get("id"), str):
+            files.append({"id": clip["id"], "filename": clip.get("filename") or "",
+                          "size": clip.get("size"), "content_type": clip.get("content_type"),
+                          "taken_at": photo.get("taken_at"),
+                          "uploaded_at": photo.get("uploaded_at")})
+    return files
 
 
 def _known(cache: HashCache, photo: Photo, target: Path) -> bool:

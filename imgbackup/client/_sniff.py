@@ -1,9 +1,12 @@
-"""Tell image files by their first bytes, never by their name (``IMG_1.JPG`` may be a movie,
-and a photo may have no extension at all). Only formats the server accepts are recognised."""
+"""Tell image and video files by their first bytes, never by their name (``IMG_1.JPG`` may be
+a movie, and a photo may have no extension at all). Only formats the server accepts are
+recognised; the server decides (videos by FFmpeg), this only picks what is worth sending."""
 
 from __future__ import annotations
 
-HEAD_SIZE = 64
+from imgbackup.video.sniff import HEAD_SIZE, video_container
+
+__all__ = ["HEAD_SIZE", "image_type", "media_type"]
 
 # ISO base media files (HEIC, AVIF) name their kind in the ``ftyp`` box: a major brand then
 # compatible brands. Videos use the same container with other brands, so brands decide.
@@ -22,6 +25,14 @@ _PREFIXES = [
     (b"II*\x00", "image/tiff"),
     (b"MM\x00*", "image/tiff"),
 ]
+
+
+def media_type(head: bytes) -> str | None:
+    """The Content-Type of the image or video whose file starts with ``head``, or None."""
+    found = image_type(head)
+    if found is None and (video := video_container(head)) is not None:
+        found = video.content_type
+    return found
 
 
 def image_type(head: bytes) -> str | None:

@@ -4,6 +4,7 @@ Pure functions: no ORM, no HTTP. The client's file name and Content-Type are nev
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -14,8 +15,11 @@ from PIL import Image, UnidentifiedImageError
 from imgbackup.imaging import heif
 from imgbackup.imaging.exif import Metadata, orientation, read_metadata
 from imgbackup.imaging.integrity import Damaged, check_whole
+from imgbackup.imaging.motion import apple_content_identifier, claimed_length, motion_offset
 
 heif.register()
+EXIF_IFD = 0x8769
+MAKER_NOTE = 0x927C
 
 # Pillow format name -> the Content-Type we serve. MPO is how Pillow names the multi-picture
 # JPEGs many cameras write; they are JPEG files.
@@ -54,6 +58,8 @@ class ImageInfo:
     longitude: float | None = None
     # False when EXIF gave a wall-clock time without its UTC offset (read in default_tz).
     taken_at_has_offset: bool = False
+    content_identifier: str = ""  # Apple's: pairs a Live Photo's still with its MOV
+    motion_offset: int | None = None  # a Motion Photo: where its embedded MP4 starts
 
 
 def probe(path: str | Path, max_pixels: int, default_tz: tzinfo = UTC) -> ImageInfo:
@@ -71,6 +77,7 @@ def probe(path: str | Path, max_pixels: int, default_tz: tzinfo = UTC) -> ImageI
                 width, height = im.size
                 turn = orientation(im)
                 meta = read_metadata(im, default_tz)
+                content_id, xmp = _motion_hints(im)
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(str(exc)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -89,7 +96,31 @@ def probe(path: str | Path, max_pixels: int, default_tz: tzinfo = UTC) -> ImageI
         raise UnsupportedImage(f"damaged: {exc}") from None
     if turn in {5, 6, 7, 8}:
         width, height = height, width
-    return _info(CONTENT_TYPES[fmt], fmt, width, height, meta)
+    info = _info(CONTENT_TYPES[fmt], fmt, width, height, meta)
+    return dataclasses.replace(info, content_identifier=content_id,
+                               motion_offset=_motion_offset(path, xmp))
+
+
+def _motion_hints(im: Image.Image) -> tuple[str, bytes | str | None]:
+    """Apple's content identifier (maker note) and the XMP packet; empty when unreadable."""
+    try:
+        note = im.getexif().get_ifd(EXIF_IFD).get(MAKER_NOTE)
+    except Exception:  # hostile EXIF: no identifier, the upload goes on
+        note = None
+    xmp = im.info.get("xmp")
+    return apple_content_identifier(note if isinstance(note, bytes) else None), xmp
+
+
+def _motion_offset(path: str | Path, xmp: bytes | str | None) -> int | None:
+    length = claimed_length(xmp)
+    if length is None:
+        return None
+    size = Path(path).stat().st_size
+    if not 0 < length < size:
+        return None
+    with open(path, "rb") as f:
+        f.seek(size - length)
+        return motion_offset(xmp, size, f.read(8))
 
 
 def openers() -> list[str]:

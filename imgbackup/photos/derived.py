@@ -1,5 +1,6 @@
-"""Derived images (thumbnails, previews): made from an original the first time someone asks for
-them, then kept in blob storage beside it (see docs/architecture.md, "Derived images").
+"""Derived images (thumbnails, previews; a video's are its poster frame): made by a background
+job right after the upload (photos/background.py), or on request when that comes first, then
+kept in blob storage beside the original (see docs/architecture.md, "Derived images").
 
 Uploads never wait for them. Two requests that ask for the same missing image at once both
 render it and both save it: the renders are identical and the storage keeps one whole copy."""
@@ -22,8 +23,13 @@ from imgbackup.imaging.probe import ImageTooLarge, UnsupportedImage
 from imgbackup.imaging.render import CONTENT_TYPE, RenderError, render
 from imgbackup.photos.models import Original
 from imgbackup.storage import blobs, incoming_dir
+from imgbackup.video.frames import make_poster
+from imgbackup.video.probe import UnsupportedVideo
 
 SIZES = {"thumbnail": 256, "preview": 1440}
+# Kept beside the images: a video's playable copy, and the note that none can be made
+# (photos/playback.py). All are deleted with the original.
+VIDEO_KINDS = ("playback", "playback-unavailable", "motion")
 
 
 class DerivedImageUnavailable(Exception):
@@ -35,6 +41,8 @@ def derived_name(sha256: str, kind: str) -> str:
 
 
 def derived_content_type(kind: str) -> str:
+    if kind == "playback":
+        return "video/mp4"
     _check_kind(kind)
     return CONTENT_TYPE
 
@@ -49,17 +57,27 @@ def ensure_derived(original: Original, kind: str) -> str:
     if storage.exists(name):
         return name
     try:
-        with _readable_path(storage, original.storage_name) as path:
-            data = render(path, SIZES[kind], max_pixels=settings.MAX_PIXELS)
-    except (RenderError, UnsupportedImage, ImageTooLarge) as exc:
+        with readable_path(storage, original.storage_name) as path:
+            data = _picture(original, path, SIZES[kind])
+    except (RenderError, UnsupportedImage, ImageTooLarge, UnsupportedVideo) as exc:
         raise DerivedImageUnavailable(f"{original.sha256}: {exc}") from exc
     _save_while_original_exists(storage, name, original.sha256, data)
     return name
 
 
+def _picture(original: Original, path: str, max_side: int) -> bytes:
+    """A photo rendered, or a video's poster frame (made by FFmpeg in its sandbox)."""
+    if not original.content_type.startswith("video/"):
+        return render(path, max_side, max_pixels=settings.MAX_PIXELS)
+    poster = make_poster(path, max_side, settings.VIDEO_MEMORY_MB)
+    if poster is None:
+        raise UnsupportedVideo("no frame of this video decodes")
+    return poster
+
+
 def delete_derived(sha256: str) -> None:
     storage = blobs()
-    for kind in SIZES:
+    for kind in (*SIZES, *VIDEO_KINDS):
         name = derived_name(sha256, kind)
         if storage.exists(name):
             storage.delete(name)
@@ -71,7 +89,7 @@ def _check_kind(kind: str) -> None:
 
 
 @contextmanager
-def _readable_path(storage: Storage, name: str) -> Iterator[str]:
+def readable_path(storage: Storage, name: str) -> Iterator[str]:
     """A local path to the object ``name``: its own file on disk storage (the decoder then
     reads only what it needs), else a temporary copy (S3)."""
     try:
@@ -81,7 +99,7 @@ def _readable_path(storage: Storage, name: str) -> Iterator[str]:
     if local is not None:
         yield local
         return
-    with storage.open(name) as source, _spool("derived-source-") as copy:
+    with storage.open(name) as source, spool_file("derived-source-") as copy:
         shutil.copyfileobj(source, copy, 1 << 20)
         copy.flush()
         yield copy.name
@@ -91,19 +109,25 @@ def _save_while_original_exists(storage: Storage, name: str, sha256: str, data: 
     """Save under the Original row lock that destroy() takes (photos/trash.py): a purge either
     ran first (no row: nothing is saved, no orphan is left) or waits for this save and then
     deletes the derived image along with the original."""
-    with _spool("derived-") as spool:
+    with spool_file("derived-") as spool:
         spool.write(data)
-        spool.flush()
-        os.fsync(spool.fileno())
-        spool.seek(0)
-        with transaction.atomic():
-            if not Original.objects.select_for_update().filter(sha256=sha256).exists():
-                raise DerivedImageUnavailable(f"{sha256}: the original was destroyed")
-            storage.save(name, _SpooledFile(spool))
+        save_spooled(storage, name, sha256, spool)
+
+
+def save_spooled(storage: Storage, name: str, sha256: str, spool: IO[bytes]) -> None:
+    """Save the written ``spool`` (from spool_file) as ``name``, durably, under the Original
+    row lock (see _save_while_original_exists)."""
+    spool.flush()
+    os.fsync(spool.fileno())
+    spool.seek(0)
+    with transaction.atomic():
+        if not Original.objects.select_for_update().filter(sha256=sha256).exists():
+            raise DerivedImageUnavailable(f"{sha256}: the original was destroyed")
+        storage.save(name, _SpooledFile(spool))
 
 
 @contextmanager
-def _spool(prefix: str) -> Iterator[IO[bytes]]:
+def spool_file(prefix: str) -> Iterator[IO[bytes]]:
     # Beside the storage (same filesystem), so local storage can hard-link it into place whole.
     with tempfile.NamedTemporaryFile(prefix=prefix, suffix=".part", dir=incoming_dir()) as f:
         yield f

@@ -3,13 +3,16 @@
 Order of events, for safety:
 1. the bytes are already on disk, fsynced, with their hashes: a multipart upload's spool file
    (photos/uploads.py) or a finished resumable upload (photos/resumable.py), one ingest for both;
-2. they are identified from their own bytes (never the name or Content-Type);
+2. they are identified from their own bytes (never the name or Content-Type): an image by
+   Pillow, else a video by FFmpeg in a sandboxed child process (imgbackup/video);
 3. the object is put in storage, durably, before any lock is taken: the slow part (a disk
    sync, or an upload to S3) never holds the database's write lock (SQLite) or the row lock;
 4. under the Original row's lock, the object is checked again and written again if it is
    gone, so a purge or gc of the same bytes either finished before (and the object is
    written again) or waits until this photo exists;
-5. the photo row commits last, inside the same transaction."""
+5. the photo row commits last, inside the same transaction, with the background jobs that make
+   its thumbnail and preview (photos/background.py): both are kept, or neither;
+6. a Live Photo's still and clip, sent separately, are paired (photos/live.py)."""
 
 from __future__ import annotations
 
@@ -22,10 +25,18 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from imgbackup.imaging.probe import ImageInfo, ImageTooLarge, UnsupportedImage, probe
-from imgbackup.photos.models import Original, Photo, TakenAtSource, original_name
+from imgbackup.imaging.probe import ACCEPTED, ImageInfo, ImageTooLarge, UnsupportedImage, probe
+from imgbackup.photos.background import after_ingest
+from imgbackup.photos.live import link_motion
+from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, original_name
+from imgbackup.photos.trash import restore
 from imgbackup.photos.uploads import Spooled
 from imgbackup.storage import blobs
+from imgbackup.video import probe as video
+from imgbackup.video.probe import VideoInfo
+
+MediaInfo = ImageInfo | VideoInfo
+ACCEPTED_VIDEOS = "MP4, MOV, M4V, 3GP, MKV, WebM, AVI, MPEG-TS/MTS/M2TS"
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -66,15 +77,28 @@ def check_claimed(upload: Spooled, sha256: str | None, md5: str | None) -> None:
                        f"received ({upload.md5}); nothing was kept")
 
 
-def identify(upload: Spooled) -> ImageInfo:
+def identify(upload: Spooled) -> MediaInfo:
+    name = upload.name or "file"
     if upload.size == 0:
-        raise Rejected(415, "unsupported_media_type", f"{upload.name or 'file'}: the file is empty")
+        raise Rejected(415, "unsupported_media_type", f"{name}: the file is empty")
+    path = upload.temporary_file_path()
     try:
-        return probe(upload.temporary_file_path(), settings.MAX_PIXELS)
+        return probe(path, settings.MAX_PIXELS)
     except ImageTooLarge as exc:
-        raise Rejected(413, "too_many_pixels", f"{upload.name or 'file'}: {exc}") from None
+        raise Rejected(413, "too_many_pixels", f"{name}: {exc}") from None
     except UnsupportedImage as exc:
-        raise Rejected(415, "unsupported_media_type", f"{upload.name or 'file'}: {exc}") from None
+        if video.sniff(path) is None:
+            raise Rejected(415, "unsupported_media_type",
+                           f"{name}: {exc}; videos ({ACCEPTED_VIDEOS}) are accepted too"
+                           ) from None
+    try:
+        return video.identify(path, settings.MAX_VIDEO_SECONDS, settings.VIDEO_MEMORY_MB)
+    except video.VideoTooLong as exc:
+        raise Rejected(413, "too_long", f"{name}: {exc}") from None
+    except video.UnsupportedVideo as exc:
+        raise Rejected(415, "unsupported_media_type",
+                       f"{name}: {exc} (images: {ACCEPTED}; videos: {ACCEPTED_VIDEOS})"
+                       ) from None
 
 
 def ingest(owner: User, upload: Spooled,
@@ -87,34 +111,36 @@ def ingest(owner: User, upload: Spooled,
     _place(upload)
     for _attempt in range(3):
         try:
-            return _commit(owner, upload, info, modified_at)
+            kept = _commit(owner, upload, info, modified_at)
         except IntegrityError:
             # The same user sent the same bytes twice at once; the other request won.
             continue
+        if kept.created:
+            link_motion(kept.photo)  # a Live Photo's other half may be here already
+        return kept
     raise Rejected(409, "conflict", f"{upload.name}: try again")
 
 
-def _commit(owner: User, upload: Spooled, info: ImageInfo,
+def _commit(owner: User, upload: Spooled, info: MediaInfo,
             modified_at: datetime | None) -> Ingested:
     with transaction.atomic():
         original = _ensure_original(upload, info)
         photo = Photo.objects.filter(owner=owner, original=original).first()
         if photo is not None:
-            if photo.trashed_at is not None:
-                photo.trashed_at = None
-                photo.save(update_fields=["trashed_at"])
+            restore(photo)  # a Live Photo's clip comes back with it
             return Ingested(photo, created=False)
         taken_at, source = _taken_at(info, modified_at)
         photo = Photo.objects.create(
             owner=owner, original=original, filename=display_name(upload.name),
             width=info.width, height=info.height, taken_at=taken_at, taken_at_source=source,
             camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
-            latitude=info.latitude, longitude=info.longitude,
+            latitude=info.latitude, longitude=info.longitude, **_media_fields(info),
         )
+        after_ingest(original, photo)
         return Ingested(photo, created=True)
 
 
-def _ensure_original(upload: Spooled, info: ImageInfo) -> Original:
+def _ensure_original(upload: Spooled, info: MediaInfo) -> Original:
     """The Original row, locked, with its object present in storage."""
     for _attempt in range(5):
         Original.objects.get_or_create(
@@ -135,6 +161,15 @@ def _ensure_original(upload: Spooled, info: ImageInfo) -> Original:
     return original
 
 
+def _media_fields(info: MediaInfo) -> dict[str, object]:
+    if not isinstance(info, VideoInfo):
+        return {"content_identifier": info.content_identifier,
+                "motion_offset": info.motion_offset}
+    return {"content_identifier": info.content_identifier, "media_type": MediaType.VIDEO,
+            "duration": info.duration, "fps": info.fps, "video_codec": info.video_codec,
+            "audio_codec": info.audio_codec}
+
+
 def _place(upload: Spooled) -> None:
     """The upload's bytes in storage under their hash, unless a whole copy is there already."""
     name = original_name(upload.sha256)
@@ -149,7 +184,7 @@ def _place(upload: Spooled) -> None:
         storage.save(name, upload)
 
 
-def _taken_at(info: ImageInfo, modified_at: datetime | None) -> tuple[datetime, str]:
+def _taken_at(info: MediaInfo, modified_at: datetime | None) -> tuple[datetime, str]:
     if info.taken_at is not None:
         return info.taken_at, TakenAtSource.EXIF
     if modified_at is not None:

@@ -35,6 +35,11 @@ class TakenAtSource(models.TextChoices):
     UPLOAD = "upload", "upload time"
 
 
+class MediaType(models.TextChoices):
+    PHOTO = "photo", "photo"
+    VIDEO = "video", "video"
+
+
 class Photo(models.Model):
     """One user's photo: their copy of an Original, with what they and the bytes say of it."""
 
@@ -54,6 +59,20 @@ class Photo(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     favourite = models.BooleanField(default=False)
     trashed_at = models.DateTimeField(null=True, blank=True)
+    # Videos (imgbackup/video): what the container says; empty for photos.
+    media_type = models.CharField(max_length=5, choices=MediaType.choices,
+                                  default=MediaType.PHOTO)
+    duration = models.FloatField(null=True, blank=True)  # seconds
+    fps = models.FloatField(null=True, blank=True)
+    video_codec = models.CharField(max_length=32, blank=True)
+    audio_codec = models.CharField(max_length=32, blank=True)
+    # Live Photos (photos/live.py): the still points at its clip, which is then not listed on
+    # its own. Motion Photos: where the MP4 inside the JPEG starts.
+    content_identifier = models.CharField(max_length=100, blank=True)
+    motion = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    is_motion = models.BooleanField(default=False)
+    motion_offset = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -66,6 +85,8 @@ class Photo(models.Model):
             # the owner's whole library for every page (bench/, BENCHMARKS.md).
             models.Index(fields=["owner", "-taken_at", "-id"], name="timeline_live",
                          condition=models.Q(trashed_at__isnull=True)),
+            models.Index(fields=["owner", "content_identifier"], name="live_photo_pairs",
+                         condition=~models.Q(content_identifier="")),
         ]
 
     def __str__(self) -> str:

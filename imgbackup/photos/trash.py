@@ -28,21 +28,36 @@ def trash(photo: Photo) -> None:
     if photo.trashed_at is None:
         photo.trashed_at = timezone.now()
         photo.save(update_fields=["trashed_at"])
+    _follow_motion(photo)
 
 
 def restore(photo: Photo) -> None:
     if photo.trashed_at is not None:
         photo.trashed_at = None
         photo.save(update_fields=["trashed_at"])
+    _follow_motion(photo)
+
+
+def _follow_motion(photo: Photo) -> None:
+    """A Live Photo's clip (photos/live.py) goes to the trash and back with its still."""
+    if photo.motion_id is not None:
+        Photo.objects.filter(pk=photo.motion_id).update(trashed_at=photo.trashed_at)
 
 
 def trash_many(photos: QuerySet[Photo]) -> None:
-    """Move these photos to the trash in one statement (those already there keep their date)."""
-    photos.filter(trashed_at__isnull=True).update(trashed_at=timezone.now())
+    """Move these photos to the trash (those already there keep their date), with their Live
+    Photo clips, as ``trash`` does one at a time."""
+    _set_trashed(photos.filter(trashed_at__isnull=True), timezone.now())
 
 
 def restore_many(photos: QuerySet[Photo]) -> None:
-    photos.filter(trashed_at__isnull=False).update(trashed_at=None)
+    _set_trashed(photos.filter(trashed_at__isnull=False), None)
+
+
+def _set_trashed(photos: QuerySet[Photo], when: datetime | None) -> None:
+    clips = list(photos.exclude(motion=None).values_list("motion_id", flat=True))
+    photos.update(trashed_at=when)
+    Photo.objects.filter(pk__in=clips).update(trashed_at=when)
 
 
 def destroy(photo: Photo, trashed_before: datetime | None = None) -> bool:
@@ -60,9 +75,13 @@ def destroy(photo: Photo, trashed_before: datetime | None = None) -> bool:
         if trashed_before is not None and (current.trashed_at is None
                                            or current.trashed_at >= trashed_before):
             return False
+        motion_id = current.motion_id
         current.delete()
         _release(sha256)
-        return True
+    clip = Photo.objects.filter(pk=motion_id).first() if motion_id is not None else None
+    if clip is not None:
+        destroy(clip)  # a Live Photo's clip goes with its still
+    return True
 
 
 def release(sha256: str) -> None:

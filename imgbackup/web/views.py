@@ -20,7 +20,8 @@ from imgbackup.api.errors import ApiError, error_response
 # No inline script or style anywhere, so the browser can refuse all of it: a file name that
 # slipped past escaping still could not run. blob: is for previews of files being uploaded.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' blob: data:{images}; script-src 'self'; "
+    "default-src 'self'; img-src 'self' blob: data:{images}; media-src 'self'{images}; "
+    "script-src 'self'; "
     "style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from imgbackup.client._sniff import HEAD_SIZE, media_type
+
 TOKEN = "good-token"
 
 
@@ -71,6 +73,9 @@ class FakeServer:
             return self._list(request)
         if method == "DELETE" and parts[0] == "tokens":
             return httpx.Response(204)
+        if method == "GET" and parts[0] == "photos" and parts[2:] == ["original"] \
+                and parts[1] in self.blobs:
+            return self._original(request, parts[1])  # a Live Photo's clip is not an item
         if parts[0] == "photos" and len(parts) >= 2 and parts[1] in self.photos:
             if method == "GET" and parts[2:] == ["original"]:
                 return self._original(request, parts[1])
@@ -111,7 +116,8 @@ class FakeServer:
                 rejected.append({"name": name, "filename": filename, "error": {
                     "code": "checksum_mismatch", "message": "checksum mismatch"}})
                 continue
-            if not data.startswith((b"\xff\xd8\xff", b"\x89PNG")):
+            # Like the server: images and videos recognised from their bytes are kept.
+            if not media_type(data[:HEAD_SIZE]):
                 rejected.append({"name": name, "filename": filename, "error": {
                     "code": "unsupported_media_type",
                     "message": f"{filename}: the file is empty" if not data else

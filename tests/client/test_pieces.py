@@ -143,3 +143,32 @@ def test_the_scan_follows_file_links_but_not_folder_links_and_skips_pulls_in_pro
     (tmp_path / "link.jpg").symlink_to(tmp_path / "a" / "1.jpg")
     found = [f.path for f in scan([str(tmp_path)]) if isinstance(f, LocalFile)]
     assert found == [str(tmp_path / "a" / "1.jpg"), str(tmp_path / "link.jpg")]
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("mp4", "video/mp4"), ("mov", "video/quicktime"), ("m4v", "video/x-m4v"),
+    ("3gp", "video/3gpp"), ("mkv", "video/x-matroska"), ("webm", "video/webm"),
+    ("avi", "video/x-msvideo"), ("ts", "video/mp2t"), ("mts", "video/mp2t"),
+])
+def test_videos_are_told_by_their_bytes_too(kind: str, expected: str) -> None:
+    import videos
+
+    from imgbackup.client._sniff import HEAD_SIZE, media_type
+
+    assert media_type(videos.make_video(kind)[:HEAD_SIZE]) == expected
+    assert media_type(make_jpeg(1)[:HEAD_SIZE]) == "image/jpeg"
+    assert media_type(b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(500)) is None
+
+
+def test_a_cache_written_before_videos_forgets_what_it_called_no_image(tmp_path: Path) -> None:
+    from imgbackup.client._cache import HashCache
+    from imgbackup.client._hashing import Identity
+    from imgbackup.client._scan import LocalFile
+
+    cache = HashCache(tmp_path / "cache.sqlite3")
+    old, other = LocalFile("/a/clip.mov", 10, 1), LocalFile("/a/notes.txt", 5, 1)
+    cache._db.execute("INSERT INTO files VALUES (?, ?, ?, NULL, NULL)", ("/a/clip.mov", 10, 1))
+    cache.put([(other, Identity(None, None))])
+    assert cache.get(old) is None  # sniffed again: it may be a video
+    assert cache.get(other) == Identity(None, None)  # known: neither
+    cache.close()

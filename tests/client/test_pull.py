@@ -246,3 +246,21 @@ def test_since_is_passed_to_the_server(run: Run, fake: FakeServer, tmp_path: Pat
     pull_json(run, str(tmp_path / "restore"), "--since", "2024-05-01")
     assert fake.requests[-1].url.params["since"] == "2024-05-01"
     assert run("pull", "x", "--since", "May 1st").code == 2
+
+
+def test_a_live_photo_comes_back_as_both_halves_with_their_names(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    still, clip = b"the still", b"the motion clip"
+    still_id, clip_id = (hashlib.sha256(d).hexdigest() for d in (still, clip))
+    fake.blobs.update({still_id: still, clip_id: clip})
+    fake.photos[still_id] = {
+        "id": still_id, "sha256": still_id, "filename": "IMG_0001.HEIC", "size": len(still),
+        "content_type": "image/heic", "taken_at": "2024-05-01T10:00:00+02:00",
+        "uploaded_at": "2026-01-01T00:00:00+00:00", "trashed_at": None, "has_motion": True,
+        "motion": {"id": clip_id, "filename": "IMG_0001.MOV", "size": len(clip),
+                   "content_type": "video/quicktime"}}
+    code, summary, err = pull_json(run, str(tmp_path / "restore"))
+    assert code == 0, err
+    assert restored(tmp_path / "restore") == {"2024/05/01/IMG_0001.HEIC": still,
+                                              "2024/05/01/IMG_0001.MOV": clip}
+    assert summary["downloaded"] == 2

@@ -296,3 +296,19 @@ def test_photos_found_in_the_trash_are_restored_and_one_that_cannot_be_is_named(
     assert "restored 1 from the server's trash (1 could not be, named below)" in result.out
     assert "in the server's trash, and not restored: injected fault (HTTP 404)" in result.err
     assert [sha for sha, p in fake.photos.items() if p["trashed_at"]] == [first]
+
+
+def test_it_uploads_videos_found_by_their_bytes(run: Run, fake: FakeServer,
+                                                tmp_path: Path) -> None:
+    import videos
+
+    folder = tmp_path / "roll"
+    folder.mkdir()
+    clips = {"IMG_0001.MOV": videos.make_video("mov"), "VID_2.mp4": videos.make_video("mp4"),
+             "no-extension": videos.make_video("mkv")}
+    for name, data in clips.items():
+        (folder / name).write_bytes(data)
+    code, summary, err = push_json(run, str(folder))
+    assert code == 0, err
+    assert summary["uploaded"] == 3
+    assert sorted(fake.blobs.values()) == sorted(clips.values())

@@ -12,7 +12,7 @@ from imgbackup.photos.models import Photo
 
 
 def photos_of(user: User) -> QuerySet[Photo]:
-    return Photo.objects.select_related("original").filter(owner=user)
+    return Photo.objects.select_related("original", "motion__original").filter(owner=user)
 
 
 def photo_for_user(user: User, photo_id: str) -> Photo:

@@ -18,7 +18,8 @@ from imgbackup.api.v2.tus_openapi import upload_paths
 PREFIX = "/api/v2"
 JSON = "application/json"
 IMAGE = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/heic",
-         "image/avif"]
+         "image/avif", "video/mp4", "video/quicktime", "video/x-m4v", "video/3gpp",
+         "video/3gpp2", "video/x-matroska", "video/webm", "video/x-msvideo", "video/mp2t"]
 IMAGE_HEADERS = {
     "ETag": {"schema": {"type": "string"}, "description": "quoted; If-None-Match gives 304"},
     "Cache-Control": {"schema": {"type": "string"}, "description": "immutable"},
@@ -126,7 +127,13 @@ def ranged(description: str, types: list[str]) -> dict[str, Any]:
             "304": NOT_MODIFIED, "416": NOT_SATISFIABLE}
 
 
-DERIVED = ranged("the image", ["image/jpeg", "image/webp"])
+DERIVED = ranged("the image (a video's: its poster frame)", ["image/jpeg", "image/webp"])
+PLAYBACK = {**ranged("a video browsers play: the original, or its H.264/AAC copy",
+                     ["video/mp4", "video/x-m4v"]),
+            "202": {"description": "the playable copy is being made: ask again after "
+                                   "Retry-After seconds",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": {JSON: {"schema": {"type": "object"}}}}}
 
 
 def photo_op(summary: str, answers: dict[str, Any], tag: str = "photos",
@@ -217,6 +224,12 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
                                                      params=RANGE_PARAMS)},
     "/photos/{photo_id}/preview": {"get": photo_op("About 1440 px, upright", DERIVED,
                                                    params=RANGE_PARAMS)},
+    "/photos/{photo_id}/playback": {"get": photo_op(
+        "A video to play (404 for photos, and for videos no copy can be made of)", PLAYBACK,
+        params=RANGE_PARAMS)},
+    "/photos/{photo_id}/motion": {"get": photo_op(
+        "A Live Photo's clip (played like /playback) or a Motion Photo's embedded MP4 "
+        "(404 for other photos)", PLAYBACK, params=RANGE_PARAMS)},
     "/photos/{photo_id}/restore": {"post": photo_op(
         "Bring a photo back from the trash", {"200": json_answer("Photo")})},
     "/trash": {

@@ -30,7 +30,8 @@ def collection(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
         return upload.upload(request, user)
-    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True))
+    # A Live Photo's clip is part of its still's item, not an item of its own.
+    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True, is_motion=False))
     return JsonResponse(page(request, rows, "taken_at", photo_json))
 
 

@@ -47,7 +47,8 @@ def page_of(item: str) -> Schema:
 
 
 ERROR_CODES = ["bad_request", "not_authenticated", "csrf_failed", "not_found",
-               "method_not_allowed", "too_large", "too_many_pixels", "too_many_files",
+               "method_not_allowed", "too_large", "too_many_pixels", "too_long",
+               "too_many_files",
                "unsupported_media_type", "checksum_mismatch", "conflict", "throttled",
                "storage_unavailable", "missing_bytes", "server_error"]
 
@@ -75,7 +76,22 @@ SCHEMAS: dict[str, Schema] = {
         favourite={"type": "boolean"},
         trashed_at=NULLABLE_DATE_TIME,
         purge_at={**NULLABLE_DATE_TIME, "description": "when the trash will destroy it"},
-        urls=obj(original=STRING, thumbnail=STRING, preview=STRING),
+        media_type={"enum": ["photo", "video"]},
+        duration={"type": ["number", "null"],
+                  "description": "a video's length in seconds; null for photos, and for a "
+                                 "video whose container does not say"},
+        video={"anyOf": [{"type": "null"}, obj(
+            fps={"type": ["number", "null"]}, video_codec=STRING, audio_codec={
+                **STRING, "description": "empty when the video has no sound"})]},
+        has_motion={"type": "boolean",
+                    "description": "a Live Photo or Motion Photo: its clip is at urls.motion"},
+        motion={"anyOf": [{"type": "null"}, obj(
+            id=SHA256, filename=STRING, size={"type": "integer"}, content_type=STRING,
+            original=STRING)],
+                "description": "a Live Photo's clip, a file of its own (not listed as an item)"},
+        urls=obj(["original", "thumbnail", "preview"], original=STRING, thumbnail=STRING,
+                 preview=STRING, playback={**STRING, "description": "videos only"},
+                 motion={**STRING, "description": "Live and Motion Photos only"}),
     ),
     "PhotoPage": page_of("Photo"),
     # Multipart cannot tell one value from a list of one: each field is either.

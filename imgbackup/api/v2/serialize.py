@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from imgbackup.accounts.models import ApiToken
-from imgbackup.photos.models import Photo
+from imgbackup.photos.models import MediaType, Photo
 from imgbackup.photos.trash import purge_at
 
 PREFIX = "/api/v2"
@@ -38,10 +38,45 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "uploaded_at": iso(photo.uploaded_at),
         "favourite": photo.favourite,
         "trashed_at": iso(photo.trashed_at),
+        "media_type": photo.media_type,
+        "duration": photo.duration,
+        "video": _video(photo),
+        "has_motion": has_motion(photo),
+        "motion": _motion(photo),
         "purge_at": iso(purge_at(photo)),
-        "urls": {"original": f"{base}/original", "thumbnail": f"{base}/thumbnail",
-                 "preview": f"{base}/preview"},
+        "urls": _urls(base, photo),
     }
+
+
+def _urls(base: str, photo: Photo) -> dict[str, str]:
+    urls = {"original": f"{base}/original", "thumbnail": f"{base}/thumbnail",
+            "preview": f"{base}/preview"}
+    if photo.media_type == MediaType.VIDEO:
+        urls["playback"] = f"{base}/playback"
+    if has_motion(photo):
+        urls["motion"] = f"{base}/motion"
+    return urls
+
+
+def has_motion(photo: Photo) -> bool:
+    return photo.motion_id is not None or photo.motion_offset is not None
+
+
+def _motion(photo: Photo) -> dict[str, Any] | None:
+    """A Live Photo's clip: its own id (for its original bytes) and file name."""
+    clip = photo.motion if photo.motion_id is not None else None
+    if clip is None:
+        return None
+    return {"id": clip.original_id, "filename": clip.filename, "size": clip.original.size,
+            "content_type": clip.original.content_type,
+            "original": f"{PREFIX}/photos/{clip.original_id}/original"}
+
+
+def _video(photo: Photo) -> dict[str, Any] | None:
+    if photo.media_type != MediaType.VIDEO:
+        return None
+    return {"fps": photo.fps, "video_codec": photo.video_codec,
+            "audio_codec": photo.audio_codec}
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def _kept(user: User, favourite: bool | None) -> list[tuple[str, int]]:
 
 
 def _counted(request: HttpRequest, user: User) -> list[tuple[str, int]]:
-    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True))
+    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True, is_motion=False))
     grouped = (rows.order_by().annotate(bucket=TruncMonth("taken_at", tzinfo=UTC))
                .values("bucket").annotate(n=Count("id")).order_by("-bucket"))
     return [(row["bucket"].strftime("%Y-%m"), row["n"]) for row in grouped]
@@ -62,7 +62,8 @@ def bucket(request: HttpRequest, month: str) -> HttpResponse:
     """One month's photos, newest first, paged like the list (``limit``, ``cursor``)."""
     user: User = request.user  # type: ignore[assignment]
     start, end = month_range(month)
-    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True))
+    # A Live Photo's clip is part of its still's item, as in the list.
+    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True, is_motion=False))
     rows = rows.filter(taken_at__gte=start, taken_at__lt=end)
     return JsonResponse(page(request, rows, "taken_at", _item))
 

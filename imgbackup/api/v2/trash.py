@@ -18,7 +18,7 @@ BATCH = 200
 @endpoint("GET", "DELETE")
 def collection(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    trashed = photos_of(user).filter(trashed_at__isnull=False)
+    trashed = photos_of(user).filter(trashed_at__isnull=False, is_motion=False)
     if request.method == "DELETE":
         destroyed = 0
         # In batches, not one open cursor over rows that are being deleted meanwhile.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from imgbackup.api import tus
-from imgbackup.api.v2 import accounts, bulk, docs, photos, timeline, trash, upload
+from imgbackup.api.v2 import accounts, bulk, docs, photos, playback, timeline, trash, upload
 
 urlpatterns = [
     path("auth/token", accounts.token_login),
@@ -20,6 +20,8 @@ urlpatterns = [
     path("photos/<str:photo_id>/original", photos.original),
     path("photos/<str:photo_id>/thumbnail", photos.thumbnail),
     path("photos/<str:photo_id>/preview", photos.preview),
+    path("photos/<str:photo_id>/playback", playback.playback),
+    path("photos/<str:photo_id>/motion", playback.motion),
     path("photos/<str:photo_id>/restore", photos.restore),
     path("timeline/buckets", timeline.buckets),
     path("timeline/buckets/<str:month>", timeline.bucket),

@@ -25,10 +25,11 @@ async function walk(entry, files) {
   }
 }
 
-const PHOTO_EXTENSIONS = /\.(jpe?g|png|gif|webp|heic|heif|avif|tiff?|bmp|dng)$/i;
+const MEDIA_EXTENSIONS = /\.(jpe?g|png|gif|webp|heic|heif|avif|tiff?|bmp|dng|mp4|m4v|mov|3gp|3g2|mkv|webm|avi|mts|m2ts|ts)$/i;
 
-/** A file the server may take: an image type, or an image extension when the type is unknown. */
+/** A file the server may take: an image or video type, or such an extension when the type is
+ * unknown (browsers give MTS files no type). The server decides from the bytes. */
 export function looksLikePhoto(file) {
-  if (file.type) return file.type.startsWith("image/");
-  return PHOTO_EXTENSIONS.test(file.name);
+  if (file.type && (file.type.startsWith("image/") || file.type.startsWith("video/"))) return true;
+  return MEDIA_EXTENSIONS.test(file.name);
 }

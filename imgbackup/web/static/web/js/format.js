@@ -57,3 +57,12 @@ const TAKEN_SOURCES = { exif: "from the camera", file: "from the file's date", u
 export function takenSource(source) {
   return TAKEN_SOURCES[source] || "";
 }
+
+/** Seconds as a clock: 75.4 -> "1:15", 3725 -> "1:02:05". */
+export function formatDuration(seconds) {
+  const total = Math.max(0, Math.round(Number(seconds) || 0));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}

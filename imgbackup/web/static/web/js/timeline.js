@@ -6,7 +6,7 @@
 // state, fetches, and places nodes.
 import { api } from "./api.js";
 import { el } from "./dom.js";
-import { formatDay, plural } from "./format.js";
+import { formatDay, formatDuration, plural } from "./format.js";
 import { layoutMonth, rowHeightFor } from "./layout.js";
 
 const PAGE = 500;
@@ -237,6 +237,9 @@ export class Timeline {
       el("button", { type: "button", class: "open", title: name, "aria-label": name,
         onclick: (event) => this.clicked(photo, event) },
       el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async" })),
+      photo.media_type === "video" ? el("span", { class: "badge duration", "aria-label": "video" },
+        photo.duration ? formatDuration(photo.duration) : "▶") : null,
+      photo.has_motion ? el("span", { class: "badge live", "aria-label": "Live Photo" }, "LIVE") : null,
       el("button", { type: "button", class: "check", "aria-label": `Select ${name}`,
         "aria-pressed": String(this.selection.has(photo.id)),
         onclick: (event) => this.selection.click(photo.id, event.shiftKey, this.items) }));

@@ -2,10 +2,11 @@
 // swipe, its metadata beside it, and download, favourite and delete (with undo).
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
-import { formatBytes, formatLocal, takenSource } from "./format.js";
+import { formatBytes, formatDuration, formatLocal, takenSource } from "./format.js";
 import { toast } from "./toast.js";
 import { whyNotShown } from "./viewer-error.js";
 import { Zoom } from "./zoom.js";
+import { VideoPlayer } from "./video-player.js";
 
 const SWIPE_PX = 50;
 
@@ -16,6 +17,7 @@ export class Viewer {
     this.index = -1;
     this.root = $("#viewer");
     this.image = $("#viewer-image");
+    this.player = new VideoPlayer($("#viewer-video"), $("#viewer-video-note"));
     $("#viewer-close").addEventListener("click", () => this.close());
     $("#viewer-prev").addEventListener("click", () => this.step(-1));
     $("#viewer-next").addEventListener("click", () => this.step(1));
@@ -25,6 +27,8 @@ export class Viewer {
     this.image.addEventListener("error", () => this.notShown());
     this.image.addEventListener("load", () => { this.image.hidden = false; });
     $("#viewer-retry").addEventListener("click", () => this.show(this.index));
+    $("#viewer-live").addEventListener("click", () => this.playMotion());
+    this.image.addEventListener("mouseenter", () => this.playMotion());
     document.addEventListener("keydown", (event) => this.onKey(event));
     window.addEventListener("popstate", () => {
       if (!(history.state && history.state.viewer)) this.hide();
@@ -60,11 +64,19 @@ export class Viewer {
     this.root.dataset.id = photo.id;
     delete this.image.dataset.full;
     $("#viewer-error").hidden = true;
-    this.image.hidden = false;
-    if (this.image.getAttribute("src") === photo.urls.preview) this.image.removeAttribute("src"); // load again
-    this.image.src = photo.urls.preview;
+    const isVideo = photo.media_type === "video";
+    this.image.hidden = isVideo;
+    if (isVideo) {
+      this.image.removeAttribute("src");
+      this.player.show(photo);
+    } else {
+      this.player.hide();
+      if (this.image.getAttribute("src") === photo.urls.preview) this.image.removeAttribute("src"); // load again
+      this.image.src = photo.urls.preview;
+    }
     this.zoom.reset(photo);
     this.image.alt = photo.filename || "photo";
+    $("#viewer-live").hidden = !photo.has_motion;
     $("#viewer-filename").textContent = photo.filename || photo.id;
     this.renderMeta(photo);
     this.renderFavourite(photo);
@@ -88,6 +100,16 @@ export class Viewer {
     if (this.photo === photo && !$("#viewer-error").hidden) text.textContent = why;
   }
 
+  /** A Live or Motion Photo moves on hover or on the Live button (a press, on phones). */
+  playMotion() {
+    const photo = this.photo;
+    if (!photo || !photo.has_motion || !this.image.isConnected || this.image.hidden) return;
+    this.image.hidden = true;
+    this.player.showMotion(photo, () => {
+      if (this.photo === photo) this.image.hidden = false;
+    });
+  }
+
   preload(index) {
     const photo = this.source.items[index];
     if (photo) new Image().src = photo.urls.preview;
@@ -100,6 +122,8 @@ export class Viewer {
       ["Camera", camera],
       ["Lens", photo.lens],
       ["Dimensions", photo.width && photo.height ? `${photo.width} × ${photo.height}` : ""],
+      ["Duration", photo.duration ? formatDuration(photo.duration) : ""],
+      ["Video", photo.video ? [photo.video.video_codec, photo.video.audio_codec, photo.video.fps ? `${photo.video.fps} fps` : ""].filter(Boolean).join(", ") : ""],
       ["Size", formatBytes(photo.size)],
       ["Type", photo.content_type],
       ["Location", this.location(photo)],
@@ -146,6 +170,7 @@ export class Viewer {
     if (!this.isOpen) return;
     this.root.hidden = true;
     this.image.removeAttribute("src");
+    this.player.hide();
     document.body.classList.remove("viewing");
     this.setBackgroundInert(false);
     const tile = this.photo && this.source.tileFor(this.photo.id);

@@ -1,0 +1,74 @@
+"""The one task the queue runs: call a job function by its dotted path, and on failure enqueue
+the next attempt with exponential backoff before recording this one as failed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks import task
+
+log = logging.getLogger(__name__)
+# Jobs are functions inside imgbackup only: a row naming anything else is never imported.
+ALLOWED_PREFIX = "imgbackup."
+
+
+def enqueue(func: Callable[..., Any], *args: Any, priority: int = 0) -> None:
+    """Queue ``func(*args)``. Inside a transaction the job commits (or not) with it."""
+    enqueue_path(f"{func.__module__}.{func.__qualname__}", list(args), priority)
+
+
+def enqueue_path(path: str, args: list[Any], priority: int = 0) -> None:
+    if not path.startswith(ALLOWED_PREFIX):
+        raise ValueError(f"{path}: only functions of imgbackup can be jobs")
+    _enqueue(path, args, attempt=1, priority=priority, delay=None)
+
+
+def pending(func: Callable[..., Any], *args: Any) -> bool:
+    """Whether ``func(*args)`` is queued or running (a retry waiting its turn included)."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    path = f"{func.__module__}.{func.__qualname__}"
+    return DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        args_kwargs__args__0=path, args_kwargs__args__1=list(args)).exists()
+
+
+def backoff(attempt: int) -> timedelta:
+    """The wait before attempt ``attempt + 1``: the base, then four times longer each time."""
+    return timedelta(seconds=int(settings.JOB_RETRY_SECONDS) * 4 ** (attempt - 1))
+
+
+def _enqueue(path: str, args: list[Any], attempt: int, priority: int,
+             delay: timedelta | None) -> None:
+    runner = run_job.using(priority=priority)
+    if delay is not None:
+        runner = runner.using(run_after=timezone.now() + delay)
+    runner.enqueue(path, args, attempt)
+
+
+@task()
+def run_job(path: str, args: list[Any], attempt: int = 1) -> Any:
+    """Run one attempt. Failing, it queues the next attempt first (unless this was the last),
+    then raises so that this attempt is recorded as failed, with its traceback."""
+    if not path.startswith(ALLOWED_PREFIX):
+        raise ValueError(f"{path}: not a job of imgbackup")
+    func = import_string(path)
+    try:
+        return func(*args)
+    except Exception:
+        if attempt < int(settings.JOB_ATTEMPTS):
+            wait = backoff(attempt)
+            log.warning("job %s%r failed (attempt %d); again in %s", path, tuple(args),
+                        attempt, wait)
+            _enqueue(path, args, attempt + 1, priority=0, delay=wait)
+        else:
+            log.error("job %s%r failed %d times; giving up (see imgbackup jobs)", path,
+                      tuple(args), attempt)
+        raise

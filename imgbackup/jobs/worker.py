@@ -1,0 +1,130 @@
+"""A worker: django-tasks-db's polling loop, plus what makes a crash lose nothing.
+
+A job is claimed by marking its row RUNNING (``SELECT … FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, an exclusive transaction on SQLite), so a worker that dies leaves its job RUNNING.
+Such rows are put back in the queue (``requeue_abandoned``): at once when the worker that
+claimed it ran on this machine and its process is gone, else when it has been running for
+longer than ``IMGBACKUP_JOB_LEASE_MINUTES``. A job that has killed its worker
+``IMGBACKUP_JOB_ATTEMPTS`` times is marked failed instead, so it cannot kill workers forever."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.management.commands.db_worker import Worker as _DbWorker
+from django_tasks_db.models import DBTaskResult
+
+log = logging.getLogger(__name__)
+HOST = socket.gethostname()
+HOUSEKEEPING_EVERY = 60.0
+# Finished jobs are kept this long for `imgbackup jobs`, then deleted; failed ones until
+# someone looks (imgbackup jobs --clear).
+KEEP_SUCCESSFUL = timedelta(days=1)
+
+
+def worker_id() -> str:
+    """host:pid:random. The host and pid tell a later worker whether this one is dead."""
+    return f"{HOST[:40]}:{os.getpid()}:{get_random_string(8)}"
+
+
+def _dead_here(claimed_by: str) -> bool:
+    host, _, rest = claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != HOST[:40] or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def requeue_abandoned() -> int:
+    """Put the jobs of dead workers back in the queue; the number put back (or failed)."""
+    lease_ends = timezone.now() - timedelta(minutes=int(settings.JOB_LEASE_MINUTES))
+    count = 0
+    for row in DBTaskResult.objects.running():
+        claimed_by = row.worker_ids[-1] if row.worker_ids else ""
+        expired = row.started_at is not None and row.started_at < lease_ends
+        if expired or _dead_here(claimed_by):
+            count += _release(row)
+    return count
+
+
+def _release(row: DBTaskResult[Any, Any]) -> int:
+    with transaction.atomic():
+        still = DBTaskResult.objects.select_for_update().filter(
+            id=row.id, status=TaskResultStatus.RUNNING, started_at=row.started_at).first()
+        if still is None:
+            return 0  # finished, or released by another worker meanwhile
+        if len(still.worker_ids) >= int(settings.JOB_ATTEMPTS):
+            still.set_failed(WorkerDied(f"its worker died {len(still.worker_ids)} times "
+                                        "while running it"))
+            log.error("job %s killed its worker %d times; marked failed", still.id,
+                      len(still.worker_ids))
+        else:
+            still.status = TaskResultStatus.READY
+            still.started_at = None
+            still.save(update_fields=["status", "started_at"])
+            log.warning("job %s of a dead worker (%s) is queued again", still.id,
+                        still.worker_ids[-1] if still.worker_ids else "?")
+    return 1
+
+
+def prune_finished() -> int:
+    done = DBTaskResult.objects.successful().filter(
+        finished_at__lt=timezone.now() - KEEP_SUCCESSFUL)
+    return int(done.delete()[0])
+
+
+class WorkerDied(RuntimeError):
+    """Recorded as the error of a job whose workers kept dying while running it."""
+
+
+class Worker(_DbWorker):
+    def __init__(self, *, interval: float, batch: bool, parent_pid: int | None) -> None:
+        super().__init__(queue_names=["*"], interval=interval, batch=batch,
+                         backend_name="default", startup_delay=not batch, max_tasks=None,
+                         worker_id=worker_id(), excluded_queue_names=[])
+        self.parent_pid = parent_pid
+
+    def run(self) -> None:
+        requeue_abandoned()
+        if not self.batch:
+            threading.Thread(target=self._housekeeping, name="jobs-housekeeping",
+                             daemon=True).start()
+        super().run()
+
+    def _housekeeping(self) -> None:
+        """Stop when the server that started this worker is gone (after the job in hand);
+        now and then, release dead workers' jobs and prune old finished ones."""
+        last = time.monotonic()
+        while self.running:
+            time.sleep(1.0)
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                log.warning("the server that started this worker is gone; stopping")
+                self.running = False
+                if not self.running_task:
+                    os._exit(0)
+            if time.monotonic() - last > HOUSEKEEPING_EVERY:
+                last = time.monotonic()
+                try:
+                    requeue_abandoned()
+                    prune_finished()
+                except Exception:  # the database may be away for a while: try again later
+                    log.exception("jobs housekeeping failed")
+                finally:
+                    close_old_connections()

@@ -1,0 +1,162 @@
+"""Posters and playback: upright poster frames as thumbnail and preview, the original played
+when browsers can, else an H.264/AAC copy made in the background (202 until then)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+import videos
+from conftest import Persona, make_jpeg
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+from PIL import Image
+
+from imgbackup.photos.derived import derived_name
+from imgbackup.photos.trash import destroy
+from imgbackup.photos.models import Photo
+from imgbackup.storage import blobs
+from imgbackup.video.probe import identify
+from imgbackup.video.transcode import output_size
+
+API = "/api/v2"
+PLAYBACK_JOB = "imgbackup.photos.playback.make_playback"
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+
+def _send(client: Client, persona: Persona, data: bytes, name: str = "clip.mov") -> str:
+    sent = client.post(f"{API}/photos", {"file": SimpleUploadedFile(name, data)},
+                       **persona.auth)
+    assert sent.status_code == 201, sent.content
+    return str(sent.json()["items"][0]["id"])
+
+
+def _body(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def _playback_jobs() -> int:
+    return DBTaskResult.objects.filter(args_kwargs__args__0=PLAYBACK_JOB).count()
+
+
+def test_the_poster_of_a_rotated_phone_video_is_upright(client: Client, alice: Persona) -> None:
+    clip = _send(client, alice, videos.make_video("mov", rotate=-90, tags=videos.APPLE_TAGS))
+    for kind in ("thumbnail", "preview"):
+        answer = client.get(f"{API}/photos/{clip}/{kind}", **alice.auth)
+        assert answer.status_code == 200
+        assert answer["Content-Type"] == "image/jpeg"
+        poster = Image.open(io.BytesIO(_body(answer))).convert("L")
+        assert poster.size == (48, 64)
+        # The light corner of the first frame, top-left as coded, is top-right once upright
+        # (where `ffmpeg -i clip -frames:v 1` puts it too).
+        assert poster.getpixel((45, 2)) > 200 and poster.getpixel((2, 2)) < 150
+
+
+def test_a_video_browsers_cannot_play_gets_a_copy_made_in_the_background(
+        client: Client, alice: Persona, tmp_path: Path) -> None:
+    clip = _send(client, alice, videos.make_video("mov", rotate=-90))
+    item = client.get(f"{API}/photos/{clip}", **alice.auth).json()
+    assert item["urls"]["playback"] == f"{API}/photos/{clip}/playback"
+    waiting = client.get(f"{API}/photos/{clip}/playback", **alice.auth)
+    assert waiting.status_code == 202
+    assert waiting["Retry-After"] == "5"
+    assert waiting.json()["status"] == "pending"
+    client.get(f"{API}/photos/{clip}/playback", **alice.auth)
+    assert _playback_jobs() == 1  # asking again does not queue it twice
+    call_command("worker", batch=True)
+    ready = client.get(f"{API}/photos/{clip}/playback", **alice.auth)
+    assert ready.status_code == 200
+    assert ready["Content-Type"] == "video/mp4"
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(_body(ready))
+    info = identify(copy, 3600, 1536)
+    assert (info.content_type, info.video_codec, info.audio_codec) == ("video/mp4", "h264", "aac")
+    assert (info.width, info.height, info.rotation) == (48, 64, 90)  # still upright
+    part = client.get(f"{API}/photos/{clip}/playback", HTTP_RANGE="bytes=0-99", **alice.auth)
+    assert part.status_code == 206 and len(_body(part)) == 100
+
+
+def test_an_h264_mp4_is_played_as_it_is(client: Client, alice: Persona) -> None:
+    data = videos.make_video("mp4", seed=5)
+    clip = _send(client, alice, data, "clip.mp4")
+    assert _playback_jobs() == 0
+    answer = client.get(f"{API}/photos/{clip}/playback", **alice.auth)
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "video/mp4"
+    assert _body(answer) == data
+
+
+def test_with_transcoding_off_the_original_is_played(client: Client, alice: Persona,
+                                                     settings: Any) -> None:
+    settings.VIDEO_TRANSCODE = "off"
+    data = videos.make_video("mov", seed=6)
+    clip = _send(client, alice, data)
+    assert _playback_jobs() == 0
+    answer = client.get(f"{API}/photos/{clip}/playback", **alice.auth)
+    assert answer["Content-Type"] == "video/quicktime"
+    assert _body(answer) == data
+
+
+def test_frames_that_do_not_decode_give_no_poster_and_no_copy(client: Client,
+                                                              alice: Persona) -> None:
+    clip = _send(client, alice, videos.junk_mdat(videos.make_video("mp4", seed=7)), "c.mp4")
+    call_command("worker", batch=True)
+    for kind in ("thumbnail", "preview"):
+        assert client.get(f"{API}/photos/{clip}/{kind}", **alice.auth).status_code == 404
+
+
+def test_a_copy_that_cannot_be_made_is_said_at_once(client: Client, alice: Persona) -> None:
+    data = videos.junk_mdat(videos.make_video("mov", seed=8))
+    clip = _send(client, alice, data)
+    call_command("worker", batch=True)
+    answer = client.get(f"{API}/photos/{clip}/playback", **alice.auth)
+    assert answer.status_code == 404
+    assert "no playable copy can be made" in answer.json()["error"]["message"]
+    assert _playback_jobs() == 1  # and no new job
+
+
+def test_photos_have_no_playback_and_other_people_see_nothing(
+        client: Client, alice: Persona, bob: Persona) -> None:
+    photo = _send(client, alice, make_jpeg(3), "a.jpg")
+    assert client.get(f"{API}/photos/{photo}/playback", **alice.auth).status_code == 404
+    clip = _send(client, alice, videos.make_video("mp4", seed=9), "c.mp4")
+    assert client.get(f"{API}/photos/{clip}/playback", **bob.auth).status_code == 404
+    assert client.get(f"{API}/photos/{clip}/playback").status_code == 401
+
+
+def test_destroying_the_video_removes_its_copy(client: Client, alice: Persona) -> None:
+    clip = _send(client, alice, videos.make_video("mov", seed=10))
+    call_command("worker", batch=True)
+    storage = blobs()
+    assert storage.exists(derived_name(clip, "playback"))
+    destroy(Photo.objects.get(original_id=clip))
+    assert not storage.exists(derived_name(clip, "playback"))
+    assert not storage.exists(derived_name(clip, "thumbnail"))
+
+
+def test_the_copy_is_no_taller_than_the_limit(client: Client, alice: Persona, settings: Any,
+                                              tmp_path: Path) -> None:
+    settings.VIDEO_MAX_HEIGHT = 24
+    clip = _send(client, alice, videos.make_video("avi", seed=11), "c.avi")
+    call_command("worker", batch=True)
+    copy = tmp_path / "c.mp4"
+    copy.write_bytes(_body(client.get(f"{API}/photos/{clip}/playback", **alice.auth)))
+    info = identify(copy, 3600, 1536)
+    assert (info.width, info.height) == (32, 24)
+
+
+def test_output_sizes() -> None:
+    assert output_size(3840, 2160, 1080) == (1920, 1080)
+    assert output_size(2160, 3840, 1080) == (1080, 1920)  # portrait: its width is limited
+    assert output_size(640, 480, 1080) == (640, 480)  # never enlarged
+    assert output_size(1001, 563, 360) == (640, 360)  # even sides
