@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from imgbackup.imaging.probe import ImageInfo, ImageTooLarge, UnsupportedImage, probe
 from imgbackup.photos.models import Original, Photo, TakenAtSource, original_name
+from imgbackup.photos.places import search_fields
 from imgbackup.photos.uploads import HashedUpload
 from imgbackup.storage import blobs
 
@@ -84,9 +86,11 @@ def ingest(owner: User, upload: HashedUpload,
     (and brought back from the trash, since the person explicitly sent it again)."""
     info = identify(upload)
     _place(upload)
+    searchable = search_fields(info.camera_make, info.camera_model, info.lens, info.latitude,
+                               info.longitude)
     for _attempt in range(3):
         try:
-            return _commit(owner, upload, info, modified_at)
+            return _commit(owner, upload, info, modified_at, searchable)
         except IntegrityError:
             # The same user sent the same bytes twice at once; the other request won.
             continue
@@ -94,7 +98,7 @@ def ingest(owner: User, upload: HashedUpload,
 
 
 def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
-            modified_at: datetime | None) -> Ingested:
+            modified_at: datetime | None, searchable: dict[str, Any]) -> Ingested:
     with transaction.atomic():
         original = _ensure_original(upload, info)
         photo = Photo.objects.filter(owner=owner, original=original).first()
@@ -108,7 +112,7 @@ def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
             owner=owner, original=original, filename=display_name(upload.name),
             width=info.width, height=info.height, taken_at=taken_at, taken_at_source=source,
             camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
-            latitude=info.latitude, longitude=info.longitude,
+            latitude=info.latitude, longitude=info.longitude, **searchable,
         )
         return Ingested(photo, created=True)
 

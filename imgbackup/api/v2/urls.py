@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from imgbackup.api.v2 import accounts, docs, photos, trash, upload
+from imgbackup.api.v2 import accounts, docs, photos, places, trash, upload
 
 urlpatterns = [
     path("auth/token", accounts.token_login),
@@ -18,6 +18,7 @@ urlpatterns = [
     path("photos/<str:photo_id>/thumbnail", photos.thumbnail),
     path("photos/<str:photo_id>/preview", photos.preview),
     path("photos/<str:photo_id>/restore", photos.restore),
+    path("places", places.collection),
     path("trash", trash.collection),
     path("trash/<str:photo_id>", trash.item),
     path("openapi.json", docs.openapi_json),

@@ -1,0 +1,107 @@
+"""Searching a library: the timeline's filters as queries that each read one index in order.
+
+Why this shape (measured in bench/, docs/architecture.md "Search"): a filter stays fast at any
+library size only when an index hands over matching rows already in timeline order, so a page
+reads about ``limit`` rows and sorts nothing. Each filter therefore has an index that starts
+with an equality and continues in the timeline's order: (owner, camera_key, taken_at, id) and
+the like, favourites and the trash as partial indexes.
+
+A word query ("apple iphone", "kyoto") is not an equality, so it is resolved first against the
+few distinct values the library holds (its cameras, lenses or cities), listed from the index
+itself by a recursive "loose index scan" (one index seek per distinct value, on SQLite and
+PostgreSQL alike, never a scan of the photos). The query then becomes one equality per
+matching value, and those are read separately and merged by the pager (api/v2/pages.py): a
+page costs ``limit`` rows per matching value, not the number of matching photos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import QuerySet
+
+from imgbackup.photos.models import Photo
+from imgbackup.photos.search_keys import place_matches, words_in
+
+# Beyond this many matching values, one query with IN (...) that the database sorts: a library
+# with more than 24 cameras matching one query is rare, and its page is still correct.
+MAX_SPLIT = 24
+MAX_KEYS = 20_000  # distinct values listed per column; a real library has far fewer
+FACETS: dict[str, Callable[[str, str], bool]] = {
+    "place_key": place_matches, "camera_key": words_in, "lens_key": words_in,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    camera: str | None = None
+    lens: str | None = None
+    place: str | None = None
+    name: str | None = None  # the file name contains this
+    favourite: bool | None = None
+
+
+def distinct_keys(owner: User, column: str) -> list[str]:
+    """The distinct non-empty values of ``column`` among ``owner``'s photos outside the trash,
+    read from the column's index one seek per value (a recursive CTE: a loose index scan)."""
+    if column not in FACETS:
+        raise ValueError(column)
+    table = connection.ops.quote_name(Photo._meta.db_table)
+    col = connection.ops.quote_name(column)
+    live = "owner_id = %s AND trashed_at IS NULL"
+    sql = (f"WITH RECURSIVE found(k) AS ("  # noqa: S608
+           f" SELECT MIN({col}) FROM {table} WHERE {live}"
+           f" UNION ALL"
+           f" SELECT (SELECT MIN({col}) FROM {table} WHERE {live} AND {col} > found.k)"
+           f" FROM found WHERE found.k IS NOT NULL)"
+           f" SELECT k FROM found WHERE k IS NOT NULL LIMIT {MAX_KEYS}")
+    with connection.cursor() as cursor:
+        # Only quoted names from FACETS and the model are formatted in; values are bound.
+        cursor.execute(sql, [owner.pk, owner.pk])
+        return [key for (key,) in cursor.fetchall() if key]
+
+
+def matching_keys(owner: User, column: str, query: str) -> list[str]:
+    match = FACETS[column]
+    return [key for key in distinct_keys(owner, column) if match(query, key)]
+
+
+def _plain(rows: QuerySet[Photo], filters: Filters) -> QuerySet[Photo]:
+    if filters.since is not None:
+        rows = rows.filter(taken_at__gte=filters.since)
+    if filters.until is not None:
+        rows = rows.filter(taken_at__lt=filters.until)
+    if filters.favourite is not None:
+        rows = rows.filter(favourite=filters.favourite)
+    if filters.name:
+        rows = rows.filter(filename__icontains=filters.name)
+    return rows
+
+
+def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list[QuerySet[Photo]]:
+    """Querysets of ``rows`` (the owner's photos outside the trash) whose union is the filtered
+    timeline, each readable in timeline order from one index; ``[]`` when nothing can match."""
+    rows = _plain(rows, filters)
+    facets: list[tuple[str, list[str]]] = []
+    for column, query in (("place_key", filters.place), ("camera_key", filters.camera),
+                          ("lens_key", filters.lens)):
+        if query:
+            keys = matching_keys(owner, column, query)
+            if not keys:
+                return []
+            facets.append((column, keys))
+    if not facets:
+        return [rows]
+    # Split on the facet with the fewest values; the others are plain conditions.
+    facets.sort(key=lambda facet: len(facet[1]))
+    (split_column, split_keys), others = facets[0], facets[1:]
+    for column, keys in others:
+        rows = rows.filter(**({column: keys[0]} if len(keys) == 1 else {f"{column}__in": keys}))
+    if len(split_keys) > MAX_SPLIT:
+        return [rows.filter(**{f"{split_column}__in": split_keys})]
+    return [rows.filter(**{split_column: key}) for key in split_keys]
