@@ -8,10 +8,10 @@ import { Uploader } from "./upload.js";
 import { Viewer } from "./viewer.js";
 
 const container = $("#timeline");
-const { since, until, camera, q, favourite } = container.dataset;
+const { since, until, camera, place, q, favourite } = container.dataset;
 
 const timeline = new Timeline(container, {
-  query: { since, until, camera, q, favourite: favourite ? "true" : undefined },
+  query: { since, until, camera, place, q, favourite: favourite ? "true" : undefined },
   status: $("#timeline-status"),
   onOpen: (index) => viewer.open(index),
   onEmpty: () => container.replaceChildren($("#empty-template").content.cloneNode(true)),
