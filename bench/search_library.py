@@ -28,7 +28,9 @@ PLACES = [
     ("Reykjavík", "Capital Region", "Iceland", "IS", 60),
     ("New York City", "New York", "United States", "US", 60),
     ("Lisbon", "Lisbon", "Portugal", "PT", 49), ("Hamilton", "Hamilton city", "Bermuda", "BM", 1),
+    (None, None, None, None, 100),  # 10 % spread over TOWNS small towns: many distinct places
 ]
+TOWNS = 400
 FAVOURITE_EVERY = 50  # 2 %
 TRASH_EVERY = 100  # 1 %
 START = datetime(2015, 1, 1, tzinfo=UTC)
@@ -70,6 +72,9 @@ def seed_search(username: str, count: int) -> dict[str, Any]:
             for i, original in zip(indexes, originals, strict=True):
                 make, model, lens, _ = _pick(CAMERAS, i)
                 place = _pick(PLACES, i // 3)  # a few photos in a row at one place
+                if place and place[0] is None:
+                    town = (i // 3) % TOWNS
+                    place = (f"Town {town:03d}", f"Province {town % 20}", "Testland", "TL")
                 where = Place(*place[:4], 0) if place else None
                 taken = START + timedelta(minutes=7 * i + i % 5)
                 photos.append(Photo(

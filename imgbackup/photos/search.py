@@ -21,7 +21,8 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Concat
 
 from imgbackup.photos.models import Photo
 from imgbackup.photos.search_keys import place_matches, words_in
@@ -30,6 +31,7 @@ from imgbackup.photos.search_keys import place_matches, words_in
 # with more than 24 cameras matching one query is rare, and its page is still correct.
 MAX_SPLIT = 24
 MAX_KEYS = 20_000  # distinct values listed per column; a real library has far fewer
+COUNT_CAP = 2_000  # matches counted per condition when choosing which index drives
 FACETS: dict[str, Callable[[str, str], bool]] = {
     "place_key": place_matches, "camera_key": words_in, "lens_key": words_in,
 }
@@ -76,32 +78,70 @@ def _plain(rows: QuerySet[Photo], filters: Filters) -> QuerySet[Photo]:
         rows = rows.filter(taken_at__gte=filters.since)
     if filters.until is not None:
         rows = rows.filter(taken_at__lt=filters.until)
-    if filters.favourite is not None:
-        rows = rows.filter(favourite=filters.favourite)
+    if filters.favourite is False:
+        rows = rows.filter(favourite=False)
     if filters.name:
         rows = rows.filter(filename__icontains=filters.name)
     return rows
 
 
+@dataclass(frozen=True)
+class _Driver:
+    """A condition that has an index in timeline order: a facet's values, or favourites."""
+
+    column: str
+    keys: list[str]
+
+    def indexed(self, key: str | None = None) -> Q:
+        if self.column == "favourite":
+            return Q(favourite=True)
+        if key is not None:
+            return Q(**{self.column: key})
+        return Q(**{f"{self.column}__in": self.keys})
+
+    def unindexed(self, rows: QuerySet[Photo]) -> QuerySet[Photo]:
+        """The same condition in a form no index serves (``column || ''``), so the database
+        reads the index of the chosen driver and checks this one row by row."""
+        alias = f"_plain_{self.column}"
+        if self.column == "favourite":
+            return rows.alias(**{alias: ExpressionWrapper(F("favourite"), BooleanField())}
+                              ).filter(**{alias: True})
+        return rows.alias(**{alias: Concat(F(self.column), Value(""))}).filter(
+            **{f"{alias}__in": self.keys})
+
+
+def _matches(rows: QuerySet[Photo], driver: _Driver) -> int:
+    """How many rows the driver's index holds for ``rows``, counted up to ``COUNT_CAP``: a
+    bounded read of that index, whatever the library's size."""
+    return rows.filter(driver.indexed())[:COUNT_CAP].count()
+
+
 def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list[QuerySet[Photo]]:
     """Querysets of ``rows`` (the owner's photos outside the trash) whose union is the filtered
-    timeline, each readable in timeline order from one index; ``[]`` when nothing can match."""
+    timeline, each readable in timeline order from one index; ``[]`` when nothing can match.
+
+    With several indexed conditions (two facets, or a facet and favourites), the one with the
+    fewest matching photos drives: its index is read in order, and the others are checked on
+    the rows it gives, written so that no index serves them (left to itself, the database
+    may pick the index of a common value and read most of the library to fill a page)."""
     rows = _plain(rows, filters)
-    facets: list[tuple[str, list[str]]] = []
+    drivers: list[_Driver] = []
     for column, query in (("place_key", filters.place), ("camera_key", filters.camera),
                           ("lens_key", filters.lens)):
         if query:
             keys = matching_keys(owner, column, query)
             if not keys:
                 return []
-            facets.append((column, keys))
-    if not facets:
+            drivers.append(_Driver(column, keys))
+    if filters.favourite:
+        drivers.append(_Driver("favourite", []))
+    if not drivers:
         return [rows]
-    # Split on the facet with the fewest values; the others are plain conditions.
-    facets.sort(key=lambda facet: len(facet[1]))
-    (split_column, split_keys), others = facets[0], facets[1:]
-    for column, keys in others:
-        rows = rows.filter(**({column: keys[0]} if len(keys) == 1 else {f"{column}__in": keys}))
-    if len(split_keys) > MAX_SPLIT:
-        return [rows.filter(**{f"{split_column}__in": split_keys})]
-    return [rows.filter(**{split_column: key}) for key in split_keys]
+    if len(drivers) > 1:
+        drivers.sort(key=lambda driver: _matches(rows, driver))
+    driver, others = drivers[0], drivers[1:]
+    for other in others:
+        rows = other.unindexed(rows)
+    if driver.column == "favourite" or len(driver.keys) == 1 or len(driver.keys) > MAX_SPLIT:
+        return [rows.filter(driver.indexed())]
+    return [rows.filter(driver.indexed(key)) for key in driver.keys]

@@ -28,8 +28,12 @@ CASES = [
     ("/photos?place=japan", {"search_place"}),
     ("/photos?favourite=true", {"search_favourite"}),
     ("/photos?since=2024-04-01&until=2024-04-30", {"timeline_live"}),
-    ("/photos?camera=canon&place=kyoto", {"search_camera", "search_place"}),
-    ("/photos?camera=canon&favourite=true", {"search_camera", "search_favourite"}),
+    # Two indexed conditions: the one with fewer photos drives (library below).
+    ("/photos?camera=leica&place=kyoto", {"search_camera"}),  # 1 Leica, 9 in Kyoto
+    ("/photos?camera=apple&place=kyoto", {"search_place"}),  # 12 Apple, 9 in Kyoto
+    ("/photos?place=japan&favourite=true", {"search_favourite"}),  # 17 in Japan, 4 favourites
+    ("/photos?camera=canon&favourite=true", {"search_favourite"}),  # 6 Canon, 4 favourites
+    ("/photos?camera=leica&favourite=true", {"search_camera"}),
     ("/photos?place=kyoto&since=2024-04-01", {"search_place"}),
     ("/trash", {"trash_order"}),
 ]
@@ -82,9 +86,12 @@ def library(alice: Persona) -> None:
         make, model, lens = cameras[n % len(cameras)]
         latitude, longitude = places[n % len(places)]
         photo_row(alice.user, n, T0 - timedelta(days=n), camera_make=make, camera_model=model,
-                  lens=lens, latitude=latitude, longitude=longitude, favourite=n % 2 == 0,
+                  lens=lens, latitude=latitude, longitude=longitude, favourite=n % 6 == 0,
                   trashed_at=T0 if n == 23 else None,
                   **search_fields(make, model, lens, latitude, longitude))
+    photo_row(alice.user, 30, T0 - timedelta(days=30), camera_make="Leica Camera AG",
+              camera_model="LEICA M11", favourite=True,
+              **search_fields("Leica Camera AG", "LEICA M11", "", *places[0]))
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE photos_photo")
