@@ -6,6 +6,7 @@ call in a process loads the data (about a second)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,19 @@ from imgbackup.photos.models import Photo
 from imgbackup.photos.search_keys import camera_key, lens_key, place_key, place_of
 
 BATCH = 500
+log = logging.getLogger(__name__)
 
 
 def place_fields(latitude: float | None, longitude: float | None) -> dict[str, Any]:
-    """The place columns for a GPS position (all empty without a place), marked done."""
-    place = place_at(latitude, longitude)
+    """The place columns for a GPS position (all empty without a place), marked done.
+
+    A geocoder that cannot load its data must not cost anyone an upload: the photo is kept
+    without a place, not marked done, and ``imgbackup places`` finds it later."""
+    try:
+        place = place_at(latitude, longitude)
+    except (OSError, ValueError, ImportError) as exc:
+        log.warning("no place for (%s, %s): the geocoder failed: %s", latitude, longitude, exc)
+        return {"place_done": False}
     return {
         "place_key": place_key(place),
         "place_city": place.city[:100] if place else "",

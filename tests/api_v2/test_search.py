@@ -200,3 +200,21 @@ def test_the_places_command_fills_in_older_photos(alice: Persona) -> None:
     none.refresh_from_db()
     assert (old.place_city, old.place_country_code, old.place_done) == ("Kyoto", "JP", True)
     assert (none.place_key, none.place_done) == ("", True)
+
+
+def test_a_geocoder_that_cannot_load_never_costs_an_upload(
+        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(latitude: float | None, longitude: float | None) -> None:
+        raise OSError("geocode.gz is missing")
+
+    monkeypatch.setattr("imgbackup.photos.places.place_at", broken)
+    upload = SimpleUploadedFile("paris.jpg", _gps_jpeg(*PARIS), "image/jpeg")
+    answer = client.post(f"{API}/photos", {"file": upload}, **alice.auth)
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["items"][0]["photo"]["place"] is None
+    photo = Photo.objects.get(owner=alice.user)
+    assert photo.place_done is False  # imgbackup places will look it up again
+    monkeypatch.undo()
+    call_command("places", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    photo.refresh_from_db()
+    assert (photo.place_city, photo.place_done) == ("Paris", True)
