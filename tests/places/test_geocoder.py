@@ -75,4 +75,4 @@ def test_it_is_loaded_once() -> None:
     first = geocoder._loaded()
     place_at(1.0, 1.0)
     assert geocoder._loaded() is first
-    assert len(first.places) > 100_000  # GeoNames cities1000
+    assert len(first) > 100_000  # GeoNames cities1000
