@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--search-sizes", default="",
                         help="library sizes for item 8 instead of the scale's, e.g. 10000,100000")
+    parser.add_argument("--search-engines", default="",
+                        help="databases for item 8: sqlite,postgresql (the default) or one")
     parser.add_argument("--render", action="store_true",
                         help="measure nothing: write BENCHMARKS.md again from results.json "
                              "(after editing bench/analysis.md)")
@@ -91,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.search_sizes:
         sizes = tuple(int(size) for size in args.search_sizes.split(","))
         scale = dataclasses.replace(scale, search_sizes=sizes)
+    if args.search_engines:
+        engines = tuple(args.search_engines.split(","))
+        scale = dataclasses.replace(scale, search_engines=engines)
     wanted = set(filter(None, args.only.split(",")))
     work = Path(tempfile.mkdtemp(prefix="imgbackup-bench-"))
     started = time.perf_counter()

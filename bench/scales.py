@@ -24,6 +24,7 @@ class Scale:
     cli_photo_size: tuple[int, int]
     search_sizes: tuple[int, ...] = (200, 1_000)  # library sizes for the search benchmark
     search_repeats: int = 5  # timed requests per query and size
+    search_engines: tuple[str, ...] = ("sqlite", "postgresql")
 
 
 FULL = Scale(

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
 from imgbackup.photos.models import Photo
@@ -104,26 +104,36 @@ class _Driver:
         reads the index of the chosen driver and checks this one row by row."""
         alias = f"_plain_{self.column}"
         if self.column == "favourite":
-            return rows.alias(**{alias: ExpressionWrapper(F("favourite"), BooleanField())}
-                              ).filter(**{alias: True})
+            return rows.alias(**{alias: Case(When(favourite=True, then=Value(1)), default=0)}
+                              ).filter(**{alias: 1})
         return rows.alias(**{alias: Concat(F(self.column), Value(""))}).filter(
             **{f"{alias}__in": self.keys})
 
 
-def _matches(rows: QuerySet[Photo], driver: _Driver) -> int:
-    """How many rows the driver's index holds for ``rows``, counted up to ``COUNT_CAP``: a
-    bounded read of that index, whatever the library's size."""
-    return rows.filter(driver.indexed())[:COUNT_CAP].count()
+def _rows_per_page(rows: QuerySet[Photo], driver: _Driver, others: list[_Driver]) -> float:
+    """About how many rows of ``driver``'s index a page of 100 reads when the ``others`` are
+    checked on them, from bounded reads (at most ``COUNT_CAP`` rows, whatever the library's
+    size): how many rows the index holds, and how many of its newest rows pass the others."""
+    sample = rows.filter(driver.indexed()).order_by("-taken_at", "-id")[:COUNT_CAP]
+    held = sample.count()
+    if held < COUNT_CAP:
+        return held  # a rare value: every page reads at most all of it
+    passing = rows.filter(pk__in=sample.values("pk"))
+    for other in others:
+        passing = other.unindexed(passing)
+    hits = passing.count()
+    return held * 100 / max(hits, 1)
 
 
 def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list[QuerySet[Photo]]:
     """Querysets of ``rows`` (the owner's photos outside the trash) whose union is the filtered
     timeline, each readable in timeline order from one index; ``[]`` when nothing can match.
 
-    With several indexed conditions (two facets, or a facet and favourites), the one with the
-    fewest matching photos drives: its index is read in order, and the others are checked on
-    the rows it gives, written so that no index serves them (left to itself, the database
-    may pick the index of a common value and read most of the library to fill a page)."""
+    With several indexed conditions (two facets, or a facet and favourites), the one whose
+    index fills a page reading the fewest rows drives (``_rows_per_page``): its index is read
+    in order, and the others are checked on the rows it gives, written so that no index
+    serves them (left to itself, the database may pick the index of a common value and read
+    most of the library to fill a page of a rare combination)."""
     rows = _plain(rows, filters)
     drivers: list[_Driver] = []
     for column, query in (("place_key", filters.place), ("camera_key", filters.camera),
@@ -138,7 +148,10 @@ def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list
     if not drivers:
         return [rows]
     if len(drivers) > 1:
-        drivers.sort(key=lambda driver: _matches(rows, driver))
+        # Costed before sorting: list.sort() empties the list while its key function runs.
+        cost = {id(driver): _rows_per_page(rows, driver, [o for o in drivers if o is not driver])
+                for driver in drivers}
+        drivers.sort(key=lambda driver: cost[id(driver)])
     driver, others = drivers[0], drivers[1:]
     for other in others:
         rows = other.unindexed(rows)
