@@ -5,6 +5,7 @@ that fails is reported as failed: the run always completes."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import signal
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench import cli, imaging, library, report, timeline, transfer
+from bench import cli, imaging, library, report, search, timeline, transfer
 from bench.report import Item
 from bench.scales import SCALES, Scale
 
@@ -35,13 +36,14 @@ STEPS: list[Step] = [
     (("4",), lambda work, scale: [imaging.measure(work, scale)]),
     (("5", "6"), library.measure),
     (("7",), lambda work, scale: [cli.measure(work, scale)]),
-    (("8", "8b"), timeline.measure),
+    (("8",), search.measure),
+    (("9", "9b"), timeline.measure),
 ]
 TITLES = {"1": "Upload throughput", "2": "Peak server RSS during a huge upload",
           "3": "Download throughput of originals", "4": "Thumbnail + preview generation",
           "5": "List latency", "5b": "List latency (PostgreSQL)", "6": "/api/v2/photos/check",
-          "7": "CLI re-push", "8": "Timeline in Chromium (SQLite)",
-          "8b": "Timeline skeleton endpoints"}
+          "7": "CLI re-push", "8": "Search filters", "8b": "Search filters (PostgreSQL)",
+          "9": "Timeline in Chromium (SQLite)", "9b": "Timeline skeleton endpoints"}
 
 
 def run_step(keys: tuple[str, ...], measure: Callable[[Path, Scale], Iterable[Item]],
@@ -75,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="write BENCHMARKS.md and results.json here instead of the repo")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--search-sizes", default="",
+                        help="library sizes for item 8 instead of the scale's, e.g. 10000,100000")
+    parser.add_argument("--search-engines", default="",
+                        help="databases for item 8: sqlite,postgresql (the default) or one")
     parser.add_argument("--render", action="store_true",
                         help="measure nothing: write BENCHMARKS.md again from results.json "
                              "(after editing bench/analysis.md)")
@@ -86,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         write_markdown(items, env, report.BENCHMARKS_MD)
         return 0
     scale = SCALES[args.scale]
+    if args.search_sizes:
+        sizes = tuple(int(size) for size in args.search_sizes.split(","))
+        scale = dataclasses.replace(scale, search_sizes=sizes)
+    if args.search_engines:
+        engines = tuple(args.search_engines.split(","))
+        scale = dataclasses.replace(scale, search_engines=engines)
     wanted = set(filter(None, args.only.split(",")))
     work = Path(tempfile.mkdtemp(prefix="imgbackup-bench-"))
     started = time.perf_counter()

@@ -28,10 +28,11 @@ PAGE = 100
 USER = "bench"
 
 
-def _seed_command(data: Path, *args: str, env_extra: dict[str, str] | None = None) -> str:
+def _seed_command(data: Path, *args: str, env_extra: dict[str, str] | None = None,
+                  timeout: int = 900) -> str:
     env = servers.imgbackup_env(data, env_extra)
     out = subprocess.run([sys.executable, "-m", "bench.seed", str(data), *args], env=env,
-                         cwd=servers.ROOT, capture_output=True, text=True, timeout=900)
+                         cwd=servers.ROOT, capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(f"bench.seed {' '.join(args)} failed: {out.stderr.strip()[-600:]}")
     return out.stdout.strip().splitlines()[-1]

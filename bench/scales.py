@@ -22,7 +22,10 @@ class Scale:
     check_repeats: int
     cli_files: int  # photos in the folder pushed by the CLI
     cli_photo_size: tuple[int, int]
-    timeline_sizes: tuple[int, ...]  # library sizes for the timeline in the browser
+    search_sizes: tuple[int, ...] = (200, 1_000)  # library sizes for the search benchmark
+    search_repeats: int = 5  # timed requests per query and size
+    search_engines: tuple[str, ...] = ("sqlite", "postgresql")
+    timeline_sizes: tuple[int, ...] = (200, 2_000)  # libraries for the timeline in Chromium
 
 
 FULL = Scale(
@@ -30,6 +33,7 @@ FULL = Scale(
     big_upload_mb=1024, imaging_images=16, imaging_size=(4000, 3000),
     list_sizes=(1_000, 10_000, 100_000), list_repeats=100, check_hashes=10_000,
     check_repeats=15, cli_files=10_000, cli_photo_size=(320, 240),
+    search_sizes=(10_000, 100_000, 1_000_000), search_repeats=100,
     timeline_sizes=(10_000, 100_000, 1_000_000),
 )
 

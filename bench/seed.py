@@ -4,7 +4,9 @@ since Django's settings (the data folder) are fixed per process:
 
 ``python -m bench.seed DATA_DIR USER COUNT`` prints JSON with the count;
 the i-th photo's SHA-256 is ``sha256_of(i)``.
-``python -m bench.seed DATA_DIR --routes PATH...`` prints which URL paths resolve."""
+``python -m bench.seed DATA_DIR --routes PATH...`` prints which URL paths resolve.
+``python -m bench.seed DATA_DIR USER COUNT --search`` seeds a library for the search benchmark
+(bench/search.py): cameras, lenses, places, favourites and a trash in realistic proportions."""
 
 from __future__ import annotations
 
@@ -78,6 +80,11 @@ def main() -> None:
     _setup(data_dir)
     if rest and rest[0] == "--routes":
         print(json.dumps(routes(rest[1:])))
+        return
+    if rest[2:] == ["--search"]:
+        from bench.search_library import seed_search
+
+        print(json.dumps(seed_search(rest[0], int(rest[1]))))
         return
     print(json.dumps(seed(rest[0], int(rest[1]))))
 

@@ -1,4 +1,4 @@
-"""Item 8: the timeline at growing library sizes, measured as a person meets it, in Chromium
+"""Item 9: the timeline at growing library sizes, measured as a person meets it, in Chromium
 driven by Playwright, and its skeleton endpoints measured as a client calls them.
 
 For each size (bench/seed.py's libraries: one photo every 7 minutes from 2015):
@@ -90,10 +90,10 @@ def _libraries(work: Path, scale: Scale, database: Database | None = None
 
 
 def measure(work: Path, scale: Scale) -> Iterator[Item]:
-    browser_item = Item("8", "Timeline in Chromium (SQLite)",
+    browser_item = Item("9", "Timeline in Chromium (SQLite)",
                         target="first screen flat across sizes (≤ 1.5x the smallest at the "
                                "largest); DOM and heap flat after scrolling")
-    api_item = Item("8b", "Timeline skeleton endpoints", target="p99 < 50 ms at the largest "
+    api_item = Item("9b", "Timeline skeleton endpoints", target="p99 < 50 ms at the largest "
                     "size on SQLite and PostgreSQL, flat across sizes")
     libraries = _libraries(work, scale)
     with ExitStack() as stack:

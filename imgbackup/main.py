@@ -13,7 +13,7 @@ server commands:
   serve [--host H] [--port P]     apply migrations and serve the web app and APIs
   createuser NAME [--password PW | --password-stdin] [--admin]
   token NAME [--label L]          create an API token for NAME, printed on the last line
-  verify | gc | purge | thumbnails   maintenance (see docs/)
+  verify | gc | purge | thumbnails | places   maintenance (see docs/)
   worker [--batch]                run background jobs (serve runs its own)
   jobs [--retry] [--json]         queued, running and failed jobs; exit 1 if any gave up
   migrate, check, ...              any Django management command

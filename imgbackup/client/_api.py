@@ -122,7 +122,8 @@ class Api:
         return result
 
     def photos(self, **filters: str) -> Iterator[Json]:
-        """Every photo matching ``filters`` (since, until, q), newest taken first."""
+        """Every photo matching ``filters`` (since, until, q, camera, lens, place), newest
+        taken first."""
         params: dict[str, str | int] = {"limit": PAGE, **filters}
         while True:
             body = self._get("photos", **params)

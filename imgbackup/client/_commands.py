@@ -109,8 +109,11 @@ def pull(args: argparse.Namespace) -> int:
 
 
 def ls(args: argparse.Namespace) -> int:
+    # The server matches camera, lens and place word by word (docs/api.md): the same rule as
+    # the web app's search.
     filters = {k: v for k, v in (("since", args.since), ("until", args.until),
-                                 ("q", args.query)) if v}
+                                 ("q", args.query), ("camera", args.camera),
+                                 ("lens", args.lens), ("place", args.place)) if v}
     with _connect(1, INTERACTIVE_RETRIES) as api:
         photos: list[dict[str, Any]] = []
         for photo in api.photos(**filters):

@@ -102,6 +102,11 @@ def _ls(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", type=_date, metavar="DATE", help="taken on or after DATE")
     p.add_argument("--until", type=_date, metavar="DATE", help="taken on or before DATE")
     p.add_argument("--query", "-q", metavar="TEXT", help="file name contains TEXT")
+    p.add_argument("--camera", metavar="WORDS",
+                   help="each word is in the camera's make or model, e.g. 'apple iphone'")
+    p.add_argument("--lens", metavar="WORDS", help="each word is in the lens name")
+    p.add_argument("--place", metavar="WORDS",
+                   help="city, region or country, e.g. 'kyoto', 'sao paulo', 'japan'")
     p.add_argument("--limit", type=_positive, metavar="N", help="show at most N photos")
     p.add_argument("--json", action="store_true", help="one JSON array of photo objects")
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -29,6 +30,7 @@ from imgbackup.imaging.probe import ACCEPTED, ImageInfo, ImageTooLarge, Unsuppor
 from imgbackup.photos.background import after_ingest
 from imgbackup.photos.live import link_motion
 from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, original_name
+from imgbackup.photos.places import search_fields
 from imgbackup.photos.trash import restore
 from imgbackup.photos.uploads import Spooled
 from imgbackup.storage import blobs
@@ -109,9 +111,11 @@ def ingest(owner: User, upload: Spooled,
     (and brought back from the trash, since the person explicitly sent it again)."""
     info = identify(upload)
     _place(upload)
+    searchable = search_fields(info.camera_make, info.camera_model, info.lens, info.latitude,
+                               info.longitude)
     for _attempt in range(3):
         try:
-            kept = _commit(owner, upload, info, modified_at)
+            kept = _commit(owner, upload, info, modified_at, searchable)
         except IntegrityError:
             # The same user sent the same bytes twice at once; the other request won.
             continue
@@ -122,7 +126,7 @@ def ingest(owner: User, upload: Spooled,
 
 
 def _commit(owner: User, upload: Spooled, info: MediaInfo,
-            modified_at: datetime | None) -> Ingested:
+            modified_at: datetime | None, searchable: dict[str, Any]) -> Ingested:
     with transaction.atomic():
         original = _ensure_original(upload, info)
         photo = Photo.objects.filter(owner=owner, original=original).first()
@@ -135,6 +139,7 @@ def _commit(owner: User, upload: Spooled, info: MediaInfo,
             width=info.width, height=info.height, taken_at=taken_at, taken_at_source=source,
             camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
             latitude=info.latitude, longitude=info.longitude, **_media_fields(info),
+            **searchable,
         )
         after_ingest(original, photo)
         return Ingested(photo, created=True)

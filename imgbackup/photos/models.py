@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+
+from imgbackup.photos.search_keys import camera_key, lens_key
 
 
 class Original(models.Model):
@@ -27,6 +31,27 @@ class Original(models.Model):
 def original_name(sha256: str) -> str:
     """Where an original lives in blob storage: fanned out so no folder grows huge."""
     return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+_LIVE = models.Q(trashed_at__isnull=True)
+
+# Every filter reads one of these in timeline order and stops after a page: an equality on
+# the key, then the timeline's own order, so no filter sorts or scans a library
+# (docs/architecture.md, "Search"; the plans are pinned by tests/api_v2/test_search_plans.py).
+SEARCH_INDEXES = [
+    models.Index(fields=["owner", "camera_key", "-taken_at", "-id"], name="search_camera",
+                 condition=_LIVE),
+    models.Index(fields=["owner", "lens_key", "-taken_at", "-id"], name="search_lens",
+                 condition=_LIVE),
+    models.Index(fields=["owner", "place_key", "-taken_at", "-id"], name="search_place",
+                 condition=_LIVE),
+    models.Index(fields=["owner", "-taken_at", "-id"], name="search_favourite",
+                 condition=_LIVE & models.Q(favourite=True)),
+    models.Index(fields=["owner", "-trashed_at", "-id"], name="trash_order",
+                 condition=models.Q(trashed_at__isnull=False)),
+    # What the places backfill still has to do, without reading what it has done.
+    models.Index(fields=["id"], name="place_pending", condition=models.Q(place_done=False)),
+]
 
 
 class TakenAtSource(models.TextChoices):
@@ -73,6 +98,16 @@ class Photo(models.Model):
                                related_name="+")
     is_motion = models.BooleanField(default=False)
     motion_offset = models.BigIntegerField(null=True, blank=True)
+    # Search (photos/search_keys.py): folded words of make + model and of the lens, and the
+    # place from offline reverse geocoding (geo/geocoder.py), set at ingest.
+    camera_key = models.CharField(max_length=200, blank=True, default="")
+    lens_key = models.CharField(max_length=200, blank=True, default="")
+    place_key = models.CharField(max_length=255, blank=True, default="")
+    place_city = models.CharField(max_length=100, blank=True, default="")
+    place_region = models.CharField(max_length=100, blank=True, default="")
+    place_country = models.CharField(max_length=100, blank=True, default="")
+    place_country_code = models.CharField(max_length=2, blank=True, default="")
+    place_done = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -87,10 +122,17 @@ class Photo(models.Model):
                          condition=models.Q(trashed_at__isnull=True)),
             models.Index(fields=["owner", "content_identifier"], name="live_photo_pairs",
                          condition=~models.Q(content_identifier="")),
+            *SEARCH_INDEXES,
         ]
 
     def __str__(self) -> str:
         return f"{self.filename or self.original_id} of {self.owner_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The search columns follow the text they are made from, whoever saves the row.
+        self.camera_key = camera_key(self.camera_make, self.camera_model)
+        self.lens_key = lens_key(self.lens)
+        super().save(*args, **kwargs)
 
     @property
     def sha256(self) -> str:

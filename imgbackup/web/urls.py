@@ -1,11 +1,12 @@
 from django.urls import path
 
 from imgbackup.access import admin_only, public, signed_in
-from imgbackup.web import account, users, views
+from imgbackup.web import account, places, users, views
 
 urlpatterns = [
     path("", signed_in(views.timeline), name="home"),
     path("trash", signed_in(views.trash), name="trash"),
+    path("places", signed_in(places.places), name="places"),
     path("setup", public(account.setup), name="setup"),
     path("login", public(account.login_view), name="login"),
     path("logout", public(account.logout_view), name="logout"),

@@ -69,7 +69,7 @@ def signed_in(request: HttpRequest) -> User:
     return user
 
 
-SEARCH_FIELDS = ("since", "until", "camera", "q")
+SEARCH_FIELDS = ("since", "until", "camera", "place", "q")
 
 
 @page

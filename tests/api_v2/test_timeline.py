@@ -139,3 +139,31 @@ def test_the_skeleton_needs_a_login(client: Client, path: str) -> None:
     answer = call(client, "GET", path)
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_live_photos_clip_is_not_an_item_of_the_timeline(client: Client,
+                                                           alice: Persona) -> None:
+    photo_row(alice.user, 1, T0)
+    photo_row(alice.user, 2, T0, is_motion=True)
+    assert buckets(client, alice) == [("2024-05", 1)]
+    assert len(call(client, "GET", "/timeline/buckets/2024-05", alice).json()["items"]) == 1
+
+
+def test_the_count_triggers_come_back_when_a_table_rebuild_dropped_them(
+        client: Client, alice: Persona) -> None:
+    """SQLite drops a table's triggers when Django rebuilds the table for a schema change;
+    after every migrate they are made again and the months counted again."""
+    from django.db import connection
+
+    from imgbackup.photos.month_triggers import ensure_triggers, statements
+
+    with connection.cursor() as cursor:
+        for statement in statements(connection.vendor, create=False):
+            cursor.execute(statement)
+    photo_row(alice.user, 1, T0)  # not counted: no triggers
+    assert buckets(client, alice) == []
+    assert ensure_triggers(connection) is True
+    assert buckets(client, alice) == [("2024-05", 1)]
+    photo_row(alice.user, 2, T0)
+    assert buckets(client, alice) == [("2024-05", 2)]
+    assert ensure_triggers(connection) is False

@@ -101,6 +101,18 @@ def test_ls_lists_newest_first_as_a_table_or_json(run: Run, fake: FakeServer,
     assert len(json.loads(run("ls", "--json", "--limit", "2").out)) == 2
 
 
+def test_ls_sends_camera_lens_and_place_words_to_the_server(run: Run, fake: FakeServer,
+                                                            tmp_path: Path) -> None:
+    photo_tree(tmp_path, 1)
+    run("push", "--quiet", str(tmp_path))
+    assert run("ls", "--camera", "Apple iPhone", "--lens", "50mm", "--place", "São Paulo",
+               "--json").code == 0
+    sent = fake.requests[-1].url.params
+    # The server matches word by word, so every client follows one rule (docs/api.md).
+    assert (sent["camera"], sent["lens"], sent["place"]) == ("Apple iPhone", "50mm",
+                                                             "São Paulo")
+
+
 def test_rm_moves_to_the_trash_and_names_what_it_could_not(
         run: Run, fake: FakeServer, tmp_path: Path) -> None:
     photo_tree(tmp_path, 2)

@@ -132,6 +132,7 @@ def test_a_person_backs_up_browses_trashes_and_restores(
     _step_through_the_viewer(page)
     _favourite_then_delete_with_undo(page)
     _restore_from_the_trash(page)
+    _browse_places(page, server.url)
     _filter_and_close_the_viewer_with_back(page, server.url)
     _create_a_token_that_works(page, server.url, files[0])
     _drop_a_photo(page, tmp_path)
@@ -192,10 +193,25 @@ def _step_through_the_viewer(page: Any) -> None:
     page.keyboard.press("ArrowLeft")
     expect(name).to_have_text("beach.jpg")
     expect(page.locator("#viewer-meta")).to_contain_text("48.85833, 2.35000")
+    expect(page.locator("#viewer-meta")).to_contain_text("Paris, Île-de-France, France")
     expect(page.locator("#viewer-image")).to_have_js_property("complete", True)
     _shot(page, "viewer.png")
     expect(page.locator("#viewer-download")).to_have_attribute(
         "href", re.compile(r"/original\?download=1$"))
+
+
+def _browse_places(page: Any, url: str) -> None:
+    """The photo with GPS is in Paris: one city, its cover, a link to its photos."""
+    page.goto(url + "/places")
+    cards = page.locator(".place-card")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_contain_text("Paris")
+    expect(cards.first).to_contain_text("France · 1 photo")
+    expect(cards.first.locator("img")).to_have_js_property("complete", True)
+    _shot(page, "places.png")
+    cards.first.locator("a").click()
+    expect(page.locator("#timeline .tile")).to_have_count(1)
+    page.goto(url + "/")
 
 
 def _favourite_then_delete_with_undo(page: Any) -> None:

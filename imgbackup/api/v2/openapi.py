@@ -55,6 +55,7 @@ def query(name: str, schema: Schema, description: str) -> dict[str, Any]:
             "description": description}
 
 
+SEARCH_TEXT = {**TEXT, "maxLength": 200}
 PAGE_PARAMS = [
     query("limit", {"type": "integer", "minimum": 1},
           "items per page: default 100; more than 500 means 500"),
@@ -65,9 +66,13 @@ LIST_PARAMS = [
     query("since", INSTANT, "taken at or after this ISO date or date-time (naive means UTC)"),
     query("until", INSTANT,
           "taken at or before this ISO date-time, or during or before this ISO date"),
-    query("camera", TEXT, "camera make or model contains (any case)"),
+    query("camera", SEARCH_TEXT, "each word is in the camera's make or model (any case or "
+                                 "accents): `apple iphone`, `canon r6`"),
+    query("lens", SEARCH_TEXT, "each word is in the lens name (any case or accents)"),
+    query("place", SEARCH_TEXT, "each word is a word of the city, region or country, or "
+                                "is the country code (any case or accents): `kyoto`, `sao paulo`"),
     query("favourite", {"type": "boolean"}, "only favourites, or only the others"),
-    query("q", TEXT, "file name contains (any case)"),
+    query("q", SEARCH_TEXT, "file name contains (any case)"),
 ]
 
 
@@ -232,6 +237,8 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "(404 for other photos)", PLAYBACK, params=RANGE_PARAMS)},
     "/photos/{photo_id}/restore": {"post": photo_op(
         "Bring a photo back from the trash", {"200": json_answer("Photo")})},
+    "/places": {"get": op("The caller's cities (photos outside the trash), most photos first",
+                          {"200": json_answer("PlaceList")})},
     "/trash": {
         "get": op("The trash, most recently trashed first", {"200": json_answer("PhotoPage")},
                   params=PAGE_PARAMS, tag="trash"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,24 +43,39 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
                           "unchanged") from None
 
 
-def page(request: HttpRequest, rows: QuerySet[Photo], field: str,
+def page(request: HttpRequest, rows: QuerySet[Photo] | Sequence[QuerySet[Photo]], field: str,
          render: Callable[[Photo], dict[str, Any]]) -> dict[str, Any]:
     """One page of ``rows`` newest ``field`` first, ``{"items", "next_cursor"}``.
+
+    ``rows`` may be several querysets (photos/search.py splits a search into one per matching
+    camera or place): each is read in index order up to a page, and they are merged here, so a
+    page costs ``limit`` rows per part whatever the number of matches.
 
     ``field`` must never be null in ``rows``; ties on it are broken by id, so the order is
     total and no row can be skipped or repeated."""
     limit = limit_param(request)
-    rows = rows.order_by(f"-{field}", "-id")
-    if cursor := request.GET.get("cursor"):
-        moment, row_id = decode_cursor(cursor)
-        # The redundant ``<=`` bound lets the index seek to the cursor; the OR alone is no
-        # range, so the planner would scan every newer row first: deep pages got slower.
-        rows = rows.filter(Q(**{f"{field}__lte": moment}),
-                           Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": row_id}))
-    found = list(rows[: limit + 1])
+    after = decode_cursor(cursor) if (cursor := request.GET.get("cursor")) else None
+    parts = [rows] if isinstance(rows, QuerySet) else list(rows)
+    found: list[Photo] = []
+    for part in parts:
+        found.extend(_newest(part, field, after)[: limit + 1])
+    if len(parts) > 1:
+        found.sort(key=lambda photo: (getattr(photo, field), photo.pk), reverse=True)
     items = found[:limit]
     next_cursor = None
     if len(found) > limit:
         last = items[-1]
         next_cursor = encode_cursor(getattr(last, field), last.pk)
     return {"items": [render(photo) for photo in items], "next_cursor": next_cursor}
+
+
+def _newest(rows: QuerySet[Photo], field: str, after: tuple[datetime, int] | None
+            ) -> QuerySet[Photo]:
+    rows = rows.order_by(f"-{field}", "-id")
+    if after is not None:
+        moment, row_id = after
+        # The redundant ``<=`` bound lets the index seek to the cursor; the OR alone is no
+        # range, so the planner would scan every newer row first: deep pages got slower.
+        rows = rows.filter(Q(**{f"{field}__lte": moment}),
+                           Q(**{f"{field}__lt": moment}) | Q(**{field: moment, "id__lt": row_id}))
+    return rows

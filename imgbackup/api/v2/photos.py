@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 
@@ -20,9 +19,11 @@ from imgbackup.photos.derived import (
     derived_content_type,
     ensure_derived,
 )
-from imgbackup.photos.models import Photo
+from imgbackup.photos.search import Filters, timeline_parts
 from imgbackup.photos.trash import restore as restore_photo
 from imgbackup.photos.trash import trash
+
+MAX_QUERY = 200
 
 
 @endpoint("GET", "POST")
@@ -31,23 +32,27 @@ def collection(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return upload.upload(request, user)
     # A Live Photo's clip is part of its still's item, not an item of its own.
-    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True, is_motion=False))
-    return JsonResponse(page(request, rows, "taken_at", photo_json))
+    live = photos_of(user).filter(trashed_at__isnull=True, is_motion=False)
+    parts = timeline_parts(user, live, search_filters(request))
+    return JsonResponse(page(request, parts, "taken_at", photo_json))
 
 
-def filtered(request: HttpRequest, rows: QuerySet[Photo]) -> QuerySet[Photo]:
-    """The timeline's filters: taken since/until, camera, favourite, file name contains."""
-    if (since := instant_param(request, "since")) is not None:
-        rows = rows.filter(taken_at__gte=since)
-    if (until := instant_param(request, "until", upper=True)) is not None:
-        rows = rows.filter(taken_at__lt=until)
-    if camera := text_param(request, "camera"):
-        rows = rows.filter(Q(camera_make__icontains=camera) | Q(camera_model__icontains=camera))
-    if (favourite := bool_param(request, "favourite")) is not None:
-        rows = rows.filter(favourite=favourite)
-    if q := text_param(request, "q"):
-        rows = rows.filter(filename__icontains=q)
-    return rows
+def search_filters(request: HttpRequest) -> Filters:
+    """The timeline's filters: taken since/until, camera, lens, place, favourite, file name."""
+    return Filters(
+        since=instant_param(request, "since"),
+        until=instant_param(request, "until", upper=True),
+        camera=_words_param(request, "camera"), lens=_words_param(request, "lens"),
+        place=_words_param(request, "place"), name=_words_param(request, "q"),
+        favourite=bool_param(request, "favourite"),
+    )
+
+
+def _words_param(request: HttpRequest, name: str) -> str | None:
+    value = text_param(request, name)
+    if value is not None and len(value) > MAX_QUERY:
+        raise bad_request(f"{name} is longer than {MAX_QUERY} characters")
+    return value.strip() or None if value is not None else None
 
 
 @endpoint("GET", "PATCH", "DELETE")

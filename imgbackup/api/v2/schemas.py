@@ -72,6 +72,8 @@ SCHEMAS: dict[str, Schema] = {
         taken_at_source={"enum": ["exif", "file", "upload"]},
         camera_make=STRING, camera_model=STRING, lens=STRING,
         latitude={"type": ["number", "null"]}, longitude={"type": ["number", "null"]},
+        place={"anyOf": [ref("Place"), {"type": "null"}],
+               "description": "from the GPS position, offline; null without one"},
         uploaded_at=DATE_TIME,
         favourite={"type": "boolean"},
         trashed_at=NULLABLE_DATE_TIME,
@@ -94,6 +96,13 @@ SCHEMAS: dict[str, Schema] = {
                  motion={**STRING, "description": "Live and Motion Photos only"}),
     ),
     "PhotoPage": page_of("Photo"),
+    "Place": obj(city=STRING, region=STRING, country={
+        "type": "string", "description": "in English"}, country_code={
+        "type": "string", "description": "ISO 3166-1 alpha-2"}),
+    "PlaceList": obj(places={"type": "array", "items": obj(
+        city=STRING, region=STRING, country=STRING, country_code=STRING,
+        count={"type": "integer", "minimum": 1, "description": "photos outside the trash"},
+        cover={**SHA256, "description": "id of the city's newest photo"})}),
     # Multipart cannot tell one value from a list of one: each field is either.
     "Upload": {
         "type": "object",

@@ -35,6 +35,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "lens": photo.lens,
         "latitude": photo.latitude,
         "longitude": photo.longitude,
+        "place": place_json(photo),
         "uploaded_at": iso(photo.uploaded_at),
         "favourite": photo.favourite,
         "trashed_at": iso(photo.trashed_at),
@@ -77,6 +78,13 @@ def _video(photo: Photo) -> dict[str, Any] | None:
         return None
     return {"fps": photo.fps, "video_codec": photo.video_codec,
             "audio_codec": photo.audio_codec}
+
+
+def place_json(photo: Photo) -> dict[str, str] | None:
+    if not photo.place_key:
+        return None
+    return {"city": photo.place_city, "region": photo.place_region,
+            "country": photo.place_country, "country_code": photo.place_country_code}
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:

@@ -10,11 +10,12 @@ triggers keep exact; any other filter counts the matching photos, as the list wo
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -23,9 +24,10 @@ from imgbackup.api.errors import not_found
 from imgbackup.api.v2.lookups import photos_of
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.params import bool_param
-from imgbackup.api.v2.photos import filtered
+from imgbackup.api.v2.photos import search_filters
 from imgbackup.api.v2.serialize import photo_json
 from imgbackup.photos.models import MonthCount, Photo
+from imgbackup.photos.search import timeline_parts
 
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 # Query parameters that the trigger-kept counts can answer; any other filter is counted.
@@ -51,10 +53,20 @@ def _kept(user: User, favourite: bool | None) -> list[tuple[str, int]]:
 
 
 def _counted(request: HttpRequest, user: User) -> list[tuple[str, int]]:
-    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True, is_motion=False))
-    grouped = (rows.order_by().annotate(bucket=TruncMonth("taken_at", tzinfo=UTC))
-               .values("bucket").annotate(n=Count("id")).order_by("-bucket"))
-    return [(row["bucket"].strftime("%Y-%m"), row["n"]) for row in grouped]
+    """Months of the photos the list would find: counted per part of the search (disjoint
+    parts, each read through its own index; photos/search.py) and added up."""
+    counts: Counter[str] = Counter()
+    for rows in _parts(request, user):
+        grouped = (rows.order_by().annotate(bucket=TruncMonth("taken_at", tzinfo=UTC))
+                   .values("bucket").annotate(n=Count("id")))
+        counts.update({row["bucket"].strftime("%Y-%m"): row["n"] for row in grouped})
+    return sorted(counts.items(), reverse=True)
+
+
+def _parts(request: HttpRequest, user: User) -> list[QuerySet[Photo]]:
+    # A Live Photo's clip is part of its still's item, as in the list.
+    live = photos_of(user).filter(trashed_at__isnull=True, is_motion=False)
+    return timeline_parts(user, live, search_filters(request))
 
 
 @endpoint("GET")
@@ -62,10 +74,9 @@ def bucket(request: HttpRequest, month: str) -> HttpResponse:
     """One month's photos, newest first, paged like the list (``limit``, ``cursor``)."""
     user: User = request.user  # type: ignore[assignment]
     start, end = month_range(month)
-    # A Live Photo's clip is part of its still's item, as in the list.
-    rows = filtered(request, photos_of(user).filter(trashed_at__isnull=True, is_motion=False))
-    rows = rows.filter(taken_at__gte=start, taken_at__lt=end)
-    return JsonResponse(page(request, rows, "taken_at", _item))
+    parts = [rows.filter(taken_at__gte=start, taken_at__lt=end)
+             for rows in _parts(request, user)]
+    return JsonResponse(page(request, parts, "taken_at", _item))
 
 
 def month_range(month: str) -> tuple[datetime, datetime]:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from django.urls import path
 
 from imgbackup.api import tus
-from imgbackup.api.v2 import accounts, bulk, docs, photos, playback, timeline, trash, upload
+from imgbackup.api.v2 import (
+    accounts,
+    bulk,
+    docs,
+    photos,
+    places,
+    playback,
+    timeline,
+    trash,
+    upload,
+)
 
 urlpatterns = [
     path("auth/token", accounts.token_login),
@@ -25,6 +35,7 @@ urlpatterns = [
     path("photos/<str:photo_id>/restore", photos.restore),
     path("timeline/buckets", timeline.buckets),
     path("timeline/buckets/<str:month>", timeline.bucket),
+    path("places", places.collection),
     path("trash", trash.collection),
     path("uploads/", tus.creation),
     path("uploads/<str:upload_id>", tus.upload_url),

@@ -2,26 +2,26 @@
 clip is part of its still's item, not an item of its own. The triggers of 0003 are made again
 with that condition, and the counts filled again from the rows."""
 
-import importlib
-
 from django.db import migrations
 
-months = importlib.import_module("imgbackup.photos.migrations.0003_timeline_months")
-COUNTS = "{row}.trashed_at IS NULL AND NOT {row}.is_motion"
-COLUMNS = "owner_id, taken_at, trashed_at, favourite, is_motion"
+from imgbackup.photos.month_triggers import (
+    COLUMNS_BEFORE_CLIPS,
+    COUNTS_BEFORE_CLIPS,
+    statements,
+)
 
 
 def without_clips(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for statement in [*months.statements(vendor, create=False),
-                      *months.statements(vendor, create=True, counts=COUNTS, columns=COLUMNS)]:
+    for statement in [*statements(vendor, create=False), *statements(vendor, create=True)]:
         schema_editor.execute(statement, params=None)
 
 
 def with_clips(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for statement in [*months.statements(vendor, create=False),
-                      *months.statements(vendor, create=True)]:
+    for statement in [*statements(vendor, create=False),
+                      *statements(vendor, create=True, counts=COUNTS_BEFORE_CLIPS,
+                                  columns=COLUMNS_BEFORE_CLIPS)]:
         schema_editor.execute(statement, params=None)
 
 

@@ -23,11 +23,11 @@ measureHeader();
 window.addEventListener("resize", measureHeader);
 
 const container = $("#timeline");
-const { since, until, camera, q, favourite } = container.dataset;
+const { since, until, camera, place, q, favourite } = container.dataset;
 
 const selection = new Selection();
 const timeline = new Timeline(container, {
-  query: { since, until, camera, q, favourite: favourite ? "true" : undefined },
+  query: { since, until, camera, place, q, favourite: favourite ? "true" : undefined },
   status: $("#timeline-status"),
   selection,
   onOpen: (index) => viewer.open(index),

@@ -126,6 +126,7 @@ export class Viewer {
       ["Video", photo.video ? [photo.video.video_codec, photo.video.audio_codec, photo.video.fps ? `${photo.video.fps} fps` : ""].filter(Boolean).join(", ") : ""],
       ["Size", formatBytes(photo.size)],
       ["Type", photo.content_type],
+      ["Place", placeName(photo.place)],
       ["Location", this.location(photo)],
       ["Uploaded", photo.uploaded_at ? formatLocal(photo.uploaded_at) : ""],
       ["SHA-256", el("code", { class: "hash", title: photo.sha256 }, photo.sha256)],
@@ -249,4 +250,11 @@ export class Viewer {
       toast(`Could not restore: ${err.message}`);
     }
   }
+}
+
+// "Kyoto, Kyoto, Japan" says the region twice: leave out what repeats the city.
+function placeName(place) {
+  if (!place) return "";
+  return [place.city, place.region, place.country]
+    .filter((part, i, all) => part && all.indexOf(part) === i).join(", ");
 }

@@ -1,0 +1,160 @@
+"""Searching a library: the timeline's filters as queries that each read one index in order.
+
+Why this shape (measured in bench/, docs/architecture.md "Search"): a filter stays fast at any
+library size only when an index hands over matching rows already in timeline order, so a page
+reads about ``limit`` rows and sorts nothing. Each filter therefore has an index that starts
+with an equality and continues in the timeline's order: (owner, camera_key, taken_at, id) and
+the like, favourites and the trash as partial indexes.
+
+A word query ("apple iphone", "kyoto") is not an equality, so it is resolved first against the
+few distinct values the library holds (its cameras, lenses or cities), listed from the index
+itself by a recursive "loose index scan" (one index seek per distinct value, on SQLite and
+PostgreSQL alike, never a scan of the photos). The query then becomes one equality per
+matching value, and those are read separately and merged by the pager (api/v2/pages.py): a
+page costs ``limit`` rows per matching value, not the number of matching photos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Concat
+
+from imgbackup.photos.models import Photo
+from imgbackup.photos.search_keys import place_matches, words_in
+
+# Beyond this many matching values, one query with IN (...) that the database sorts: a library
+# with more than 24 cameras matching one query is rare, and its page is still correct.
+MAX_SPLIT = 24
+MAX_KEYS = 20_000  # distinct values listed per column; a real library has far fewer
+COUNT_CAP = 300  # rows read per condition when choosing which index drives
+FACETS: dict[str, Callable[[str, str], bool]] = {
+    "place_key": place_matches, "camera_key": words_in, "lens_key": words_in,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    camera: str | None = None
+    lens: str | None = None
+    place: str | None = None
+    name: str | None = None  # the file name contains this
+    favourite: bool | None = None
+
+
+def distinct_keys(owner: User, column: str) -> list[str]:
+    """The distinct non-empty values of ``column`` among ``owner``'s photos outside the trash,
+    read from the column's index one seek per value (a recursive CTE: a loose index scan)."""
+    if column not in FACETS:
+        raise ValueError(column)
+    table = connection.ops.quote_name(Photo._meta.db_table)
+    col = connection.ops.quote_name(column)
+    live = "owner_id = %s AND trashed_at IS NULL"
+    sql = (f"WITH RECURSIVE found(k) AS ("  # noqa: S608
+           f" SELECT MIN({col}) FROM {table} WHERE {live}"
+           f" UNION ALL"
+           f" SELECT (SELECT MIN({col}) FROM {table} WHERE {live} AND {col} > found.k)"
+           f" FROM found WHERE found.k IS NOT NULL)"
+           f" SELECT k FROM found WHERE k IS NOT NULL LIMIT {MAX_KEYS}")
+    with connection.cursor() as cursor:
+        # Only quoted names from FACETS and the model are formatted in; values are bound.
+        cursor.execute(sql, [owner.pk, owner.pk])
+        return [key for (key,) in cursor.fetchall() if key]
+
+
+def matching_keys(owner: User, column: str, query: str) -> list[str]:
+    match = FACETS[column]
+    return [key for key in distinct_keys(owner, column) if match(query, key)]
+
+
+def _plain(rows: QuerySet[Photo], filters: Filters) -> QuerySet[Photo]:
+    if filters.since is not None:
+        rows = rows.filter(taken_at__gte=filters.since)
+    if filters.until is not None:
+        rows = rows.filter(taken_at__lt=filters.until)
+    if filters.favourite is False:
+        rows = rows.filter(favourite=False)
+    if filters.name:
+        rows = rows.filter(filename__icontains=filters.name)
+    return rows
+
+
+@dataclass(frozen=True)
+class _Driver:
+    """A condition that has an index in timeline order: a facet's values, or favourites."""
+
+    column: str
+    keys: list[str]
+
+    def indexed(self, key: str | None = None) -> Q:
+        if self.column == "favourite":
+            return Q(favourite=True)
+        if key is not None:
+            return Q(**{self.column: key})
+        return Q(**{f"{self.column}__in": self.keys})
+
+    def unindexed(self, rows: QuerySet[Photo]) -> QuerySet[Photo]:
+        """The same condition in a form no index serves (``column || ''``), so the database
+        reads the index of the chosen driver and checks this one row by row."""
+        alias = f"_plain_{self.column}"
+        if self.column == "favourite":
+            return rows.alias(**{alias: Case(When(favourite=True, then=Value(1)), default=0)}
+                              ).filter(**{alias: 1})
+        return rows.alias(**{alias: Concat(F(self.column), Value(""))}).filter(
+            **{f"{alias}__in": self.keys})
+
+
+def _rows_per_page(rows: QuerySet[Photo], driver: _Driver, others: list[_Driver]) -> float:
+    """About how many rows of ``driver``'s index a page of 100 reads when the ``others`` are
+    checked on them, from bounded reads (at most ``COUNT_CAP`` rows, whatever the library's
+    size): how many rows the index holds, and how many of its newest rows pass the others."""
+    sample = rows.filter(driver.indexed()).order_by("-taken_at", "-id")[:COUNT_CAP]
+    held = sample.count()
+    if held < COUNT_CAP:
+        return held  # a rare value: every page reads at most all of it
+    passing = rows.filter(pk__in=sample.values("pk"))
+    for other in others:
+        passing = other.unindexed(passing)
+    hits = passing.count()
+    return held * 100 / max(hits, 1)
+
+
+def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list[QuerySet[Photo]]:
+    """Querysets of ``rows`` (the owner's photos outside the trash) whose union is the filtered
+    timeline, each readable in timeline order from one index; ``[]`` when nothing can match.
+
+    With several indexed conditions (two facets, or a facet and favourites), the one whose
+    index fills a page reading the fewest rows drives (``_rows_per_page``): its index is read
+    in order, and the others are checked on the rows it gives, written so that no index
+    serves them (left to itself, the database may pick the index of a common value and read
+    most of the library to fill a page of a rare combination)."""
+    rows = _plain(rows, filters)
+    drivers: list[_Driver] = []
+    for column, query in (("place_key", filters.place), ("camera_key", filters.camera),
+                          ("lens_key", filters.lens)):
+        if query:
+            keys = matching_keys(owner, column, query)
+            if not keys:
+                return []
+            drivers.append(_Driver(column, keys))
+    if filters.favourite:
+        drivers.append(_Driver("favourite", []))
+    if not drivers:
+        return [rows]
+    if len(drivers) > 1:
+        # Costed before sorting: list.sort() empties the list while its key function runs.
+        cost = {id(driver): _rows_per_page(rows, driver, [o for o in drivers if o is not driver])
+                for driver in drivers}
+        drivers.sort(key=lambda driver: cost[id(driver)])
+    driver, others = drivers[0], drivers[1:]
+    for other in others:
+        rows = other.unindexed(rows)
+    if driver.column == "favourite" or len(driver.keys) == 1 or len(driver.keys) > MAX_SPLIT:
+        return [rows.filter(driver.indexed())]
+    return [rows.filter(driver.indexed(key)) for key in driver.keys]
