@@ -18,7 +18,8 @@ from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.db import transaction
 
-from imgbackup.imaging.probe import ImageTooLarge, UnsupportedImage
+from imgbackup.imaging.decode import Busy, ImageTooLarge, OverBudget, set_render_slots
+from imgbackup.imaging.probe import UnsupportedImage
 from imgbackup.imaging.render import CONTENT_TYPE, RenderError, render
 from imgbackup.photos.models import Original
 from imgbackup.storage import blobs, incoming_dir
@@ -27,7 +28,12 @@ SIZES = {"thumbnail": 256, "preview": 1440}
 
 
 class DerivedImageUnavailable(Exception):
-    """No derived image can be made: the stored bytes do not decode, or the original is gone."""
+    """No derived image can be made: the stored bytes do not decode, decoding them would take
+    more memory than a render may use, or the original is gone."""
+
+
+class RendererBusy(Exception):
+    """Every render slot of this process stayed busy: try again in a moment."""
 
 
 def derived_name(sha256: str, kind: str) -> str:
@@ -42,17 +48,22 @@ def derived_content_type(kind: str) -> str:
 def ensure_derived(original: Original, kind: str) -> str:
     """The blob storage name of ``original``'s ``kind`` image, rendering and saving it first if
     it is not stored yet. Raises ValueError for an unknown kind, DerivedImageUnavailable when
-    the original cannot be rendered or was destroyed meanwhile."""
+    the original cannot be rendered or was destroyed meanwhile, RendererBusy when no render
+    slot frees up in time."""
     _check_kind(kind)
     storage = blobs()
     name = derived_name(original.sha256, kind)
     if storage.exists(name):
         return name
+    set_render_slots(settings.RENDER_JOBS)
     try:
         with _readable_path(storage, original.storage_name) as path:
-            data = render(path, SIZES[kind], max_pixels=settings.MAX_PIXELS)
-    except (RenderError, UnsupportedImage, ImageTooLarge) as exc:
-        raise DerivedImageUnavailable(f"{original.sha256}: {exc}") from exc
+            data = render(path, SIZES[kind], max_pixels=settings.MAX_PIXELS,
+                          memory_mb=settings.RENDER_MEMORY_MB)
+    except (RenderError, UnsupportedImage, ImageTooLarge, OverBudget) as exc:
+        raise DerivedImageUnavailable(str(exc)) from exc
+    except Busy as exc:
+        raise RendererBusy(str(exc)) from exc
     _save_while_original_exists(storage, name, original.sha256, data)
     return name
 

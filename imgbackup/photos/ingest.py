@@ -21,7 +21,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from imgbackup.imaging.probe import ImageInfo, ImageTooLarge, UnsupportedImage, probe
+from imgbackup.imaging.decode import ImageTooLarge
+from imgbackup.imaging.probe import ImageInfo, UnsupportedImage, probe
 from imgbackup.photos.models import Original, Photo, TakenAtSource, original_name
 from imgbackup.photos.uploads import HashedUpload
 from imgbackup.storage import blobs

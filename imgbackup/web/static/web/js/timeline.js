@@ -101,7 +101,12 @@ export class Timeline {
       type: "button", class: "tile" + (photo.favourite ? " favourite" : ""),
       dataset: { id: photo.id }, title: name, "aria-label": name,
       onclick: () => this.onOpen(this.indexOf(photo.id)),
-    }, el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async" }));
+    }, el("img", {
+      src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async",
+      // A photo the server cannot make a thumbnail of (a pixel bomb, damaged bytes) is kept:
+      // show that it is there, without a picture.
+      onerror: (event) => event.target.replaceWith(el("span", { class: "no-thumb" }, "no preview")),
+    }));
   }
 
   updateCounts() {
