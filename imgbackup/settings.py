@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "imgbackup.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "imgbackup.framing.ChunkedBodyMiddleware",
     "imgbackup.api.limits.RequestSizeLimitMiddleware",
     "imgbackup.api.unavailable.DependencyUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
