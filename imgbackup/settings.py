@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "imgbackup.proxies.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "imgbackup.framing.ChunkedBodyMiddleware",
     "imgbackup.api.limits.RequestSizeLimitMiddleware",
     "imgbackup.api.unavailable.DependencyUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -262,6 +263,12 @@ STORAGES = {
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 4096)
 MAX_UPLOAD_FILES = env_int("MAX_UPLOAD_FILES", 100)
 MAX_PIXELS = env_int("MAX_PIXELS", 250_000_000)
+# Decoding for thumbnails and previews (imaging/decode.py): the memory one render may take,
+# and how many run at once in a process.
+RENDER_MEMORY_MB = env_int("RENDER_MEMORY_MB", 512)
+RENDER_JOBS = env_int("RENDER_JOBS", 2)
+# /healthz says "degraded" when a folder the server writes to has less free space than this.
+MIN_FREE_MB = env_int("MIN_FREE_MB", 1024)
 FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies

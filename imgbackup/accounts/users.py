@@ -23,9 +23,20 @@ def is_admin(user: User) -> bool:
     return bool(user.is_active and (user.is_staff or user.is_superuser))
 
 
+def check_text(value: str, what: str) -> str:
+    """``value`` unless it holds a lone surrogate: a command line's bytes that are not UTF-8
+    arrive as those, and no database can store one (the driver fails: a traceback, a 500)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValidationError(f"The {what} is not valid text (it is not UTF-8).") from None
+    return value
+
+
 def create_user(name: str, password: str, *, admin: bool = False) -> User:
     """Create a user after Django's password validators; raise ValidationError otherwise."""
-    name = name.strip()
+    name = check_text(name, "user name").strip()
+    check_text(password, "password")
     if not name:
         raise ValidationError("The user name is empty.")
     if User.objects.filter(username=name).exists():

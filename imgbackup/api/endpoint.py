@@ -30,6 +30,8 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             try:
+                if request.method == "HEAD" and "GET" in methods:
+                    request.method = "GET"  # answered like GET; the server sends no body
                 if request.method not in methods:
                     raise ApiError(405, "method_not_allowed",
                                    f"{request.method} is not allowed here; use "

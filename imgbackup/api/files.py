@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+import posixpath
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 from urllib.parse import quote
@@ -26,6 +28,19 @@ from imgbackup.storage.partial import PartialFile
 IMMUTABLE = "private, max-age=31536000, immutable"
 # A redirect to a presigned URL is valid only while the URL is: never cache it for long.
 REDIRECT_CACHE = "private, max-age=60"
+# Stored bytes are shown as what they are and nothing else: no script, no plugin, no form, even
+# if a browser were talked into rendering them as a document.
+IMAGE_CSP = "default-src 'none'; sandbox"
+# The extensions a download may carry, first the one given to a name that has none of them.
+EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "image/gif": (".gif",),
+    "image/tiff": (".tif", ".tiff"),
+    "image/heic": (".heic", ".heif", ".hif"),
+    "image/avif": (".avif",),
+}
 T = TypeVar("T")
 
 
@@ -65,7 +80,20 @@ def blob_response(request: HttpRequest, name: str, etag: str, content_type: str,
     response["ETag"] = etag
     response["Cache-Control"] = IMMUTABLE
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = IMAGE_CSP
     return response
+
+
+def download_name(name: str, content_type: str) -> str:
+    """``name`` with an extension that says what the bytes are: a JPEG uploaded as ``x.html``
+    downloads as ``x.jpg``, never as something a computer would open as a page or a program."""
+    allowed = EXTENSIONS.get(content_type) or tuple(mimetypes.guess_all_extensions(content_type))
+    if not allowed:
+        return name
+    stem, extension = posixpath.splitext(name)
+    if extension.lower() in allowed:
+        return name
+    return (stem or name) + allowed[0]
 
 
 def _streamed(request: HttpRequest, name: str, etag: str, content_type: str,
@@ -120,6 +148,7 @@ def _missing_is_lost(read: Callable[..., T], *args: Any) -> T:
 def original_response(request: HttpRequest, photo: Photo,
                       download: bool = False) -> HttpResponseBase:
     original = photo.original
+    name = download_name(photo.filename or original.sha256, original.content_type)
     return blob_response(request, original.storage_name, f'"{original.sha256}"',
-                         original.content_type, filename=photo.filename or original.sha256,
-                         download=download, size=original.size)
+                         original.content_type, filename=name, download=download,
+                         size=original.size)

@@ -4,11 +4,13 @@ from django.db import connection
 from django.db.utils import Error as DatabaseError
 from django.http import HttpRequest, JsonResponse
 
+from imgbackup.api.disk import low_space
 from imgbackup.storage import storage_problem
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the blob storage both answer, else 503 saying which did not."""
+    """200 when the database and the blob storage both answer, else 503 saying which did not;
+    ``"status": "degraded"`` (still 200) when a folder the server writes to is nearly full."""
     problems: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -21,7 +23,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
             problems["storage"] = problem
     except Exception as exc:
         problems["storage"] = str(exc) or exc.__class__.__name__
-    status = "ok" if not problems else "unavailable"
+    space = low_space()
+    status = "unavailable" if problems else "degraded" if space else "ok"
     return JsonResponse({"status": status, "database": problems.get("database", "ok"),
-                         "storage": problems.get("storage", "ok")},
+                         "storage": problems.get("storage", "ok"), "disk": space or "ok"},
                         status=200 if not problems else 503)

@@ -48,4 +48,12 @@ class DependencyUnavailableMiddleware:
             log.warning("storage unavailable during %s %s: %s", request.method, request.path,
                         exc)
             return unavailable(request, "storage_unavailable", str(exc))
+        if isinstance(exc, OSError):
+            from imgbackup.api.disk import storage_error_response
+
+            response = storage_error_response(request, exc)
+            if response is not None:
+                log.warning("disk or storage error during %s %s: %s", request.method,
+                            request.path, exc)
+            return response
         return None

@@ -126,7 +126,12 @@ def _taken_at(ifds: Mapping[str, Mapping[int, Any]],
         if moment is None:
             continue
         zone = parse_offset(ifd.get(offset_tag))
-        return moment.replace(tzinfo=zone or default_tz), zone is not None
+        moment = moment.replace(tzinfo=zone or default_tz)
+        try:
+            moment.astimezone(UTC)  # stored in UTC: 9999-12-31 23:59:59 -14:00 is past year 9999
+        except OverflowError:
+            continue
+        return moment, zone is not None
     return None, False
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1024 * 1024
+MAX_EXIF = 4 * 1024 * 1024  # far more than any camera writes
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SOS, EOI = 0xDA, 0xD9
 # Markers that stand alone, without a length: TEM and the restart markers RST0-7.
@@ -106,3 +107,24 @@ def _webp(f: BinaryIO) -> None:
     end = f.seek(0, 2)
     if len(header) < 12 or int.from_bytes(header[4:8], "little") + 8 > end:
         raise Damaged("the WebP file is shorter than its header says (an interrupted copy?)")
+
+
+def png_exif(path: str | Path) -> bytes | None:
+    """The EXIF of a PNG's eXIf chunk wherever it is, found by walking the chunk headers (no
+    pixel is decoded: Pillow's getexif() decodes the whole image to reach a chunk that follows
+    the image data). None without one, or when it is larger than MAX_EXIF."""
+    with open(path, "rb") as f:
+        if f.read(8) != PNG_SIGNATURE:
+            return None
+        end = f.seek(0, 2)
+        position = 8
+        while position + 12 <= end:  # bounded: every turn moves forward by at least 12 bytes
+            f.seek(position)
+            length = int.from_bytes(f.read(4), "big")
+            kind = f.read(4)
+            if kind == b"eXIf":
+                return b"Exif\x00\x00" + f.read(length) if length <= MAX_EXIF else None
+            if kind == b"IEND":
+                return None
+            position += 12 + length
+    return None

@@ -5,7 +5,6 @@ Pure functions: no ORM, no HTTP. The client's file name and Content-Type are nev
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from imgbackup.imaging import heif
+from imgbackup.imaging.decode import ImageTooLarge, Limits, open_image
 from imgbackup.imaging.exif import Metadata, orientation, read_metadata
 from imgbackup.imaging.integrity import Damaged, check_whole
 from imgbackup.imaging.motion import apple_content_identifier, claimed_length, motion_offset
@@ -40,10 +40,6 @@ class UnsupportedImage(ValueError):
     """The bytes are not an image of an accepted format."""
 
 
-class ImageTooLarge(ValueError):
-    """The header claims more pixels than IMGBACKUP_MAX_PIXELS (a decompression bomb)."""
-
-
 @dataclass(frozen=True)
 class ImageInfo:
     content_type: str
@@ -63,33 +59,26 @@ class ImageInfo:
 
 
 def probe(path: str | Path, max_pixels: int, default_tz: tzinfo = UTC) -> ImageInfo:
-    """Read what the header of the image at ``path`` says; never decode pixels.
+    """Read what the header of the image at ``path`` says; never decode pixels (EXIF included).
 
     EXIF times without an offset are read in ``default_tz``: UTC by default, so the answer
     depends on the bytes alone, not on the server's settings. Junk EXIF leaves fields empty.
-    Raises UnsupportedImage or ImageTooLarge."""
+    Raises UnsupportedImage or ImageTooLarge (more than ``max_pixels``)."""
     try:
-        with warnings.catch_warnings():
-            # Our own pixel limit below replaces Pillow's bomb warning.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path, formats=openers()) as im:
-                fmt = im.format or ""
-                width, height = im.size
-                turn = orientation(im)
-                meta = read_metadata(im, default_tz)
-                content_id, xmp = _motion_hints(im)
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(str(exc)) from None
+        with open_image(path, openers(), Limits(max_pixels)) as im:
+            fmt = im.format or ""
+            width, height = im.size
+            turn = orientation(im)
+            meta = read_metadata(im, default_tz)
+            content_id, xmp = _motion_hints(im)
+    except ImageTooLarge:
+        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise UnsupportedImage(f"not a recognised image ({ACCEPTED} are accepted)") from exc
     if fmt not in CONTENT_TYPES:
         raise UnsupportedImage(f"{fmt or 'this'} format is not accepted ({ACCEPTED} are)")
     if width <= 0 or height <= 0:
         raise UnsupportedImage("the image header gives no size")
-    if width * height > max_pixels:
-        raise ImageTooLarge(
-            f"{width}x{height} pixels is more than the {max_pixels:,} allowed"
-        )
     try:
         check_whole(path, fmt)
     except Damaged as exc:

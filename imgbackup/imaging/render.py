@@ -8,14 +8,23 @@ are made once and cached immutably."""
 from __future__ import annotations
 
 import io
-import warnings
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from imgbackup.imaging import heif
+from imgbackup.imaging.decode import (
+    MB,
+    Busy,
+    ImageTooLarge,
+    Limits,
+    OverBudget,
+    open_image,
+    prepare,
+    render_slot,
+)
 from imgbackup.imaging.exif import orientation
-from imgbackup.imaging.probe import ImageTooLarge, UnsupportedImage, openers
+from imgbackup.imaging.probe import UnsupportedImage, openers
 
 heif.register()
 
@@ -27,6 +36,7 @@ QUALITY = 80
 RESAMPLE = Image.Resampling.BICUBIC
 REDUCING_GAP = 2.0
 BACKGROUND = (255, 255, 255)  # JPEG has no alpha: transparent areas are shown on white
+SLOT_WAIT_SECONDS = 30.0  # how long a render waits for a free slot before Busy
 
 # EXIF Orientation -> the transposes that make the stored pixels upright (EXIF 2.32, 4.6.4).
 _T = Image.Transpose
@@ -45,52 +55,39 @@ class RenderError(ValueError):
     """The stored bytes could not be decoded into a picture (truncated, corrupt...)."""
 
 
-def render(path: str | Path, max_side: int, *, max_pixels: int) -> bytes:
+def render(path: str | Path, max_side: int, *, max_pixels: int,
+           memory_mb: int = 512) -> bytes:
     """A JPEG of the image at ``path``, upright, whose longest side is at most ``max_side``.
 
-    Never enlarges. Refuses (ImageTooLarge) a header claiming more than ``max_pixels`` before
-    any pixel is decoded. Raises UnsupportedImage or RenderError for bytes it cannot use,
+    Never enlarges. Decodes through imaging.decode: refuses (ImageTooLarge) a header claiming
+    more than ``max_pixels`` and (OverBudget) a decode needing more than ``memory_mb`` before
+    any pixel is decoded, and waits for one of the process's render slots (Busy after
+    SLOT_WAIT_SECONDS). Raises UnsupportedImage or RenderError for bytes it cannot use,
     FileNotFoundError when there are no bytes at ``path``."""
+    limits = Limits(max_pixels, memory_mb * MB)
     try:
-        with _open(path, max_pixels) as im:
+        with _open(path, limits) as im:
             turn = orientation(im)
-            im.draft(None, _draft_size(im.size, max_side))
-            im.thumbnail((max_side, max_side), RESAMPLE, reducing_gap=REDUCING_GAP)
-            im.load()  # a small image is left as it is, still lazy: read it before closing
-            icc = im.info.get("icc_profile")
-            picture = _upright(_displayable(im), turn)
-    except (ImageTooLarge, UnsupportedImage, FileNotFoundError):
+            prepare(im, im.format or "", max_side, limits)
+            with render_slot(SLOT_WAIT_SECONDS):
+                im.thumbnail((max_side, max_side), RESAMPLE, reducing_gap=REDUCING_GAP)
+                im.load()  # a small image is left as it is, still lazy: read it before closing
+                icc = im.info.get("icc_profile")
+                picture = _upright(_displayable(im), turn)
+    except (ImageTooLarge, OverBudget, Busy, UnsupportedImage, FileNotFoundError):
         raise
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise RenderError(f"the image could not be decoded: {exc}") from exc
     return _encode(picture, _profile_for(picture.mode, icc))
 
 
-def _open(path: str | Path, max_pixels: int) -> Image.Image:
-    with warnings.catch_warnings():
-        # Our own pixel limit below replaces Pillow's bomb warning.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            im = Image.open(path, formats=openers())
-        except Image.DecompressionBombError as exc:
-            raise ImageTooLarge(str(exc)) from None
-        except FileNotFoundError:
-            raise  # missing bytes are lost data, not a bad image: let it be loud
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise UnsupportedImage("not a recognised image") from exc
-    width, height = im.size
-    if width * height > max_pixels:
-        im.close()
-        raise ImageTooLarge(f"{width}x{height} pixels is more than the {max_pixels:,} allowed")
-    return im
-
-
-def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
-    """The smallest size, same proportions, that still fits ``max_side`` on its longest side:
-    the JPEG decoder picks the coarsest DCT scale giving at least this much."""
-    width, height = size
-    scale = min(1.0, max_side / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
+def _open(path: str | Path, limits: Limits) -> Image.Image:
+    try:
+        return open_image(path, openers(), limits)
+    except (ImageTooLarge, FileNotFoundError):
+        raise  # missing bytes are lost data, not a bad image: let it be loud
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise UnsupportedImage("not a recognised image") from exc
 
 
 def _displayable(im: Image.Image) -> Image.Image:

@@ -19,7 +19,8 @@ from django.core.files.base import File
 from django.core.files.storage import Storage
 from django.db import transaction
 
-from imgbackup.imaging.probe import ImageTooLarge, UnsupportedImage
+from imgbackup.imaging.decode import Busy, ImageTooLarge, OverBudget, set_render_slots
+from imgbackup.imaging.probe import UnsupportedImage
 from imgbackup.imaging.render import CONTENT_TYPE, RenderError, render
 from imgbackup.photos.models import Original
 from imgbackup.storage import blobs, incoming_dir
@@ -33,7 +34,12 @@ VIDEO_KINDS = ("playback", "playback-unavailable", "motion")
 
 
 class DerivedImageUnavailable(Exception):
-    """No derived image can be made: the stored bytes do not decode, or the original is gone."""
+    """No derived image can be made: the stored bytes do not decode, decoding them would take
+    more memory than a render may use, or the original is gone."""
+
+
+class RendererBusy(Exception):
+    """Every render slot of this process stayed busy: try again in a moment."""
 
 
 def derived_name(sha256: str, kind: str) -> str:
@@ -50,17 +56,21 @@ def derived_content_type(kind: str) -> str:
 def ensure_derived(original: Original, kind: str) -> str:
     """The blob storage name of ``original``'s ``kind`` image, rendering and saving it first if
     it is not stored yet. Raises ValueError for an unknown kind, DerivedImageUnavailable when
-    the original cannot be rendered or was destroyed meanwhile."""
+    the original cannot be rendered or was destroyed meanwhile, RendererBusy when no render
+    slot frees up in time."""
     _check_kind(kind)
     storage = blobs()
     name = derived_name(original.sha256, kind)
     if storage.exists(name):
         return name
+    set_render_slots(settings.RENDER_JOBS)
     try:
         with readable_path(storage, original.storage_name) as path:
             data = _picture(original, path, SIZES[kind])
-    except (RenderError, UnsupportedImage, ImageTooLarge, UnsupportedVideo) as exc:
+    except (RenderError, UnsupportedImage, ImageTooLarge, UnsupportedVideo, OverBudget) as exc:
         raise DerivedImageUnavailable(f"{original.sha256}: {exc}") from exc
+    except Busy as exc:
+        raise RendererBusy(str(exc)) from exc
     _save_while_original_exists(storage, name, original.sha256, data)
     return name
 
@@ -68,7 +78,8 @@ def ensure_derived(original: Original, kind: str) -> str:
 def _picture(original: Original, path: str, max_side: int) -> bytes:
     """A photo rendered, or a video's poster frame (made by FFmpeg in its sandbox)."""
     if not original.content_type.startswith("video/"):
-        return render(path, max_side, max_pixels=settings.MAX_PIXELS)
+        return render(path, max_side, max_pixels=settings.MAX_PIXELS,
+                      memory_mb=settings.RENDER_MEMORY_MB)
     poster = make_poster(path, max_side, settings.VIDEO_MEMORY_MB)
     if poster is None:
         raise UnsupportedVideo("no frame of this video decodes")

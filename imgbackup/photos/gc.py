@@ -80,12 +80,13 @@ def _orphans(cutoff: datetime, report: GcReport) -> None:
             # object again under this lock before committing and writes it again if gone.
             if sha256 and Original.objects.select_for_update().filter(sha256=sha256).exists():
                 continue
-            report.orphans.append(name)
-            if report.dry_run:
-                continue
             try:
-                report.bytes += storage.size(name)
+                size = storage.size(name)
             except FileNotFoundError:
+                continue  # vanished since it was listed: a destroy finished, nothing to clear
+            report.orphans.append(name)
+            report.bytes += size
+            if report.dry_run:
                 continue
             storage.delete(name)
         log.info("gc: removed orphan object %s", name)

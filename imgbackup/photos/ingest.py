@@ -26,7 +26,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from imgbackup.imaging.probe import ACCEPTED, ImageInfo, ImageTooLarge, UnsupportedImage, probe
+from imgbackup.imaging.decode import ImageTooLarge
+from imgbackup.imaging.probe import ACCEPTED, ImageInfo, UnsupportedImage, probe
 from imgbackup.photos.background import after_ingest
 from imgbackup.photos.live import link_motion
 from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, original_name

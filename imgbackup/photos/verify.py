@@ -8,9 +8,10 @@ Findings:
 - unreferenced: an Original row no photo refers to (the purge should have removed it).
 
 Uploads keep running while verify does: rows are read before objects are listed, and every
-finding is checked again before it is reported, so an upload or purge that lands in between is
-never reported as a problem. Objects younger than the grace period without a row are counted as
-in flight, not as orphans (``imgbackup gc`` uses the same rule)."""
+finding is checked again, under the Original row's lock, before it is reported, so an upload or
+a destroy that lands in between (or is under way) is never reported as a problem. Objects
+younger than the grace period without a row are counted as in flight, not as orphans
+(``imgbackup gc`` uses the same rule)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import Storage
+from django.db import transaction
 from django.utils import timezone
 
 from imgbackup.photos.ingest import HEX64
@@ -129,7 +131,8 @@ def verify(progress: Progress | None = None, grace: timedelta | None = None) -> 
         if is_young(storage, name, cutoff):
             report.in_flight += 1
             continue
-        report.orphans.append(Finding(name, "no Original row refers to this object"))
+        if still_orphan(storage, name, named):
+            report.orphans.append(Finding(name, "no Original row refers to this object"))
     referenced = set(Photo.objects.values_list("original_id", flat=True).distinct())
     for sha256 in sorted(set(rows) - referenced):
         if Original.objects.filter(sha256=sha256, photos__isnull=True).exists():
@@ -137,12 +140,31 @@ def verify(progress: Progress | None = None, grace: timedelta | None = None) -> 
     return report
 
 
+def still_missing(storage: Storage, sha256: str, name: str) -> bool:
+    """Decided again under the Original row's lock, the lock a destroy holds while it deletes
+    the object and then the row: a destroy in progress has finished when the lock is ours, and
+    a row it removed is no longer there. Only a row whose object is still absent is missing."""
+    with transaction.atomic():
+        if not Original.objects.select_for_update().filter(sha256=sha256).exists():
+            return False
+        return not storage.exists(name)
+
+
+def still_orphan(storage: Storage, name: str, sha256: str | None) -> bool:
+    """Decided again under the lock ingest and destroy take: an object whose row appeared (an
+    upload committed) or that vanished (a destroy finished) is not an orphan."""
+    with transaction.atomic():
+        if sha256 and Original.objects.select_for_update().filter(sha256=sha256).exists():
+            return False
+        return storage.exists(name)
+
+
 def _check_original(storage: Storage, sha256: str, size: int, report: Report) -> None:
     name = original_name(sha256)
     try:
         actual, actual_size = hash_object(storage, name)
     except FileNotFoundError:
-        if Original.objects.filter(sha256=sha256).exists():  # not purged meanwhile
+        if still_missing(storage, sha256, name):
             report.missing.append(Finding(name, "the Original row exists, the object does not"))
         return
     report.bytes += actual_size

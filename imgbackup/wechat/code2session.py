@@ -64,7 +64,7 @@ def code2session(code: str) -> Session:
 def _session(content: bytes) -> Session:
     try:
         body = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict):
         log.warning("jscode2session answered something that is not a JSON object")

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_healthz_is_200_when_database_and_storage_answer(client: Client) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "database": "ok", "storage": "ok"}
+    assert r.json() == {"status": "ok", "database": "ok", "storage": "ok", "disk": "ok"}
 
 
 def test_healthz_is_503_when_the_storage_folder_is_unusable(client: Client, settings: Any,

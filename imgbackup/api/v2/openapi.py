@@ -29,9 +29,11 @@ ERRORS = {
     "400": "bad input (`bad_request`, `checksum_mismatch`)",
     "401": "no valid token or session (`not_authenticated`)",
     "403": "session without a CSRF token (`csrf_failed`)",
-    "404": "no such photo or token for this user (`not_found`)",
+    "404": "no such photo or token for this user (`not_found`); for a thumbnail or preview, "
+           "none can be made of this photo (`no_preview`)",
     "405": "method not allowed (`method_not_allowed`); the Allow header lists the methods",
     "409": "the same file was being sent at the same time; send it again (`conflict`)",
+    "411": "a chunked request body: send it with Content-Length (`length_required`)",
     "413": "too large (`too_large`, `too_many_pixels`, `too_many_files`)",
     "415": "not an accepted image or body type (`unsupported_media_type`)",
     "410": "the resumable upload expired (`gone`)",
@@ -39,9 +41,10 @@ ERRORS = {
     "429": "too many failed logins (`throttled`); see Retry-After",
     "460": "tus: a checksum does not match (`checksum_mismatch`); nothing of it was kept",
     "502": "WeChat's login service did not answer",
-    "503": "storage unavailable (`storage_unavailable`)",
+    "503": "storage unavailable (`storage_unavailable`), or every render slot busy (`busy`)",
+    "507": "the server's disk is full; nothing was kept (`insufficient_storage`)",
 }
-COMMON = ["400", "401", "403", "405", "503"]
+COMMON = ["400", "401", "403", "405", "411", "503", "507"]
 
 PHOTO_ID = {"name": "photo_id", "in": "path", "required": True,
             "description": "the photo's id: the SHA-256 hex of its bytes",

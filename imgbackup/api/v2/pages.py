@@ -38,7 +38,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError("incomplete cursor")
         moment.astimezone(UTC)  # a moment at the edge of the calendar fails here
         return moment, row_id
-    except (binascii.Error, ValueError, TypeError, OverflowError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, OverflowError, UnicodeDecodeError,
+            RecursionError):
         raise bad_request("cursor is not valid: pass next_cursor from the previous page "
                           "unchanged") from None
 

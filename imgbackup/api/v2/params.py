@@ -29,11 +29,26 @@ def json_body(request: HttpRequest, allowed: set[str]) -> dict[str, Any]:
         raise ApiError(413, "too_large", "the JSON body is too large") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_request(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise bad_request("the body is not valid JSON: it is nested too deeply") from None
+    if not is_unicode(body):
+        raise bad_request("the body holds text that is not valid Unicode (a lone surrogate "
+                          "such as \\ud800)")
     if not isinstance(body, dict):
         raise bad_request("the body must be a JSON object")
     if unknown := sorted(set(body) - allowed):
         raise bad_request(f"unknown field(s): {', '.join(unknown)}")
     return body
+
+
+def is_unicode(value: Any) -> bool:
+    """False when parsed JSON holds a lone surrogate ("\\ud800" is valid JSON, but no UTF-8 can
+    carry it: the database driver would fail on it, a 500)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def text_field(body: dict[str, Any], name: str, *, required: bool = True,

@@ -9,6 +9,7 @@ from django.http.response import HttpResponseBase
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.files import blob_response, original_response
+from imgbackup.api.unavailable import unavailable
 from imgbackup.api.v2 import upload
 from imgbackup.api.v2.lookups import photo_for_user, photos_of
 from imgbackup.api.v2.pages import page
@@ -16,6 +17,7 @@ from imgbackup.api.v2.params import bool_param, instant_param, json_body, text_p
 from imgbackup.api.v2.serialize import photo_json
 from imgbackup.photos.derived import (
     DerivedImageUnavailable,
+    RendererBusy,
     derived_content_type,
     ensure_derived,
 )
@@ -98,8 +100,11 @@ def _derived(request: HttpRequest, photo_id: str, kind: str) -> HttpResponseBase
     try:
         name = ensure_derived(photo.original, kind)
     except DerivedImageUnavailable as exc:
-        # Kept bytes that do not decode (a truncated file), or destroyed meanwhile: no image.
-        raise ApiError(404, "not_found", f"no {kind} can be made of this photo: {exc}") from None
+        # Kept bytes that do not decode (a truncated file), that would take more memory than a
+        # render may use (a pixel bomb), or destroyed meanwhile: the photo has no such image.
+        raise ApiError(404, "no_preview", f"this photo has no {kind}: {exc}") from None
+    except RendererBusy as exc:
+        return unavailable(request, "busy", str(exc))
     except FileNotFoundError:
         raise ApiError(500, "missing_bytes",
                        "the stored bytes are missing; run 'imgbackup verify'") from None

@@ -8,7 +8,8 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from imgbackup.accounts.users import create_user
+from imgbackup.accounts.users import check_text, create_user
+from imgbackup.management.database import ready_database
 
 
 class Command(BaseCommand):
@@ -23,7 +24,11 @@ class Command(BaseCommand):
         parser.add_argument("--admin", action="store_true", help="make the user an admin")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        name: str = options["name"].strip()
+        ready_database()  # a fresh data folder has no tables yet
+        try:
+            name: str = check_text(options["name"], "user name").strip()
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
         if not name:
             raise CommandError("the user name is empty")
         if User.objects.filter(username=name).exists():  # before asking for a password

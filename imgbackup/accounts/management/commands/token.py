@@ -3,9 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from imgbackup.accounts.tokens import create_token
+from imgbackup.accounts.users import check_text
+from imgbackup.management.database import ready_database
 
 
 class Command(BaseCommand):
@@ -16,10 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--label", default="command line", help="what the token is for")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["name"], is_active=True).first()
+        ready_database()  # a fresh data folder has no tables yet
+        try:
+            name = check_text(options["name"], "user name")
+            label = check_text(options["label"], "label")
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        user = User.objects.filter(username=name, is_active=True).first()
         if user is None:
             raise CommandError(f"no active user {options['name']!r}")
-        token, raw = create_token(user, options["label"])
+        token, raw = create_token(user, label)
         self.stdout.write(f"token {token.prefix}… for {user.username} "
                           "(shown once: keep it somewhere safe)")
         self.stdout.write(raw)

@@ -15,7 +15,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
-from imgbackup.photos.derived import SIZES, DerivedImageUnavailable, derived_name, ensure_derived
+from imgbackup.photos.derived import (
+    SIZES,
+    DerivedImageUnavailable,
+    RendererBusy,
+    derived_name,
+    ensure_derived,
+)
 from imgbackup.photos.models import Original
 from imgbackup.storage import blobs
 
@@ -95,6 +101,6 @@ def _fill(original: Original, kinds: list[str]) -> tuple[int, list[str]]:
         try:
             ensure_derived(original, kind)
             made += 1
-        except (DerivedImageUnavailable, FileNotFoundError) as exc:
+        except (DerivedImageUnavailable, RendererBusy, FileNotFoundError) as exc:
             errors.append(f"{original.sha256} {kind}: {exc}")
     return made, errors

@@ -236,7 +236,12 @@ export class Timeline {
     const node = el("div", { class: "tile" + (photo.favourite ? " favourite" : ""), dataset: { id: photo.id } },
       el("button", { type: "button", class: "open", title: name, "aria-label": name,
         onclick: (event) => this.clicked(photo, event) },
-      el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async" })),
+      el("img", {
+        src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async",
+        // A photo the server cannot make a thumbnail of (a pixel bomb, damaged bytes) is kept:
+        // show that it is there, without a picture.
+        onerror: (event) => event.target.replaceWith(el("span", { class: "no-thumb" }, "no preview")),
+      })),
       photo.media_type === "video" ? el("span", { class: "badge duration", "aria-label": "video" },
         photo.duration ? formatDuration(photo.duration) : "▶") : null,
       photo.has_motion ? el("span", { class: "badge live", "aria-label": "Live Photo" }, "LIVE") : null,

@@ -18,6 +18,10 @@ export class Viewer {
     this.root = $("#viewer");
     this.image = $("#viewer-image");
     this.player = new VideoPlayer($("#viewer-video"), $("#viewer-video-note"));
+    // No preview (a pixel bomb, damaged bytes): the photo is kept; the broken image says so.
+    this.image.addEventListener("error", () => {
+      if (this.image.getAttribute("src")) this.image.alt = "No preview of this photo: download the original";
+    });
     $("#viewer-close").addEventListener("click", () => this.close());
     $("#viewer-prev").addEventListener("click", () => this.step(-1));
     $("#viewer-next").addEventListener("click", () => this.step(1));

@@ -1,0 +1,43 @@
+"""`imgbackup createuser` and `imgbackup token` on a data folder no server has used yet: they
+migrate first instead of failing with "no such table: auth_user"; a user name that is not
+UTF-8 on the command line is refused in one sentence, not with a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import isolated_backends
+
+
+def imgbackup(data: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "IMGBACKUP_DATA_DIR": str(data), **isolated_backends({})}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run([sys.executable.encode(), b"-m", b"imgbackup",
+                           *(a.encode("utf-8", "surrogateescape") for a in args)],
+                          env=env, capture_output=True, timeout=120)
+
+
+def test_createuser_on_a_fresh_data_folder_migrates_first(tmp_path: Path) -> None:
+    created = imgbackup(tmp_path / "data", "createuser", "dora", "--password",
+                        "a long passphrase 12")
+    assert created.returncode == 0, created.stderr.decode()
+    assert b"created user dora" in created.stdout
+
+
+def test_token_on_a_fresh_data_folder_migrates_first(tmp_path: Path) -> None:
+    answer = imgbackup(tmp_path / "data", "token", "nobody")
+    assert answer.returncode == 1
+    assert b"no active user 'nobody'" in answer.stderr
+    assert b"Traceback" not in answer.stderr and b"no such table" not in answer.stderr
+
+
+def test_a_user_name_that_is_not_utf8_is_refused_in_a_sentence(tmp_path: Path) -> None:
+    name = b"\xed\xa0\x80".decode("utf-8", "surrogateescape")  # a lone surrogate, encoded
+    for args in (("createuser", name, "--password", "a long passphrase 12"), ("token", name)):
+        answer = imgbackup(tmp_path / "data", *args)
+        assert answer.returncode == 1, answer.stderr.decode()
+        assert b"not valid text" in answer.stderr
+        assert b"Traceback" not in answer.stderr
