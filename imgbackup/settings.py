@@ -269,6 +269,14 @@ GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)
 # --- Serving -----------------------------------------------------------------------------
 WORKERS = env_int("WORKERS", 2)
 THREADS = env_int("THREADS", 8)
+# Slow clients (imgbackup/slow_clients.py): a request head must arrive within HEADER_TIMEOUT
+# seconds; a body read or answer write that makes no progress for BODY_TIMEOUT seconds fails.
+HEADER_TIMEOUT = env_int("HEADER_TIMEOUT", 10)
+BODY_TIMEOUT = env_int("BODY_TIMEOUT", 60)
+# Connections one worker process holds open (most without a thread: heads, keep-alive).
+MAX_CONNECTIONS = env_int("MAX_CONNECTIONS", 4096)
+# Uploads one user may have in flight at once on one server (more: 429 at once, unread).
+MAX_CONCURRENT_UPLOADS = env_int("MAX_CONCURRENT_UPLOADS", 4)
 # The reverse proxies in front of the server: only their X-Forwarded-For (the client's
 # address, imgbackup/proxies.py) and X-Forwarded-Proto (gunicorn's forwarded_allow_ips) count.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")

@@ -10,6 +10,7 @@ from django.http.response import HttpResponseBase
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.files import blob_response, original_response
+from imgbackup.api.upload_slots import upload_slot
 from imgbackup.api.v2 import upload
 from imgbackup.api.v2.lookups import photo_for_user, photos_of
 from imgbackup.api.v2.pages import page
@@ -29,7 +30,8 @@ from imgbackup.photos.trash import trash
 def collection(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
-        return upload.upload(request, user)
+        with upload_slot(user):
+            return upload.upload(request, user)
     rows = _filtered(request, photos_of(user).filter(trashed_at__isnull=True))
     return JsonResponse(page(request, rows, "taken_at", photo_json))
 
