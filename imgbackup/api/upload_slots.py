@@ -18,6 +18,7 @@ body reading in ``upload_slot(user)``."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection
 
 from imgbackup.api.errors import ApiError
 
@@ -51,7 +53,9 @@ def _busy(status: int, code: str, message: str) -> ApiError:
 
 def _user_lock(user: User) -> int | None:
     """An open descriptor holding one of the user's slots, or None when all are taken."""
-    folder = Path(settings.DATA_DIR) / "run" / "uploads"
+    # Per database too: user ids are only unique within one (test runs share a data folder).
+    database = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
+    folder = Path(settings.DATA_DIR) / "run" / "uploads" / database
     folder.mkdir(parents=True, exist_ok=True)
     for slot in range(int(settings.MAX_CONCURRENT_UPLOADS)):
         fd = os.open(folder / f"{user.pk}.{slot}", os.O_RDWR | os.O_CREAT, 0o600)
