@@ -12,6 +12,7 @@ SERVER_HELP = """\
 server commands:
   serve [--host H] [--port P]     apply migrations and serve the web app and APIs
   createuser NAME [--password PW | --password-stdin] [--admin]
+  password NAME [--password PW | --password-stdin]   set a password (revokes NAME's tokens)
   token NAME [--label L]          create an API token for NAME, printed on the last line
   verify | gc | purge | thumbnails   maintenance (see docs/)
   migrate, check, ...              any Django management command
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
         # Imported by name: the client must start without Django (or its settings) loaded.
         client = importlib.import_module("imgbackup.client.cli")
         sys.exit(client.main(args))
+    if args[0] == "changepassword":  # Django's own would keep the user's API tokens
+        args[0] = "password"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imgbackup.settings")
     from django.core.management import execute_from_command_line
 

@@ -14,9 +14,15 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=12, help_text="First characters, to tell tokens apart.")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Refused from this instant on; null: never.")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # Two "laptop" tokens could only be told apart by their prefix.
+            models.UniqueConstraint(fields=["user", "name"], name="one_token_name_per_user"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
-from imgbackup.accounts.tokens import user_for_token
+from imgbackup.accounts.tokens import token_for
 from imgbackup.api.errors import ApiError
 
 
@@ -23,10 +23,12 @@ def authenticate(request: HttpRequest) -> User:
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise unauthenticated(request, "send the API token as 'Authorization: Bearer <token>'")
-        user = user_for_token(raw.strip())
-        if user is None:
-            raise unauthenticated(request, "the API token is not valid (revoked or mistyped)")
-        return user
+        token = token_for(raw.strip())
+        if token is None:
+            raise unauthenticated(request, "the API token is not valid (revoked, expired or "
+                                  "mistyped)")
+        request.api_token_id = token.pk  # type: ignore[attr-defined]
+        return token.user
     if request.user.is_authenticated:
         _check_csrf(request)
         return request.user

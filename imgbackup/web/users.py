@@ -51,9 +51,6 @@ class NewUserForm(forms.Form):
 
 
 class ResetForm(SetPasswordForm):  # type: ignore[type-arg]
-    revoke_tokens = forms.BooleanField(required=False, initial=True,
-                                       label="Also revoke their API tokens")
-
     def __init__(self, user: User, data: Any = None) -> None:
         super().__init__(user, data, auto_id=f"id_%s_{user.pk}")
 
@@ -107,12 +104,11 @@ def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
     form = ResetForm(user, request.POST)
     if not form.is_valid():
         return _page(request, reset=form, status=400)
-    revoked = users.set_password(user, form.cleaned_data["new_password1"],
-                                 revoke_tokens=form.cleaned_data["revoke_tokens"])
+    revoked = users.set_password(user, form.cleaned_data["new_password1"])
     if user.pk == request.user.pk:
         update_session_auth_hash(request, user)  # an admin resetting their own stays here
     messages.success(request, f"New password set for {user.username}; their other sessions "
-                     f"ended and {revoked} API token(s) were revoked.")
+                     f"ended and their API tokens were revoked ({revoked}).")
     return redirect("users")
 
 

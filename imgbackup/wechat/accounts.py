@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import create_token
@@ -55,8 +57,10 @@ def _new_user(openid: str) -> User:
 def token_for(user: User) -> str:
     """A new API token for the mini program; older mini program tokens past the newest
     TOKENS_KEPT are revoked."""
-    _, raw = create_token(user, TOKEN_NAME)
-    old = (ApiToken.objects.filter(user=user, name=TOKEN_NAME)
+    _, raw = create_token(user, TOKEN_NAME, numbered=True)
+    # Token names are unique per user: the mini program's are "NAME", "NAME (2)", ...
+    numbered = Q(name=TOKEN_NAME) | Q(name__regex=rf"^{re.escape(TOKEN_NAME)} \([0-9]+\)$")
+    old = (ApiToken.objects.filter(numbered, user=user)
            .order_by("-created_at", "-id").values_list("id", flat=True)[TOKENS_KEPT:])
     ApiToken.objects.filter(id__in=list(old)).delete()
     return raw

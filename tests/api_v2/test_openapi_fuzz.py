@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from imgbackup.accounts.tokens import create_token
 user = User.objects.get(username={USER!r})
 for _ in range(40):
-    create_token(user, "padding")
+    create_token(user, "padding", numbered=True)
 """
 
 

@@ -130,34 +130,32 @@ def test_a_bad_new_user_re_renders_the_form_with_its_errors(
     assert User.objects.count() == 2
 
 
-@pytest.mark.parametrize("revoke", [True, False])
-def test_a_new_password_ends_the_old_one_and_sessions_and_maybe_the_tokens(
-        admin: Persona, alice: Persona, revoke: bool) -> None:
+def test_a_new_password_ends_the_old_one_and_sessions_and_the_tokens(
+        admin: Persona, alice: Persona) -> None:
     hers = signed_in(alice)
     assert hers.get("/").status_code == 200
     fields = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    if revoke:
-        fields["revoke_tokens"] = "on"
     response = signed_in(admin).post(f"/users/{alice.user.pk}/password", fields, follow=True)
     assert response.redirect_chain == [("/users", 302)]
     assert "New password set for alice" in response.content.decode()
+    assert "API tokens were revoked (1)" in response.content.decode()
     assert password_login("alice", "alice-password-123") == 200
     assert password_login("alice", NEW_PASSWORD) == 302
     assert hers.get("/").status_code == 302  # her other session ended
-    assert (user_for_token(alice.token) is None) is revoke
-    auth = Client().get("/api/v2/me", **alice.auth)
-    assert auth.status_code == (401 if revoke else 200)
+    assert user_for_token(alice.token) is None
+    assert Client().get("/api/v2/me", **alice.auth).status_code == 401
+    assert user_for_token(admin.token) == admin.user  # only hers
 
 
-def test_the_revoke_box_is_ticked_by_default(admin: Persona, alice: Persona) -> None:
+def test_there_is_no_box_to_keep_the_tokens(admin: Persona, alice: Persona) -> None:
     body = row(signed_in(admin).get("/users").content.decode(), alice.user)
-    assert re.search(r'<input[^>]*name="revoke_tokens"[^>]*checked', body)
+    assert "revoke_tokens" not in body
 
 
 def test_a_weak_new_password_is_refused_with_the_form_errors(
         admin: Persona, alice: Persona) -> None:
     response = signed_in(admin).post(f"/users/{alice.user.pk}/password", {
-        "new_password1": "alice", "new_password2": "alice", "revoke_tokens": "on"})
+        "new_password1": "alice", "new_password2": "alice"})
     assert response.status_code == 400
     body = row(response.content.decode(), alice.user)
     assert "too short" in body and "<details open>" in body

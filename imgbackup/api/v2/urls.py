@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from imgbackup.api.v2 import accounts, docs, photos, trash, upload
+from imgbackup.api.v2 import accounts, docs, password, photos, trash, upload
 
 urlpatterns = [
     path("auth/token", accounts.token_login),
     path("me", accounts.me),
+    path("me/password", password.change_password),
     path("tokens", accounts.tokens),
     path("tokens/<str:token_id>", accounts.token),
     path("photos", photos.collection),
