@@ -14,6 +14,7 @@ server commands:
   createuser NAME [--password PW | --password-stdin] [--admin]
   password NAME [--password PW | --password-stdin]   set a password (revokes NAME's tokens)
   token NAME [--label L]          create an API token for NAME, printed on the last line
+  quota NAME [SIZE|none]          set (500M, 50G, 2T) or show NAME's storage quota
   verify | gc | purge | thumbnails   maintenance (see docs/)
   migrate, check, ...              any Django management command
 client commands (talk to a server over HTTP):

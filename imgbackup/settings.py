@@ -11,6 +11,8 @@ from typing import Any
 
 import dj_database_url
 
+from imgbackup.sizes import parse_size
+
 
 def env(name: str, default: str) -> str:
     return os.environ.get(f"IMGBACKUP_{name}", default)
@@ -262,6 +264,11 @@ FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
 TRASH_DAYS = env_int("TRASH_DAYS", 30)
+# The storage quota a new user gets (photos/quota.py): a size like 50G, or none.
+try:
+    DEFAULT_QUOTA = parse_size(env("DEFAULT_QUOTA", "none"))
+except ValueError as exc:
+    raise SystemExit(f"IMGBACKUP_DEFAULT_QUOTA: {exc}") from None
 # gc and verify leave alone spool files and row-less objects younger than this: an upload in
 # flight writes its object before its row commits. Longer than the request timeout (10 min).
 GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)
@@ -299,6 +306,12 @@ WECHAT_CODE2SESSION_URL = env(
 # attempts per address per fixed window (accounts/throttle.py spend); a limit of 0 turns it off.
 WECHAT_LOGIN_LIMIT = env_int("WECHAT_LOGIN_LIMIT", 30)
 WECHAT_LOGIN_WINDOW_SECONDS = env_int("WECHAT_LOGIN_WINDOW_SECONDS", 60)
+# Who may become a user by logging in with WeChat: anyone (open), anyone but inactive until an
+# admin enables them on the Users page (approve), or nobody new (closed).
+WECHAT_SIGNUP = env("WECHAT_SIGNUP", "approve").strip().lower()
+if WECHAT_SIGNUP not in {"open", "approve", "closed"}:
+    raise SystemExit(f"IMGBACKUP_WECHAT_SIGNUP must be open, approve or closed, not "
+                     f"{WECHAT_SIGNUP!r}")
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -26,3 +26,15 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Quota(models.Model):
+    """How many bytes of originals a user may keep (photos in the trash count: their bytes are
+    still stored). No row, or ``max_bytes`` null: no limit. See photos/quota.py."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="quota")
+    max_bytes = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.max_bytes}"

@@ -2,7 +2,8 @@
 
 Order of events, for safety:
 1. the bytes are already on disk, fsynced, with their hashes (photos/uploads.py);
-2. they are identified from their own bytes (never the name or Content-Type);
+2. they are identified from their own bytes (never the name or Content-Type), and the
+   owner's storage quota is checked (photos/quota.py) — before anything is stored;
 3. the object is put in storage, durably, before any lock is taken: the slow part (a disk
    sync, or an upload to S3) never holds the database's write lock (SQLite) or the row lock;
 4. under the Original row's lock, the object is checked again and written again if it is
@@ -23,22 +24,14 @@ from django.utils import timezone
 
 from imgbackup.imaging.probe import ImageInfo, ImageTooLarge, UnsupportedImage, probe
 from imgbackup.photos.models import Original, Photo, TakenAtSource, original_name
+from imgbackup.photos.quota import check_quota
+from imgbackup.photos.rejected import Rejected as Rejected  # the upload views catch it here
 from imgbackup.photos.uploads import HashedUpload
 from imgbackup.storage import blobs
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 HEX32 = re.compile(r"[0-9a-f]{32}")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class Rejected(Exception):
-    """A file that was not kept; ``status`` is the HTTP status that fits the reason."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -83,6 +76,7 @@ def ingest(owner: User, upload: HashedUpload,
     Uploading bytes the owner already has is not an error: the existing photo is returned
     (and brought back from the trash, since the person explicitly sent it again)."""
     info = identify(upload)
+    check_quota(owner, upload.size or 0, upload.sha256, name=upload.name or "file")
     _place(upload)
     for _attempt in range(3):
         try:
@@ -103,6 +97,9 @@ def _commit(owner: User, upload: HashedUpload, info: ImageInfo,
                 photo.trashed_at = None
                 photo.save(update_fields=["trashed_at"])
             return Ingested(photo, created=False)
+        # Again under the owner's quota row lock: parallel uploads of one user pass one by one.
+        # (Refused here, bytes placed in step 3 and owned by nobody are cleared by gc.)
+        check_quota(owner, upload.size or 0, name=upload.name or "file", locked=True)
         taken_at, source = _taken_at(info, modified_at)
         photo = Photo.objects.create(
             owner=owner, original=original, filename=display_name(upload.name),

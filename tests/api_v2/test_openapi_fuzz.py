@@ -62,6 +62,7 @@ def live(tmp_path_factory: pytest.TempPathFactory,
         "IMGBACKUP_WECHAT_APPID": "wx-fuzz",
         "IMGBACKUP_WECHAT_SECRET": "fuzz-secret",
         "IMGBACKUP_WECHAT_CODE2SESSION_URL": wechat.url,
+        "IMGBACKUP_WECHAT_SIGNUP": "open",
     })
     try:
         server.imgbackup("createuser", USER, "--password", f"{USER}-password-123")

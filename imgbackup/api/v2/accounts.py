@@ -12,11 +12,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imgbackup.accounts import throttle
 from imgbackup.accounts.models import ApiToken
+from imgbackup.accounts.quotas import quota_of
 from imgbackup.accounts.tokens import TokenNameTaken, create_token, revoke
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found, throttled
 from imgbackup.api.v2.params import json_body, text_field
 from imgbackup.api.v2.serialize import token_json
+from imgbackup.photos.quota import usage_of
 
 TOKEN_ID = re.compile(r"[0-9]{1,18}")
 
@@ -43,7 +45,8 @@ def token_login(request: HttpRequest) -> HttpResponse:
 def me(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     return JsonResponse({"username": user.get_username(),
-                         "is_admin": user.is_staff or user.is_superuser})
+                         "is_admin": user.is_staff or user.is_superuser,
+                         "usage_bytes": usage_of(user), "quota_bytes": quota_of(user)})
 
 
 @endpoint("GET", "POST")

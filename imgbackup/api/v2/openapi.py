@@ -32,7 +32,8 @@ ERRORS = {
     "405": "method not allowed (`method_not_allowed`); the Allow header lists the methods",
     "409": "the same file was being sent at the same time; send it again (`conflict`); a "
            "token name the caller has already (`name_taken`)",
-    "413": "too large (`too_large`, `too_many_pixels`, `too_many_files`)",
+    "413": "too large (`too_large`, `too_many_pixels`, `too_many_files`), or past the "
+           "caller's storage quota (`quota_exceeded`)",
     "415": "not an accepted image or body type (`unsupported_media_type`)",
     "429": "too many failed logins (`throttled`), or too many uploads of this user in flight "
            "(`too_many_uploads`); see Retry-After",
@@ -138,8 +139,10 @@ def photo_op(summary: str, answers: dict[str, Any], tag: str = "photos",
 # What WeChat's jscode2session answers becomes (imgbackup/wechat/code2session.py).
 WECHAT_ERRORS = {
     "401": "the wx.login code is invalid, expired or used (`wechat_invalid_code`)",
-    "403": "WeChat blocked this login (`wechat_blocked`) or the account is disabled "
-           "(`account_disabled`)",
+    "403": "WeChat blocked this login (`wechat_blocked`), the account is disabled "
+           "(`account_disabled`) or waits for an admin's approval (`approval_required`, "
+           "IMGBACKUP_WECHAT_SIGNUP=approve), or the server takes no new users "
+           "(`signup_closed`)",
     "429": "too many WeChat logins from this address (`throttled`, see Retry-After; "
            "IMGBACKUP_WECHAT_LOGIN_LIMIT), or WeChat's own rate limit for the app "
            "(`wechat_rate_limited`)",

@@ -129,7 +129,11 @@ SCHEMAS: dict[str, Schema] = {
     "NewToken": {"allOf": [ref("Token"), obj(token={
         "type": "string", "description": "the secret: shown in this answer only"})]},
     "TokenList": obj(items={"type": "array", "items": ref("Token")}),
-    "Me": obj(username=STRING, is_admin={"type": "boolean"}),
+    "Me": obj(username=STRING, is_admin={"type": "boolean"},
+              usage_bytes={"type": "integer", "minimum": 0, "description": (
+                  "bytes of the caller's originals, the trash included")},
+              quota_bytes={"type": ["integer", "null"], "description": (
+                  "the most the caller may keep; null: no quota")}),
     "PasswordChange": obj(required=["current_password", "new_password"], closed=True,
                           current_password=text(1, 4096), new_password=text(1, 4096),
                           keep_token={"type": "boolean", "description": (

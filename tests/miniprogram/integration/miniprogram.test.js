@@ -46,6 +46,7 @@ before(async () => {
     IMGBACKUP_WECHAT_APPID: 'wx-test-appid',
     IMGBACKUP_WECHAT_SECRET: 'test-secret',
     IMGBACKUP_WECHAT_CODE2SESSION_URL: wechat.url,
+    IMGBACKUP_WECHAT_SIGNUP: 'open',
     IMGBACKUP_MAX_UPLOAD_MB: String(MAX_UPLOAD_MB)
   })
   for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) photos[name] = jpeg(name)
