@@ -89,6 +89,8 @@ def _ls(p: argparse.ArgumentParser) -> None:
     p.add_argument("--query", "-q", metavar="TEXT", help="file name contains TEXT")
     p.add_argument("--limit", type=_positive, metavar="N", help="show at most N photos")
     p.add_argument("--json", action="store_true", help="one JSON array of photo objects")
+    p.add_argument("--usage", action="store_true",
+                   help="instead: the storage you use (the trash included) and your quota")
 
 
 def _rm(p: argparse.ArgumentParser) -> None:
