@@ -16,9 +16,10 @@ This worker changes three things, and nothing else:
 2. **Body and response reads and writes have a timeout**: a socket that makes no progress for
    IMGBACKUP_BODY_TIMEOUT seconds fails the request, freeing its thread.
 3. **A body the application did not read is not read.** A request refused before its body
-   (401, 413, 429...) is answered at once and the connection closed: the main loop half-closes
-   it and discards what still arrives for a short while (so a client that reads the answer
-   sees it, not a reset), without a thread. DESIGN.md: "A request over the size limit, or not
+   (401, 413, 429...) is answered at once, with ``Connection: close``, and the connection
+   closed: the main loop half-closes it and discards what still arrives for a short while (so
+   a client that sends its whole body before reading sees the answer, not a reset), without a
+   thread. DESIGN.md: "A request over the size limit, or not
    authenticated, may be answered before its body has been read (and the connection closed)".
 
 Measured reasons and the alternatives tried are in docs/deployment.md ("Slow clients")."""
@@ -42,9 +43,11 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 # head is handed on and gunicorn refuses it with its 400.
 MAX_HEAD = 4096 + 100 * 8192
 # A refused body: how long and how much of it the main loop discards before closing, so a
-# client that writes its whole body before reading still sees the answer.
-LINGER_SECONDS = 2.0
-LINGER_BYTES = 1024 * 1024
+# client that writes its whole body before reading the answer (WeChat's uploadFile, most HTTP
+# libraries) still sees the 401/413 instead of a reset connection: as much as the old drain
+# read in a thread (64 MiB), but for 5 s at most (nginx's lingering_timeout), and no thread.
+LINGER_SECONDS = 5.0
+LINGER_BYTES = 64 * 1024 * 1024
 TIMEOUT_408 = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: "
                b"text/plain\r\nContent-Length: 27\r\n\r\nthe request head came late\n")
 
@@ -72,6 +75,26 @@ def body_fully_read(parser: Any) -> bool:
         return True
     reader = getattr(body, "reader", None)
     return isinstance(reader, LengthReader) and reader.length == 0
+
+
+def closing_when_unread(app: Any) -> Any:
+    """Wrap the WSGI app: an answer sent before the request's body was read says
+    ``Connection: close`` (the server closes that connection), so a client never sends its next
+    request on a connection the server is about to close."""
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            reader = getattr(environ.get("wsgi.input"), "reader", None)
+            if not (isinstance(reader, LengthReader) and reader.length == 0):
+                force_close = getattr(getattr(start_response, "__self__", None),
+                                      "force_close", None)
+                if force_close is not None:
+                    force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return wrapped
 
 
 class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
@@ -161,6 +184,10 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
             self._close(waiting.conn)
 
     # --- bodies --------------------------------------------------------------------------
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        self.wsgi: Any = closing_when_unread(self.wsgi)
+
     def handle_request(self, req: Any, conn: TConn) -> Any:
         # Reads of the body, and writes of the answer, that make no progress this long fail.
         conn.sock.settimeout(self.body_timeout)

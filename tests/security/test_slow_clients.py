@@ -145,5 +145,12 @@ def test_a_request_head_that_comes_too_late_is_answered_408_and_closed(tmp_path:
             answer = _answer(sock, 10)
             assert answer.startswith(b"HTTP/1.1 408"), answer
             assert 1.5 < time.monotonic() - start < 6
+        # A request refused before its body says it closes the connection, so that no client
+        # sends its next request there; one whose body was read keeps it alive.
+        with httpx.Client() as client:
+            refused = client.post(server.url + UPLOAD, content=b"x" * 1000,
+                                  headers={"Content-Type": "multipart/form-data; boundary=b"})
+            assert refused.status_code == 401 and refused.headers["connection"] == "close"
+            assert client.get(server.url + "/healthz").headers["connection"] == "keep-alive"
     finally:
         server.stop()
