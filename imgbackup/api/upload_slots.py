@@ -11,6 +11,8 @@ imgbackup/slow_clients.py):
   with its file descriptors;
 - **per process**: uploads may use all of a worker's threads but a quarter (at least one),
   which stay free for everything else (/healthz, browsing, downloads): 503 ``server_busy``.
+  Never fewer than the per-user limit, though (with very few threads, fairness to the one
+  user comes first).
 
 Every path that receives photo bytes (the original API, API v2, resumable uploads) wraps its
 body reading in ``upload_slot(user)``."""
@@ -41,7 +43,10 @@ def _process_semaphore() -> threading.BoundedSemaphore:
     with _lock:
         if _process_slots is None:
             threads = max(1, int(settings.THREADS))
-            _process_slots = threading.BoundedSemaphore(max(1, threads - max(1, threads // 4)))
+            # Never fewer than one user may use: a client sending its allowance at once over
+            # kept-alive connections that all reached one process would be refused for ever.
+            slots = max(1, threads - max(1, threads // 4), int(settings.MAX_CONCURRENT_UPLOADS))
+            _process_slots = threading.BoundedSemaphore(slots)
         return _process_slots
 
 
