@@ -12,7 +12,9 @@ SERVER_HELP = """\
 server commands:
   serve [--host H] [--port P]     apply migrations and serve the web app and APIs
   createuser NAME [--password PW | --password-stdin] [--admin]
+  password NAME [--password PW | --password-stdin]   set a password (revokes NAME's tokens)
   token NAME [--label L]          create an API token for NAME, printed on the last line
+  quota NAME [SIZE|none]          set (500M, 50G, 2T) or show NAME's storage quota
   verify | gc | purge | thumbnails | places   maintenance (see docs/)
   worker [--batch]                run background jobs (serve runs its own)
   jobs [--retry] [--json]         queued, running and failed jobs; exit 1 if any gave up
@@ -39,6 +41,8 @@ def main(argv: list[str] | None = None) -> None:
         # Imported by name: the client must start without Django (or its settings) loaded.
         client = importlib.import_module("imgbackup.client.cli")
         sys.exit(client.main(args))
+    if args[0] == "changepassword":  # Django's own would keep the user's API tokens
+        args[0] = "password"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imgbackup.settings")
     from django.core.management import execute_from_command_line
 

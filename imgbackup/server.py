@@ -107,7 +107,8 @@ def combined_hooks() -> dict[str, Any]:
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int,
-                     trusted_proxies: Sequence[Network] = LOOPBACK) -> dict[str, Any]:
+                     trusted_proxies: Sequence[Network] = LOOPBACK,
+                     max_connections: int = 4096) -> dict[str, Any]:
     """The server settings, shared with the benchmarks' replica of the original design so both
     run under the same WSGI server configuration. ``trusted_proxies`` (IMGBACKUP_TRUSTED_PROXIES)
     are the peers whose X-Forwarded-Proto gunicorn believes; gunicorn 27 takes networks."""
@@ -115,8 +116,13 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int,
     return {
         "bind": [bind],
         "workers": max(1, workers),
-        "worker_class": "gthread",
+        # gthread, with request heads read by its main loop and no draining of refused bodies
+        # (imgbackup/slow_clients.py; docs/deployment.md "Slow clients" has the measurements).
+        "worker_class": "imgbackup.slow_clients.GuardedThreadWorker",
         "threads": max(1, threads),
+        # Connections a worker holds, most of them waiting for a head or kept alive without a
+        # thread: slow clients by the thousand cost a socket each, not a thread.
+        "worker_connections": max_connections,
         # A slow phone on a slow uplink may take minutes per photo; the worker still
         # heartbeats, this only bounds a stuck request.
         "timeout": 600,
@@ -134,4 +140,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int,
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int,
                  trusted_proxies: Sequence[Network]) -> None:
-    _Server(gunicorn_options(host, port, workers, threads, trusted_proxies)).run()
+    from django.conf import settings
+
+    _Server(gunicorn_options(host, port, workers, threads, trusted_proxies,
+                             settings.MAX_CONNECTIONS)).run()

@@ -11,6 +11,8 @@ from typing import Any
 
 import dj_database_url
 
+from imgbackup.sizes import parse_size
+
 
 def env(name: str, default: str) -> str:
     return os.environ.get(f"IMGBACKUP_{name}", default)
@@ -287,6 +289,12 @@ TRASH_DAYS = env_int("TRASH_DAYS", 30)
 # and one user may have this many unfinished at once (429 beyond).
 UPLOAD_EXPIRY_HOURS = env_int("UPLOAD_EXPIRY_HOURS", 72)
 MAX_OPEN_UPLOADS = env_int("MAX_OPEN_UPLOADS", 50)
+
+# The storage quota a new user gets (photos/quota.py): a size like 50G, or none.
+try:
+    DEFAULT_QUOTA = parse_size(env("DEFAULT_QUOTA", "none"))
+except ValueError as exc:
+    raise SystemExit(f"IMGBACKUP_DEFAULT_QUOTA: {exc}") from None
 # gc and verify leave alone spool files and row-less objects younger than this: an upload in
 # flight writes its object before its row commits. Longer than the request timeout (10 min).
 GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)
@@ -294,6 +302,14 @@ GC_GRACE_MINUTES = env_int("GC_GRACE_MINUTES", 60)
 # --- Serving -----------------------------------------------------------------------------
 WORKERS = env_int("WORKERS", 2)
 THREADS = env_int("THREADS", 8)
+# Slow clients (imgbackup/slow_clients.py): a request head must arrive within HEADER_TIMEOUT
+# seconds; a body read or answer write that makes no progress for BODY_TIMEOUT seconds fails.
+HEADER_TIMEOUT = env_int("HEADER_TIMEOUT", 10)
+BODY_TIMEOUT = env_int("BODY_TIMEOUT", 60)
+# Connections one worker process holds open (most without a thread: heads, keep-alive).
+MAX_CONNECTIONS = env_int("MAX_CONNECTIONS", 4096)
+# Uploads one user may have in flight at once on one server (more: 429 at once, unread).
+MAX_CONCURRENT_UPLOADS = env_int("MAX_CONCURRENT_UPLOADS", 4)
 # The reverse proxies in front of the server: only their X-Forwarded-For (the client's
 # address, imgbackup/proxies.py) and X-Forwarded-Proto (gunicorn's forwarded_allow_ips) count.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
@@ -328,6 +344,12 @@ WECHAT_CODE2SESSION_URL = env(
 # attempts per address per fixed window (accounts/throttle.py spend); a limit of 0 turns it off.
 WECHAT_LOGIN_LIMIT = env_int("WECHAT_LOGIN_LIMIT", 30)
 WECHAT_LOGIN_WINDOW_SECONDS = env_int("WECHAT_LOGIN_WINDOW_SECONDS", 60)
+# Who may become a user by logging in with WeChat: anyone (open), anyone but inactive until an
+# admin enables them on the Users page (approve), or nobody new (closed).
+WECHAT_SIGNUP = env("WECHAT_SIGNUP", "approve").strip().lower()
+if WECHAT_SIGNUP not in {"open", "approve", "closed"}:
+    raise SystemExit(f"IMGBACKUP_WECHAT_SIGNUP must be open, approve or closed, not "
+                     f"{WECHAT_SIGNUP!r}")
 
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 LOGGING = {

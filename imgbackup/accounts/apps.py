@@ -6,5 +6,6 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        # Connects the failed-login counters before the first password is checked.
-        from imgbackup.accounts import throttle  # noqa: F401
+        # Connects the failed-login counters before the first password is checked, and the
+        # default quota every new user gets, whichever way they were made.
+        from imgbackup.accounts import quotas, throttle  # noqa: F401

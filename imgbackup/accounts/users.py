@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from imgbackup.accounts.models import ApiToken
+from imgbackup.accounts.tokens import revoke_all
 
 ADMINS = Q(is_staff=True) | Q(is_superuser=True)
 
@@ -49,16 +49,17 @@ def create_user(name: str, password: str, *, admin: bool = False) -> User:
     return user
 
 
-def set_password(user: User, password: str, *, revoke_tokens: bool) -> int:
-    """Give ``user`` a new password (already validated). Their sessions end, since each carries
-    a hash of the old password; with ``revoke_tokens`` their API tokens are deleted too.
-    Return how many tokens were revoked."""
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    if not revoke_tokens:
-        return 0
-    deleted, _ = ApiToken.objects.filter(user=user).delete()
-    return deleted
+def set_password(user: User, password: str, *, keep_token: int | None = None) -> int:
+    """Give ``user`` a new password (already validated): every path that changes a password
+    (own change on the web or the API, an admin's reset, ``imgbackup password``) comes here.
+    Their sessions end, since each carries a hash of the old password, and their API tokens
+    are revoked — the password may have leaked, and with it the tokens made with it — except
+    the token with id ``keep_token`` (the one making the change, when its user asks to keep
+    it). Return how many tokens were revoked."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return revoke_all(user, keep=keep_token)
 
 
 class LastAdmin(Exception):

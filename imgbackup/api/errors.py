@@ -21,6 +21,7 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.extra = extra
+        self.headers: dict[str, str] = {}  # response headers, such as Retry-After
 
 
 def is_v1(request: HttpRequest) -> bool:
@@ -35,6 +36,8 @@ def error_response(request: HttpRequest, err: ApiError) -> JsonResponse:
         body = {"error": {"code": err.code, "message": err.message}}
     body.update(err.extra)
     response = JsonResponse(body, status=err.status)
+    for name, value in err.headers.items():
+        response[name] = value
     if err.status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="imgbackup"'
     return response

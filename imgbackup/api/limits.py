@@ -1,4 +1,5 @@
-"""Refuse an oversized request before its body is read."""
+"""Refuse an oversized request before its body is read (and without reading it: the server
+then closes the connection, imgbackup/slow_clients.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from imgbackup.api.auth import drain
 from imgbackup.api.errors import ApiError, error_response
 
 MB = 1024 * 1024
@@ -31,7 +31,6 @@ class RequestSizeLimitMiddleware:
             return error_response(request, ApiError(400, "bad_request",
                                                     f"Content-Length {raw!r} is not a number"))
         if length > max_body_bytes():
-            drain(request)
             return error_response(request, ApiError(
                 413, "too_large",
                 f"the request body is {length / MB:.1f} MB; the limit is "

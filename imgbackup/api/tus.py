@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Iterator
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from django.conf import settings
@@ -22,12 +22,12 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 
-from imgbackup.api.auth import drain
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.photos import resumable
 from imgbackup.photos.ingest import Rejected
 from imgbackup.photos.models import ResumableUpload
+from imgbackup.photos.quota import check_quota
 
 VERSION = "1.0.0"
 EXTENSIONS = ("creation,creation-with-upload,creation-defer-length,termination,checksum,"
@@ -64,6 +64,10 @@ def creation(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     length = _length(request)
     claims = _rejected_as_api(resumable.parse_metadata, request.headers.get("Upload-Metadata", ""))
+    if length is not None:
+        # Past the quota: told before a byte is sent (ingest checks again at completion).
+        _rejected_as_api(partial(check_quota, name=claims.filename or "file"), user, length,
+                         claims.sha256 or None)
     upload = _rejected_as_api(resumable.create, user, length, claims)
     if not upload.complete and request.content_type == CHUNK_TYPE and _content_length(request):
         # creation-with-upload: the body is the first chunk.
@@ -102,8 +106,8 @@ def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
         raise ApiError(415, "unsupported_media_type", f"send the bytes as {CHUNK_TYPE}")
     if upload.complete:
         # Complete (perhaps at its creation, the bytes being known): clients that PATCH from 0
-        # without asking first are told it is done, whatever they send; nothing is appended.
-        drain(request)
+        # without asking first are told it is done, whatever they send; nothing is appended
+        # (the body left unread is discarded by the server's worker: imgbackup/slow_clients.py).
         return _state(HttpResponse(status=204), upload)
     offset = _number(request, "Upload-Offset")
     if offset is None:

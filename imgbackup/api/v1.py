@@ -15,6 +15,7 @@ from django.http.response import HttpResponseBase
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.api.files import original_response
+from imgbackup.api.upload_slots import upload_slot
 from imgbackup.api.uploads import uploaded_files
 from imgbackup.photos.ingest import HEX32, Rejected, ingest
 from imgbackup.photos.models import Photo
@@ -25,7 +26,8 @@ from imgbackup.photos.trash import trash
 def image(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
-        return _post(request, user)
+        with upload_slot(user):
+            return _post(request, user)
     photo = _photo_by_md5(user, request.GET.get("md5"))
     if request.method == "GET":
         return original_response(request, photo)

@@ -24,6 +24,7 @@ from imgbackup.client._pull import pull as run_pull
 from imgbackup.client._push import PushReport
 from imgbackup.client._push import push as run_push
 from imgbackup.client._upload import Failure
+from imgbackup.client._usage import print_usage
 
 # ls and rm are run by a person waiting for the answer: retry a little, then say what is wrong.
 INTERACTIVE_RETRIES = 2
@@ -115,6 +116,9 @@ def ls(args: argparse.Namespace) -> int:
                                  ("q", args.query), ("camera", args.camera),
                                  ("lens", args.lens), ("place", args.place)) if v}
     with _connect(1, INTERACTIVE_RETRIES) as api:
+        if args.usage:
+            print_usage(api.me(), args.json)
+            return ExitCode.OK
         photos: list[dict[str, Any]] = []
         for photo in api.photos(**filters):
             if args.limit is not None and len(photos) >= args.limit:

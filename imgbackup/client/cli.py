@@ -109,6 +109,8 @@ def _ls(p: argparse.ArgumentParser) -> None:
                    help="city, region or country, e.g. 'kyoto', 'sao paulo', 'japan'")
     p.add_argument("--limit", type=_positive, metavar="N", help="show at most N photos")
     p.add_argument("--json", action="store_true", help="one JSON array of photo objects")
+    p.add_argument("--usage", action="store_true",
+                   help="instead: the storage you use (the trash included) and your quota")
 
 
 def _rm(p: argparse.ArgumentParser) -> None:

@@ -4,7 +4,8 @@ Order of events, for safety:
 1. the bytes are already on disk, fsynced, with their hashes: a multipart upload's spool file
    (photos/uploads.py) or a finished resumable upload (photos/resumable.py), one ingest for both;
 2. they are identified from their own bytes (never the name or Content-Type): an image by
-   Pillow, else a video by FFmpeg in a sandboxed child process (imgbackup/video);
+   Pillow, else a video by FFmpeg in a sandboxed child process (imgbackup/video), and the
+   owner's storage quota is checked (photos/quota.py) — before anything is stored;
 3. the object is put in storage, durably, before any lock is taken: the slow part (a disk
    sync, or an upload to S3) never holds the database's write lock (SQLite) or the row lock;
 4. under the Original row's lock, the object is checked again and written again if it is
@@ -32,6 +33,8 @@ from imgbackup.photos.background import after_ingest
 from imgbackup.photos.live import link_motion
 from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, original_name
 from imgbackup.photos.places import search_fields
+from imgbackup.photos.quota import check_quota
+from imgbackup.photos.rejected import Rejected as Rejected  # the upload views catch it here
 from imgbackup.photos.trash import restore
 from imgbackup.photos.uploads import Spooled
 from imgbackup.storage import blobs
@@ -44,16 +47,6 @@ ACCEPTED_VIDEOS = "MP4, MOV, M4V, 3GP, MKV, WebM, AVI, MPEG-TS/MTS/M2TS"
 HEX64 = re.compile(r"[0-9a-f]{64}")
 HEX32 = re.compile(r"[0-9a-f]{32}")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class Rejected(Exception):
-    """A file that was not kept; ``status`` is the HTTP status that fits the reason."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -111,6 +104,7 @@ def ingest(owner: User, upload: Spooled,
     Uploading bytes the owner already has is not an error: the existing photo is returned
     (and brought back from the trash, since the person explicitly sent it again)."""
     info = identify(upload)
+    check_quota(owner, upload.size or 0, upload.sha256, name=upload.name or "file")
     _place(upload)
     searchable = search_fields(info.camera_make, info.camera_model, info.lens, info.latitude,
                                info.longitude)
@@ -134,6 +128,9 @@ def _commit(owner: User, upload: Spooled, info: MediaInfo,
         if photo is not None:
             restore(photo)  # a Live Photo's clip comes back with it
             return Ingested(photo, created=False)
+        # Again under the owner's quota row lock: parallel uploads of one user pass one by one.
+        # (Refused here, bytes placed in step 3 and owned by nobody are cleared by gc.)
+        check_quota(owner, upload.size or 0, name=upload.name or "file", locked=True)
         taken_at, source = _taken_at(info, modified_at)
         photo = Photo.objects.create(
             owner=owner, original=original, filename=display_name(upload.name),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import login, update_session_auth_hash
@@ -11,12 +13,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from imgbackup.accounts import throttle
 from imgbackup.accounts.models import ApiToken
-from imgbackup.accounts.tokens import create_token, revoke
+from imgbackup.accounts.tokens import TokenNameTaken, create_token, revoke
+from imgbackup.accounts.users import set_password
 from imgbackup.web.views import page, signed_in, with_csp
 
 
@@ -69,17 +73,29 @@ logout_view = auth_views.LogoutView.as_view()
 
 @page
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(signed_in(request), request.POST or None)
+    user = signed_in(request)
+    form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        revoked = set_password(user, form.cleaned_data["new_password1"])
         update_session_auth_hash(request, user)  # stay signed in here, out everywhere else
-        return render(request, "web/password.html", {"form": None, "changed": True})
+        return render(request, "web/password.html",
+                      {"form": None, "changed": True, "revoked": revoked})
     return render(request, "web/password.html", {"form": form, "changed": False})
+
+
+EXPIRY_CHOICES = [("", "never"), ("30", "in 30 days"), ("90", "in 90 days"),
+                  ("365", "in a year")]
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="Name",
                            widget=forms.TextInput(attrs={"placeholder": "laptop backup"}))
+    expires = forms.TypedChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires",
+                                     coerce=int, empty_value=None)
+
+    def expires_at(self) -> datetime | None:
+        days = self.cleaned_data.get("expires")
+        return timezone.now() + timedelta(days=days) if days else None
 
 
 NEW_TOKEN_KEY = "web.new_token"  # noqa: S105 - a session key, not a secret
@@ -93,9 +109,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
     user = signed_in(request)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        token, secret = create_token(user, form.cleaned_data["name"])
-        request.session[NEW_TOKEN_KEY] = {"id": token.pk, "secret": secret}
-        return redirect("tokens")
+        try:
+            token, secret = create_token(user, form.cleaned_data["name"], form.expires_at())
+        except TokenNameTaken as exc:
+            form.add_error("name", str(exc).capitalize() + ".")
+        else:
+            request.session[NEW_TOKEN_KEY] = {"id": token.pk, "secret": secret}
+            return redirect("tokens")
     new = request.session.pop(NEW_TOKEN_KEY, None)
     created = ApiToken.objects.filter(user=user, pk=new["id"]).first() if new else None
     return render(request, "web/tokens.html", {

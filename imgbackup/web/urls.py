@@ -18,4 +18,5 @@ urlpatterns = [
     path("users/<int:user_id>/password", admin_only(users.user_password), name="user_password"),
     path("users/<int:user_id>/active", admin_only(users.user_active), name="user_active"),
     path("users/<int:user_id>/admin", admin_only(users.user_admin), name="user_admin"),
+    path("users/<int:user_id>/quota", admin_only(users.user_quota), name="user_quota"),
 ]

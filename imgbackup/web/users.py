@@ -13,7 +13,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,6 +21,8 @@ from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods, require_POST
 
 from imgbackup.accounts import users
+from imgbackup.accounts.quotas import set_quota
+from imgbackup.sizes import format_size, parse_size
 from imgbackup.web.views import View, page, signed_in
 
 KEPT = Q(photos__trashed_at__isnull=True)
@@ -54,8 +56,7 @@ class NewUserForm(forms.Form):
 
 
 class ResetForm(SetPasswordForm):  # type: ignore[type-arg]
-    revoke_tokens = forms.BooleanField(required=False, initial=True,
-                                       label="Also revoke their API tokens")
+    """An admin's new password for a user: their tokens are always revoked (users.set_password)."""
 
 
 class FlagForm(forms.Form):
@@ -69,6 +70,8 @@ def listing() -> QuerySet[User]:
     return User.objects.annotate(
         photo_count=Count("photos", filter=KEPT),
         photo_bytes=Sum("photos__original__size", filter=KEPT),
+        stored_bytes=Sum("photos__original__size"),  # what the quota counts: trash included
+        quota_bytes=F("quota__max_bytes"),
     ).order_by("username")
 
 
@@ -117,12 +120,11 @@ def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "web/user_password.html", {"person": user, "form": form},
                       status=400 if form.is_bound else 200)
-    revoked = users.set_password(user, form.cleaned_data["new_password1"],
-                                 revoke_tokens=form.cleaned_data["revoke_tokens"])
+    revoked = users.set_password(user, form.cleaned_data["new_password1"])
     if user.pk == request.user.pk:
         update_session_auth_hash(request, user)  # an admin resetting their own stays here
     messages.success(request, f"New password set for {user.username}; their other sessions "
-                     f"ended and {revoked} API token(s) were revoked.")
+                     f"ended and their API tokens were revoked ({revoked}).")
     return redirect("users")
 
 
@@ -158,6 +160,19 @@ def user_admin(request: HttpRequest, user_id: int) -> HttpResponse:
                      "someone else an admin first.", status=400)
     messages.success(request, f"{user.username} is now {'an' if user.is_staff else 'a'} "
                      f"{_role(user)}.")
+    return redirect("users")
+
+
+@admin_page
+@require_POST
+def user_quota(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=user_id)
+    try:
+        size = parse_size(request.POST.get("quota", ""))
+    except ValueError as exc:
+        return _page(request, error=f"Quota for {user.username}: {exc}.", status=400)
+    set_quota(user, size)
+    messages.success(request, f"{user.username}'s storage quota is now {format_size(size)}.")
     return redirect("users")
 
 

@@ -11,7 +11,12 @@ from imgbackup.accounts import throttle
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, throttled
 from imgbackup.api.v2.params import json_body
-from imgbackup.wechat.accounts import token_for, user_for_session
+from imgbackup.wechat.accounts import (
+    SignupClosed,
+    awaiting_approval,
+    token_for,
+    user_for_session,
+)
 from imgbackup.wechat.code2session import code2session
 
 # wx.login codes are 32 letters and digits today; leave room without accepting arbitrary
@@ -29,7 +34,14 @@ def login(request: HttpRequest) -> HttpResponse:
     if wait:
         return throttled(request, "too many WeChat logins from this address; try again later",
                          wait)
-    user = user_for_session(code2session(code))
+    try:
+        user = user_for_session(code2session(code))
+    except SignupClosed:
+        raise ApiError(403, "signup_closed", "this server takes no new WeChat users; ask its "
+                       "admin for an account") from None
+    if awaiting_approval(user):
+        raise ApiError(403, "approval_required", f"your account {user.username} waits for an "
+                       "admin to enable it on the Users page; log in again once they have")
     if not user.is_active:
         raise ApiError(403, "account_disabled", "this account is disabled")
     return JsonResponse({"token": token_for(user), "user": {"username": user.username}})

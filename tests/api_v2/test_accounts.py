@@ -26,7 +26,8 @@ def test_a_password_buys_a_working_token(client: Client, alice: Persona) -> None
     body = answer.json()
     assert body["name"] == "phone" and body["token"].startswith("ib_")
     me = client.get("/api/v2/me", HTTP_AUTHORIZATION=f"Bearer {body['token']}")
-    assert me.json() == {"username": "alice", "is_admin": False}
+    assert me.json() == {"username": "alice", "is_admin": False, "usage_bytes": 0,
+                         "quota_bytes": None}
 
 
 def test_a_wrong_password_is_401(client: Client, alice: Persona) -> None:

@@ -24,7 +24,7 @@ from django.contrib.auth.models import User
 from imgbackup.accounts.tokens import create_token
 user = User.objects.get(username={USER!r})
 for _ in range(40):
-    create_token(user, "padding")
+    create_token(user, "padding", numbered=True)
 """
 
 
@@ -63,6 +63,7 @@ def live(tmp_path_factory: pytest.TempPathFactory,
         "IMGBACKUP_WECHAT_APPID": "wx-fuzz",
         "IMGBACKUP_WECHAT_SECRET": "fuzz-secret",
         "IMGBACKUP_WECHAT_CODE2SESSION_URL": wechat.url,
+        "IMGBACKUP_WECHAT_SIGNUP": "open",
     })
     try:
         server.imgbackup("createuser", USER, "--password", f"{USER}-password-123")

@@ -112,7 +112,8 @@ def test_bobs_lists_and_check_show_nothing_of_alices(client: Client, world: Worl
     check = call(client, "POST", "/photos/check", bob, {"hashes": [world.live, world.trashed]})
     assert check.json()["present"] == []
     assert call(client, "DELETE", "/trash", bob).json() == {"destroyed": 0}
-    assert call(client, "GET", "/me", bob).json() == {"username": "bob", "is_admin": False}
+    assert call(client, "GET", "/me", bob).json() == {"username": "bob", "is_admin": False,
+                                                      "usage_bytes": 0, "quota_bytes": None}
 
 
 def test_bob_uploading_alices_bytes_gets_his_own_photo(client: Client, world: World,

@@ -340,3 +340,15 @@ def test_a_failure_while_storing_the_last_chunk_keeps_the_upload_resumable(
     assert answer["Upload-Offset"] == "100"  # local: send the last chunk again
     last = patch(client, alice, location, 100, body[100:])
     assert last.status_code == 204 and stored(last["Imgbackup-Photo-Id"]) == body
+
+
+def test_an_upload_past_the_quota_is_refused_at_its_creation(client: Client,
+                                                             alice: Persona) -> None:
+    from imgbackup.accounts.quotas import set_quota
+
+    set_quota(alice.user, 1000)
+    answer = create(client, alice, 5000)
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "quota_exceeded"
+    assert not ResumableUpload.objects.exists()
+    assert create(client, alice, 500).status_code == 201

@@ -37,6 +37,10 @@ class FakeServer:
     faults: list[int | Exception] = field(default_factory=list)
     when: Callable[[httpx.Request], bool] = lambda request: True
     corrupt: set[str] = field(default_factory=set)  # ids whose original is served altered
+    quota_bytes: int | None = None  # GET /me's quota; its usage is the photos' bytes
+
+    def usage_bytes(self) -> int:
+        return sum(len(self.blobs.get(photo_id, b"")) for photo_id in self.photos)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -64,7 +68,9 @@ class FakeServer:
     def _route(self, request: httpx.Request, path: str) -> httpx.Response:
         method, parts = request.method, path.split("/")
         if (method, path) == ("GET", "me"):
-            return httpx.Response(200, json={"username": "alice", "is_admin": False})
+            return httpx.Response(200, json={"username": "alice", "is_admin": False,
+                                             "usage_bytes": self.usage_bytes(),
+                                             "quota_bytes": self.quota_bytes})
         if (method, path) == ("POST", "photos/check"):
             return self._check(request)
         if (method, path) == ("POST", "photos"):

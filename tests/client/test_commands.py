@@ -113,6 +113,18 @@ def test_ls_sends_camera_lens_and_place_words_to_the_server(run: Run, fake: Fake
                                                              "São Paulo")
 
 
+def test_ls_usage_shows_storage_and_quota(run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path, 2)
+    run("push", "--quiet", str(tmp_path))
+    used = fake.usage_bytes()
+    assert used > 0
+    assert run("ls", "--usage").out.startswith(f"{used} B used (no quota)")
+    fake.quota_bytes = 1024**3
+    assert f"{used} B of 1.0 GiB used (0 %)" in run("ls", "--usage").out
+    assert json.loads(run("ls", "--usage", "--json").out) == {
+        "usage_bytes": used, "quota_bytes": 1024**3}
+
+
 def test_rm_moves_to_the_trash_and_names_what_it_could_not(
         run: Run, fake: FakeServer, tmp_path: Path) -> None:
     photo_tree(tmp_path, 2)

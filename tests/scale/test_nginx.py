@@ -36,7 +36,7 @@ def nginx_conf(tmp: Path, port: int, upstream: str, storage: Path) -> Path:
     # As root the workers must stay root to read pytest's private temp folders.
     conf.write_text(f"""{'user root;' if os.geteuid() == 0 else ''}
 daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
-events {{}}
+events {{ worker_connections 4096; }}
 http {{ include /etc/nginx/mime.types; access_log {tmp}/access.log; {temp}
        include {tmp}/site.conf; }}
 """)

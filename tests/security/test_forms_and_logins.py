@@ -26,10 +26,10 @@ def post_forms(client: Client, page: str) -> Iterator[tuple[str, str]]:
             yield (action.group(1) if action and action.group(1) else here), inner
 
 
-def assert_forms_are_protected(client: Client) -> list[str]:
-    """Post every POST form of PAGES without its CSRF token; return the actions posted."""
+def assert_forms_are_protected(client: Client, pages: list[str] = PAGES) -> list[str]:
+    """Post every POST form of ``pages`` without its CSRF token; return the actions posted."""
     checked: list[str] = []
-    for page in PAGES:
+    for page in pages:
         for action, inner in post_forms(client, page):
             assert 'name="csrfmiddlewaretoken"' in inner, f"form on {page} has no CSRF token"
             strict = Client(enforce_csrf_checks=True)
@@ -58,10 +58,12 @@ def test_signed_in_forms_need_their_csrf_token(alice: Persona) -> None:
 def test_the_admins_forms_need_their_csrf_token(admin: Persona, alice: Persona) -> None:
     client = Client()
     client.force_login(admin.user)
-    # Users page: create, and per user disable, admin flag and password (admin and alice).
-    actions = set(assert_forms_are_protected(client))
-    for user in (admin.user, alice.user):
-        assert {f"/users/{user.pk}/{a}" for a in ("password", "active", "admin")} <= actions
+    # Users page: create, and per user quota (both), disable and admin flag (alice: not offered
+    # on your own row), and each user's set-password page.
+    pages = [*PAGES, *(f"/users/{user.pk}/password" for user in (admin.user, alice.user))]
+    actions = set(assert_forms_are_protected(client, pages))
+    assert {f"/users/{alice.user.pk}/{a}" for a in ("active", "admin", "quota")} <= actions
+    assert {f"/users/{admin.user.pk}/password", f"/users/{alice.user.pk}/password"} <= actions
     assert "/users" in actions  # the new-user form
     alice.user.refresh_from_db()
     assert alice.user.is_active and alice.user.check_password("alice-password-123")

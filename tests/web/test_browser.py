@@ -265,6 +265,9 @@ def _create_a_token_that_works(page: Any, url: str, photo: Path) -> None:
     page.click("text=Create token")
     secret = page.locator("#new-token").inner_text().strip()
     assert secret.startswith("ib_")
+    # The Copy button (its script shows it): the clipboard, or a selection for Ctrl+C.
+    page.click("#copy-token")
+    expect(page.locator("#copy-token")).to_have_text(re.compile(r"Copied|Ctrl\+C"))
     md5 = hashlib.md5(photo.read_bytes()).hexdigest()
     answer = httpx.get(f"{url}/api/v1.0/service/image/", params={"md5": md5},
                        headers={"Authorization": f"Bearer {secret}"})

@@ -35,6 +35,7 @@ def wechat(settings: Any) -> Iterator[StandIn]:
         settings.WECHAT_APPID = "wx-test-appid"
         settings.WECHAT_SECRET = "test-secret"
         settings.WECHAT_CODE2SESSION_URL = fake.url
+        settings.WECHAT_SIGNUP = "open"  # test_wechat_signup.py tests approve and closed
         yield fake
 
 

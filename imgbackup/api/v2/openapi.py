@@ -26,22 +26,27 @@ IMAGE_HEADERS = {
 }
 # Answers every operation may give, by status: the error codes docs/api.md lists.
 ERRORS = {
-    "400": "bad input (`bad_request`, `checksum_mismatch`)",
+    "400": "bad input (`bad_request`, `checksum_mismatch`, `weak_password`)",
     "401": "no valid token or session (`not_authenticated`)",
-    "403": "session without a CSRF token (`csrf_failed`)",
+    "403": "session without a CSRF token (`csrf_failed`); a wrong current password "
+           "(`wrong_password`)",
     "404": "no such photo or token for this user (`not_found`); for a thumbnail or preview, "
            "none can be made of this photo (`no_preview`)",
     "405": "method not allowed (`method_not_allowed`); the Allow header lists the methods",
-    "409": "the same file was being sent at the same time; send it again (`conflict`)",
+    "409": "the same file was being sent at the same time; send it again (`conflict`); a "
+           "token name the caller has already (`name_taken`)",
     "411": "a chunked request body: send it with Content-Length (`length_required`)",
-    "413": "too large (`too_large`, `too_many_pixels`, `too_many_files`)",
+    "413": "too large (`too_large`, `too_many_pixels`, `too_many_files`), or past the "
+           "caller's storage quota (`quota_exceeded`)",
     "415": "not an accepted image or body type (`unsupported_media_type`)",
     "410": "the resumable upload expired (`gone`)",
     "412": "tus: no `Tus-Resumable: 1.0.0` (`unsupported_version`)",
-    "429": "too many failed logins (`throttled`); see Retry-After",
+    "429": "too many failed logins (`throttled`), or too many uploads of this user in flight "
+           "(`too_many_uploads`); see Retry-After",
     "460": "tus: a checksum does not match (`checksum_mismatch`); nothing of it was kept",
     "502": "WeChat's login service did not answer",
-    "503": "storage unavailable (`storage_unavailable`), or every render slot busy (`busy`)",
+    "503": "storage unavailable (`storage_unavailable`), every render slot busy (`busy`), or "
+           "the server's upload threads are busy (`server_busy`, see Retry-After)",
     "507": "the server's disk is full; nothing was kept (`insufficient_storage`)",
 }
 COMMON = ["400", "401", "403", "405", "411", "503", "507"]
@@ -153,8 +158,10 @@ def photo_op(summary: str, answers: dict[str, Any], tag: str = "photos",
 # What WeChat's jscode2session answers becomes (imgbackup/wechat/code2session.py).
 WECHAT_ERRORS = {
     "401": "the wx.login code is invalid, expired or used (`wechat_invalid_code`)",
-    "403": "WeChat blocked this login (`wechat_blocked`) or the account is disabled "
-           "(`account_disabled`)",
+    "403": "WeChat blocked this login (`wechat_blocked`), the account is disabled "
+           "(`account_disabled`) or waits for an admin's approval (`approval_required`, "
+           "IMGBACKUP_WECHAT_SIGNUP=approve), or the server takes no new users "
+           "(`signup_closed`)",
     "429": "too many WeChat logins from this address (`throttled`, see Retry-After; "
            "IMGBACKUP_WECHAT_LOGIN_LIMIT), or WeChat's own rate limit for the app "
            "(`wechat_rate_limited`)",
@@ -178,11 +185,15 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
         {"200": json_answer("WechatSession"), **WECHAT_ANSWERS},
         body="WechatLogin", public=True, errors=("415",), tag="accounts")},
     "/me": {"get": op("Who the caller is", {"200": json_answer("Me")}, tag="accounts")},
+    "/me/password": {"post": op(
+        "Change your password; revokes every API token of the account (except the calling "
+        "one with keep_token)", {"200": json_answer("PasswordChanged")},
+        body="PasswordChange", errors=("415", "429"), tag="accounts")},
     "/tokens": {
         "get": op("The caller's API tokens (never their secrets)",
                   {"200": json_answer("TokenList")}, tag="accounts"),
         "post": op("Create an API token", {"201": json_answer("NewToken", "shown this once")},
-                   body="TokenName", errors=("415",), tag="accounts"),
+                   body="TokenName", errors=("409", "415"), tag="accounts"),
     },
     "/tokens/{token_id}": {"delete": op("Revoke a token", {"204": NO_CONTENT},
                                         params=[TOKEN_ID], errors=("404",), tag="accounts")},

@@ -10,6 +10,7 @@ from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.files import blob_response, original_response
 from imgbackup.api.unavailable import unavailable
+from imgbackup.api.upload_slots import upload_slot
 from imgbackup.api.v2 import upload
 from imgbackup.api.v2.lookups import photo_for_user, photos_of
 from imgbackup.api.v2.pages import page
@@ -32,7 +33,8 @@ MAX_QUERY = 200
 def collection(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     if request.method == "POST":
-        return upload.upload(request, user)
+        with upload_slot(user):
+            return upload.upload(request, user)
     # A Live Photo's clip is part of its still's item, not an item of its own.
     live = photos_of(user).filter(trashed_at__isnull=True, is_motion=False)
     parts = timeline_parts(user, live, search_filters(request))

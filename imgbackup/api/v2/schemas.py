@@ -162,14 +162,27 @@ SCHEMAS: dict[str, Schema] = {
     "Login": obj(required=["username", "password"], closed=True,
                  username=text(1, 150), password=text(1, 4096),
                  name=text(0, 100, description="a label for the token (default: api)")),
-    "TokenName": obj(closed=True, name=text(1, 100)),
+    "TokenName": obj(required=["name"], closed=True, name=text(1, 100, description=(
+        "unique among the caller's tokens (409 name_taken)")), expires_at={
+        **NULLABLE_DATE_TIME, "description": "refused from this instant on; null: never"}),
     "Token": obj(id={"type": "integer"}, name=STRING,
                  prefix={"type": "string", "description": "first characters, to tell apart"},
-                 created_at=DATE_TIME, last_used_at=NULLABLE_DATE_TIME),
+                 created_at=DATE_TIME, last_used_at=NULLABLE_DATE_TIME,
+                 expires_at=NULLABLE_DATE_TIME),
     "NewToken": {"allOf": [ref("Token"), obj(token={
         "type": "string", "description": "the secret: shown in this answer only"})]},
     "TokenList": obj(items={"type": "array", "items": ref("Token")}),
-    "Me": obj(username=STRING, is_admin={"type": "boolean"}),
+    "Me": obj(username=STRING, is_admin={"type": "boolean"},
+              usage_bytes={"type": "integer", "minimum": 0, "description": (
+                  "bytes of the caller's originals, the trash included")},
+              quota_bytes={"type": ["integer", "null"], "description": (
+                  "the most the caller may keep; null: no quota")}),
+    "PasswordChange": obj(required=["current_password", "new_password"], closed=True,
+                          current_password=text(1, 4096), new_password=text(1, 4096),
+                          keep_token={"type": "boolean", "description": (
+                              "keep the token making this call (default false)")}),
+    "PasswordChanged": obj(revoked_tokens={"type": "integer", "minimum": 0},
+                           kept_token={"type": "boolean"}, message=STRING),
     # A wx.login code: printable ASCII without spaces (imgbackup/wechat/views.py CODE).
     "WechatLogin": obj(closed=True, code={"type": "string", "pattern": "^[!-~]{1,128}$"}),
     "WechatSession": obj(token=STRING, user=obj(username=STRING)),

@@ -90,4 +90,5 @@ def place_json(photo: Photo) -> dict[str, str] | None:
 def token_json(token: ApiToken) -> dict[str, Any]:
     """A token as listed: never its secret, which only its creation answer shows."""
     return {"id": token.pk, "name": token.name, "prefix": token.prefix,
-            "created_at": iso(token.created_at), "last_used_at": iso(token.last_used_at)}
+            "created_at": iso(token.created_at), "last_used_at": iso(token.last_used_at),
+            "expires_at": iso(token.expires_at)}

@@ -9,6 +9,7 @@ from imgbackup.api.v2 import (
     accounts,
     bulk,
     docs,
+    password,
     photos,
     places,
     playback,
@@ -20,6 +21,7 @@ from imgbackup.api.v2 import (
 urlpatterns = [
     path("auth/token", accounts.token_login),
     path("me", accounts.me),
+    path("me/password", password.change_password),
     path("tokens", accounts.tokens),
     path("tokens/<str:token_id>", accounts.token),
     path("photos", photos.collection),

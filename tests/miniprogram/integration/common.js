@@ -27,6 +27,8 @@ function useServer () {
       IMGBACKUP_WECHAT_APPID: 'wx-test-appid',
       IMGBACKUP_WECHAT_SECRET: 'test-secret',
       IMGBACKUP_WECHAT_CODE2SESSION_URL: env.wechat.url,
+      // Every phone here signs itself up (the default asks an admin to approve new users).
+      IMGBACKUP_WECHAT_SIGNUP: 'open',
       IMGBACKUP_MAX_UPLOAD_MB: String(MAX_UPLOAD_MB)
     })
   })

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import getpass
-import sys
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from imgbackup.accounts.management.passwords import add_password_arguments, read_password
 from imgbackup.accounts.users import check_text, create_user
 from imgbackup.management.database import ready_database
 
@@ -17,10 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
-        source = parser.add_mutually_exclusive_group()
-        source.add_argument("--password", help="the password (visible in the process list)")
-        source.add_argument("--password-stdin", action="store_true",
-                            help="read the password from the first line of standard input")
+        add_password_arguments(parser)
         parser.add_argument("--admin", action="store_true", help="make the user an admin")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,22 +29,10 @@ class Command(BaseCommand):
             raise CommandError("the user name is empty")
         if User.objects.filter(username=name).exists():  # before asking for a password
             raise CommandError(f"user {name!r} exists already")
-        password = self._password(options)
+        password = read_password(options)
         try:
             create_user(name, password, admin=options["admin"])
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         role = "admin" if options["admin"] else "user"
         self.stdout.write(f"created {role} {name}")
-
-    def _password(self, options: dict[str, Any]) -> str:
-        if options["password"] is not None:
-            return str(options["password"])
-        if options["password_stdin"]:
-            return sys.stdin.readline().rstrip("\r\n")
-        if not sys.stdin.isatty():
-            raise CommandError("give --password or --password-stdin")
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
-            raise CommandError("the passwords differ")
-        return first

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         user = User.objects.filter(username=name, is_active=True).first()
         if user is None:
             raise CommandError(f"no active user {options['name']!r}")
-        token, raw = create_token(user, label)
+        token, raw = create_token(user, label, numbered=True)
         self.stdout.write(f"token {token.prefix}… for {user.username} "
                           "(shown once: keep it somewhere safe)")
         self.stdout.write(raw)

@@ -1,0 +1,54 @@
+"""The storage quota check: the one place every ingest path calls, before an upload's bytes
+are stored (API v1, API v2 and the web through ``photos.ingest``; resumable uploads call
+``check_quota`` with the announced length when an upload is created, and ingest checks again).
+
+Usage is the size of the originals of the user's photos, those in the trash included (their
+bytes are still stored), each original counted once per user who owns it: bytes two users
+uploaded count for both, since either may keep them after the other deletes theirs. Bytes the
+user already owns add nothing, so sending them again is never refused."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db.models import Sum
+
+from imgbackup.accounts.models import Quota
+from imgbackup.accounts.quotas import quota_of
+from imgbackup.photos.models import Photo
+from imgbackup.photos.rejected import Rejected
+from imgbackup.sizes import format_size
+
+
+class QuotaExceeded(Rejected):
+    def __init__(self, message: str) -> None:
+        super().__init__(413, "quota_exceeded", message)
+
+
+def usage_of(user: User) -> int:
+    """Bytes of originals ``user`` keeps, the trash included."""
+    total = Photo.objects.filter(owner=user).aggregate(total=Sum("original__size"))["total"]
+    return int(total or 0)
+
+
+def check_quota(user: User, size: int, sha256: str | None = None, *, name: str = "",
+                locked: bool = False) -> None:
+    """Raise QuotaExceeded (413 ``quota_exceeded``) if keeping ``size`` more bytes would take
+    ``user`` past their quota. Bytes whose ``sha256`` the user already owns are free. With
+    ``locked`` (inside a transaction) the user's quota row is locked first, so two uploads of
+    one user that commit at once cannot both pass on the same usage."""
+    if locked:
+        row = Quota.objects.select_for_update().filter(user=user).first()
+        limit = row.max_bytes if row is not None else None
+    else:
+        limit = quota_of(user)
+    if limit is None:
+        return
+    if sha256 and Photo.objects.filter(owner=user, original_id=sha256).exists():
+        return
+    used = usage_of(user)
+    if used + size > limit:
+        what = f"{name}: " if name else ""
+        raise QuotaExceeded(
+            f"{what}{format_size(size)} more would take your storage past your quota: "
+            f"{format_size(used)} of {format_size(limit)} used. Empty the trash or delete "
+            "photos to make room, or ask an admin for a larger quota.")

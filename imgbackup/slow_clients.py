@@ -1,0 +1,233 @@
+"""gunicorn's threaded worker, made safe from slow and anonymous clients.
+
+Stock ``gthread`` hands each new connection to a thread, which then reads the request line
+and headers with blocking reads and no time limit: sixteen clients sending a header line every
+few seconds took every thread of a default server. And after a response the thread (or the
+main loop, for a closing connection) reads and discards whatever body the application left
+unread, so an anonymous upload announcing 60 MB held a thread until it had sent it.
+
+This worker changes three things, and nothing else:
+
+1. **Heads are read by the main loop.** A new (or kept-alive) connection's bytes are collected
+   without blocking until the blank line that ends the headers; only then does a thread take
+   the request, so a thread never waits for a head. A head not complete within
+   IMGBACKUP_HEADER_TIMEOUT seconds of its first byte is answered 408 and closed; one larger
+   than gunicorn's own limits is handed on at once (gunicorn answers it 400).
+2. **Body and response reads and writes have a timeout**: a socket that makes no progress for
+   IMGBACKUP_BODY_TIMEOUT seconds fails the request, freeing its thread.
+3. **A body the application did not read is not read.** A request refused before its body
+   (401, 413, 429...) is answered at once, with ``Connection: close``, and the connection
+   closed: the main loop half-closes it and discards what still arrives for a short while (so
+   a client that sends its whole body before reading sees the answer, not a reset), without a
+   thread. DESIGN.md: "A request over the size limit, or not
+   authenticated, may be answered before its body has been read (and the connection closed)".
+
+Measured reasons and the alternatives tried are in docs/deployment.md ("Slow clients")."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import selectors
+import socket
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from gunicorn import http
+from gunicorn.http.body import LengthReader
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+# Enough for gunicorn's own limits (request line 4094 + 100 fields of 8190 bytes); past this a
+# head is handed on and gunicorn refuses it with its 400.
+MAX_HEAD = 4096 + 100 * 8192
+# A refused body: how long and how much of it the main loop discards before closing, so a
+# client that writes its whole body before reading the answer (WeChat's uploadFile, most HTTP
+# libraries) still sees the 401/413 instead of a reset connection: as much as the old drain
+# read in a thread (64 MiB), but for 5 s at most (nginx's lingering_timeout), and no thread.
+LINGER_SECONDS = 5.0
+LINGER_BYTES = 64 * 1024 * 1024
+TIMEOUT_408 = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: "
+               b"text/plain\r\nContent-Length: 27\r\n\r\nthe request head came late\n")
+
+
+@dataclass
+class _Waiting:
+    """A connection the main loop holds: collecting a head, or lingering before close."""
+
+    conn: TConn
+    deadline: float
+    head: bytearray = field(default_factory=bytearray)
+    discarded: int = 0
+
+
+def _head_complete(head: bytes) -> bool:
+    # Empty lines before a request line are allowed (RFC 9112 section 2.2) and skipped.
+    return b"\r\n\r\n" in head.lstrip(b"\r\n") or b"\n\n" in head.lstrip(b"\r\n")
+
+
+def body_fully_read(parser: Any) -> bool:
+    """Whether the last request's body has been read to its end (or it had none)."""
+    message = getattr(parser, "mesg", None)
+    body = getattr(message, "body", None)
+    if body is None:
+        return True
+    reader = getattr(body, "reader", None)
+    return isinstance(reader, LengthReader) and reader.length == 0
+
+
+def closing_when_unread(app: Any) -> Any:
+    """Wrap the WSGI app: an answer sent before the request's body was read says
+    ``Connection: close`` (the server closes that connection), so a client never sends its next
+    request on a connection the server is about to close."""
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            reader = getattr(environ.get("wsgi.input"), "reader", None)
+            if not (isinstance(reader, LengthReader) and reader.length == 0):
+                force_close = getattr(getattr(start_response, "__self__", None),
+                                      "force_close", None)
+                if force_close is not None:
+                    force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return wrapped
+
+
+class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
+    """``gthread`` with heads read by the main loop, body timeouts and no draining."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting: dict[int, _Waiting] = {}  # by socket fd
+        self.header_timeout = 10.0
+        self.body_timeout = 60.0
+
+    def init_process(self) -> None:
+        from django.conf import settings
+
+        # getattr: the benchmarks' replica of the original design has its own settings.
+        self.header_timeout = float(getattr(settings, "HEADER_TIMEOUT", 10))
+        self.body_timeout = float(getattr(settings, "BODY_TIMEOUT", 60))
+        super().init_process()
+
+    # --- heads ---------------------------------------------------------------------------
+    def accept(self, listener: socket.socket) -> None:
+        if self.cfg.is_ssl:  # TLS is the proxy's job here; keep gunicorn's own path for it
+            super().accept(listener)
+            return
+        try:
+            client, address = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        self._await_head(TConn(self.cfg, client, address, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn: TConn, client: socket.socket) -> None:
+        """A kept-alive connection starts its next request: collect its head first too."""
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._await_head(conn)
+
+    def _await_head(self, conn: TConn) -> None:
+        conn.sock.setblocking(False)
+        waiting = _Waiting(conn, time.monotonic() + self.header_timeout)
+        self.waiting[conn.sock.fileno()] = waiting
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, waiting))
+
+    def _read_head(self, waiting: _Waiting, sock: socket.socket) -> None:
+        try:
+            data = sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._forget(waiting)
+            self._close(waiting.conn)
+            return
+        waiting.head += data
+        if _head_complete(bytes(waiting.head)) or len(waiting.head) > MAX_HEAD:
+            self._forget(waiting)
+            conn = waiting.conn
+            if conn.parser is None:
+                conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+            conn.parser.unreader.unread(bytes(waiting.head))
+            conn.data_ready = True
+            self.enqueue_req(conn)
+
+    def _forget(self, waiting: _Waiting) -> None:
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(waiting.conn.sock)
+        self.waiting.pop(waiting.conn.sock.fileno(), None)
+
+    def _close(self, conn: TConn) -> None:
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_pending(self) -> None:
+        """Runs about once a second in the main loop: also end heads that came too late and
+        lingering closes that are done."""
+        super().murder_pending()
+        # A stopping worker ends them all at once: it waits for its connections to close.
+        now = time.monotonic() if self.alive else float("inf")
+        for waiting in [w for w in self.waiting.values() if w.deadline <= now]:
+            self._forget(waiting)
+            if waiting.head and waiting.discarded == 0:
+                with contextlib.suppress(OSError):
+                    waiting.conn.sock.send(TIMEOUT_408)
+            self._close(waiting.conn)
+
+    # --- bodies --------------------------------------------------------------------------
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        self.wsgi: Any = closing_when_unread(self.wsgi)
+
+    def handle_request(self, req: Any, conn: TConn) -> Any:
+        # Reads of the body, and writes of the answer, that make no progress this long fail.
+        conn.sock.settimeout(self.body_timeout)
+        return super().handle_request(req, conn)
+
+    def _keepalive_after(self, conn: TConn, keepalive: bool) -> bool:
+        """Keep the connection only if the request's body was read to its end: never read
+        a body in a thread that the application did not want."""
+        return bool(keepalive) and body_fully_read(conn.parser)
+
+    def finish_request(self, conn: TConn, fs: Any) -> None:
+        result = None
+        with contextlib.suppress(Exception):
+            result = fs.result() if not fs.cancelled() else False
+        if result is False and self.alive:
+            self._linger(conn)
+            return
+        super().finish_request(conn, fs)
+
+    def _linger(self, conn: TConn) -> None:
+        """Close without a thread and without blocking the loop: half-close, then discard
+        what the client still sends, for LINGER_SECONDS or LINGER_BYTES at most."""
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(conn)
+            return
+        waiting = _Waiting(conn, time.monotonic() + LINGER_SECONDS, discarded=1)
+        self.waiting[conn.sock.fileno()] = waiting
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._discard, waiting))
+
+    def _discard(self, waiting: _Waiting, sock: socket.socket) -> None:
+        try:
+            data = sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        waiting.discarded += len(data)
+        if not data or waiting.discarded > LINGER_BYTES:
+            self._forget(waiting)
+            self._close(waiting.conn)
