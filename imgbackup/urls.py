@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1.0/service/image", v1.image),
     path("", include("imgbackup.wechat.urls")),
     path("", include("imgbackup.web.urls")),
+    path("", include("imgbackup.sharing.web_urls")),
 ]
 
 handler404 = "imgbackup.web.views.not_found"

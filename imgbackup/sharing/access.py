@@ -80,16 +80,25 @@ def link_for(request: HttpRequest, key: str) -> ShareLink:
     """The live link with this key, its password given (Share-Password header, or the cookie
     the share page set after the right one); 404 for an unknown, revoked or expired key, 401
     for a missing or wrong password, 429 after too many wrong ones (like logins)."""
-    link = None
-    if 0 < len(key) <= MAX_KEY:
-        link = ShareLink.objects.select_related("album").filter(digest=key_digest(key)).first()
-    # The lookup is by digest; this comparison of the keys themselves is in constant time.
-    if link is None or not hmac.compare_digest(link.key.encode(), key.encode()):
-        raise not_found("share")
-    if link.expires_at is not None and link.expires_at <= timezone.now():
+    link = live_link(key)
+    if link is None:
         raise not_found("share")
     if link.password:
         _check_password(request, link)
+    return link
+
+
+def live_link(key: str) -> ShareLink | None:
+    """The link with this key unless it is unknown, revoked or expired; no password asked."""
+    link = None
+    if 0 < len(key) <= MAX_KEY:
+        link = (ShareLink.objects.select_related("album", "owner")
+                .filter(digest=key_digest(key)).first())
+    # The lookup is by digest; this comparison of the keys themselves is in constant time.
+    if link is None or not hmac.compare_digest(link.key.encode(), key.encode()):
+        return None
+    if link.expires_at is not None and link.expires_at <= timezone.now():
+        return None
     return link
 
 
