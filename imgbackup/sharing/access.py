@@ -24,7 +24,14 @@ from imgbackup.accounts import throttle
 from imgbackup.api.errors import ApiError, not_found
 from imgbackup.photos.models import Photo
 from imgbackup.sharing import unlock
-from imgbackup.sharing.models import Album, AlbumItem, AlbumMember, ShareLink, key_digest
+from imgbackup.sharing.models import (
+    Album,
+    AlbumItem,
+    AlbumMember,
+    Partner,
+    ShareLink,
+    key_digest,
+)
 
 MAX_KEY = 100
 
@@ -74,6 +81,15 @@ def album_items(album: Album) -> QuerySet[AlbumItem]:
     if album.order == "manual":
         return rows.order_by("position", "id")
     return rows.order_by("-photo__taken_at", "-photo__id")
+
+
+def partner_photos(user: User, username: str) -> QuerySet[Photo]:
+    """The timeline (outside the trash) of the user called ``username``, if they made ``user``
+    their partner; else a 404."""
+    if not Partner.objects.filter(owner__username=username, partner=user).exists():
+        raise not_found("partner")
+    return (Photo.objects.select_related("original")
+            .filter(owner__username=username, trashed_at__isnull=True))
 
 
 def link_for(request: HttpRequest, key: str) -> ShareLink:

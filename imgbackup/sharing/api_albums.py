@@ -96,7 +96,7 @@ def _cover(album: Album, cover: object) -> Any:
         raise bad_request("cover must be the id of a photo in the album, or null")
     item = album_items(album).filter(photo__original_id=cover.lower()).first()
     if item is None:
-        raise bad_request("cover must be the id of a photo in the album, or null")
+        raise not_found()  # like any photo id the album does not hold
     return item.photo
 
 

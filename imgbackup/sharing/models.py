@@ -109,3 +109,21 @@ class ShareLink(models.Model):
 
     def __str__(self) -> str:
         return f"link {self.key[:6]}… of {self.owner_id}"
+
+
+class Partner(models.Model):
+    """``owner`` lets ``partner`` see their whole timeline (never change it)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="partners")
+    partner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="partner_of")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "partner"], name="partner_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} sees {self.owner_id}"

@@ -9,6 +9,7 @@ from imgbackup.api.v2.openapi import (
     DERIVED,
     IMAGE,
     NO_CONTENT,
+    PAGE_PARAMS,
     PHOTO_ID,
     RANGE_PARAMS,
     json_answer,
@@ -41,6 +42,7 @@ LOCKED = {"description": "the link has a password: none or a wrong one was sent 
 THROTTLED = {"description": "too many wrong passwords for this link (`throttled`)",
              "content": {"application/json": {"schema": ref("Error")}}}
 BOOLEAN: Schema = {"type": "boolean"}
+DESCRIPTION: Schema = {"anyOf": [text(0, 5000), {"type": "null"}], "description": "null: empty"}
 IDS = {"type": "array", "minItems": 1, "maxItems": 5000, "items": STRING}
 ZIP = {"description": "the ZIP", "content": {"application/zip": {
     "schema": {"type": "string", "format": "binary"}}}}
@@ -72,6 +74,12 @@ def link_bytes(kind: str, answers: dict[str, Any]) -> dict[str, Any]:
                             params=[PHOTO_ID, *RANGE_PARAMS])}
 
 
+def partner_bytes(kind: str, answers: dict[str, Any]) -> dict[str, Any]:
+    return {"get": op(f"The {kind} of a partner's photo", answers,
+                      params=[USERNAME, PHOTO_ID, *RANGE_PARAMS], errors=("404",),
+                      tag="sharing")}
+
+
 ORIGINAL = ranged("the bytes, as uploaded", IMAGE)
 PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/albums": {
@@ -101,6 +109,23 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/albums/{album_id}/members/{username}": {"delete": album_op(
         "Stop sharing with a user (owner), or leave (the member)", {"204": NO_CONTENT},
         params=[USERNAME])},
+    "/partners": {
+        "get": op("Whom the caller lets see their timeline, and who lets the caller see theirs",
+                  {"200": json_answer("Partners")}, tag="sharing"),
+        "post": op("Let another user see the caller's whole timeline (read-only)",
+                   {"201": json_answer("Partner")}, body="NewPartner", errors=("404", "415"),
+                   tag="sharing"),
+    },
+    "/partners/{username}": {"delete": op(
+        "Stop partner sharing, in either direction", {"204": NO_CONTENT}, params=[USERNAME],
+        errors=("404",), tag="sharing")},
+    "/partners/{username}/photos": {"get": op(
+        "A partner's timeline, newest taken first, paged like /photos",
+        {"200": json_answer("PhotoPage")}, params=[USERNAME, *PAGE_PARAMS], errors=("404",),
+        tag="sharing")},
+    "/partners/{username}/photos/{photo_id}/original": partner_bytes("original", ORIGINAL),
+    "/partners/{username}/photos/{photo_id}/thumbnail": partner_bytes("thumbnail", DERIVED),
+    "/partners/{username}/photos/{photo_id}/preview": partner_bytes("preview", DERIVED),
     "/shares": {
         "get": op("The caller's share links", {"200": json_answer("ShareList")},
                   tag="sharing"),
@@ -152,20 +177,21 @@ SETTINGS: dict[str, Schema] = {
     **FLAGS,
 }
 SCHEMAS: dict[str, Schema] = {
-    "NewAlbum": obj(required=["name"], closed=True, name=text(1, 200),
-                    description=text(0, 5000)),
+    "NewAlbum": obj(required=["name"], closed=True, name=text(1, 200), description=DESCRIPTION),
     "Album": ALBUM,
     "AlbumList": obj(items={"type": "array", "items": ref("Album")}),
     "AlbumItem": {"allOf": [ref("Photo"), obj(owner=STRING, guest_upload={"type": "boolean"})]},
     "AlbumWithItems": {"allOf": [ref("Album"), obj(items={"type": "array",
                                                           "items": ref("AlbumItem")})]},
     "AlbumChange": obj(required=[], closed=True, name=text(1, 200),
-                       description=text(0, 5000), order={"enum": ["taken", "manual"]},
+                       description=DESCRIPTION, order={"enum": ["taken", "manual"]},
                        cover={**NULLABLE_STRING, "description": "a photo in the album"},
                        manual_order={**IDS, "description": "photo ids, first to last"}),
     "Member": obj(required=["username", "role"], closed=True, username=text(1, 150),
                   role={"enum": ["viewer", "contributor"]}),
-    "NewShare": obj(required=[], closed=True, album=STRING, ids=IDS, **SETTINGS),
+    # A link is to an album or to photos, never both.
+    "NewShare": {"oneOf": [obj(required=["album"], closed=True, album=STRING, **SETTINGS),
+                           obj(required=["ids"], closed=True, ids=IDS, **SETTINGS)]},
     "ShareChange": obj(required=[], closed=True, **SETTINGS),
     "Share": obj(key=STRING, url=STRING, album=NULLABLE_STRING,
                  ids={"type": ["array", "null"], "items": STRING},
@@ -181,6 +207,10 @@ SCHEMAS: dict[str, Schema] = {
         owner=STRING, expires_at=NULLABLE_DATE_TIME, zip_url=NULLABLE_STRING,
         items={"type": "array", "items": ref("SharedPhoto")},
         allow_download=BOOLEAN, allow_upload=BOOLEAN, show_metadata=BOOLEAN),
+    "NewPartner": obj(closed=True, username=text(1, 150)),
+    "Partner": obj(username=STRING, since=DATE_TIME),
+    "Partners": obj(sharing_with={"type": "array", "items": ref("Partner")},
+                    shared_with_me={"type": "array", "items": ref("Partner")}),
     "GuestFiles": obj(file={"type": "string", "format": "binary"}),
     "GuestUpload": obj(ids={"type": "array", "items": STRING},
                        rejected={"type": "array", "items": {"type": "object"}}),

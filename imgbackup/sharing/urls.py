@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from imgbackup.sharing import api_albums, api_links
+from imgbackup.sharing import api_albums, api_links, api_partners
 
 urlpatterns = [
     path("albums", api_albums.collection),
@@ -16,6 +16,12 @@ urlpatterns = [
     path("albums/<str:album_id>/photos/<str:photo_id>/preview", api_albums.preview),
     path("albums/<str:album_id>/members", api_albums.members),
     path("albums/<str:album_id>/members/<str:username>", api_albums.member),
+    path("partners", api_partners.collection),
+    path("partners/<str:username>", api_partners.detail),
+    path("partners/<str:username>/photos", api_partners.photos),
+    path("partners/<str:username>/photos/<str:photo_id>/original", api_partners.original),
+    path("partners/<str:username>/photos/<str:photo_id>/thumbnail", api_partners.thumbnail),
+    path("partners/<str:username>/photos/<str:photo_id>/preview", api_partners.preview),
     path("shares", api_links.collection),
     path("shares/<str:key>", api_links.detail),
     path("s/<str:key>", api_links.public),
