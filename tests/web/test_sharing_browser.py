@@ -5,6 +5,7 @@ open the link in a fresh context the size of a phone, then see the revoked link 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,7 +27,8 @@ def _log_in(page: Any, url: str, username: str) -> None:
 
 @pytest.mark.slow
 def test_an_album_is_shared_with_a_user_and_by_a_link(browser: Any,  # noqa: F811
-                                                     server: LiveServer) -> None:
+                                                     server: LiveServer,
+                                                     tmp_path: Path) -> None:
     token = server.user_with_token("alice")
     server.user_with_token("bob")
     auth = {"Authorization": f"Bearer {token}"}
@@ -77,6 +79,12 @@ def test_an_album_is_shared_with_a_user_and_by_a_link(browser: Any,  # noqa: F81
     guest.keyboard.press("Escape")
     expect(guest.locator(".pv")).to_be_hidden()
     assert guest.evaluate("document.documentElement.scrollWidth") <= 375
+    # "Download all": the page's cookie opens the ZIP, as a click on the link would.
+    archive = guest.request.get(server.url + guest.locator("#download-all").get_attribute("href"))
+    assert archive.status == 200 and archive.headers["content-type"] == "application/zip"
+    assert archive.body()[:2] == b"PK"
+
+    _a_guest_uploads(browser, server, auth, url, tmp_path)
 
     key = url.rsplit("/", 1)[-1]
     httpx.delete(f"{server.url}/api/v2/shares/{key}", headers=auth).raise_for_status()
@@ -84,3 +92,23 @@ def test_an_album_is_shared_with_a_user_and_by_a_link(browser: Any,  # noqa: F81
     assert answer is not None and answer.status == 404
     fresh = _new_page(browser, 375, 740)
     assert fresh.request.get(f"{server.url}/api/v2/s/{key}").status == 404
+
+
+def _a_guest_uploads(browser: Any, server: LiveServer, auth: dict[str, str], url: str,  # noqa: F811
+                     tmp_path: Path) -> None:
+    """A second link to the same album lets guests upload: one photo from a phone arrives in
+    the album, marked as a guest upload."""
+    album_id = httpx.get(f"{server.url}/api/v2/albums", headers=auth).json()["items"][0]["id"]
+    link = httpx.post(f"{server.url}/api/v2/shares", headers=auth,
+                      json={"album": album_id, "allow_upload": True}).json()
+    photo = tmp_path / "from-a-guest.jpg"
+    photo.write_bytes(make_jpeg(33, (200, 150)))
+    guest = _new_page(browser, 375, 740, is_mobile=True, has_touch=True)
+    guest.goto(link["url"])
+    expect(guest.locator("#shared-grid .pv-open")).to_have_count(2)
+    guest.set_input_files("#guest-files", str(photo))
+    guest.click("#guest-upload button[type=submit]")
+    expect(guest.locator("#shared-status")).to_contain_text("1 sent")
+    expect(guest.locator("#shared-grid .pv-open")).to_have_count(3)
+    items = httpx.get(f"{server.url}/api/v2/albums/{album_id}", headers=auth).json()["items"]
+    assert sorted(i["guest_upload"] for i in items) == [False, False, True]
