@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "imgbackup.accounts",
     "imgbackup.photos",
+    "imgbackup.sharing",
     "imgbackup.api",
     "imgbackup.wechat",
     "imgbackup.web",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from imgbackup.client import _config, _ids
+from imgbackup.client._albums import AlbumOf, by_folder, named
 from imgbackup.client._api import Api, Retry
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import AuthError, ClientError, ExitCode, Rejected, UsageError
@@ -86,11 +87,18 @@ def push(args: argparse.Namespace) -> int:
         cache = _cache()
         try:
             report = run_push(api, cache, args.paths, jobs=args.jobs, dry_run=args.dry_run,
-                              progress=progress, restore=not args.no_restore)
+                              progress=progress, restore=not args.no_restore,
+                              album_of=_album_of(args))
         finally:
             cache.close()
     _print_push(report, args.json)
     return report.exit_code
+
+
+def _album_of(args: argparse.Namespace) -> AlbumOf | None:
+    if args.album_from_folder:
+        return by_folder
+    return named(args.album) if args.album else None
 
 
 def pull(args: argparse.Namespace) -> int:
@@ -214,6 +222,8 @@ def _print_push(report: PushReport, as_json: bool) -> None:
               f"skipped, {count(report.duplicates, 'duplicate')}), "
               f"{count(report.read, 'file')} read ({human_bytes(report.read_bytes)}); "
               f"{report.already_backed_up} already backed up{_trash_note(report)}; {sent}")
+        if report.in_albums:
+            print(f"{count(report.in_albums, 'photo')} in albums")
         for path in report.would_upload:
             print(f"  {path}")
     _print_failures(report.failed, report.error, "push")

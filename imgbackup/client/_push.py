@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from imgbackup.client import _resumable as resumable
+from imgbackup.client._albums import AlbumOf, file_into_albums
 from imgbackup.client._api import Api
 from imgbackup.client._cache import HashCache
 from imgbackup.client._errors import ClientError, ExitCode, Rejected
@@ -41,6 +42,7 @@ class PushReport:
     restore: bool = True  # take photos found in the trash out of it (not with --no-restore)
     restored: int = 0  # of those, taken out of the trash by this run
     uploaded: int = 0
+    in_albums: int = 0  # with --album / --album-from-folder: photos now in those albums
     uploaded_bytes: int = 0
     would_upload: list[str] = field(default_factory=list)
     would_upload_bytes: int = 0
@@ -55,7 +57,8 @@ class PushReport:
 
 
 def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run: bool,
-         progress: Progress, restore: bool = True) -> PushReport:
+         progress: Progress, restore: bool = True,
+         album_of: AlbumOf | None = None) -> PushReport:
     """Back ``paths`` up. Photos found in the server's trash are restored (unless ``restore``
     is false): the person is backing them up now, and the trash would destroy them."""
     report = PushReport(dry_run=dry_run, restore=restore)
@@ -86,9 +89,21 @@ def push(api: Api, cache: HashCache, paths: Iterable[str], *, jobs: int, dry_run
                 trashed = [unique[sha] for sha in sorted(answer.trashed) if sha in unique]
                 _restore(api, trashed, jobs, report)
             _upload(api, cache, todo, jobs, progress, report)
+            if album_of is not None:
+                report.in_albums = _file(api, unique, album_of, report)
     except ClientError as exc:
         report.error, report.exit_code = str(exc), exc.exit_code
     return report.finish()
+
+
+def _file(api: Api, unique: dict[str, Item], album_of: AlbumOf, report: PushReport) -> int:
+    """Every photo of this run that the server now has, into its album."""
+    failed = {failure.path for failure in report.failed}
+    wanted: dict[str, list[str]] = {}
+    for sha, item in unique.items():
+        if item.path not in failed:
+            wanted.setdefault(album_of(item.path), []).append(sha)
+    return file_into_albums(api, wanted) if wanted else 0
 
 
 def _scan(paths: Iterable[str], report: PushReport) -> list[LocalFile]:

@@ -87,6 +87,11 @@ def _push(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-restore", action="store_true",
                    help="leave photos found in the server's trash there (by default they are "
                         "restored: they are being backed up)")
+    albums = p.add_mutually_exclusive_group()
+    albums.add_argument("--album", metavar="NAME",
+                        help="also put the photos into your album NAME (created if missing)")
+    albums.add_argument("--album-from-folder", action="store_true",
+                        help="also put each photo into an album named after its folder")
     _script_options(p)
 
 

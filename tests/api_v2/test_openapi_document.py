@@ -8,12 +8,14 @@ from django.test import Client
 from django.urls import URLPattern
 
 from imgbackup.api.v2 import urls
+from imgbackup.sharing import openapi as sharing_openapi
+from imgbackup.sharing import urls as sharing_urls
 from imgbackup.api.v2.openapi import PATHS, document
 
 
 def routes() -> set[str]:
     found = set()
-    for pattern in urls.urlpatterns:
+    for pattern in [*urls.urlpatterns, *sharing_urls.urlpatterns]:
         assert isinstance(pattern, URLPattern)
         found.add("/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern)))
     return found
@@ -23,7 +25,8 @@ def test_every_route_is_in_the_document_and_every_path_is_served() -> None:
     described = set(document()["paths"])
     assert routes() <= described, f"undocumented routes: {sorted(routes() - described)}"
     # Beyond these routes only other apps' (the WeChat login), described when they are served.
-    assert described - routes() <= set(PATHS) - routes() == {"/auth/wechat"}
+    every = set(PATHS) | set(sharing_openapi.PATHS)
+    assert described - routes() <= every - routes() == {"/auth/wechat"}
 
 
 def test_every_operation_documents_its_errors_in_the_error_shape() -> None:

@@ -37,6 +37,7 @@ class FakeServer:
     faults: list[int | Exception] = field(default_factory=list)
     when: Callable[[httpx.Request], bool] = lambda request: True
     corrupt: set[str] = field(default_factory=set)  # ids whose original is served altered
+    albums: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {name, ids}
     quota_bytes: int | None = None  # GET /me's quota; its usage is the photos' bytes
 
     def usage_bytes(self) -> int:
@@ -65,6 +66,20 @@ class FakeServer:
             return _error(401, "not_authenticated", "the API token is not valid")
         return self._route(request, path)
 
+    def _albums(self, request: httpx.Request, parts: list[str]) -> httpx.Response:
+        if request.method == "GET" and len(parts) == 1:
+            return httpx.Response(200, json={"items": [
+                {"id": key, "name": a["name"], "role": "owner"} for key, a in self.albums.items()]})
+        body = json.loads(request.content)
+        if request.method == "POST" and len(parts) == 1:
+            key = f"album{len(self.albums) + 1}"
+            self.albums[key] = {"name": body["name"], "ids": []}
+            return httpx.Response(201, json={"id": key, "name": body["name"]})
+        album = self.albums[parts[1]]
+        done = [i for i in body["ids"] if i in self.photos]
+        album["ids"] += [i for i in done if i not in album["ids"]]
+        return httpx.Response(200, json={"done": done, "not_found": []})
+
     def _route(self, request: httpx.Request, path: str) -> httpx.Response:
         method, parts = request.method, path.split("/")
         if (method, path) == ("GET", "me"):
@@ -77,6 +92,8 @@ class FakeServer:
             return self._upload(request)
         if (method, path) == ("GET", "photos"):
             return self._list(request)
+        if parts[0] == "albums":
+            return self._albums(request, parts)
         if method == "DELETE" and parts[0] == "tokens":
             return httpx.Response(204)
         if method == "GET" and parts[0] == "photos" and parts[2:] == ["original"] \

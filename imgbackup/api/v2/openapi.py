@@ -282,6 +282,10 @@ def _served(path: str) -> bool:
 
 @cache
 def document() -> dict[str, Any]:
+    # Imported here: the sharing app's operations are built with this module's helpers.
+    from imgbackup.sharing import openapi as sharing
+
+    paths = {**PATHS, **sharing.PATHS}
     return {
         "openapi": "3.1.0",
         "info": {"title": "imgbackup API v2", "version": __version__,
@@ -289,10 +293,11 @@ def document() -> dict[str, Any]:
                                 "`Authorization: Bearer <token>`; see docs/api.md."},
         "servers": [{"url": PREFIX}],
         "security": [{"bearer": []}, {"session": []}],
-        "tags": [{"name": name} for name in ("accounts", "photos", "uploads", "trash", "meta")],
-        "paths": {path: ops for path, ops in PATHS.items() if _served(path)},
+        "tags": [{"name": name} for name in ("accounts", "photos", "uploads", "trash", "sharing",
+                                                      "meta")],
+        "paths": {path: ops for path, ops in paths.items() if _served(path)},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **sharing.SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "a token from POST /auth/token or `imgbackup token`"},

@@ -1,0 +1,70 @@
+"""Album workflows, as plain functions: what the views ask, without HTTP.
+
+Adding takes only the adder's own photos outside the trash; removing takes the album's items
+that the remover may remove (any, for the owner; their own photos, for a contributor). Neither
+ever touches a photo itself."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from imgbackup.photos.ingest import HEX64
+from imgbackup.photos.models import Photo
+from imgbackup.sharing.access import Level
+from imgbackup.sharing.models import Album, AlbumItem
+
+
+def with_counts(albums: QuerySet[Album]) -> QuerySet[Album]:
+    """``albums`` with ``live_count``: their items whose photo is outside the trash."""
+    return (Album.objects.filter(pk__in=albums.values("pk")).select_related("owner", "cover")
+            .annotate(live_count=Count("items", filter=Q(items__photo__trashed_at__isnull=True)))
+            .order_by("-created_at"))
+
+
+def live_count(album: Album) -> int:
+    return album.items.filter(photo__trashed_at__isnull=True).count()
+
+
+def add_photos(album: Album, user: User, ids: list[str], guest: bool = False) -> list[str]:
+    """Put ``user``'s photos with these ids in the album; answers the ids that are now in it."""
+    wanted = [i for i in ids if HEX64.fullmatch(i)]
+    photos = Photo.objects.filter(owner=user, original_id__in=wanted, trashed_at__isnull=True)
+    found = {photo.original_id: photo for photo in photos}
+    with transaction.atomic():
+        present = set(album.items.filter(photo__in=found.values())
+                      .values_list("photo__original_id", flat=True))
+        top = album.items.aggregate(top=Max("position"))["top"] or 0
+        new = [AlbumItem(album=album, photo=found[i], position=top + n, guest=guest)
+               for n, i in enumerate((i for i in ids if i in found and i not in present),
+                                     start=1)]
+        AlbumItem.objects.bulk_create(new, ignore_conflicts=True)
+        Album.objects.filter(pk=album.pk).update(updated_at=timezone.now())
+    return [i for i in ids if i in found]
+
+
+def removable(album: Album, user: User, level: Level) -> QuerySet[AlbumItem]:
+    items = album.items.all()
+    return items if level is Level.OWNER else items.filter(photo__owner=user)
+
+
+def remove_photos(album: Album, user: User, level: Level, ids: list[str]) -> list[str]:
+    """Take these photos out of the album (the photos themselves stay where they are)."""
+    rows = removable(album, user, level).filter(photo__original_id__in=ids)
+    gone = set(rows.values_list("photo__original_id", flat=True))
+    rows.delete()
+    if album.cover_id is not None and not album.items.filter(photo_id=album.cover_id).exists():
+        Album.objects.filter(pk=album.pk).update(cover=None)
+    return [i for i in ids if i in gone]
+
+
+def set_manual_order(album: Album, ids: list[str]) -> None:
+    """Number the album's items in the order of ``ids``; items not named follow, as they were."""
+    items = list(album.items.select_related("photo").order_by("position", "id"))
+    rank = {photo_id: n for n, photo_id in enumerate(ids)}
+    items.sort(key=lambda item: rank.get(item.photo.original_id, len(rank)))
+    for n, item in enumerate(items):
+        item.position = n
+    AlbumItem.objects.bulk_update(items, ["position"])

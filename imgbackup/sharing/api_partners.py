@@ -1,0 +1,93 @@
+"""Partner sharing in API v2: a user lets another user see their whole timeline.
+
+``/partners`` lists both directions and adds a partner; ``/partners/{username}`` stops sharing
+(either side may end it); ``/partners/{username}/photos`` is that user's timeline, paged like
+``/photos``, for the partner they chose — with the bytes below it. Read-only: a partner never
+changes or deletes anything, and anyone who is not the chosen partner gets 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+
+from imgbackup.api.endpoint import endpoint
+from imgbackup.api.errors import not_found
+from imgbackup.api.v2.pages import page
+from imgbackup.api.v2.params import json_body, text_field
+from imgbackup.api.v2.serialize import PREFIX, iso, photo_json
+from imgbackup.photos.models import Photo
+from imgbackup.sharing.access import partner_photos
+from imgbackup.sharing.models import Partner
+from imgbackup.sharing.serve import photo_bytes
+
+
+def _user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    return user
+
+
+@endpoint("GET", "POST")
+def collection(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        username = text_field(json_body(request, {"username"}), "username")
+        partner = User.objects.filter(username=username, is_active=True).first()
+        if partner is None or partner.pk == user.pk:
+            raise not_found("user")
+        row, _ = Partner.objects.get_or_create(owner=user, partner=partner)
+        return JsonResponse({"username": username, "since": iso(row.created_at)}, status=201)
+    rows = Partner.objects.filter(Q(owner=user) | Q(partner=user)).select_related(
+        "owner", "partner").order_by("created_at")
+    return JsonResponse({
+        "sharing_with": [{"username": r.partner.get_username(), "since": iso(r.created_at)}
+                         for r in rows if r.owner_id == user.pk],
+        "shared_with_me": [{"username": r.owner.get_username(), "since": iso(r.created_at)}
+                           for r in rows if r.partner_id == user.pk],
+    })
+
+
+@endpoint("DELETE")
+def detail(request: HttpRequest, username: str) -> HttpResponse:
+    user = _user(request)
+    deleted, _ = Partner.objects.filter(
+        Q(owner=user, partner__username=username) | Q(partner=user, owner__username=username)
+    ).delete()
+    if not deleted:
+        raise not_found("partner")
+    return HttpResponse(status=204)
+
+
+@endpoint("GET")
+def photos(request: HttpRequest, username: str) -> HttpResponse:
+    rows = partner_photos(_user(request), username)
+    return JsonResponse(page(request, rows, "taken_at", lambda p: _item(username, p)))
+
+
+def _item(username: str, photo: Photo) -> dict[str, Any]:
+    item = photo_json(photo)
+    base = f"{PREFIX}/partners/{username}/photos/{photo.sha256}"
+    item["urls"] = {kind: f"{base}/{kind}" for kind in ("original", "thumbnail", "preview")}
+    item["owner"] = username
+    return item
+
+
+def _bytes(kind: str) -> Any:
+    @endpoint("GET")
+    def view(request: HttpRequest, username: str, photo_id: str) -> HttpResponseBase:
+        photo = partner_photos(_user(request), username).filter(
+            original_id=photo_id.lower()).first()
+        if photo is None:
+            raise not_found()
+        return photo_bytes(request, photo, kind)
+
+    view.__name__ = view.__qualname__ = f"partner_{kind}"
+    return view
+
+
+original = _bytes("original")
+thumbnail = _bytes("thumbnail")
+preview = _bytes("preview")

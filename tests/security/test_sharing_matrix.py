@@ -1,0 +1,181 @@
+"""The sharing permission matrix: every album and link endpoint, called as each role, answers
+exactly what that role allows and 404 otherwise (401 when no one is signed in, or a link's
+password is missing) — never a 403 that would confirm the album or link exists.
+
+Roles: the album's owner (alice), a member viewer (bob), a member contributor (carol), another
+user (dave), the owner's partner (frank), anonymous; for links, a guest with the password,
+without it, with a wrong one,
+and the holder of an expired or a revoked link."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import Persona, _persona
+from django.core.cache import cache
+from django.test import Client
+
+from api_v2.conftest import jpeg_file, upload
+from imgbackup.photos.models import Photo
+from imgbackup.sharing.models import Album, AlbumItem, ShareLink
+from sharing.conftest import make_album, make_link, share_with
+
+# The owner acts last. A partner (who sees the owner's whole timeline) gets no more of an album
+# or a link than another user.
+USERS = ("anonymous", "other", "partner", "viewer", "contributor", "owner")
+GUESTS = ("no_password", "wrong_password", "expired", "revoked", "with_password")
+PASSWORD = "correct horse"
+
+
+@dataclass
+class Scene:
+    people: dict[str, Persona]
+    album: str
+    photo: str  # the owner's, in the album
+    outside: str  # the owner's, only in another album
+    links: dict[str, str]  # role -> key
+
+    def fill(self, template: str) -> str:
+        for name, value in {"a": self.album, "p": self.photo, "o": self.outside,
+                            **self.links}.items():
+            template = template.replace("{" + name + "}", value)
+        return template
+
+
+@pytest.fixture
+def scene(db: None, settings: Any) -> Scene:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()
+    people = {role: _persona(name) for role, name in
+              (("owner", "alice"), ("viewer", "bob"), ("contributor", "carol"),
+               ("other", "dave"), ("extra", "erin"), ("partner", "frank"))}
+    client = Client()
+    owner = people["owner"]
+    photo, outside = upload(client, owner, 1, 2)
+    album = make_album(client, owner, ids=[photo])
+    make_album(client, owner, "Private", ids=[outside])  # another album: never reachable here
+    share_with(client, owner, album, people["viewer"], "viewer")
+    share_with(client, owner, album, people["contributor"], "contributor")
+    share_with(client, owner, album, people["extra"], "viewer")
+    upload(client, people["contributor"], 3)
+    assert client.post("/api/v2/partners", json.dumps({"username": "frank"}), "application/json",
+                       **owner.auth).status_code == 201
+    live = make_link(client, owner, album=album, password=PASSWORD, allow_upload=True)["key"]
+    expired = make_link(client, owner, album=album, expires_at=(
+        datetime.now(UTC) + timedelta(hours=1)).isoformat())["key"]
+    ShareLink.objects.filter(key=expired).update(expires_at=datetime.now(UTC) - timedelta(1))
+    revoked = make_link(client, owner, album=album)["key"]
+    ShareLink.objects.filter(key=revoked).delete()
+    links = {"live": live, "expired": expired, "revoked": revoked}
+    return Scene(people, album, photo, outside, links)
+
+
+OK = {"owner": 200, "viewer": 200, "contributor": 200, "other": 404, "anonymous": 401}
+OWNER_ONLY = {"owner": 200, "viewer": 404, "contributor": 404, "other": 404, "anonymous": 401}
+WRITERS = {"owner": 200, "viewer": 404, "contributor": 200, "other": 404, "anonymous": 401}
+
+
+def owner_only(status: int) -> dict[str, int]:
+    return {**OWNER_ONLY, "owner": status}
+
+
+# (method, path, body, expected status per role)
+USER_CASES: list[tuple[str, str, Any, dict[str, int]]] = [
+    ("GET", "/albums/{a}", None, OK),
+    ("PATCH", "/albums/{a}", {"name": "renamed"}, OWNER_ONLY),
+    ("DELETE", "/albums/{a}", None, owner_only(204)),
+    ("POST", "/albums/{a}/photos", {"ids": ["{o}"]}, WRITERS),
+    ("DELETE", "/albums/{a}/photos", {"ids": ["{p}"]}, WRITERS),
+    ("GET", "/albums/{a}/photos/{p}/original", None, OK),
+    ("GET", "/albums/{a}/photos/{p}/thumbnail", None, OK),
+    ("GET", "/albums/{a}/photos/{p}/preview", None, OK),
+    ("GET", "/albums/{a}/photos/{o}/thumbnail", None, {**OK, "viewer": 404,
+                                                       "contributor": 404, "owner": 404}),
+    ("POST", "/albums/{a}/members", {"username": "dave", "role": "viewer"}, owner_only(201)),
+    ("DELETE", "/albums/{a}/members/erin", None, owner_only(204)),
+    ("POST", "/shares", {"album": "{a}"}, owner_only(201)),
+    ("GET", "/shares/{live}", None, OWNER_ONLY),
+    ("PATCH", "/shares/{live}", {"allow_download": False}, OWNER_ONLY),
+    ("DELETE", "/shares/{live}", None, owner_only(204)),
+]
+
+LIVE = {"with_password": 200, "no_password": 401, "wrong_password": 401, "expired": 404,
+        "revoked": 404}
+GUEST_CASES: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "", LIVE),
+    ("GET", "/zip", LIVE),
+    ("GET", "/photos/{p}/original", LIVE),
+    ("GET", "/photos/{p}/thumbnail", LIVE),
+    ("GET", "/photos/{p}/preview", LIVE),
+    ("GET", "/photos/{o}/thumbnail", {**LIVE, "with_password": 404}),
+    ("GET", "/photos/{o}/original", {**LIVE, "with_password": 404}),
+    ("POST", "/upload", {**LIVE, "with_password": 201}),
+]
+
+
+def snapshot(scene: Scene) -> Any:
+    """What no refused call may change: albums, their items and members, and every photo."""
+    return (sorted(Album.objects.values_list("id", "name")),
+            sorted(AlbumItem.objects.values_list("album_id", "photo_id")),
+            sorted(Photo.objects.values_list("id", "trashed_at")),
+            sorted(ShareLink.objects.values_list("key", "allow_download")))
+
+
+def user_call(scene: Scene, role: str, method: str, path: str, body: Any) -> Any:
+    client = Client()
+    headers = scene.people[role].auth if role != "anonymous" else {}
+    data = scene.fill(json.dumps(body)) if body is not None else ""
+    return client.generic(method, "/api/v2" + scene.fill(path), data, "application/json",
+                          **headers)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), USER_CASES,
+                         ids=[f"{m} {p}" for m, p, _, _ in USER_CASES])
+def test_album_and_link_management_as_each_user(scene: Scene, method: str, path: str,
+                                                body: Any, expected: dict[str, int]) -> None:
+    for role in USERS:
+        before = snapshot(scene)
+        answer = user_call(scene, role, method, path, body)
+        seen = answer.content if not answer.streaming else b""
+        assert answer.status_code == expected.get(role, expected["other"]), (role, seen[:300])
+        if answer.status_code in {401, 404}:
+            assert snapshot(scene) == before, role
+            assert scene.album.encode() not in seen and scene.photo.encode() not in seen
+    # Whoever asked, a contributor never removed the owner's photo, and no photo was trashed.
+    assert not Photo.objects.filter(trashed_at__isnull=False).exists()
+
+
+def guest_call(scene: Scene, role: str, method: str, path: str) -> Any:
+    key = scene.links["expired" if role == "expired" else
+                      "revoked" if role == "revoked" else "live"]
+    headers = {"with_password": {"HTTP_SHARE_PASSWORD": PASSWORD},
+               "wrong_password": {"HTTP_SHARE_PASSWORD": "wrong"}}.get(role, {})
+    url = f"/api/v2/s/{key}{scene.fill(path)}"
+    if method == "POST":
+        return Client().post(url, {"file": jpeg_file(40)}, **headers)
+    return Client().get(url, **headers)
+
+
+@pytest.mark.parametrize(("method", "path", "expected"), GUEST_CASES,
+                         ids=[f"{m} /s/{{key}}{p}" for m, p, _ in GUEST_CASES])
+def test_link_endpoints_as_each_guest(scene: Scene, method: str, path: str,
+                                      expected: dict[str, int]) -> None:
+    for role in GUESTS:
+        before = snapshot(scene)
+        answer = guest_call(scene, role, method, path)
+        assert answer.status_code == expected[role], (role, answer.content[:300]
+                                                      if not answer.streaming else "")
+        if answer.status_code >= 400:
+            assert snapshot(scene) == before, role
+            assert scene.photo.encode() not in answer.content
+
+
+def test_signed_in_users_are_guests_like_anyone_on_a_link(scene: Scene) -> None:
+    """Being a member or the owner gives a link nothing more: the password is still asked."""
+    for role in ("viewer", "owner"):
+        answer = Client().get(f"/api/v2/s/{scene.links['live']}", **scene.people[role].auth)
+        assert answer.status_code == 401
