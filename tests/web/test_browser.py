@@ -565,6 +565,22 @@ def test_a_selection_is_favourited_downloaded_trashed_and_brought_back(
     assert set(ids) == {t.get_attribute("data-id") for t in tiles.all()}
     _shot(page, "timeline-selection.png")
 
+    # Two ticked photos go into a new album.
+    checks.nth(0).click()
+    checks.nth(1).click()
+    page.click("#selection-album")
+    dialog = page.locator("#album-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("#album-choice").select_option(label="New album…")
+    dialog.locator("#album-name").fill("Trip")
+    dialog.locator("button[value=add]").click()
+    expect(page.locator("#toast-text")).to_have_text("Added 2 photos to Trip.")
+    token = server.imgbackup("token", "alice").strip().splitlines()[-1]
+    auth = {"Authorization": f"Bearer {token}"}
+    albums = httpx.get(f"{server.url}/api/v2/albums", headers=auth).json()["items"]
+    assert [(a["name"], a["count"]) for a in albums] == [("Trip", 2)]
+    page.keyboard.press("Escape")
+
     # The trash takes a selection too: ticked photos restored, or deleted forever.
     page.keyboard.press("Control+a")
     expect(page.locator("#selection-count")).to_have_text("6 photos selected")

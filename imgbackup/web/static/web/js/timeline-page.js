@@ -1,5 +1,6 @@
 // The timeline page: the timeline with its scrubber and selection, uploads (picker and
 // drag-and-drop), the viewer.
+import { addToAlbum } from "./album-picker.js";
 import { api } from "./api.js";
 import { $ } from "./dom.js";
 import { filesFromDrop } from "./files.js";
@@ -80,6 +81,10 @@ const actions = {
     form.elements.ids.value = selection.list().join(",");
     form.elements.csrfmiddlewaretoken.value = document.querySelector('meta[name="csrf-token"]').content;
     form.submit();
+  },
+  album: async () => {
+    const album = await addToAlbum(selection.list());
+    if (album) toast(`Added ${plural(album.added, "photo")} to ${album.name}.`);
   },
   clear: () => selection.clear(),
 };
