@@ -45,6 +45,11 @@ class _CountingInput:
     def __iter__(self) -> Any:
         return iter(self.readline, b"")
 
+    def __getattr__(self, name: str) -> Any:
+        # Anything else is the stream's own (gunicorn's body ``reader``, which the serving
+        # worker looks at to decide whether the body was read: imgbackup/slow_clients.py).
+        return getattr(self.stream, name)
+
 
 def is_chunked(environ: Environ) -> bool:
     return "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower()

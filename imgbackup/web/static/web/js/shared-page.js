@@ -62,10 +62,11 @@ $("#guest-upload").addEventListener("submit", async (event) => {
   const response = await fetch(`${BASE}/upload`, { method: "POST", body: form, headers, credentials: "same-origin" });
   const body = await response.json().catch(() => null);
   const refused = body && body.rejected ? body.rejected.length : 0;
-  say(response.ok ? `thank you: ${body.ids.length} sent${refused ? `, ${refused} refused` : ""}`
-    : (body && body.error ? body.error.message : `the server answered ${response.status}`));
+  const outcome = response.ok ? `thank you: ${body.ids.length} sent${refused ? `, ${refused} refused` : ""}`
+    : (body && body.error ? body.error.message : `the server answered ${response.status}`);
   event.target.reset();
-  await load();
+  await load(); // the gallery with the new photos first: loading clears the status line
+  say(outcome);
 });
 
 load().catch((error) => say(error.message));
