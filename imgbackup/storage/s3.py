@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -166,6 +167,15 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
         try:
             with self._answering("look up an object"):
                 return int(super().size(name))
+        except ClientError as err:
+            raise FileNotFoundError(f"{name} is not in {self.where}") from err
+
+    def get_modified_time(self, name: str) -> datetime:
+        # As size(): an object gone since it was listed (a destroy finished) is not there,
+        # not an error of the store (verify and gc ask this of objects they just listed).
+        try:
+            with self._answering("look up an object"):
+                return super().get_modified_time(name)  # type: ignore[no-any-return]
         except ClientError as err:
             raise FileNotFoundError(f"{name} is not in {self.where}") from err
 
