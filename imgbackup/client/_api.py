@@ -18,8 +18,11 @@ from imgbackup import __version__
 from imgbackup.client._errors import AuthError, Rejected, ServerError, Unreachable
 
 # Worth another try: the server or a proxy in front of it is restarting or overloaded. 4xx are
-# about the request and would fail again (429 too: the login throttle lasts many minutes).
+# about the request and would fail again; a 429 is tried again only when its Retry-After is
+# short (too many of this user's uploads in flight, e.g. one of a killed run still finishing),
+# never the login throttle's many minutes.
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+SHORT_WAIT = 60  # seconds of Retry-After on a 429 still worth waiting for
 PAGE = 500  # the largest page API v2 serves
 CHECK_BATCH = 1000  # hashes per /photos/check (the API takes up to 10 000)
 
@@ -90,9 +93,13 @@ class Api:
                 if attempt >= self.retry.attempts:
                     raise Unreachable(f"cannot reach {self.url}: {describe(exc)}") from None
             else:
-                if response.status_code not in RETRY_STATUSES or attempt >= self.retry.attempts:
+                wait = _short_wait(response)
+                transient = response.status_code in RETRY_STATUSES or wait is not None
+                if not transient or attempt >= self.retry.attempts:
                     return checked(response, self.url)
                 response.close()
+                if wait:
+                    _sleep(wait)
             self.retry.pause(attempt)
             attempt += 1
 
@@ -186,6 +193,14 @@ def checked(response: httpx.Response, url: str) -> httpx.Response:
     error.body = body
     error.retry_after = _seconds(response.headers.get("Retry-After", ""))
     raise error
+
+
+def _short_wait(response: httpx.Response) -> int | None:
+    """The seconds a 429 asks to wait, when that is short enough to wait for."""
+    if response.status_code != 429:
+        return None
+    seconds = _seconds(response.headers.get("Retry-After", ""))
+    return seconds if seconds is not None and seconds <= SHORT_WAIT else None
 
 
 def _seconds(value: str) -> int | None:

@@ -34,7 +34,7 @@ class FakeServer:
     original_bytes: int = 0  # bytes of originals sent
     # Each call pops the first fault, if any: an int is answered as that status, an exception
     # is raised (as the network would). ``when`` limits faults to matching requests.
-    faults: list[int | Exception] = field(default_factory=list)
+    faults: list[int | Exception | httpx.Response] = field(default_factory=list)
     when: Callable[[httpx.Request], bool] = lambda request: True
     corrupt: set[str] = field(default_factory=set)  # ids whose original is served altered
     albums: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {name, ids}
@@ -52,6 +52,8 @@ class FakeServer:
             fault = self.faults.pop(0)
             if isinstance(fault, Exception):
                 raise fault
+            if isinstance(fault, httpx.Response):
+                return fault
             return _error(fault, "unavailable", "injected fault")
         path = request.url.path.removeprefix("/api/v2/")
         if path == "auth/token" and request.method == "POST":

@@ -312,3 +312,19 @@ def test_it_uploads_videos_found_by_their_bytes(run: Run, fake: FakeServer,
     assert code == 0, err
     assert summary["uploaded"] == 3
     assert sorted(fake.blobs.values()) == sorted(clips.values())
+
+
+def test_an_upload_refused_for_a_moment_is_sent_again_after_retry_after(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    """Too many of this user's uploads in flight (one of a killed run still finishing): 429
+    with a short Retry-After is waited for; a long one (the login throttle) is not."""
+    import httpx
+
+    photo_tree(tmp_path / "photos", 2)
+    fake.when = lambda request: request.url.path.endswith("/photos") and request.method == "POST"
+    fake.faults = [httpx.Response(429, headers={"Retry-After": "1"}, json={"error": {
+        "code": "too_many_uploads", "message": "too many uploads in flight"}})]
+    code, summary, err = push_json(run, str(tmp_path / "photos"))
+    assert code == 0, err
+    assert summary["uploaded"] == 2
+    assert not fake.faults, "the refusal was never sent"
