@@ -136,17 +136,18 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
 
     def _await_head(self, conn: TConn) -> None:
         conn.sock.setblocking(False)
-        waiting = _Waiting(conn, time.monotonic() + self.header_timeout)
-        self.waiting[conn.sock.fileno()] = waiting
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._read_head, waiting))
+        self._watch(_Waiting(conn, time.monotonic() + self.header_timeout), self._read_head)
+
+    def _watch(self, waiting: _Waiting, on_readable: Any) -> None:
+        """Let the loop call ``on_readable(waiting, sock)`` when the socket has bytes."""
+        self.waiting[waiting.conn.sock.fileno()] = waiting
+        self.poller.register(waiting.conn.sock, selectors.EVENT_READ,
+                             partial(on_readable, waiting))
 
     def _read_head(self, waiting: _Waiting, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = _receive(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self._forget(waiting)
             self._close(waiting.conn)
@@ -216,18 +217,24 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         except OSError:
             self._close(conn)
             return
-        waiting = _Waiting(conn, time.monotonic() + LINGER_SECONDS, discarded=1)
-        self.waiting[conn.sock.fileno()] = waiting
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._discard, waiting))
+        self._watch(_Waiting(conn, time.monotonic() + LINGER_SECONDS, discarded=1), self._discard)
 
     def _discard(self, waiting: _Waiting, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = _receive(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         waiting.discarded += len(data)
         if not data or waiting.discarded > LINGER_BYTES:
             self._forget(waiting)
             self._close(waiting.conn)
+
+
+def _receive(sock: socket.socket) -> bytes | None:
+    """What a readable non-blocking socket has: ``b""`` when it is closed or failed, ``None``
+    when there was nothing after all (a spurious wake-up)."""
+    try:
+        return sock.recv(65536)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
