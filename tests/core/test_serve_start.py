@@ -3,6 +3,7 @@ any migration or "serving" line; `make serve` says what it installs and takes PO
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -59,8 +60,13 @@ def test_a_free_port_passes_the_check(taken: int) -> None:
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_serve_says_what_it_installs_and_takes_the_port(tmp_path: Path) -> None:
-    plan = subprocess.run(["make", "-n", "serve", "PORT=8001", f"VENV={tmp_path}/venv"],
-                          cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
+    # Run as a person would, even when the suite itself runs under `make test`: a sub-make
+    # prints "Entering/Leaving directory" lines around its plan.
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
+    plan = subprocess.run(["make", "--no-print-directory", "-n", "serve", "PORT=8001",
+                           f"VENV={tmp_path}/venv"],
+                          cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=True).stdout.splitlines()
     install = next(i for i, line in enumerate(plan) if "pip install" in line and " -e " in line)
     assert plan[install - 1].startswith('echo "make: installing imgbackup')
     assert plan[-1] == f"{tmp_path}/venv/bin/imgbackup serve --port 8001"
