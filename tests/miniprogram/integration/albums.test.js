@@ -91,6 +91,14 @@ test('the albums page lists own albums and "与我共享", with covers and count
   assert.equal(opened.count('.tile'), 2)
   assert.equal(opened.text('.head'), `2 张照片 · 来自 ${bob.username}`)
   assert.deepEqual(p.device.seen.titles, ['Bob trip'])
+
+  // A contributor takes out only their own photos: the owner's stay, and the page says why.
+  p.device.script.actionSheetTaps.push(1)
+  await opened.longpress('.tile', 0)
+  assert.deepEqual(p.device.seen.actionSheets.at(-1), ['分享给朋友', '移出相簿'])
+  assert.equal(p.lastModal().content, '你只能移出自己加入的照片。')
+  assert.equal(opened.count('.tile'), 2)
+  assert.equal((await call(bob.token, 'GET', `/api/v2/albums/${shared}`)).body.items.length, 2)
 })
 
 test('an album shows its photos a page at a time; a tap previews it full size, swiping to the others', async () => {
