@@ -1,7 +1,8 @@
 // One album: its photos in a grid, in the album's order. Tap one to look at it full size (swipe
 // to the others); long press to share it with WeChat's image menu, or take it out of the album.
 // The API sends every item at once; the grid shows them a page at a time (one group per page,
-// appended by path, as the photos page does), each thumbnail downloaded with the token.
+// appended by path, as the photos page does), each thumbnail downloaded with the token, and a
+// group far from the screen is emptied (its height kept) until it scrolls near again.
 
 const albums = require('../../lib/albums.js')
 const gallery = require('../../lib/gallery.js')
@@ -14,6 +15,9 @@ const api = require('../../lib/api.js')
 
 /** Each album page's tiles, kept in JS (not in the page's data), by page. @type {WeakMap<object, Tile[]>} */
 const tilesOf = new WeakMap()
+/** Each album page's throttled scroll handler. @type {WeakMap<object, (top: number) => void>} */
+const scrolledOf = new WeakMap()
+const COLUMNS = 4 // tiles per row; album.wxss says the same
 /** Thumbnails of this session, by URL (an album's URLs differ from the library's). @type {Map<string, string>} */
 const thumbs = new Map()
 
@@ -24,7 +28,7 @@ Page({
     owner: '',
     role: '',
     count: 0,
-    groups: /** @type {{key: number, items: Tile[]}[]} */ ([]),
+    groups: /** @type {{key: number, items: Tile[], height: number, hidden: boolean}[]} */ ([]),
     end: false,
     loading: false,
     missing: false
@@ -74,11 +78,43 @@ Page({
     const size = gallery.settings.pageSize
     const fresh = tiles.slice(index * size, (index + 1) * size)
     if (!fresh.length) return Promise.resolve()
+    const height = Math.ceil(fresh.length / COLUMNS) * (wx.getWindowInfo().windowWidth / COLUMNS)
     this.setData({
-      [`groups[${index}]`]: { key: index, items: fresh },
+      [`groups[${index}]`]: { key: index, items: fresh, height, hidden: false },
       end: (index + 1) * size >= tiles.length
     })
     return Promise.all(fresh.filter((tile) => !tile.thumb).map((tile) => this.loadThumb(tile)))
+  },
+
+  /** @param {{scrollTop: number}} e */
+  onPageScroll (e) {
+    let scrolled = scrolledOf.get(this)
+    if (!scrolled) {
+      scrolled = api.throttle((/** @type {number} */ top) => this.virtualise(top), 100)
+      scrolledOf.set(this, scrolled)
+    }
+    scrolled(e.scrollTop)
+  },
+
+  /** Empty the groups far from the screen, fill the ones near it (two screens up, three down). @param {number} scrollTop */
+  virtualise (scrollTop) {
+    const tiles = tilesOf.get(this) || []
+    const size = gallery.settings.pageSize
+    const screen = wx.getWindowInfo().windowHeight
+    /** @type {Record<string, any>} */
+    const patch = {}
+    let top = 0
+    this.data.groups.forEach((group, g) => {
+      const near = top + group.height >= scrollTop - 2 * screen && top <= scrollTop + 3 * screen
+      if (near === !group.hidden) {
+        top += group.height
+        return
+      }
+      patch[`groups[${g}].items`] = near ? tiles.slice(g * size, (g + 1) * size) : []
+      patch[`groups[${g}].hidden`] = !near
+      top += group.height
+    })
+    if (Object.keys(patch).length) this.setData(patch)
   },
 
   /** @param {Tile} tile */
@@ -100,7 +136,8 @@ Page({
     Object.assign(tiles[at], change)
     const size = gallery.settings.pageSize
     const g = Math.floor(at / size)
-    if (g >= this.data.groups.length) return // not shown yet: it is set when its group is
+    // Not shown yet, or emptied far from the screen: it is sent when its group is.
+    if (g >= this.data.groups.length || this.data.groups[g].hidden) return
     /** @type {Record<string, any>} */
     const patch = {}
     for (const [key, value] of Object.entries(change)) patch[`groups[${g}].items[${at % size}].${key}`] = value

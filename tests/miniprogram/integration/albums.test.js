@@ -124,6 +124,29 @@ test('an album shows its photos a page at a time; a tap previews it full size, s
   assert.equal(shown.urls[3], shown.current)
 })
 
+test('a long album is virtual: groups far from the screen are emptied, and filled again near it', async () => {
+  const { p, token, ids } = await withPhotos(12, 'virtual')
+  const id = await album(token, 'Long', ids)
+  p.gallery.settings.pageSize = 4 // one row of 4 per group
+  p.device.state.window = { ...p.device.state.window, windowWidth: 400, windowHeight: 100 }
+  const page = await p.open('album', { query: { id } })
+  await page.call('onReachBottom')
+  await page.call('onReachBottom')
+  assert.deepEqual(page.data.groups.map((group) => group.height), [100, 100, 100])
+  await waitThumbs(page, 12)
+
+  await page.call('virtualise', 1000) // scrolled far down: every group is far
+  assert.equal(page.count('.tile'), 0)
+  assert.deepEqual(page.data.groups.map((group) => group.items.length), [0, 0, 0])
+  assert.equal(page.count('.grid'), 3, 'the empty groups keep their place')
+
+  await page.call('onPageScroll', { scrollTop: 0 }) // back at the top
+  assert.equal(page.count('.tile'), 12)
+  assert.equal(page.count('.thumb'), 12, 'with their thumbnails')
+  await page.tap('.tile', 11)
+  assert.equal(p.device.seen.previews.at(-1).urls.length, 12)
+})
+
 /** Wait until `n` tiles show their thumbnail. */
 async function waitThumbs (page, n) {
   const deadline = Date.now() + 10000
