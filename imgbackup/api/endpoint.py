@@ -20,14 +20,14 @@ from imgbackup.storage.errors import StorageUnavailable
 log = logging.getLogger(__name__)
 View = Callable[..., HttpResponseBase]
 # What POST may stand for (X-HTTP-Method-Override): the WeChat mini program's wx.request has no
-# PATCH. Only where the view takes that method and not POST itself (tus handles its own).
+# PATCH. Only where the view does not take POST itself (there POST means POST; tus handles
+# its own); the method check then answers an override the view does not take with 405.
 OVERRIDABLE = {"PATCH", "PUT", "DELETE"}
 
 
 def _overridden(request: HttpRequest, methods: tuple[str, ...]) -> None:
     override = request.headers.get("X-HTTP-Method-Override", "").strip().upper()
-    if (request.method == "POST" and "POST" not in methods and override in OVERRIDABLE
-            and override in methods):
+    if request.method == "POST" and "POST" not in methods and override in OVERRIDABLE:
         request.method = override
 
 
