@@ -27,9 +27,6 @@ const GONE = '相簿不存在，或已不再与你共享。'
  * @typedef {{id: string, urls: {preview: string}}} Shareable
  */
 
-/** Set when albums changed (created, renamed, deleted, a photo added): the list reloads on show. */
-const state = { dirty: false }
-
 /** @param {string} id */
 function path (id) {
   return `${ENDPOINT}/${encodeURIComponent(id)}`
@@ -52,19 +49,15 @@ function get (id) {
 }
 
 /** @param {string} name @returns {Promise<Album>} */
-async function create (name) {
-  const album = await api.request(ENDPOINT, { method: 'POST', data: { name } })
-  state.dirty = true
-  return album
+function create (name) {
+  return api.request(ENDPOINT, { method: 'POST', data: { name } })
 }
 
 /** @param {string} id @param {string} name */
-async function rename (id, name) {
-  const album = await api.request(path(id), {
+function rename (id, name) {
+  return api.request(path(id), {
     method: 'POST', data: { name }, header: { 'X-HTTP-Method-Override': 'PATCH' }
   })
-  state.dirty = true
-  return album
 }
 
 /** An own album without a cover gets the first photo the person adds. @param {string} id @param {string} photoId */
@@ -79,23 +72,18 @@ async function firstCover (id, photoId) {
 }
 
 /** The album goes; its photos stay in their owners' libraries. @param {string} id */
-async function remove (id) {
-  await api.request(path(id), { method: 'DELETE' })
-  state.dirty = true
+function remove (id) {
+  return api.request(path(id), { method: 'DELETE' })
 }
 
 /** @param {string} id @param {string[]} ids @returns {Promise<{done: string[], not_found: string[]}>} */
-async function addPhotos (id, ids) {
-  const res = await api.request(path(id) + '/photos', { method: 'POST', data: { ids } })
-  state.dirty = true
-  return res
+function addPhotos (id, ids) {
+  return api.request(path(id) + '/photos', { method: 'POST', data: { ids } })
 }
 
 /** Out of the album, never out of the library. @param {string} id @param {string[]} ids */
-async function removePhotos (id, ids) {
-  const res = await api.request(path(id) + '/photos', { method: 'DELETE', data: { ids } })
-  state.dirty = true
-  return res
+function removePhotos (id, ids) {
+  return api.request(path(id) + '/photos', { method: 'DELETE', data: { ids } })
 }
 
 let me = /** @type {Promise<string> | null} */ (null)
@@ -275,7 +263,6 @@ function photoAction (index, photo) {
 }
 
 module.exports = {
-  state,
   GONE,
   list,
   get,

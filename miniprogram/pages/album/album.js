@@ -57,10 +57,7 @@ Page({
       this.setData({ name: album.name, owner: album.owner, role: album.role, count: tiles.length, groups: [], end: false })
       this.more()
     } catch (err) {
-      if (err instanceof api.ApiError && err.statusCode === 404) {
-        this.setData({ missing: true })
-        albums.state.dirty = true // deleted or no longer shared: the list reloads
-      }
+      if (err instanceof api.ApiError && err.statusCode === 404) this.setData({ missing: true })
       albums.report(err, '无法打开相簿', { album: true })
     } finally {
       this.setData({ loading: false })

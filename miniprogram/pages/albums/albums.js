@@ -9,6 +9,9 @@ const albums = require('../../lib/albums.js')
  *            thumb: string}} Row
  */
 
+/** Pages shown once already. @type {WeakSet<object>} */
+const shown = new WeakSet()
+
 /** What a row needs of an album (setData payloads are limited: keep them small). */
 function row (/** @type {import('../../lib/albums.js').Album} */ album) {
   return { id: album.id, name: album.name, count: album.count, owner: album.owner, role: album.role, thumb: '' }
@@ -28,8 +31,11 @@ Page({
   },
 
   onShow () {
-    // Changed on the album page or by the photos page's "加入相簿": read again.
-    if (albums.state.dirty) return this.reload()
+    // Back from an album, another tab or the web app: counts, names and shares may have
+    // changed (one small request; covers are not downloaded again). The first show follows
+    // onLoad, which has loaded already.
+    if (shown.has(this)) return this.reload()
+    shown.add(this)
   },
 
   onPullDownRefresh () {
@@ -37,7 +43,6 @@ Page({
   },
 
   async reload () {
-    albums.state.dirty = false
     this.setData({ loading: true })
     try {
       const { mine, shared } = await albums.list()

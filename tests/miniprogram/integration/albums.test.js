@@ -74,6 +74,8 @@ test('the albums page lists own albums and "与我共享", with covers and count
   assert.equal((await call(bob.token, 'POST', `/api/v2/albums/${shared}/members`, { username, role: 'contributor' })).status, 201)
 
   const page = await p.open('albums')
+  const lists = () => p.device.seen.calls.filter((c) => c.kind === 'request' && c.url.endsWith('/api/v2/albums')).length
+  assert.equal(lists(), 1, 'the first onShow follows onLoad: not read twice')
   assert.deepEqual(page.texts('.mine .name'), ['Empty', 'Summer'], 'newest first')
   assert.deepEqual(page.texts('.mine .count'), ['0 张', '2 张'])
   assert.deepEqual(page.texts('.shared .name'), ['Bob trip'])
@@ -84,6 +86,13 @@ test('the albums page lists own albums and "与我共享", with covers and count
   for (const row of page.data.mine.concat(page.data.shared).filter((r) => r.thumb)) {
     assert.ok(isImage(fs.readFileSync(p.device.real(row.thumb))), 'the cover downloaded with the token')
   }
+
+  const covers = () => p.device.seen.calls.filter((c) => c.kind === 'downloadFile').length
+  const before = covers()
+  await page.call('onShow') // back from another tab: read again, covers not downloaded again
+  assert.equal(lists(), 2)
+  assert.equal(covers(), before)
+  assert.equal(page.count('.thumb'), 2)
 
   await page.tap('.shared .album', 0)
   assert.deepEqual(p.device.seen.navigations, [`/pages/album/album?id=${encodeURIComponent(shared)}`])
