@@ -218,13 +218,14 @@ async function withAuth (send) {
 /**
  * A JSON API call. Resolves with the parsed body of a 2xx answer, rejects ApiError otherwise.
  * @param {string} path e.g. '/api/v2/photos?limit=30'
- * @param {{method?: 'GET' | 'POST' | 'DELETE', data?: any}} [options] (wx.request has no PATCH)
+ * @param {{method?: 'GET' | 'POST' | 'DELETE', data?: any, header?: Record<string, string>}} [options]
+ *   (wx.request has no PATCH: POST with `X-HTTP-Method-Override: PATCH` in `header`)
  * @returns {Promise<any>}
  */
 async function request (path, options) {
   const opts = options || {}
-  const res = await withAuth((header) => rawRequest({
-    url: url(path), method: opts.method, data: opts.data, header
+  const res = await withAuth((auth) => rawRequest({
+    url: url(path), method: opts.method, data: opts.data, header: Object.assign({}, opts.header, auth)
   }))
   if (!ok(res.statusCode)) throw httpError(res.statusCode, res.data)
   return res.data

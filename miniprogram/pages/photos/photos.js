@@ -1,8 +1,10 @@
 // Backed-up photos, from the server: newest first, 30 at a time. Tap to look at one full size
-// (swipe to the others); long press to save it to the phone's album or move it to the trash.
+// (swipe to the others); long press to save it to the phone's album, move it to the trash,
+// share it or put it into an album (lib/albums.js).
 
 const api = require('../../lib/api.js')
 const gallery = require('../../lib/gallery.js')
+const albums = require('../../lib/albums.js')
 
 const ENDPOINT = '/api/v2/photos'
 const ALBUM_SCOPE = 'scope.writePhotosAlbum'
@@ -60,8 +62,9 @@ Page({
     if (!photo) return Promise.resolve()
     return new Promise((resolve) => {
       wx.showActionSheet({
-        itemList: ['保存到相册', '删除'],
-        success: (res) => resolve(res.tapIndex === 0 ? this.save(photo) : this.remove(photo)),
+        itemList: ['保存到相册', '删除'].concat(albums.PHOTO_ACTIONS),
+        success: (res) => resolve(res.tapIndex === 0 ? this.save(photo)
+          : res.tapIndex === 1 ? this.remove(photo) : albums.photoAction(res.tapIndex - 2, photo)),
         fail: () => resolve(undefined)
       })
     })

@@ -69,9 +69,9 @@ function phone (name = 'user') {
     queue: lib('queue.js'),
     gallery: lib('gallery.js'),
     /** Render pages/<name> and run onLoad (and onShow) as the framework does. */
-    async open (page, { show = true } = {}) {
+    async open (page, { show = true, query = {} } = {}) {
       const handle = loadPage(device, page)
-      if (handle.instance.onLoad) await handle.call('onLoad', {})
+      if (handle.instance.onLoad) await handle.call('onLoad', query)
       if (show && handle.instance.onShow) await handle.call('onShow')
       return handle
     },

@@ -43,6 +43,8 @@ function createWx (dir) {
     chosen: /** @type {string[][]} */ ([]),
     chooseFail: '', // e.g. 'chooseMedia:fail privacy permission is not authorized'
     modalAnswers: /** @type {boolean[]} */ ([]),
+    // What the person types into an editable modal (`editable: true`), in turn.
+    modalInputs: /** @type {string[]} */ ([]),
     actionSheetTaps: /** @type {number[]} */ ([]),
     authorizeAnswer: true,
     openSettingGrants: true,
@@ -52,12 +54,14 @@ function createWx (dir) {
     // Called when the server has answered a request: the answer is held until the promise resolves.
     requestGate: /** @type {null | ((url: string) => Promise<void> | null)} */ (null),
     uploadProgressSteps: [40],
-    alterUpload: /** @type {null | ((bytes: Buffer) => Buffer)} */ (null)
+    alterUpload: /** @type {null | ((bytes: Buffer) => Buffer)} */ (null),
+    // The share menu: the person sends the image ('send') or closes the menu ('cancel').
+    shareAnswer: 'send'
   }
   const seen = {
     toasts: [], modals: [], previews: [], album: [], loadings: [], logins: 0,
     calls: [], uploads: [], maxInFlight: 0, maxUploadsInFlight: 0, authSetting: {},
-    keepScreenOn: [], pullDownStops: 0
+    keepScreenOn: [], pullDownStops: 0, shares: [], navigations: [], titles: []
   }
   const inFlight = new Set()
   const networkListeners = new Set()
@@ -192,9 +196,15 @@ function createWx (dir) {
     showModal (opts) {
       seen.modals.push(opts)
       const confirm = script.modalAnswers.length ? script.modalAnswers.shift() : true
-      succeed(opts, { confirm, cancel: !confirm, errMsg: 'showModal:ok' })
+      const res = { confirm, cancel: !confirm, errMsg: 'showModal:ok' }
+      // Only an editable modal answers what was typed (its `content` is the initial text).
+      if (opts.editable) res.content = script.modalInputs.length ? script.modalInputs.shift() : (opts.content || '')
+      succeed(opts, res)
     },
     showActionSheet (opts) {
+      if (!Array.isArray(opts.itemList) || opts.itemList.length < 1 || opts.itemList.length > 6) {
+        return failWith(opts, 'showActionSheet', 'parameter error: itemList should not be large than 6')
+      }
       seen.actionSheets = (seen.actionSheets || []).concat([opts.itemList])
       const tapIndex = script.actionSheetTaps.shift()
       if (tapIndex === undefined) return failWith(opts, 'showActionSheet', 'cancel')
@@ -208,6 +218,44 @@ function createWx (dir) {
     setKeepScreenOn (opts) {
       seen.keepScreenOn.push(opts.keepScreenOn)
       succeed(opts, { errMsg: 'setKeepScreenOn:ok' })
+    },
+    /**
+     * WeChat's image menu (send to a friend, Moments, favourites). Like the device: `path` must
+     * be a local or temp file (a URL is refused), an image; WeChat refuses the mini program
+     * entrance (`needShowEntrance`, true by default since 3.8.2) outside a few app categories.
+     */
+    showShareImageMenu (opts) {
+      let bytes
+      try {
+        bytes = fs.readFileSync(real(opts.path))
+      } catch (err) {
+        return failWith(opts, 'showShareImageMenu', `invalid path ${opts.path}`)
+      }
+      if (opts.needShowEntrance !== false) return failWith(opts, 'showShareImageMenu', 'forbidden')
+      const image = (bytes[0] === 0xff && bytes[1] === 0xd8) || bytes.subarray(1, 4).toString() === 'PNG' ||
+        (bytes.subarray(0, 4).toString() === 'RIFF' && bytes.subarray(8, 12).toString() === 'WEBP')
+      if (!image) return failWith(opts, 'showShareImageMenu', 'invalid image')
+      seen.shares.push({ path: opts.path, bytes })
+      if (script.shareAnswer === 'cancel') return failWith(opts, 'showShareImageMenu', 'cancel')
+      succeed(opts, { errMsg: 'showShareImageMenu:ok' })
+    },
+    /** Only a page of app.json, never a tab's page (those need switchTab). */
+    navigateTo (opts) {
+      const route = String(opts.url).split('?')[0].replace(/^\//, '')
+      if (!appJson.pages.includes(route)) return failWith(opts, 'navigateTo', `page "${route}" is not found`)
+      if ((appJson.tabBar?.list || []).some((tab) => tab.pagePath === route)) {
+        return failWith(opts, 'navigateTo', "can not navigateTo a tabbar page")
+      }
+      seen.navigations.push(opts.url)
+      succeed(opts, { errMsg: 'navigateTo:ok' })
+    },
+    navigateBack (opts = {}) {
+      seen.navigations.push('back')
+      succeed(opts, { errMsg: 'navigateBack:ok' })
+    },
+    setNavigationBarTitle (opts) {
+      seen.titles.push(opts.title)
+      succeed(opts, { errMsg: 'setNavigationBarTitle:ok' })
     },
     previewImage (opts) {
       for (const url of opts.urls) real(url)
