@@ -268,3 +268,16 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 def copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the PostgreSQL + S3 run, leave out the tests marked ``backend_independent``: what
+    they check (pixels, parsing, the CLI against a fake server, the web app's own behaviour in
+    Chromium) does not depend on the database or the storage, and the SQLite run has run them."""
+    if not (on_postgres() or on_s3()):
+        return
+    once = [item for item in items if item.get_closest_marker("backend_independent")]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        kept = set(map(id, items)) - set(map(id, once))
+        items[:] = [item for item in items if id(item) in kept]

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.backend_independent
+
 ROOT = Path(__file__).resolve().parent.parent
 ENV_READ = re.compile(r"""\benv(?:_[a-z]+)?\(\s*["']([A-Z0-9_]+)["']""")
 ENV_LITERAL = re.compile(r"IMGBACKUP_[A-Z0-9_]+")

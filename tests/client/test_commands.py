@@ -16,6 +16,8 @@ from imgbackup.client._progress import human_wait
 from .conftest import URL, Run, photo_tree
 from .fake_server import TOKEN, FakeServer
 
+pytestmark = pytest.mark.backend_independent
+
 
 def test_login_stores_the_token_and_logout_revokes_it(
         run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:

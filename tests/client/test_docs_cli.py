@@ -11,6 +11,8 @@ import pytest
 from imgbackup.client import cli
 from imgbackup.main import CLIENT_COMMANDS
 
+pytestmark = pytest.mark.backend_independent
+
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
 OPTION = re.compile(r"`(--?[a-z][a-z-]*)")
 

@@ -17,6 +17,8 @@ from imgbackup.client._layout import plan, safe_name
 from imgbackup.client._progress import Progress, human_bytes
 from imgbackup.client._sniff import image_type
 
+pytestmark = pytest.mark.backend_independent
+
 
 def encoded(fmt: str) -> bytes:
     buf = io.BytesIO()

@@ -16,6 +16,8 @@ from .conftest import Run, photo_tree
 from .fake_server import FakeServer
 from .test_push import forbid_reading
 
+pytestmark = pytest.mark.backend_independent
+
 
 def pull_json(run: Run, *args: str) -> tuple[int, dict[str, Any], str]:
     result = run("pull", "--json", "--quiet", *args)

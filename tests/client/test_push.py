@@ -18,6 +18,8 @@ from imgbackup.client._progress import human_bytes
 from .conftest import Run, photo_tree
 from .fake_server import FakeServer
 
+pytestmark = pytest.mark.backend_independent
+
 
 def push_json(run: Run, *args: str) -> tuple[int, dict[str, Any], str]:
     result = run("push", "--json", "--quiet", *args)

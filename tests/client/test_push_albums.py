@@ -7,10 +7,14 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import make_jpeg
 
 from .conftest import Run
 from .fake_server import FakeServer
+
+pytestmark = pytest.mark.backend_independent
 
 
 def sha(data: bytes) -> str:

@@ -16,6 +16,8 @@ from django.core.management import CommandError, call_command
 from imgbackup.management.commands import serve
 from imgbackup.server import check_port, next_free_port
 
+pytestmark = pytest.mark.backend_independent
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

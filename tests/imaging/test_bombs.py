@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from bombs import gif, jpeg_grey, peak_growth_mb, png16, tiff_deflate, webp_lossless, write
-from conftest import on_postgres, on_s3
 from PIL import Image
 
 from imgbackup.imaging.decode import (
@@ -24,8 +23,7 @@ from imgbackup.imaging.decode import (
 )
 from imgbackup.imaging.probe import openers
 
-pytestmark = pytest.mark.skipif(on_s3() or on_postgres(),
-                                reason="pure image code: the backends do not matter")
+pytestmark = pytest.mark.backend_independent
 
 SETUP = "from imgbackup.imaging.probe import probe\nfrom imgbackup.imaging.render import render"
 # What Python allocates on its own while running a few lines (the JPEG it encodes, caches).

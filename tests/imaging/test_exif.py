@@ -16,6 +16,8 @@ from PIL import Image, TiffImagePlugin
 
 from imgbackup.imaging.probe import ImageInfo, probe
 
+pytestmark = pytest.mark.backend_independent
+
 R = TiffImagePlugin.IFDRational
 PLUS_TWO = timezone(timedelta(hours=2))
 BIG = 10**9

@@ -12,6 +12,8 @@ from PIL import Image
 from imgbackup.imaging import integrity
 from imgbackup.imaging.integrity import Damaged, check_whole
 
+pytestmark = pytest.mark.backend_independent
+
 
 def noisy_jpeg(progressive: bool = False) -> bytes:
     """Real entropy-coded data (noise), so a cut falls inside a scan."""

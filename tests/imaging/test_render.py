@@ -15,6 +15,8 @@ from conftest import ORIENTATION, make_jpeg
 from imgbackup.imaging.probe import ImageTooLarge, UnsupportedImage, probe
 from imgbackup.imaging.render import RenderError, render
 
+pytestmark = pytest.mark.backend_independent
+
 SIZES = {"thumbnail": 256, "preview": 1440}
 BIG = 10**9
 # Mean absolute difference (0-255) of 32x32 grey versions. A correctly turned image measures

@@ -6,12 +6,11 @@ import socket
 from typing import Any
 
 import pytest
-from conftest import on_postgres, on_s3
 
 from imgbackup.geo import geocoder
 from imgbackup.geo.geocoder import place_at
 
-pytestmark = pytest.mark.skipif(on_postgres() or on_s3(), reason="pure function: no backend")
+pytestmark = pytest.mark.backend_independent
 
 
 @pytest.mark.parametrize(("latitude", "longitude", "city", "country_code"), [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import on_postgres, on_s3
 
 from imgbackup.geo.geocoder import Place
 from imgbackup.photos.search_keys import (
@@ -16,7 +15,7 @@ from imgbackup.photos.search_keys import (
     words_in,
 )
 
-pytestmark = pytest.mark.skipif(on_postgres() or on_s3(), reason="pure functions: no backend")
+pytestmark = pytest.mark.backend_independent
 
 IPHONE = camera_key("Apple", "iPhone 15 Pro")
 R6 = camera_key("Canon", "Canon EOS R6")

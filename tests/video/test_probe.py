@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 import videos
-from conftest import on_postgres
 
 from imgbackup.video import probe
 from imgbackup.video.metadata import parse_iso6709, parse_time, read_tags
 from imgbackup.video.sniff import video_container
 
 # No database or storage here: the SQLite run covers it.
-pytestmark = pytest.mark.skipif(on_postgres(), reason="pure functions; run once")
+pytestmark = pytest.mark.backend_independent
 
 
 def _identify(tmp_path: Path, data: bytes, **limits: float) -> probe.VideoInfo:

@@ -28,6 +28,10 @@ try:
 except ImportError:  # the browser fixture then skips, or fails where a browser is required
     expect = None
 
+# The web app's own behaviour: the API under it runs on both backends in tests/api_v2; the
+# browser tests that exercise the storage itself (tus, ZIPs of links, video copies) run twice.
+pytestmark = pytest.mark.backend_independent
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
