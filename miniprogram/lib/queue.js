@@ -2,6 +2,8 @@
 // background (WeChat fails calls still running 5 s later) resume in the page's onShow. An item is
 // a photo or a video (`fileType`); a video shows its cover (`thumb`) and `duration`.
 
+const { clock } = require('./clock.js')
+
 const QUEUE_KEY = 'imgbackup.queue'
 
 /**
@@ -31,7 +33,10 @@ const LABELS = {
 /** @returns {QueueItem[]} */
 function load () {
   const saved = wx.getStorageSync(QUEUE_KEY)
-  return Array.isArray(saved) ? saved : []
+  // Kept by a version before videos: photos, shown from their own file.
+  return Array.isArray(saved)
+    ? saved.map((item) => Object.assign({ fileType: 'image', thumb: item.path, duration: '' }, item))
+    : []
 }
 
 /** @param {QueueItem[]} items */
@@ -69,15 +74,6 @@ function newItem (file) {
   }
 }
 
-/** 75.4 → '1:15', 3725 → '1:02:05': a duration badge. @param {number} seconds */
-function clock (seconds) {
-  const s = Math.max(0, Math.round(seconds))
-  const two = (/** @type {number} */ n) => String(n).padStart(2, '0')
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  return h ? `${h}:${two(m)}:${two(s % 60)}` : `${m}:${two(s % 60)}`
-}
-
 /** Asked to be backed up and not finished: resumed by the page's onShow. @param {QueueItem} item */
 function unfinished (item) {
   return ACTIVE.includes(item.status) || (item.status === 'failed' && item.interrupted)
@@ -95,4 +91,4 @@ function md5Of (filePath) {
   })
 }
 
-module.exports = { QUEUE_KEY, ACTIVE, LABELS, load, save, newItem, unfinished, md5Of, clock }
+module.exports = { QUEUE_KEY, ACTIVE, LABELS, load, save, newItem, unfinished, md5Of }

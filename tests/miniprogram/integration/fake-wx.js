@@ -260,6 +260,23 @@ function createWx (dir) {
       seen.authSetting['scope.writePhotosAlbum'] = script.openSettingGrants
       succeed(opts, { authSetting: { ...seen.authSetting }, errMsg: 'openSetting:ok' })
     },
+    saveVideoToPhotosAlbum (opts) {
+      if (!seen.authSetting['scope.writePhotosAlbum']) {
+        return failWith(opts, 'saveVideoToPhotosAlbum', 'auth deny')
+      }
+      let bytes
+      try {
+        bytes = fs.readFileSync(real(opts.filePath))
+      } catch (err) {
+        return failWith(opts, 'saveVideoToPhotosAlbum', 'file not found')
+      }
+      // An MP4 or QuickTime file starts with its ftyp box.
+      if (bytes.subarray(4, 8).toString() !== 'ftyp') {
+        return failWith(opts, 'saveVideoToPhotosAlbum', 'invalid video')
+      }
+      seen.album.push(bytes)
+      succeed(opts, { errMsg: 'saveVideoToPhotosAlbum:ok' })
+    },
     saveImageToPhotosAlbum (opts) {
       if (!seen.authSetting['scope.writePhotosAlbum']) {
         return failWith(opts, 'saveImageToPhotosAlbum', 'auth deny')
