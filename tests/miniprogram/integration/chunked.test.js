@@ -3,6 +3,7 @@
 // the app was in the background or closed. Chunks are tiny here so that a small video has many.
 'use strict'
 const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const { test } = require('node:test')
 
@@ -144,8 +145,8 @@ test('closed mid-video and its temp file gone: choosing it again goes on where i
   held.open()
 })
 
-test('a chunk changed on the way: the server keeps nothing, and the next try uploads it whole', async () => {
-  const p = chunkedPhone('corrupt-video')
+test('a chunk damaged on the way is refused by its checksum and sent again, alone', async () => {
+  const p = chunkedPhone('corrupt-chunk')
   const page = await p.open('backup')
   const clip = video('corrupt', { seed: 4 })
   await p.choose(page, [clip])
@@ -158,15 +159,43 @@ test('a chunk changed on the way: the server keeps nothing, and the next try upl
   }
   await page.tap('.start')
   await waitFor(() => !page.data.busy, 'the run')
+  assert.equal(page.data.items[0].status, 'done', 'in the same run')
+  const sent = offsets(p)
+  assert.deepEqual(sent.slice(0, 3), [0, CHUNK, CHUNK], 'the damaged chunk once more, nothing before it')
+  assert.equal(sent.length, Math.ceil(fs.statSync(clip).size / CHUNK) + 1)
+  assert.ok(patches(p).every((r) => /^md5 [A-Za-z0-9+/]{22}==$/.test(r.header['upload-checksum'])))
+  assert.ok((await kept(p, md5(clip))).bytes.equals(fs.readFileSync(clip)), 'byte for byte')
+})
+
+test('a file changed on the phone mid-upload: the whole-file MD5 differs, nothing is kept', async () => {
+  const p = chunkedPhone('changed-file')
+  const page = await p.open('backup')
+  const clip = video('changed', { seed: 6 })
+  await p.choose(page, [clip])
+  const onPhone = p.device.real(page.data.items[0].path)
+  const before = md5(onPhone)
+  p.device.script.alterRequest = (opts, bytes) => {
+    if (opts.header['upload-offset'] === '0') {
+      // Hashed before the upload, edited during it: later chunks read the new bytes.
+      const now = fs.readFileSync(onPhone)
+      now[CHUNK + 10] ^= 0xff
+      fs.writeFileSync(onPhone, now)
+    }
+    return bytes
+  }
+  await page.tap('.start')
+  await waitFor(() => !page.data.busy, 'the run')
   assert.equal(page.data.items[0].status, 'failed')
   assert.match(page.data.items[0].message, /不一致/, 'the server says the MD5 does not match')
-  assert.equal(await kept(p, md5(clip)), null, 'nothing kept')
+  assert.equal(await kept(p, before), null, 'nothing kept')
+  assert.equal(await kept(p, md5(onPhone)), null)
   assert.deepEqual(stored(p), {}, 'the refused upload is forgotten')
 
+  p.device.script.alterRequest = null
   await page.tap('.start')
   await waitFor(() => !page.data.busy, 'the second run')
   assert.equal(page.data.items[0].status, 'done')
-  assert.ok((await kept(p, md5(clip))).bytes.equals(fs.readFileSync(clip)))
+  assert.ok((await kept(p, md5(onPhone))).bytes.equals(fs.readFileSync(onPhone)), 'the file as it is now')
 })
 
 test('a photo above the threshold goes in chunks too', async () => {
@@ -187,10 +216,16 @@ test('a photo above the threshold goes in chunks too', async () => {
   assert.ok(server.bytes.equals(fs.readFileSync(photo)))
 })
 
-test('Upload-Metadata values are base64 of UTF-8, names in Chinese too', () => {
+test('Upload-Metadata values are base64 of UTF-8, names in Chinese too; chunk MD5s are MD5s', () => {
   const p = phone('base64')
   for (const text of ['', 'a', 'ab', 'abc', 'VID_2024.mp4', '视频 1.mov', '63cee0a9a01b7ba80b9f2f39ec1f748e']) {
     assert.equal(p.chunked.base64(text), Buffer.from(text).toString('base64'), text)
+  }
+  const { md5: md5Of } = require('../../../miniprogram/lib/md5.js')
+  for (const n of [0, 1, 3, 4, 55, 56, 63, 64, 65, 1000, 65537]) {
+    const bytes = crypto.randomBytes(n)
+    const mine = Buffer.from(md5Of(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n))).toString('hex')
+    assert.equal(mine, crypto.createHash('md5').update(bytes).digest('hex'), `${n} bytes`)
   }
 })
 
