@@ -31,7 +31,8 @@ const MAX_STALLS = 3
 
 /**
  * @typedef {{filePath: string, size: number, md5: string, fileType?: string}} LocalFile
- * @typedef {{url: string, size: number, offset: number}} Remembered
+ * @typedef {{url: string, size: number, offset: number, expires?: number}} Remembered
+ * (`expires`: ms since the epoch, the server's Upload-Expires; then the entry is dropped)
  */
 
 /** Whether this file goes in chunks: every video, and anything above the threshold. @param {LocalFile} file */
@@ -60,7 +61,7 @@ function upload (file, onProgress) {
       const created = await create(file)
       if (created.photoId) return done(key, created.photoId)
       at = created
-      remember(key, { url: at.url, size: file.size, offset: at.offset })
+      remember(key, { url: at.url, size: file.size, offset: at.offset, expires: created.expires })
     }
     return sendFrom(file, key, at.url, at.offset, report)
   })
@@ -114,7 +115,7 @@ async function sendFrom (file, key, url, offset, report) {
       moved = true
     }
     offset = next
-    remember(key, { url, size: file.size, offset })
+    remember(key, { url, size: file.size, offset, expires: expiresOf(res.header) })
     report(offset, moved)
   }
 }
@@ -136,7 +137,8 @@ async function state (url) {
 /**
  * A new upload on the server. When the server already has these bytes (same MD5 and size), it
  * says so at once with the photo's id and nothing is sent.
- * @param {LocalFile} file @returns {Promise<{url: string, offset: number, photoId: string}>}
+ * @param {LocalFile} file
+ * @returns {Promise<{url: string, offset: number, photoId: string, expires: number | undefined}>}
  */
 async function create (file) {
   const name = file.filePath.split('/').pop() || 'file'
@@ -154,7 +156,8 @@ async function create (file) {
   return {
     url: location,
     offset: Number(api.headerOf(res.header, 'Upload-Offset')) || 0,
-    photoId: api.headerOf(res.header, 'Imgbackup-Photo-Id')
+    photoId: api.headerOf(res.header, 'Imgbackup-Photo-Id'),
+    expires: expiresOf(res.header)
   }
 }
 
@@ -194,10 +197,21 @@ function keyOf (file) {
   return `${file.md5}:${file.size}`
 }
 
-/** @returns {Record<string, Remembered>} */
+/** When the server removes the upload if nothing more comes (Upload-Expires), in ms. */
+function expiresOf (/** @type {Record<string, any>} */ header) {
+  const when = Date.parse(api.headerOf(header, 'Upload-Expires'))
+  return isNaN(when) ? undefined : when
+}
+
+/** Uploads begun and not finished, without those the server has removed by now. @returns {Record<string, Remembered>} */
 function remembered () {
   const saved = wx.getStorageSync(UPLOADS_KEY)
-  return saved && typeof saved === 'object' ? saved : {}
+  /** @type {Record<string, Remembered>} */
+  const all = {}
+  for (const [key, value] of Object.entries(saved && typeof saved === 'object' ? saved : {})) {
+    if (!(value.expires && value.expires < Date.now())) all[key] = value
+  }
+  return all
 }
 
 /** @param {string} key @param {Remembered} value */

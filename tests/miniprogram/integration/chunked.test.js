@@ -77,6 +77,8 @@ test('a video is chosen with photos, shows its duration, goes in chunks read a s
   assert.equal(server.item.media_type, 'video', 'told from its bytes: nothing sent a type')
   assert.ok(server.bytes.equals(fs.readFileSync(clip)), 'byte for byte')
   assert.deepEqual(stored(p), {}, 'a finished upload is forgotten')
+  // One the server has removed by now (Upload-Expires passed) is dropped when storage is read.
+  p.device.wx.setStorageSync(p.chunked.UPLOADS_KEY, { old: { url: '/api/v2/uploads/x', size: 1, offset: 0, expires: Date.now() - 1 } })
 
   // Chosen again: the device MD5 says the server has it; not a byte is sent.
   await p.choose(page, [clip])
@@ -84,6 +86,11 @@ test('a video is chosen with photos, shows its duration, goes in chunks read a s
   await waitFor(() => !page.data.busy, 'the second run')
   assert.equal(page.data.items.at(-1).status, 'skipped')
   assert.equal(patches(p).length, chunks)
+  await p.choose(page, [video('clip-2', { seed: 7 })])
+  await page.tap('.start')
+  await waitFor(() => !page.data.busy, 'the third run')
+  assert.equal(page.data.items.at(-1).status, 'done')
+  assert.deepEqual(stored(p), {}, 'the expired entry is gone')
 })
 
 test('cut short in the background mid-video, it goes on from the server\'s offset when the app is back', async () => {
@@ -104,6 +111,8 @@ test('cut short in the background mid-video, it goes on from the server\'s offse
   const remembered = Object.values(stored(p))
   assert.equal(remembered.length, 1, 'the upload URL is kept in storage')
   assert.equal(remembered[0].offset, 2 * CHUNK, 'as far as the phone heard')
+  assert.ok(remembered[0].expires > Date.now(), 'until the server removes it (Upload-Expires)')
+  assert.equal(item.attempts, 0, 'an attempt that moved the upload forward is not counted')
 
   await p.device.show()
   await waitFor(() => page.data.items[0].status === 'done', 'the resumed upload')
