@@ -51,13 +51,15 @@ function jpeg (name) {
 }
 
 /**
- * A real little H.264 MP4 (made by tests/videos.py with PyAV, as the Python tests make theirs),
- * with its own bytes per seed; what the person picks in the album.
+ * A real little video (made by tests/videos.py with PyAV, as the Python tests make theirs): an
+ * H.264 MP4, or with kind 'mov' an HEVC MOV as iPhones make, which the server makes a playable
+ * copy of. Its own bytes per seed; what the person picks in the album.
  */
-function video (name, { seed = 0, seconds = 6 } = {}) {
-  const file = path.join(env.tmp, `${name}.mp4`)
+function video (name, { seed = 0, seconds = 6, kind = 'mp4' } = {}) {
+  if (!['mp4', 'mov'].includes(kind)) throw new Error(`video: ${kind}?`)
+  const file = path.join(env.tmp, `${name}.${kind}`)
   const code = 'import sys; from tests.videos import make_video; ' +
-    `sys.stdout.buffer.write(make_video("mp4", seed=${Number(seed)}, seconds=${Number(seconds)}, size=(160, 120)))`
+    `sys.stdout.buffer.write(make_video("${kind}", seed=${Number(seed)}, seconds=${Number(seconds)}, size=(160, 120)))`
   fs.writeFileSync(file, execFileSync(path.join(REPO, '.venv', 'bin', 'python'), ['-c', code], { cwd: REPO }))
   return file
 }

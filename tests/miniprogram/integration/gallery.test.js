@@ -3,8 +3,10 @@
 'use strict'
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
+const path = require('node:path')
 const { test } = require('node:test')
 
+const { MINIPROGRAM } = require('./harness.js')
 const { useServer, phone, jpeg, video, md5, gate, isImage, waitFor } = require('./common.js')
 
 useServer()
@@ -76,6 +78,22 @@ test('a video tile shows its duration; a tap plays it in <video> from a signed U
   await page.longpress('.tile', at)
   await waitFor(() => p.device.seen.album.length === 1, 'the saved video')
   assert.ok(p.device.seen.album[0].equals(fs.readFileSync(clip)))
+})
+
+test('a video phones cannot play as it is: the page waits while the server makes its copy, then plays that', async () => {
+  const p = phone('video-copy')
+  p.playback = require(path.join(MINIPROGRAM, 'lib', 'playback.js'))
+  p.playback.settings.retryMs = 200
+  p.playback.settings.tries = 150
+  const [id] = await p.seed([video('hevc', { seed: 8, kind: 'mov', seconds: 1 })])
+  const page = await p.open('photos')
+  await page.tap('.tile', 0)
+  await waitFor(() => page.data.playing, 'the playable copy', 60000)
+  assert.ok(p.device.seen.loadings.includes('视频转码中'), 'the page said it was waiting')
+  const played = await fetch(page.data.playing.src)
+  assert.equal(played.status, 200)
+  assert.equal(played.headers.get('content-type'), 'video/mp4', 'the H.264 copy, not the HEVC MOV')
+  assert.equal((await p.server(`/api/v2/photos/${id}`)).body.content_type, 'video/quicktime')
 })
 
 test('a photo deleted elsewhere: opening or saving it says so, never shows the error body', async () => {
