@@ -46,9 +46,11 @@ const MESSAGES = {
   401: '登录失败或已过期，请稍后重试。',
   403: '没有权限执行此操作。',
   404: '服务器上找不到这张照片，可能已被删除。',
-  413: '照片太大，超过了服务器允许的上传大小。',
-  415: '不是支持的图片格式，服务器拒绝保存。',
+  410: '上传已过期，请重新选择文件。',
+  413: '文件太大，超过了服务器允许的上传大小。',
+  415: '不是支持的照片或视频格式，服务器拒绝保存。',
   429: '操作太频繁，请稍后再试。',
+  460: '服务器收到的文件与手机上的不一致，没有保存，请重试。',
   503: '服务器暂时不可用，请稍后再试。'
 }
 
@@ -162,20 +164,25 @@ function ok (status) {
 }
 
 /**
- * wx.request as a promise of the raw answer (any status).
- * @param {{url: string, method?: any, data?: any, header?: Record<string, string>}} options
+ * wx.request as a promise of the raw answer (any status). Header names are lower case, so
+ * that a caller's `content-type` replaces the default one instead of being sent beside it.
+ * @param {{url: string, method?: any, data?: any, header?: Record<string, string>,
+ *          timeout?: number}} options
  * @returns {Promise<WechatMiniprogram.RequestSuccessCallbackResult>}
  */
 function rawRequest (options) {
   return networkSlot(() => new Promise((resolve, reject) => {
-    wx.request({
+    /** @type {WechatMiniprogram.RequestOption} */
+    const call = {
       url: options.url,
       method: options.method || 'GET',
       data: options.data,
       header: Object.assign({ 'content-type': 'application/json' }, options.header),
       success: resolve,
       fail: (res) => reject(networkError(res))
-    })
+    }
+    if (options.timeout) call.timeout = options.timeout
+    wx.request(call)
   }))
 }
 
@@ -229,6 +236,34 @@ async function request (path, options) {
   }))
   if (!ok(res.statusCode)) throw httpError(res.statusCode, res.data)
   return res.data
+}
+
+/**
+ * A call whose answer the caller reads itself, headers and status included (the tus uploads of
+ * lib/chunked.js): with the token and the login-again-on-401 of `request`, but any other
+ * status resolves.
+ * @param {string} path
+ * @param {{method: 'GET' | 'HEAD' | 'POST' | 'DELETE', data?: any, header?: Record<string, string>,
+ *          timeout?: number}} options
+ * @returns {Promise<WechatMiniprogram.RequestSuccessCallbackResult>}
+ */
+function send (path, options) {
+  return withAuth((auth) => rawRequest({
+    url: url(path),
+    method: options.method,
+    data: options.data,
+    header: Object.assign({}, options.header, auth),
+    timeout: options.timeout
+  }))
+}
+
+/** A header of an answer, whatever the case of its name (HTTP/2 answers are lower case). */
+function headerOf (/** @type {Record<string, any>} */ header, /** @type {string} */ name) {
+  const wanted = name.toLowerCase()
+  for (const key of Object.keys(header || {})) {
+    if (key.toLowerCase() === wanted) return String(header[key])
+  }
+  return ''
 }
 
 /**
@@ -369,7 +404,11 @@ module.exports = {
   setToken,
   login,
   request,
+  send,
+  headerOf,
+  httpError,
   uploadFile,
+  uploadSlot,
   downloadFile,
   MAX_UPLOADS,
   MAX_IN_FLIGHT

@@ -10,6 +10,7 @@
 // themselves are kept here, in JS, not in the page's data.
 
 const api = require('./api.js')
+const { clock } = require('./clock.js')
 
 // Photos per page; a setting so that tests can make pages small.
 const settings = { pageSize: 30 }
@@ -22,9 +23,11 @@ const downloading = new Map()
 
 /**
  * @typedef {{id: string, md5: string, filename: string, urls: {original: string,
- *            thumbnail: string, preview: string}, purge_at?: string | null}} Photo
+ *            thumbnail: string, preview: string}, purge_at?: string | null,
+ *            media_type?: string, duration?: number | null}} Photo
  * @typedef {{id: string, md5: string, filename: string, urls: Photo['urls'], thumb: string,
- *            daysLeft: number | null, gone: boolean}} Tile
+ *            daysLeft: number | null, gone: boolean, video: boolean, duration: string}} Tile
+ * (`duration`: a video's badge, '1:15')
  * @typedef {{key: number, items: Tile[], height: number, hidden: boolean}} Group
  * @typedef {{data: {groups: Group[], cursor: string | null, loading: boolean, end: boolean,
  *            count: number}, setData: (patch: Record<string, any>) => void}} GalleryPage
@@ -191,7 +194,9 @@ function tile (/** @type {Photo} */ photo) {
     urls: photo.urls,
     thumb: thumbs.get(photo.id) || '',
     daysLeft,
-    gone: false
+    gone: false,
+    video: photo.media_type === 'video',
+    duration: photo.media_type === 'video' ? clock(photo.duration || 0) : ''
   }
 }
 

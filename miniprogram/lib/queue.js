@@ -1,5 +1,8 @@
 // The backup queue kept in storage, so that uploads cut short by the app going to the
-// background (WeChat fails calls still running 5 s later) resume in the page's onShow.
+// background (WeChat fails calls still running 5 s later) resume in the page's onShow. An item is
+// a photo or a video (`fileType`); a video shows its cover (`thumb`) and `duration`.
+
+const { clock } = require('./clock.js')
 
 const QUEUE_KEY = 'imgbackup.queue'
 
@@ -7,7 +10,8 @@ const QUEUE_KEY = 'imgbackup.queue'
  * @typedef {'ready' | 'waiting' | 'hashing' | 'uploading' | 'done' | 'skipped' | 'failed'} Status
  * @typedef {{id: string, path: string, size: number, md5: string, status: Status,
  *            label: string, progress: number, message: string, interrupted: boolean,
- *            kind: string, attempts: number}} QueueItem
+ *            kind: string, attempts: number, fileType: string, thumb: string,
+ *            duration: string}} QueueItem
  * `interrupted`: failed without an answer, worth retrying by itself; `kind`: why (see
  * lib/api.js NETWORK_MESSAGES); `attempts`: runs that included it since the person's last tap.
  */
@@ -29,18 +33,26 @@ const LABELS = {
 /** @returns {QueueItem[]} */
 function load () {
   const saved = wx.getStorageSync(QUEUE_KEY)
-  return Array.isArray(saved) ? saved : []
+  // Kept by a version before videos: photos, shown from their own file.
+  return Array.isArray(saved)
+    ? saved.map((item) => Object.assign({ fileType: 'image', thumb: item.path, duration: '' }, item))
+    : []
 }
 
 /** @param {QueueItem[]} items */
 function save (items) {
-  // Progress is not worth keeping: an interrupted upload starts again from the beginning.
+  // Progress is not kept: a photo's interrupted upload starts again from the beginning, and a
+  // chunked one (lib/chunked.js) asks the server where it stopped.
   wx.setStorageSync(QUEUE_KEY, items.map((item) => Object.assign({}, item, { progress: 0 })))
 }
 
 let counter = 0
 
-/** @param {{tempFilePath: string, size: number}} file @returns {QueueItem} */
+/**
+ * @param {{tempFilePath: string, size: number, fileType?: string, thumbTempFilePath?: string,
+ *          duration?: number}} file a `chooseMedia` result's file
+ * @returns {QueueItem}
+ */
 function newItem (file) {
   counter += 1
   return {
@@ -54,7 +66,11 @@ function newItem (file) {
     message: '',
     interrupted: false,
     kind: '',
-    attempts: 0
+    attempts: 0,
+    fileType: file.fileType === 'video' ? 'video' : 'image',
+    // A video's cover, shown instead of the video (an <image> cannot show a video file).
+    thumb: file.fileType === 'video' ? (file.thumbTempFilePath || '') : file.tempFilePath,
+    duration: file.fileType === 'video' ? clock(file.duration || 0) : ''
   }
 }
 

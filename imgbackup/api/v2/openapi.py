@@ -249,6 +249,24 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/photos/{photo_id}/motion": {"get": photo_op(
         "A Live Photo's clip (played like /playback) or a Motion Photo's embedded MP4 "
         "(404 for other photos)", PLAYBACK, params=RANGE_PARAMS)},
+    "/photos/{photo_id}/playback-url": {"get": photo_op(
+        "A short-lived URL that plays the video without a header (for players that cannot "
+        "send one, like the mini program's <video>); 404 for photos",
+        {"200": {"description": "`url` (relative to the server) works without authentication "
+                                "until `expires_at`: ten minutes plus the video's duration",
+                 "content": {JSON: {"schema": {
+                     "type": "object", "required": ["url", "expires_at"],
+                     "properties": {"url": {"type": "string"},
+                                    "expires_at": {"type": "string", "format": "date-time"}}}}}},
+         "202": PLAYBACK["202"]})},
+    "/play/{token}": {"get": op(
+        "Play a video through a URL from /playback-url: like /playback, without a header",
+        {**PLAYBACK, "410": {"description": "the link expired (`gone`): ask for a new one",
+                             "content": {JSON: {"schema": ref("Error")}}}},
+        params=[{"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "the signed token of a /playback-url answer"},
+                *RANGE_PARAMS],
+        errors=("404",), public=True)},
     "/photos/{photo_id}/restore": {"post": photo_op(
         "Bring a photo back from the trash", {"200": json_answer("Photo")})},
     "/places": {"get": op("The caller's cities (photos outside the trash), most photos first",

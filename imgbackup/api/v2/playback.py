@@ -21,16 +21,20 @@ RETRY_AFTER = 5  # seconds; a short clip's copy takes about that
 @endpoint("GET")
 def playback(request: HttpRequest, photo_id: str) -> HttpResponseBase:
     photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
+    require_video(photo)
+    return play(request, photo)
+
+
+def require_video(photo: Photo) -> None:
     if photo.media_type != MediaType.VIDEO:
         raise ApiError(404, "not_found", "a photo has no playback; its bytes are at /original")
-    return _play(request, photo)
 
 
 @endpoint("GET")
 def motion(request: HttpRequest, photo_id: str) -> HttpResponseBase:
     photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
     if photo.motion is not None:
-        return _play(request, photo.motion)
+        return play(request, photo.motion)
     if photo.motion_offset is not None:
         try:
             name = embedded_clip(photo.original, photo.motion_offset)
@@ -40,7 +44,7 @@ def motion(request: HttpRequest, photo_id: str) -> HttpResponseBase:
     raise ApiError(404, "not_found", "this photo has no motion (not a Live or Motion Photo)")
 
 
-def _play(request: HttpRequest, video: Photo) -> HttpResponseBase:
+def play(request: HttpRequest, video: Photo) -> HttpResponseBase:
     found = playback_of(video)
     if found.state == "original":
         return original_response(request, video)

@@ -1,10 +1,13 @@
-// Backup: the original WeUI uploader page, made real. Choose photos, look at them, remove the
-// ones you do not want, back up the rest: the device hashes each file, asks the server which it
-// already has, and uploads only the others (at most 3 at a time) through the original API.
+// Backup: the original WeUI uploader page, made real. Choose photos and videos, look at them,
+// remove the ones you do not want, back up the rest: the device hashes each file, asks the
+// server which it already has, and uploads only the others (at most 3 at a time): photos in one
+// request through the original API, videos and large files in resumable chunks (lib/chunked.js).
+// The server tells what a file is from its bytes; nothing here sends a type.
 // A run cut short (the app went to the background, the network went away) resumes by itself
 // when the app is back or the network returns, at most MAX_ATTEMPTS times per photo.
 
 const api = require('../../lib/api.js')
+const chunked = require('../../lib/chunked.js')
 const queue = require('../../lib/queue.js')
 const resume = require('../../lib/resume.js')
 
@@ -14,6 +17,8 @@ const MAX_CHOOSE = 20
 const MAX_ATTEMPTS = 3
 // Progress events come many per second: the tile's number changes at most this often.
 const PROGRESS_MS = 200
+// Camera capture: WeChat's maximum.
+const MAX_DURATION = 60
 
 Page({
   data: {
@@ -85,14 +90,15 @@ Page({
   choose () {
     const room = MAX_CHOOSE - this.data.items.filter((item) => item.status === 'ready').length
     if (room <= 0) {
-      wx.showToast({ title: `一次最多备份 ${MAX_CHOOSE} 张`, icon: 'none' })
+      wx.showToast({ title: `一次最多备份 ${MAX_CHOOSE} 个`, icon: 'none' })
       return
     }
     wx.chooseMedia({
       count: Math.min(MAX_CHOOSE, room),
-      mediaType: ['image'],
+      mediaType: ['image', 'video'],
       sizeType: ['original'],
       sourceType: ['album', 'camera'],
+      maxDuration: MAX_DURATION,
       success: (res) => {
         const known = new Set(this.data.items.map((item) => item.path))
         const added = res.tempFiles.filter((file) => !known.has(file.tempFilePath)).map(queue.newItem)
@@ -105,9 +111,16 @@ Page({
     })
   },
 
+  /** Look at the chosen photos and videos, full screen, swiping from the one tapped. */
   preview (e) {
-    const paths = this.data.items.map((item) => item.path)
-    wx.previewImage({ current: e.currentTarget.dataset.path, urls: paths })
+    const items = this.data.items
+    wx.previewMedia({
+      current: Math.max(0, items.findIndex((item) => item.path === e.currentTarget.dataset.path)),
+      sources: items.map((item) => item.fileType === 'video'
+        ? { url: item.path, type: 'video', poster: item.thumb }
+        : { url: item.path, type: 'image' }),
+      fail: () => {}
+    })
   },
 
   remove (e) {
@@ -203,23 +216,41 @@ Page({
 
   /** @param {import('../../lib/queue.js').QueueItem} item */
   async upload (item) {
+    const file = { filePath: item.path, size: item.size, md5: item.md5, fileType: item.fileType }
+    // A chunked upload that moved forward in this run does not use up an attempt: a long video
+    // may be cut short by the background many times and still get there.
+    let moved = false
     try {
-      this.update(item.id, { status: 'uploading', progress: 0 })
+      this.update(item.id, { status: 'uploading', progress: chunked.progressOf(file) })
       const onProgress = api.throttle((/** @type {number} */ progress) => this.progress(item.id, progress), PROGRESS_MS)
-      let res
       try {
-        res = await api.uploadFile({ url: api.imageUrl(), filePath: item.path, name: 'photo', onProgress })
+        if (chunked.wanted(file)) {
+          await chunked.upload(file, (progress, advanced) => {
+            moved = advanced
+            onProgress(progress)
+          })
+        } else {
+          await this.uploadWhole(item, onProgress)
+        }
       } finally {
         onProgress.cancel()
-      }
-      const sent = res.data && res.data[0]
-      if (!sent || sent.md5 !== item.md5) {
-        throw new Error(`服务器收到的文件校验值不一致（${sent ? sent.md5 : '无'}），请重试`)
       }
       this.update(item.id, { status: 'done', progress: 100 })
       getApp().globalData.photosDirty = true
     } catch (err) {
-      this.fail(item, err)
+      this.fail(item, err, moved)
+    }
+  },
+
+  /**
+   * A photo in one multipart request through the original API; the server's MD5 must be ours.
+   * @param {import('../../lib/queue.js').QueueItem} item @param {(progress: number) => void} onProgress
+   */
+  async uploadWhole (item, onProgress) {
+    const res = await api.uploadFile({ url: api.imageUrl(), filePath: item.path, name: 'photo', onProgress })
+    const sent = res.data && res.data[0]
+    if (!sent || sent.md5 !== item.md5) {
+      throw new Error(`服务器收到的文件校验值不一致（${sent ? sent.md5 : '无'}），请重试`)
     }
   },
 
@@ -230,13 +261,20 @@ Page({
     }
   },
 
-  /** @param {import('../../lib/queue.js').QueueItem} item @param {unknown} err */
-  fail (item, err) {
+  /**
+   * @param {import('../../lib/queue.js').QueueItem} item @param {unknown} err
+   * @param {boolean} [moved] a chunked upload got further in this run (the attempt is not counted)
+   */
+  fail (item, err, moved) {
     // No answer (interrupted in the background, timeout, offline): retried by itself, a few
     // times. A domain missing from the whitelist or a file that is gone is not.
     const interrupted = api.retryable(err)
     const kind = err instanceof api.ApiError && err.statusCode === 0 ? err.code : ''
-    this.update(item.id, { status: 'failed', progress: 0, message: api.describe(err), interrupted, kind })
+    const current = this.data.items.find((i) => i.id === item.id) || item
+    /** @type {Partial<import('../../lib/queue.js').QueueItem>} */
+    const patch = { status: 'failed', progress: 0, message: api.describe(err), interrupted, kind }
+    if (moved && interrupted) patch.attempts = Math.max(0, (current.attempts || 1) - 1)
+    this.update(item.id, patch)
   },
 
   /**

@@ -1,16 +1,24 @@
-// Backed-up photos, from the server: newest first, 30 at a time. Tap to look at one full size
-// (swipe to the others); long press to save it to the phone's album, move it to the trash,
-// share it or put it into an album (lib/albums.js).
+// Backed-up photos and videos, from the server: newest first, 30 at a time. Tap a photo to look
+// at it full size (swipe to the other photos), a video to play it (lib/playback.js: a signed URL,
+// since <video> sends no header); long press to save it to the phone's album, move it to the
+// trash, share it or put it into an album (lib/albums.js).
 
 const api = require('../../lib/api.js')
 const gallery = require('../../lib/gallery.js')
 const albums = require('../../lib/albums.js')
+const playback = require('../../lib/playback.js')
 
 const ENDPOINT = '/api/v2/photos'
 const ALBUM_SCOPE = 'scope.writePhotosAlbum'
 
+const grid = gallery.scrolling(ENDPOINT, 4)
+
 Page({
-  ...gallery.scrolling(ENDPOINT, 4),
+  ...grid,
+  data: Object.assign({}, grid.data, {
+    // The video being played: {id, src}, or null.
+    playing: /** @type {{id: string, src: string} | null} */ (null)
+  }),
 
   onLoad () {
     return this.reload()
@@ -35,11 +43,13 @@ Page({
   async open (e) {
     const photo = gallery.tileOf(this, e)
     if (!photo) return
+    if (photo.video) return this.play(photo)
     wx.showLoading({ title: '加载中' })
     try {
       const path = await gallery.preview(photo)
       wx.hideLoading()
-      const tiles = gallery.shown(this)
+      // Videos are played by a tap of their own, not swiped to as a still.
+      const tiles = gallery.shown(this).filter((tile) => !tile.video)
       const at = tiles.findIndex((tile) => tile.id === photo.id)
       const urls = []
       for (const tile of tiles) {
@@ -55,6 +65,33 @@ Page({
       wx.hideLoading()
       api.showError(err, '无法打开照片')
     }
+  },
+
+  /**
+   * Play a video in the page's <video>, from a signed URL (streamed, seekable). While the server
+   * makes a copy the phone can play, the loading toast says so.
+   * @param {import('../../lib/gallery.js').Tile} video
+   */
+  async play (video) {
+    wx.showLoading({ title: '加载中' })
+    try {
+      const src = await playback.playbackUrl(video.id, () => wx.showLoading({ title: '视频转码中' }))
+      wx.hideLoading()
+      this.setData({ playing: { id: video.id, src } })
+    } catch (err) {
+      wx.hideLoading()
+      api.showError(err, '无法播放视频')
+    }
+  },
+
+  closeVideo () {
+    this.setData({ playing: null })
+  },
+
+  /** The <video> could not play (a format the phone lacks, the link expired mid-way). */
+  videoError (/** @type {any} */ e) {
+    this.setData({ playing: null })
+    api.showError((e && e.detail && e.detail.errMsg) || '视频无法播放', '无法播放视频')
   },
 
   actions (e) {
@@ -90,7 +127,8 @@ Page({
       }
       wx.hideLoading()
       await new Promise((resolve, reject) => {
-        wx.saveImageToPhotosAlbum({ filePath: path, success: resolve, fail: reject })
+        const save = photo.video ? wx.saveVideoToPhotosAlbum : wx.saveImageToPhotosAlbum
+        save({ filePath: path, success: resolve, fail: reject })
       })
       wx.showToast({ title: '已保存到相册', icon: 'success' })
     } catch (err) {

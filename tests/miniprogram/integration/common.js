@@ -9,7 +9,8 @@ const path = require('node:path')
 const { after, before } = require('node:test')
 
 const { createWx } = require('./fake-wx.js')
-const { MINIPROGRAM, startCode2Session, startServer, loadApp, loadPage, waitFor } = require('./harness.js')
+const { execFileSync } = require('node:child_process')
+const { REPO, MINIPROGRAM, startCode2Session, startServer, loadApp, loadPage, waitFor } = require('./harness.js')
 
 const MAX_UPLOAD_MB = 1
 // A tiny real JPEG; each photo below is a copy with its own comment segment, so its own bytes.
@@ -49,6 +50,20 @@ function jpeg (name) {
   return file
 }
 
+/**
+ * A real little video (made by tests/videos.py with PyAV, as the Python tests make theirs): an
+ * H.264 MP4, or with kind 'mov' an HEVC MOV as iPhones make, which the server makes a playable
+ * copy of. Its own bytes per seed; what the person picks in the album.
+ */
+function video (name, { seed = 0, seconds = 6, kind = 'mp4' } = {}) {
+  if (!['mp4', 'mov'].includes(kind)) throw new Error(`video: ${kind}?`)
+  const file = path.join(env.tmp, `${name}.${kind}`)
+  const code = 'import sys; from tests.videos import make_video; ' +
+    `sys.stdout.buffer.write(make_video("${kind}", seed=${Number(seed)}, seconds=${Number(seconds)}, size=(160, 120)))`
+  fs.writeFileSync(file, execFileSync(path.join(REPO, '.venv', 'bin', 'python'), ['-c', code], { cwd: REPO }))
+  return file
+}
+
 const md5 = (file) => crypto.createHash('md5').update(fs.readFileSync(file)).digest('hex')
 
 /**
@@ -59,15 +74,25 @@ function phone (name = 'user') {
   phones += 1
   const device = createWx(path.join(env.tmp, `device-${phones}`))
   device.script.openid = `openid-${name}-${phones}-${process.pid}`
-  const app = loadApp(device)
-  app.globalData.serverUrl = env.server.url
   const lib = (file) => require(path.join(MINIPROGRAM, 'lib', file))
+  const launch = () => {
+    const app = loadApp(device)
+    app.globalData.serverUrl = env.server.url
+    return { app, api: lib('api.js'), queue: lib('queue.js'), gallery: lib('gallery.js'), chunked: lib('chunked.js') }
+  }
   return {
     device,
-    app,
-    api: lib('api.js'),
-    queue: lib('queue.js'),
-    gallery: lib('gallery.js'),
+    ...launch(),
+    /**
+     * The app is closed and started again, in the foreground: its storage stays, its temp
+     * files and pages and modules (with their settings) are gone.
+     */
+    restart () {
+      device.dropTempFiles()
+      device.state.pages.length = 0
+      device.state.hidden = false
+      Object.assign(this, launch())
+    },
     /** Render pages/<name> and run onLoad (and onShow) as the framework does. */
     async open (page, { show = true, query = {} } = {}) {
       const handle = loadPage(device, page)
@@ -82,7 +107,7 @@ function phone (name = 'user') {
     },
     /** This user's API token, logging in through the mini program's own code. */
     async token () {
-      return app.globalData.token || await lib('api.js').login()
+      return this.app.globalData.token || await this.api.login()
     },
     /** Put photos on the server for this user directly (not through the pages). */
     async seed (files) {
@@ -130,4 +155,4 @@ function isImage (bytes) {
   return jpg || webp
 }
 
-module.exports = { useServer, phone, jpeg, md5, gate, isImage, waitFor, MAX_UPLOAD_MB, JPEG }
+module.exports = { env, useServer, phone, jpeg, video, md5, gate, isImage, waitFor, MAX_UPLOAD_MB, JPEG }

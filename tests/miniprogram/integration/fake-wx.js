@@ -52,16 +52,20 @@ function createWx (dir) {
     openid: 'openid-phone',
     uploadGate: /** @type {null | (() => Promise<void>)} */ (null),
     // Called when the server has answered a request: the answer is held until the promise resolves.
-    requestGate: /** @type {null | ((url: string) => Promise<void> | null)} */ (null),
+    requestGate: /** @type {null | ((url: string, opts: any) => Promise<void> | null)} */ (null),
     uploadProgressSteps: [40],
     alterUpload: /** @type {null | ((bytes: Buffer) => Buffer)} */ (null),
     // The share menu: the person sends the image ('send') or closes the menu ('cancel').
-    shareAnswer: 'send'
+    shareAnswer: 'send',
+    // Changes the bytes of a wx.request whose data is an ArrayBuffer, on the way (a bad network).
+    alterRequest: /** @type {null | ((opts: any, bytes: Buffer) => Buffer)} */ (null),
+    videoDuration: 3.2
   }
   const seen = {
     toasts: [], modals: [], previews: [], album: [], loadings: [], logins: 0,
     calls: [], uploads: [], maxInFlight: 0, maxUploadsInFlight: 0, authSetting: {},
-    keepScreenOn: [], pullDownStops: 0, shares: [], navigations: [], titles: []
+    keepScreenOn: [], pullDownStops: 0, shares: [], navigations: [], titles: [], reads: [],
+    requests: []
   }
   const inFlight = new Set()
   const networkListeners = new Set()
@@ -80,6 +84,10 @@ function createWx (dir) {
     const found = files.get(devicePath)
     if (!found || !fs.existsSync(found)) throw new Error(`no such file or directory ${devicePath}`)
     return found
+  }
+
+  function fileTypeOf (source) {
+    return /\.(mp4|mov|m4v|3gp)$/i.test(source) ? 'video' : 'image'
   }
 
   function later (fn) {
@@ -149,7 +157,7 @@ function createWx (dir) {
     later(() => {
       work(controller.signal, progress).then(async (res) => {
         // A test may hold a request's answer on its way back (the server has answered).
-        const held = kind === 'request' && script.requestGate ? script.requestGate(opts.url) : null
+        const held = kind === 'request' && script.requestGate ? script.requestGate(opts.url, opts) : null
         if (held) await abortable(held, controller.signal)
         return res
       }).then((res) => finish(res), (err) => {
@@ -184,14 +192,28 @@ function createWx (dir) {
       const sources = script.chosen.shift()
       if (!sources) return failWith(opts, 'chooseMedia', 'cancel')
       // The album does not let the person pick more than `count`.
-      const tempFiles = sources.slice(0, opts.count).map((source) => {
+      const types = opts.mediaType || ['image', 'video']
+      const picked = sources.slice(0, opts.count)
+      // The album shows only the media types asked for.
+      const refused = picked.find((source) => !types.includes(fileTypeOf(source)))
+      if (refused) throw new Error(`chooseMedia: ${refused} is a ${fileTypeOf(refused)}, not in mediaType ${types}`)
+      const tempFiles = picked.map((source) => {
         const bytes = fs.readFileSync(source)
+        const video = fileTypeOf(source) === 'video'
         return {
-          tempFilePath: tempFile(path.extname(source).slice(1) || 'jpg', bytes),
-          size: bytes.length, fileType: 'image', width: 0, height: 0, duration: 0, thumbTempFilePath: ''
+          // The device names a video's temp file .mp4 whatever it was; the server reads the bytes.
+          tempFilePath: tempFile(video ? 'mp4' : (path.extname(source).slice(1) || 'jpg'), bytes),
+          size: bytes.length,
+          fileType: video ? 'video' : 'image',
+          width: 0,
+          height: 0,
+          duration: video ? script.videoDuration : 0,
+          // A video's cover, made by the device (a JPEG).
+          thumbTempFilePath: video ? tempFile('jpg', Buffer.from([0xff, 0xd8, 0xff, 0xd9])) : ''
         }
       })
-      succeed(opts, { tempFiles, type: 'image', errMsg: 'chooseMedia:ok' })
+      const kinds = new Set(tempFiles.map((file) => file.fileType))
+      succeed(opts, { tempFiles, type: kinds.size > 1 ? 'mix' : [...kinds][0] || 'image', errMsg: 'chooseMedia:ok' })
     },
     showModal (opts) {
       seen.modals.push(opts)
@@ -257,6 +279,12 @@ function createWx (dir) {
       seen.titles.push(opts.title)
       succeed(opts, { errMsg: 'setNavigationBarTitle:ok' })
     },
+    previewMedia (opts) {
+      for (const source of opts.sources) real(source.url)
+      if (!(opts.current >= 0 && opts.current < opts.sources.length)) throw new Error('previewMedia: current is not an index of sources')
+      seen.previews.push({ current: opts.sources[opts.current].url, urls: opts.sources.map((source) => source.url), sources: opts.sources })
+      succeed(opts, { errMsg: 'previewMedia:ok' })
+    },
     previewImage (opts) {
       for (const url of opts.urls) real(url)
       if (!opts.urls.includes(opts.current)) throw new Error('previewImage: current is not in urls')
@@ -280,6 +308,23 @@ function createWx (dir) {
     openSetting (opts) {
       seen.authSetting['scope.writePhotosAlbum'] = script.openSettingGrants
       succeed(opts, { authSetting: { ...seen.authSetting }, errMsg: 'openSetting:ok' })
+    },
+    saveVideoToPhotosAlbum (opts) {
+      if (!seen.authSetting['scope.writePhotosAlbum']) {
+        return failWith(opts, 'saveVideoToPhotosAlbum', 'auth deny')
+      }
+      let bytes
+      try {
+        bytes = fs.readFileSync(real(opts.filePath))
+      } catch (err) {
+        return failWith(opts, 'saveVideoToPhotosAlbum', 'file not found')
+      }
+      // An MP4 or QuickTime file starts with its ftyp box.
+      if (bytes.subarray(4, 8).toString() !== 'ftyp') {
+        return failWith(opts, 'saveVideoToPhotosAlbum', 'invalid video')
+      }
+      seen.album.push(bytes)
+      succeed(opts, { errMsg: 'saveVideoToPhotosAlbum:ok' })
     },
     saveImageToPhotosAlbum (opts) {
       if (!seen.authSetting['scope.writePhotosAlbum']) {
@@ -318,6 +363,31 @@ function createWx (dir) {
         },
         readFileSync (filePath, encoding) {
           return fs.readFileSync(real(filePath), encoding)
+        },
+        // Like the device: `position`/`length` read a slice; out of range is a fail, not a
+        // short read; without `encoding` the data is an ArrayBuffer (not a Buffer).
+        readFile (opts) {
+          let file
+          try {
+            file = real(opts.filePath)
+          } catch (err) {
+            return failWith(opts, 'readFile', `no such file or directory, open "${opts.filePath}"`)
+          }
+          const size = fs.statSync(file).size
+          const position = opts.position === undefined ? 0 : opts.position
+          if (!Number.isInteger(position) || position < 0 || position > size) {
+            return failWith(opts, 'readFile', 'the value of "position" is out of range')
+          }
+          const length = opts.length === undefined ? size - position : opts.length
+          if (!Number.isInteger(length) || length < 0 || position + length > size) {
+            return failWith(opts, 'readFile', 'the value of "length" is out of range')
+          }
+          const bytes = Buffer.alloc(length)
+          const fd = fs.openSync(file, 'r')
+          try { fs.readSync(fd, bytes, 0, length, position) } finally { fs.closeSync(fd) }
+          seen.reads.push({ filePath: opts.filePath, position, length })
+          const data = opts.encoding ? bytes.toString(opts.encoding) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + length)
+          succeed(opts, { data, errMsg: 'readFile:ok' })
         }
       }
     },
@@ -337,9 +407,15 @@ function createWx (dir) {
       let body
       if (opts.data !== undefined && method === 'GET') {
         url += (url.includes('?') ? '&' : '?') + new URLSearchParams(opts.data).toString()
+      } else if (opts.data instanceof ArrayBuffer) {
+        // Sent as is: the only way to send bytes.
+        body = Buffer.from(opts.data)
+        if (script.alterRequest) body = script.alterRequest(opts, body)
       } else if (opts.data !== undefined) {
+        // Anything else is serialised: a Buffer or a typed array arrives as JSON, not as bytes.
         body = typeof opts.data === 'string' ? opts.data : JSON.stringify(opts.data)
       }
+      seen.requests.push({ url, method, header: { ...opts.header }, bytes: body === undefined ? 0 : Buffer.byteLength(body) })
       return networkCall('request', opts, async (signal) => {
         const response = await fetch(url, { method, headers: opts.header, body, signal })
         const text = await response.text()
@@ -391,8 +467,10 @@ function createWx (dir) {
     }
   }
 
+  /** Header names as an HTTP/1.1 server writes them (`Upload-Offset`): fetch lower-cases them. */
   function headersOf (response) {
-    return Object.fromEntries(response.headers.entries())
+    const titled = (name) => name.replace(/(^|-)([a-z])/g, (m, dash, c) => dash + c.toUpperCase())
+    return Object.fromEntries([...response.headers.entries()].map(([name, value]) => [titled(name), value]))
   }
 
   /** The app goes to the background: calls still running after graceMs fail `interrupted`. */

@@ -3,9 +3,11 @@
 'use strict'
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
+const path = require('node:path')
 const { test } = require('node:test')
 
-const { useServer, phone, jpeg, md5, gate, isImage, waitFor } = require('./common.js')
+const { MINIPROGRAM } = require('./harness.js')
+const { useServer, phone, jpeg, video, md5, gate, isImage, waitFor } = require('./common.js')
 
 useServer()
 const tiles = (p, page) => p.gallery.shown(page.instance)
@@ -37,6 +39,61 @@ test('photos are listed with thumbnails; a tap previews it full size, swiping to
   assert.equal(shown.urls.length, 3, 'the other photos are in the preview, to swipe to')
   assert.equal(shown.urls[1], shown.current)
   assert.deepEqual(tiles(p, page).map((item) => item.id).sort(), [...ids].sort())
+})
+
+test('a video tile shows its duration; a tap plays it in <video> from a signed URL that needs no header', async () => {
+  const p = phone('video-tile')
+  const clip = video('tile', { seed: 5 })
+  const ids = await p.seed([jpeg('beside-a-video'), clip])
+  const page = await p.open('photos')
+  const at = tiles(p, page).findIndex((tile) => tile.id === ids[1])
+  assert.equal(page.texts('.duration').join(), '▶ 0:06', 'the badge of the video alone')
+  assert.equal(page.count('.video'), 0)
+
+  await page.tap('.tile', at)
+  const src = page.data.playing.src
+  assert.match(src, /^http:\/\/127\.0\.0\.1:\d+\/api\/v2\/play\/[^/]+$/)
+  assert.equal(page.count('.video'), 1)
+  assert.match(page.comp.querySelector('.video').dom.tagName, /video/i, 'the page plays it in a <video>')
+  assert.equal(p.device.seen.previews.length, 0, 'not shown as a still')
+  // What <video> does: GET without any header, and Range requests to seek.
+  const whole = await fetch(src)
+  assert.equal(whole.status, 200)
+  assert.equal(whole.headers.get('content-type'), 'video/mp4')
+  assert.ok(Buffer.from(await whole.arrayBuffer()).equals(fs.readFileSync(clip)))
+  const part = await fetch(src, { headers: { Range: 'bytes=100-199' } })
+  assert.equal(part.status, 206)
+  assert.ok(Buffer.from(await part.arrayBuffer()).equals(fs.readFileSync(clip).subarray(100, 200)))
+  const changed = src.slice(0, -2) + (src.endsWith('AA') ? 'BB' : 'AA')
+  assert.equal((await fetch(changed)).status, 404, 'a changed link plays nothing')
+  await page.tap('.close')
+  assert.equal(page.count('.video'), 0)
+
+  // A photo's preview swipes to the other photos only, not to the video's poster.
+  await page.tap('.tile', 1 - at)
+  assert.deepEqual(p.device.seen.previews.at(-1).urls.length, 1)
+
+  // Long press → save: the original video, into the album.
+  p.device.script.actionSheetTaps.push(0)
+  await page.longpress('.tile', at)
+  await waitFor(() => p.device.seen.album.length === 1, 'the saved video')
+  assert.ok(p.device.seen.album[0].equals(fs.readFileSync(clip)))
+})
+
+test('a video phones cannot play as it is: the page waits while the server makes its copy, then plays that', async () => {
+  const p = phone('video-copy')
+  p.playback = require(path.join(MINIPROGRAM, 'lib', 'playback.js'))
+  p.playback.settings.retryMs = 200
+  p.playback.settings.tries = 150
+  const [id] = await p.seed([video('hevc', { seed: 8, kind: 'mov', seconds: 1 })])
+  const page = await p.open('photos')
+  await page.tap('.tile', 0)
+  await waitFor(() => page.data.playing, 'the playable copy', 60000)
+  assert.ok(p.device.seen.loadings.includes('视频转码中'), 'the page said it was waiting')
+  const played = await fetch(page.data.playing.src)
+  assert.equal(played.status, 200)
+  assert.equal(played.headers.get('content-type'), 'video/mp4', 'the H.264 copy, not the HEVC MOV')
+  assert.equal((await p.server(`/api/v2/photos/${id}`)).body.content_type, 'video/quicktime')
 })
 
 test('a photo deleted elsewhere: opening or saving it says so, never shows the error body', async () => {
