@@ -136,3 +136,18 @@ def test_a_state_that_does_not_fit_is_not_used(change: dict[str, Any]) -> None:
     assert RunningHashes.resume({**hashes.saved(), **change}, 10) is None
     assert RunningHashes.resume(None, 10) is None
     assert RunningHashes.resume(None, 0) is not None  # from the start, nothing to trust
+
+
+@pure
+def test_hashes_are_saved_only_when_they_cover_exactly_the_bytes_counted() -> None:
+    from imgbackup.photos.resumable import _with_hashes
+
+    hashes = RunningHashes.start()
+    hashes.update(b"x" * 10)
+    stale = {"parts": [[1, "etag", 5]], "hashes": {"at": 3}}
+    assert _with_hashes(stale, hashes, 10) == {"parts": [[1, "etag", 5]],
+                                               "hashes": hashes.saved()}
+    # A store that counted other bytes than were hashed: no state is saved (nor the old one),
+    # so completion reads the file.
+    assert _with_hashes(stale, hashes, 9) == {"parts": [[1, "etag", 5]]}
+    assert _with_hashes(stale, None, 10) == {"parts": [[1, "etag", 5]]}
