@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench import cli, imaging, library, report, search, timeline, transfer
+from bench import cli, imaging, library, report, resumable, search, timeline, transfer
 from bench.report import Item
 from bench.scales import SCALES, Scale
 
@@ -38,12 +38,21 @@ STEPS: list[Step] = [
     (("7",), lambda work, scale: [cli.measure(work, scale)]),
     (("8",), search.measure),
     (("9", "9b"), timeline.measure),
+    (("11", "11b", "11c", "11d"), resumable.measure),
 ]
 TITLES = {"1": "Upload throughput", "2": "Peak server RSS during a huge upload",
           "3": "Download throughput of originals", "4": "Thumbnail + preview generation",
           "5": "List latency", "5b": "List latency (PostgreSQL)", "6": "/api/v2/photos/check",
           "7": "CLI re-push", "8": "Search filters", "8b": "Search filters (PostgreSQL)",
-          "9": "Timeline in Chromium (SQLite)", "9b": "Timeline skeleton endpoints"}
+          "9": "Timeline in Chromium (SQLite)", "9b": "Timeline skeleton endpoints",
+          "11": "tus upload vs one multipart POST", "11b": "Resume cost of a killed tus client",
+          "11c": "Server memory during a huge video upload",
+          "11d": "What completing a tus upload costs"}
+
+
+def item_number(key: str) -> str:
+    """"9b" -> "9", "11d" -> "11": ``--only 11`` asks for 11, 11b, 11c..."""
+    return key.rstrip("abcdefghijklmnopqrstuvwxyz")
 
 
 def run_step(keys: tuple[str, ...], measure: Callable[[Path, Scale], Iterable[Item]],
@@ -107,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             if wanted and not wanted & set(keys):
                 continue
             items += [i for i in run_step(keys, measure, work, scale)
-                      if not wanted or i.key[:1] in wanted]
+                      if not wanted or item_number(i.key) in wanted or i.key in wanted]
     finally:
         if args.keep:
             print(f"bench: scratch folder kept: {work}", file=sys.stderr)

@@ -8,10 +8,14 @@ Order of events for an append, for safety:
 2. the bytes go to the partial store (storage/partials.py), durably, but count only when
 3. the row's offset moves forward, in the same update that releases the lease, and only if
    the lease is still this request's. A chunk whose checksum does not match is never counted.
-4. The request whose bytes complete the file hashes the whole file, compares the hashes the
-   client claimed, and hands it to ``photos.ingest`` like any upload, all before the row says
-   the upload is complete: a crash in between leaves the last chunk to be sent again, and a
-   failed check keeps nothing (the upload is removed)."""
+   The whole file's SHA-256 and MD5 are computed as the bytes arrive and their state is
+   committed with the offset (photos/running_hashes.py), so it always covers exactly the
+   bytes counted.
+4. The request whose bytes complete the file finishes those hashes (or, when no saved state
+   can be trusted, reads the whole file to hash it), compares the hashes the client claimed,
+   and hands it to ``photos.ingest`` like any upload, all before the row says the upload is
+   complete: a crash in between leaves the last chunk to be sent again, and a failed check
+   keeps nothing (the upload is removed)."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from django.utils import timezone
 
 from imgbackup.photos.ingest import HEX32, HEX64, Rejected, display_name, ingest
 from imgbackup.photos.models import Photo, ResumableUpload
+from imgbackup.photos.running_hashes import RunningHashes
 from imgbackup.photos.uploads import CompletedFile
 from imgbackup.storage.partials import Busy, partial_store
 
@@ -190,8 +195,9 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
     token = _take_lease(upload, chunk.offset)
     try:
         digest = CHECKSUMS[chunk.checksum[0]]() if chunk.checksum else None
+        hashes = RunningHashes.resume(upload.state.get("hashes"), chunk.offset)
         room = None if upload.length is None else upload.length - chunk.offset
-        body = _metered(chunk.body, digest, room, upload.pk, token)
+        body = _metered(chunk.body, (digest, hashes), room, upload.pk, token)
         try:
             state, written = partial_store().append(upload.id, upload.state, chunk.offset, body)
         except Busy:
@@ -200,6 +206,7 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
             raise Rejected(460, "checksum_mismatch", f"Upload-Checksum: the {chunk.checksum[0]} "
                            "of the bytes received does not match; the chunk was discarded")
         offset = chunk.offset + written
+        state = _with_hashes(state, hashes, offset)
         photo_id = _finish(upload, state, token) if offset == upload.length else ""
         if photo_id:
             state = {}
@@ -237,9 +244,20 @@ def _take_lease(upload: ResumableUpload, offset: int) -> str:
     raise Rejected(409, "conflict", "another request is sending this upload")
 
 
-def _metered(body: Iterable[bytes], digest: Any, room: int | None, pk: str,
-             token: str) -> Iterator[bytes]:
-    """The body, fed to the checksum, never past the upload's length, renewing the lease."""
+def _with_hashes(state: dict[str, Any], hashes: RunningHashes | None,
+                 offset: int) -> dict[str, Any]:
+    """The store's state with the running hashes saved, if they cover exactly ``offset``."""
+    kept = {key: value for key, value in state.items() if key != "hashes"}
+    if hashes is not None and hashes.at == offset:
+        kept["hashes"] = hashes.saved()
+    return kept
+
+
+def _metered(body: Iterable[bytes], digests: tuple[Any, RunningHashes | None],
+             room: int | None, pk: str, token: str) -> Iterator[bytes]:
+    """The body, fed to the chunk's checksum and the whole file's running hashes, never past
+    the upload's length, renewing the lease."""
+    digest, hashes = digests
     renewed = timezone.now()
     for piece in body:
         if room is not None and len(piece) > room:
@@ -248,6 +266,8 @@ def _metered(body: Iterable[bytes], digest: Any, room: int | None, pk: str,
             room -= len(piece)
         if digest is not None:
             digest.update(piece)
+        if hashes is not None:
+            hashes.update(piece)
         yield piece
         if timezone.now() - renewed > RENEW_EVERY:
             renewed = timezone.now()
@@ -264,7 +284,8 @@ def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
     ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(
         lease_until=timezone.now() + LEASE + timedelta(seconds=length / (20 * MB)))
     store = partial_store()
-    whole = store.assemble(upload.id, state, length)
+    hashes = RunningHashes.resume(state.get("hashes"), length)
+    whole = store.assemble(upload.id, state, length, hashes.hexdigests() if hashes else None)
     try:
         for name, claimed, got in (("sha256", upload.sha256, whole.sha256),
                                    ("md5", upload.md5, whole.md5)):

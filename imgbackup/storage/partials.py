@@ -9,12 +9,16 @@
   request reads back. The upload row keeps the list of parts (number, ETag): a part sent by a
   request that did not commit is simply not listed, and is overwritten or abandoned.
 
-What completion costs: the whole file is read once more to hash it (SHA-256 and MD5 have no
-state that survives a request portably; hashlib objects cannot be saved). Locally that is one
-sequential read of the file (it is usually still in the page cache); on S3 it is one GET of the
-assembled object, written to the local spool folder while it is hashed (ingest identifies the
-image from that copy), and ingest then copies the assembled object under its hash inside the
-store (no second upload). docs/api.md gives the figures measured."""
+What completion costs: the SHA-256 and MD5 of the whole file arrive with it (``known``: the
+running hashes, photos/running_hashes.py, saved with each request's bytes), so the file is not
+read again to hash it. Locally the finished file is then hard-linked into ``originals/`` as it
+is. On S3 the parts are assembled in the bucket (CompleteMultipartUpload), and the assembled
+object is still fetched once (one GET, streamed to the local spool folder) because ingest
+identifies the image or video from a local file (Pillow, FFmpeg in a sandboxed child); ingest
+then copies it under its hash inside the store (no second upload). Only when no saved hash
+state can be trusted (see running_hashes.py) is the file read to hash it: locally one
+sequential read, on S3 hashed on the way through that GET. docs/api.md gives the figures
+measured."""
 
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ from imgbackup.storage import blobs, incoming_dir
 from imgbackup.storage.local import fsync_dir
 
 State = dict[str, Any]
+Digests = tuple[str, str]
 PART_SIZE = 8 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 
@@ -65,7 +70,10 @@ class PartialStore(Protocol):
         """Write ``chunks`` at ``offset``; the new state and the bytes written. Nothing counts
         until the caller commits the new state and offset."""
 
-    def assemble(self, upload_id: str, state: State, length: int) -> Assembled: ...
+    def assemble(self, upload_id: str, state: State, length: int,
+                 known: Digests | None = None) -> Assembled:
+        """The whole file of ``length`` bytes, fsynced; hashed by reading it unless the
+        (SHA-256, MD5) in hex of the bytes committed are ``known``."""
 
     def discard(self, upload_id: str, state: State) -> None: ...
 
@@ -114,11 +122,12 @@ class LocalPartials:
             os.fsync(f.fileno())
         return state, written
 
-    def assemble(self, upload_id: str, state: State, length: int) -> Assembled:
+    def assemble(self, upload_id: str, state: State, length: int,
+                 known: Digests | None = None) -> Assembled:
         path = self.path(upload_id)
         with path.open("r+b") as f:
             f.truncate(length)
-        sha256, md5 = _hash(path, length)
+        sha256, md5 = known or _hash(path, length)
         return Assembled(path, sha256, md5)
 
     def discard(self, upload_id: str, state: State) -> None:
@@ -189,10 +198,11 @@ class S3Partials:
                 UploadId=state["multipart"], PartNumber=number, Body=data)
         return [number, sent["ETag"], len(data)]
 
-    def assemble(self, upload_id: str, state: State, length: int) -> Assembled:
+    def assemble(self, upload_id: str, state: State, length: int,
+                 known: Digests | None = None) -> Assembled:
         parts = list(state["parts"])
         if not parts:  # smaller than one part: the tail is the whole file
-            return self._spool(self._tail(state)[:length], None)
+            return self._spool(self._tail(state)[:length], None, known)
         if state.get("tail"):
             parts.append(self._part(upload_id, state, len(parts) + 1, self._tail(state)))
         key = self.key(upload_id, "whole")
@@ -202,21 +212,25 @@ class S3Partials:
                 MultipartUpload={"Parts": [{"PartNumber": n, "ETag": etag}
                                            for n, etag, _ in parts]})
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        return self._spool(None, body, key)
+        return self._spool(None, body, known, key)
 
-    def _spool(self, data: bytes | None, body: Any, key: str | None = None) -> Assembled:
-        """Write the whole file to the local spool folder, hashing it on the way."""
+    def _spool(self, data: bytes | None, body: Any, known: Digests | None,
+               key: str | None = None) -> Assembled:
+        """Write the whole file to the local spool folder (hashing it on the way unless its
+        hashes are ``known``)."""
         sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
         fd, name = tempfile.mkstemp(prefix="resumable-", suffix=".part", dir=incoming_dir())
         with os.fdopen(fd, "wb") as out:
             pieces = [data] if data is not None else iter(lambda: body.read(READ_CHUNK), b"")
             for piece in pieces:
-                sha256.update(piece)
-                md5.update(piece)
+                if known is None:
+                    sha256.update(piece)
+                    md5.update(piece)
                 out.write(piece)
             out.flush()
             os.fsync(out.fileno())
-        return Assembled(Path(name), sha256.hexdigest(), md5.hexdigest(), key, temporary=True)
+        digests = known or (sha256.hexdigest(), md5.hexdigest())
+        return Assembled(Path(name), *digests, key, temporary=True)
 
     def discard(self, upload_id: str, state: State) -> None:
         with self.storage._answering("remove an upload"):
