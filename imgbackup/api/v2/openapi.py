@@ -199,7 +199,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
                                         params=[TOKEN_ID], errors=("404",), tag="accounts")},
     "/photos": {
         "get": op("The timeline: photos not in the trash, newest taken first",
-                  {"200": json_answer("PhotoPage")}, params=LIST_PARAMS),
+                  {"200": json_answer("TimelinePage")}, params=LIST_PARAMS),
         "post": op("Upload photos: many files, optional checksums verified",
                    {"201": json_answer("UploadResult", "at least one photo is new"),
                     "200": json_answer("UploadResult", "every photo kept was already there"),
