@@ -20,12 +20,16 @@ from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import bad_request, not_found
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.params import json_body, text_field
+from imgbackup.api.v2.playback import play_motion, play_video
 from imgbackup.api.v2.serialize import iso, photo_json
 from imgbackup.photos.models import Photo
 from imgbackup.sharing.access import partner_photos
 from imgbackup.sharing.merged import partner_urls
 from imgbackup.sharing.models import Partner
 from imgbackup.sharing.serve import photo_bytes
+
+# A partner's videos and Live Photos play in the merged timeline's viewer as one's own do.
+PLAYERS = {"playback": play_video, "motion": play_motion}
 
 
 def _user(request: HttpRequest) -> User:
@@ -102,6 +106,8 @@ def _bytes(kind: str) -> Any:
             original_id=photo_id.lower()).first()
         if photo is None:
             raise not_found()
+        if kind in PLAYERS:
+            return PLAYERS[kind](request, photo)
         return photo_bytes(request, photo, kind)
 
     view.__name__ = view.__qualname__ = f"partner_{kind}"
@@ -111,3 +117,5 @@ def _bytes(kind: str) -> Any:
 original = _bytes("original")
 thumbnail = _bytes("thumbnail")
 preview = _bytes("preview")
+playback = _bytes("playback")
+motion = _bytes("motion")

@@ -34,8 +34,8 @@ from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from imgbackup.api.v2.lookups import photos_of
-from imgbackup.api.v2.serialize import PREFIX
-from imgbackup.photos.models import MonthCount, Photo
+from imgbackup.api.v2.serialize import PREFIX, has_motion
+from imgbackup.photos.models import MediaType, MonthCount, Photo
 from imgbackup.photos.search import Filters, timeline_parts
 from imgbackup.sharing.models import Partner
 
@@ -92,8 +92,14 @@ def merged_for(user: User) -> Merged:
 
 
 def partner_urls(username: str, photo: Photo) -> dict[str, str]:
+    """The item's urls as /photos/{id} has them, below /partners/{username}/photos/."""
     base = f"{PREFIX}/partners/{username}/photos/{photo.sha256}"
-    return {kind: f"{base}/{kind}" for kind in ("original", "thumbnail", "preview")}
+    kinds = ["original", "thumbnail", "preview"]
+    if photo.media_type == MediaType.VIDEO:
+        kinds.append("playback")
+    if has_motion(photo):
+        kinds.append("motion")
+    return {kind: f"{base}/{kind}" for kind in kinds}
 
 
 def _listed(rows: QuerySet[Photo]) -> QuerySet[Photo]:

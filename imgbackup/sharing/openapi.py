@@ -11,6 +11,7 @@ from imgbackup.api.v2.openapi import (
     NO_CONTENT,
     PAGE_PARAMS,
     PHOTO_ID,
+    PLAYBACK,
     RANGE_PARAMS,
     json_answer,
     op,
@@ -130,6 +131,10 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/partners/{username}/photos/{photo_id}/original": partner_bytes("original", ORIGINAL),
     "/partners/{username}/photos/{photo_id}/thumbnail": partner_bytes("thumbnail", DERIVED),
     "/partners/{username}/photos/{photo_id}/preview": partner_bytes("preview", DERIVED),
+    "/partners/{username}/photos/{photo_id}/playback": partner_bytes(
+        "playable video (like /photos/{id}/playback)", PLAYBACK),
+    "/partners/{username}/photos/{photo_id}/motion": partner_bytes(
+        "Live or Motion Photo clip (like /photos/{id}/motion)", PLAYBACK),
     "/shares": {
         "get": op("The caller's share links", {"200": json_answer("ShareList")},
                   tag="sharing"),

@@ -109,6 +109,9 @@ USER_CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/partners/alice/photos/{p}/original", None, PARTNER_ONLY),
     ("GET", "/partners/alice/photos/{p}/thumbnail", None, PARTNER_ONLY),
     ("GET", "/partners/alice/photos/{p}/preview", None, PARTNER_ONLY),
+    # A photo: no playback or motion, for the partner too (but never a 403 to anyone).
+    ("GET", "/partners/alice/photos/{p}/playback", None, {**PARTNER_ONLY, "partner": 404}),
+    ("GET", "/partners/alice/photos/{p}/motion", None, {**PARTNER_ONLY, "partner": 404}),
     ("PATCH", "/partners/alice", {"in_timeline": True}, PARTNER_ONLY),
     ("DELETE", "/partners/alice", None, {**PARTNER_ONLY, "partner": 204}),
 ]

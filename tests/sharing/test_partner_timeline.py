@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conftest import Persona
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from api_v2.conftest import call, upload
@@ -134,3 +135,27 @@ def test_a_partners_photo_in_the_timeline_is_read_only(client: Client, alice: Pe
     assert [i["id"] for i in call(client, "GET", "/photos", alice).json()["items"]] == [mine]
     buckets = call(client, "GET", "/timeline/buckets", alice).json()["buckets"]
     assert sum(b["count"] for b in buckets) == 1
+
+
+def test_a_partners_video_plays_in_the_merged_timeline(client: Client, alice: Persona,
+                                                       bob: Persona) -> None:
+    import videos
+
+    data = videos.make_video("mp4", seed=3)
+    sent = client.post("/api/v2/photos", {"file": SimpleUploadedFile(
+        "clip.mp4", data, "video/mp4")}, **bob.auth)
+    clip = sent.json()["items"][0]["id"]
+    share_timeline(client, bob, alice)
+    (item,) = call(client, "GET", "/photos", alice).json()["items"]
+    base = f"/api/v2/partners/bob/photos/{clip}"
+    assert item["urls"] == {kind: f"{base}/{kind}"
+                            for kind in ("original", "thumbnail", "preview", "playback")}
+    played = client.get(item["urls"]["playback"], **alice.auth)
+    assert played.status_code == 200 and played["Content-Type"] == "video/mp4"
+    assert b"".join(played.streaming_content) == data
+    # A photo has neither: 404, as for one's own.
+    (photo,) = upload(client, bob, 4)
+    for kind in ("playback", "motion"):
+        assert client.get(f"/api/v2/partners/bob/photos/{photo}/{kind}",
+                          **alice.auth).status_code == 404
+    assert Client().get(f"{base}/playback").status_code == 401
