@@ -14,8 +14,8 @@ Rules:
   (owner, original) unique index per row read, whatever the size of either library (written
   so, not as NOT EXISTS: PostgreSQL turns that into an anti-join, and on small tables it read
   the caller's whole library first).
-- Favourites are the caller's own marks: with the ``favourite`` filter (true or false) only the
-  caller's own photos are listed and counted.
+- Favourites are the caller's own marks: a partner's item says ``"favourite": false``, and with
+  the ``favourite`` filter (true or false) only the caller's own photos are listed and counted.
 - Month counts add up each owner's trigger-kept ``MonthCount`` rows, read from their index; a
   picture both hold is counted twice there until its month is loaded (clients then take the
   month's real length, as the web timeline does).
@@ -32,8 +32,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
 
 from imgbackup.api.v2.lookups import photos_of
+from imgbackup.api.v2.params import bool_param
 from imgbackup.api.v2.serialize import PREFIX, has_motion
 from imgbackup.photos.models import MediaType, MonthCount, Photo
 from imgbackup.photos.search import Filters, timeline_parts
@@ -80,12 +82,17 @@ class Merged:
             if photo.owner_id == self.user.pk:
                 return {**answer, "owner": self.user.get_username(), "read_only": False}
             username = self.partners[photo.owner_id]
-            return {**answer, "owner": username, "read_only": True,
+            return {**answer, "owner": username, "read_only": True, "favourite": False,
                     "urls": partner_urls(username, photo)}
         return item
 
 
-def merged_for(user: User) -> Merged:
+def merged_for(request: HttpRequest) -> Merged:
+    """The caller's timeline as the request asks: with the partners they chose to show, unless
+    it says ``partners=false`` (the CLI's backups and restores work on one's own photos)."""
+    user: User = request.user  # type: ignore[assignment]
+    if bool_param(request, "partners") is False:
+        return Merged(user)
     rows = (Partner.objects.filter(partner=user, in_timeline=True, owner__is_active=True)
             .order_by("owner__username").values_list("owner_id", "owner__username"))
     return Merged(user, dict(rows))

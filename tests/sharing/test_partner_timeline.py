@@ -86,6 +86,12 @@ def test_the_merged_list_pages_across_owners_newest_first(client: Client, alice:
     since = every_page(client, alice, f"/photos?since={(T0 - timedelta(days=1)).date()}")
     assert [i["owner"] for i in since] == ["bob", "alice"]
     assert all(i["owner"] == "alice" for i in every_page(client, alice, "/photos?favourite=false"))
+    # partners=false: alice's own only (what the CLI asks for), buckets too.
+    own = every_page(client, alice, "/photos?partners=false")
+    assert [i["owner"] for i in own] == ["alice"] * 3
+    kept = call(client, "GET", "/timeline/buckets?partners=false", alice).json()["buckets"]
+    assert kept == [{"month": "2024-05", "count": 3}]
+    assert call(client, "GET", "/photos?partners=maybe", alice).status_code == 400
     # Bob chose nothing: his own timeline stays his.
     assert {i["owner"] for i in every_page(client, bob, "/photos")} == {"bob"}
 
@@ -113,9 +119,11 @@ def test_a_partners_photo_in_the_timeline_is_read_only(client: Client, alice: Pe
                                                        bob: Persona) -> None:
     (theirs,) = upload(client, bob, 5)
     (mine,) = upload(client, alice, 6)
+    call(client, "PATCH", f"/photos/{theirs}", bob, {"favourite": True})
     share_timeline(client, bob, alice)
     item = next(i for i in call(client, "GET", "/photos", alice).json()["items"]
                 if i["id"] == theirs)
+    assert item["favourite"] is False  # bob's mark, not alice's
     for url in item["urls"].values():
         assert client.get(url, **alice.auth).status_code == 200
     assert call(client, "PATCH", f"/photos/{theirs}", alice, {"favourite": True}
@@ -126,7 +134,7 @@ def test_a_partners_photo_in_the_timeline_is_read_only(client: Client, alice: Pe
                       {"ids": [theirs, mine], "action": action}).json()
         assert theirs in answer["not_found"], action
     answer = call(client, "GET", f"/photos/{theirs}", bob).json()
-    assert answer["trashed_at"] is None and answer["favourite"] is False
+    assert answer["trashed_at"] is None and answer["favourite"] is True
     # Bob's trash leaves alice's timeline; ending the sharing takes the rest away.
     call(client, "DELETE", f"/photos/{theirs}", bob)
     assert [i["id"] for i in call(client, "GET", "/photos", alice).json()["items"]] == [mine]
@@ -159,3 +167,27 @@ def test_a_partners_video_plays_in_the_merged_timeline(client: Client, alice: Pe
         assert client.get(f"/api/v2/partners/bob/photos/{photo}/{kind}",
                           **alice.auth).status_code == 404
     assert Client().get(f"{base}/playback").status_code == 401
+
+
+def test_the_cli_lists_only_the_users_own_photos(alice: Persona, bob: Persona,
+                                                 client: Client) -> None:
+    """The CLI's list (ls, pull, rm) is one's backup: a partner's photo merged into the
+    timeline is never in it (its original is not the caller's to pull or remove)."""
+    import httpx
+
+    from imgbackup.client._api import Api
+
+    def through_django(request: httpx.Request) -> httpx.Response:
+        url = f"{request.url.path}?{request.url.query.decode()}"
+        answer = client.generic(request.method, url, request.content,
+                                HTTP_AUTHORIZATION=request.headers["authorization"])
+        return httpx.Response(answer.status_code, content=answer.content,
+                              headers={"content-type": answer["Content-Type"]})
+
+    upload(client, bob, 11)
+    (mine,) = upload(client, alice, 12)
+    share_timeline(client, bob, alice)
+    assert len(call(client, "GET", "/photos", alice).json()["items"]) == 2
+    token = alice.auth["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    api = Api("http://testserver", token, transport=httpx.MockTransport(through_django))
+    assert [p["id"] for p in api.photos()] == [mine]

@@ -81,6 +81,8 @@ LIST_PARAMS = [
                                 "is the country code (any case or accents): `kyoto`, `sao paulo`"),
     query("favourite", {"type": "boolean"}, "only favourites, or only the others"),
     query("q", SEARCH_TEXT, "file name contains (any case)"),
+    query("partners", {"type": "boolean"}, "false: only the caller's own photos; by default "
+          "the photos of partners the caller shows in their timeline are merged in"),
 ]
 
 

@@ -37,7 +37,7 @@ def collection(request: HttpRequest) -> HttpResponse:
         with upload_slot(user):
             return upload.upload(request, user)
     # The caller's timeline, with the partners' they chose to show in it (sharing/merged.py).
-    merged = merged_for(user)
+    merged = merged_for(request)
     parts = merged.parts(search_filters(request))
     return JsonResponse(page(request, parts, "taken_at", merged.render(photo_json)))
 

@@ -30,12 +30,12 @@ from imgbackup.sharing.merged import Merged, merged_for
 
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 # Query parameters that the trigger-kept counts can answer; any other filter is counted.
-COUNTED_FILTERS = {"favourite"}
+COUNTED_FILTERS = {"favourite", "partners"}
 
 
 @endpoint("GET")
 def buckets(request: HttpRequest) -> HttpResponse:
-    merged = merged_for(request.user)  # type: ignore[arg-type]
+    merged = merged_for(request)
     if set(request.GET) - COUNTED_FILTERS:
         months = _counted(request, merged)
     else:
@@ -57,7 +57,7 @@ def _counted(request: HttpRequest, merged: Merged) -> list[tuple[str, int]]:
 @endpoint("GET")
 def bucket(request: HttpRequest, month: str) -> HttpResponse:
     """One month's photos, newest first, paged like the list (``limit``, ``cursor``)."""
-    merged = merged_for(request.user)  # type: ignore[arg-type]
+    merged = merged_for(request)
     start, end = month_range(month)
     parts = [rows.filter(taken_at__gte=start, taken_at__lt=end)
              for rows in merged.parts(search_filters(request))]
