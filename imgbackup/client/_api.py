@@ -129,9 +129,10 @@ class Api:
         return result
 
     def photos(self, **filters: str) -> Iterator[Json]:
-        """Every photo matching ``filters`` (since, until, q, camera, lens, place), newest
-        taken first."""
-        params: dict[str, str | int] = {"limit": PAGE, **filters}
+        """Every photo of the user's own matching ``filters`` (since, until, q, camera, lens,
+        place), newest taken first: never a partner's shown in their timeline, which this
+        client can neither pull as a backup nor remove."""
+        params: dict[str, str | int] = {"limit": PAGE, "partners": "false", **filters}
         while True:
             body = self._get("photos", **params)
             items = body.get("items")

@@ -43,14 +43,16 @@ class _Pipe(io.RawIOBase):
         return out
 
 
-def stream_zip(photos: Iterable[Photo]) -> Iterator[bytes]:
-    """The ZIP of these photos' originals, a piece at a time."""
+def stream_zip(photos: Iterable[Photo], named: bool = True) -> Iterator[bytes]:
+    """The ZIP of these photos' originals, a piece at a time. Not ``named`` (a share link that
+    hides metadata): entries are named by id and dated 1980, not by file name and date taken."""
     pipe = _Pipe()
     names = UniqueNames()
     storage = blobs()
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for photo in photos:
-            entry = zipfile.ZipInfo(names.take(entry_name(photo)), _zip_time(photo.taken_at))
+            entry = zipfile.ZipInfo(names.take(entry_name(photo, named)),
+                                    _zip_time(photo.taken_at) if named else ZIP_EPOCH)
             entry.compress_type = zipfile.ZIP_STORED
             with storage.open(photo.original.storage_name, "rb") as source, \
                     archive.open(entry, "w", force_zip64=photo.original.size >= ZIP64_FROM) \
@@ -62,8 +64,8 @@ def stream_zip(photos: Iterable[Photo]) -> Iterator[bytes]:
     yield pipe.drain()
 
 
-def entry_name(photo: Photo) -> str:
-    name = PurePosixPath(photo.filename).name.strip(". ")
+def entry_name(photo: Photo, named: bool = True) -> str:
+    name = PurePosixPath(photo.filename).name.strip(". ") if named else ""
     if name:
         return name
     extension = mimetypes.guess_extension(photo.original.content_type) or ""

@@ -142,7 +142,8 @@ def archive(request: HttpRequest, key: str) -> StreamingHttpResponse:
     photos = link_photos(link)
     if not link.allow_download or not photos:
         raise not_found("share")
-    response = StreamingHttpResponse(stream_zip(photos), content_type="application/zip")
+    response = StreamingHttpResponse(stream_zip(photos, named=link.show_metadata),
+                                     content_type="application/zip")
     name = (link.album.name if link.album else "photos").replace('"', "")[:60] or "photos"
     response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
     return response
@@ -182,7 +183,7 @@ def _bytes(kind: str) -> Any:
         link = link_for(request, key)
         if kind == "original" and not link.allow_download:
             raise not_found()
-        return photo_bytes(request, link_photo(link, photo_id), kind)
+        return photo_bytes(request, link_photo(link, photo_id), kind, named=link.show_metadata)
 
     view.__name__ = view.__qualname__ = f"link_{kind}"
     return view

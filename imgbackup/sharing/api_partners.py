@@ -1,9 +1,11 @@
 """Partner sharing in API v2: a user lets another user see their whole timeline.
 
 ``/partners`` lists both directions and adds a partner; ``/partners/{username}`` stops sharing
-(either side may end it); ``/partners/{username}/photos`` is that user's timeline, paged like
-``/photos``, for the partner they chose — with the bytes below it. Read-only: a partner never
-changes or deletes anything, and anyone who is not the chosen partner gets 404."""
+(either side may end it) or, for the partner, turns on or off showing that user's photos in
+their own timeline (``in_timeline``, sharing/merged.py); ``/partners/{username}/photos`` is that
+user's timeline, paged like ``/photos``, for the partner they chose — with the bytes below it.
+Read-only: a partner never changes or deletes anything, and anyone who is not the chosen
+partner gets 404."""
 
 from __future__ import annotations
 
@@ -15,14 +17,19 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 
 from imgbackup.api.endpoint import endpoint
-from imgbackup.api.errors import not_found
+from imgbackup.api.errors import bad_request, not_found
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.params import json_body, text_field
-from imgbackup.api.v2.serialize import PREFIX, iso, photo_json
+from imgbackup.api.v2.playback import play_motion, play_video
+from imgbackup.api.v2.serialize import iso, photo_json
 from imgbackup.photos.models import Photo
 from imgbackup.sharing.access import partner_photos
+from imgbackup.sharing.merged import partner_urls
 from imgbackup.sharing.models import Partner
 from imgbackup.sharing.serve import photo_bytes
+
+# A partner's videos and Live Photos play in the merged timeline's viewer as one's own do.
+PLAYERS = {"playback": play_video, "motion": play_motion}
 
 
 def _user(request: HttpRequest) -> User:
@@ -45,20 +52,40 @@ def collection(request: HttpRequest) -> HttpResponse:
     return JsonResponse({
         "sharing_with": [{"username": r.partner.get_username(), "since": iso(r.created_at)}
                          for r in rows if r.owner_id == user.pk],
-        "shared_with_me": [{"username": r.owner.get_username(), "since": iso(r.created_at)}
-                           for r in rows if r.partner_id == user.pk],
+        "shared_with_me": [_received(r) for r in rows if r.partner_id == user.pk],
     })
 
 
-@endpoint("DELETE")
+def _received(row: Partner) -> dict[str, Any]:
+    return {"username": row.owner.get_username(), "since": iso(row.created_at),
+            "in_timeline": row.in_timeline}
+
+
+@endpoint("PATCH", "DELETE")
 def detail(request: HttpRequest, username: str) -> HttpResponse:
     user = _user(request)
+    if request.method == "PATCH":
+        return _show_in_timeline(request, user, username)
     deleted, _ = Partner.objects.filter(
         Q(owner=user, partner__username=username) | Q(partner=user, owner__username=username)
     ).delete()
     if not deleted:
         raise not_found("partner")
     return HttpResponse(status=204)
+
+
+def _show_in_timeline(request: HttpRequest, user: User, username: str) -> HttpResponse:
+    """Only the receiving side chooses: the owner of the timeline cannot push it into theirs."""
+    row = (Partner.objects.select_related("owner")
+           .filter(partner=user, owner__username=username[:150]).first())
+    if row is None:  # before reading the body: nothing is said of a partnership not one's own
+        raise not_found("partner")
+    shown = json_body(request, {"in_timeline"}).get("in_timeline")
+    if not isinstance(shown, bool):
+        raise bad_request('send {"in_timeline": true} or {"in_timeline": false}')
+    row.in_timeline = shown
+    row.save(update_fields=["in_timeline"])
+    return JsonResponse(_received(row))
 
 
 @endpoint("GET")
@@ -68,11 +95,8 @@ def photos(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def _item(username: str, photo: Photo) -> dict[str, Any]:
-    item = photo_json(photo)
-    base = f"{PREFIX}/partners/{username}/photos/{photo.sha256}"
-    item["urls"] = {kind: f"{base}/{kind}" for kind in ("original", "thumbnail", "preview")}
-    item["owner"] = username
-    return item
+    return {**photo_json(photo), "urls": partner_urls(username, photo), "owner": username,
+            "read_only": True}
 
 
 def _bytes(kind: str) -> Any:
@@ -82,6 +106,8 @@ def _bytes(kind: str) -> Any:
             original_id=photo_id.lower()).first()
         if photo is None:
             raise not_found()
+        if kind in PLAYERS:
+            return PLAYERS[kind](request, photo)
         return photo_bytes(request, photo, kind)
 
     view.__name__ = view.__qualname__ = f"partner_{kind}"
@@ -91,3 +117,5 @@ def _bytes(kind: str) -> Any:
 original = _bytes("original")
 thumbnail = _bytes("thumbnail")
 preview = _bytes("preview")
+playback = _bytes("playback")
+motion = _bytes("motion")

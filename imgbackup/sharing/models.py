@@ -119,6 +119,9 @@ class Partner(models.Model):
     partner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="partner_of")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The partner's choice, not the owner's: show these photos in the partner's own timeline
+    # (sharing/merged.py), read-only and marked as the owner's.
+    in_timeline = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

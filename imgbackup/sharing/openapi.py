@@ -11,6 +11,7 @@ from imgbackup.api.v2.openapi import (
     NO_CONTENT,
     PAGE_PARAMS,
     PHOTO_ID,
+    PLAYBACK,
     RANGE_PARAMS,
     json_answer,
     op,
@@ -116,16 +117,24 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
                    {"201": json_answer("Partner")}, body="NewPartner", errors=("404", "415"),
                    tag="sharing"),
     },
-    "/partners/{username}": {"delete": op(
-        "Stop partner sharing, in either direction", {"204": NO_CONTENT}, params=[USERNAME],
-        errors=("404",), tag="sharing")},
+    "/partners/{username}": {
+        "patch": op("Show (or stop showing) that user's shared photos in the caller's own "
+                    "timeline, read-only; only the receiving partner chooses",
+                    {"200": json_answer("PartnerShared")}, params=[USERNAME],
+                    body="PartnerChoice", errors=("404", "415"), tag="sharing"),
+        "delete": op("Stop partner sharing, in either direction", {"204": NO_CONTENT},
+                     params=[USERNAME], errors=("404",), tag="sharing")},
     "/partners/{username}/photos": {"get": op(
         "A partner's timeline, newest taken first, paged like /photos",
-        {"200": json_answer("PhotoPage")}, params=[USERNAME, *PAGE_PARAMS], errors=("404",),
+        {"200": json_answer("TimelinePage")}, params=[USERNAME, *PAGE_PARAMS], errors=("404",),
         tag="sharing")},
     "/partners/{username}/photos/{photo_id}/original": partner_bytes("original", ORIGINAL),
     "/partners/{username}/photos/{photo_id}/thumbnail": partner_bytes("thumbnail", DERIVED),
     "/partners/{username}/photos/{photo_id}/preview": partner_bytes("preview", DERIVED),
+    "/partners/{username}/photos/{photo_id}/playback": partner_bytes(
+        "playable video (like /photos/{id}/playback)", PLAYBACK),
+    "/partners/{username}/photos/{photo_id}/motion": partner_bytes(
+        "Live or Motion Photo clip (like /photos/{id}/motion)", PLAYBACK),
     "/shares": {
         "get": op("The caller's share links", {"200": json_answer("ShareList")},
                   tag="sharing"),
@@ -209,8 +218,11 @@ SCHEMAS: dict[str, Schema] = {
         allow_download=BOOLEAN, allow_upload=BOOLEAN, show_metadata=BOOLEAN),
     "NewPartner": obj(closed=True, username=text(1, 150)),
     "Partner": obj(username=STRING, since=DATE_TIME),
+    "PartnerShared": obj(username=STRING, since=DATE_TIME, in_timeline={
+        "type": "boolean", "description": "the caller shows these photos in their timeline"}),
+    "PartnerChoice": obj(closed=True, in_timeline=BOOLEAN),
     "Partners": obj(sharing_with={"type": "array", "items": ref("Partner")},
-                    shared_with_me={"type": "array", "items": ref("Partner")}),
+                    shared_with_me={"type": "array", "items": ref("PartnerShared")}),
     "GuestFiles": obj(file={"type": "string", "format": "binary"}),
     "GuestUpload": obj(ids={"type": "array", "items": STRING},
                        rejected={"type": "array", "items": {"type": "object"}}),

@@ -22,6 +22,8 @@ urlpatterns = [
     path("partners/<str:username>/photos/<str:photo_id>/original", api_partners.original),
     path("partners/<str:username>/photos/<str:photo_id>/thumbnail", api_partners.thumbnail),
     path("partners/<str:username>/photos/<str:photo_id>/preview", api_partners.preview),
+    path("partners/<str:username>/photos/<str:photo_id>/playback", api_partners.playback),
+    path("partners/<str:username>/photos/<str:photo_id>/motion", api_partners.motion),
     path("shares", api_links.collection),
     path("shares/<str:key>", api_links.detail),
     path("s/<str:key>", api_links.public),

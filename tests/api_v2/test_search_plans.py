@@ -137,3 +137,44 @@ def test_between_two_common_conditions_the_one_that_fills_a_page_sooner_drives(
              if '"taken_at" DESC' in q[0] and not q[0].startswith("SELECT COUNT(*)")]
     assert len(pages) == 1
     _assert_ordered_read(_plan(*pages[0]), {"search_favourite"})
+
+
+MERGED_CASES = [
+    ("/photos", {"timeline_live"}),
+    ("/photos?camera=apple+iphone", {"search_camera"}),
+    ("/photos?place=kyoto", {"search_place"}),
+    ("/timeline/buckets/2024-04", {"timeline_live"}),
+]
+
+
+@pytest.mark.parametrize(("path", "indexes"), MERGED_CASES)
+def test_a_merged_timeline_reads_each_owners_index_in_order(
+        client: Client, alice: Persona, bob: Persona, library: None, path: str,
+        indexes: set[str]) -> None:
+    """Bob shows alice's photos in his timeline (sharing/merged.py): each owner's part still
+    reads its own index in order, and leaving out what bob holds himself is one seek of the
+    (owner, original) unique index per row, never a read of bob's library."""
+    from imgbackup.sharing.models import Partner
+
+    Partner.objects.create(owner=alice.user, partner=bob.user, in_timeline=True)
+    for n in (1, 2, 40):  # one picture both hold, and bob's own
+        photo_row(bob.user, n, T0 - timedelta(days=n), camera_make="Apple",
+                  camera_model="iPhone 15", latitude=35.0116, longitude=135.7681,
+                  **search_fields("Apple", "iPhone 15", "", 35.0116, 135.7681))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE photos_photo")
+    pages = [q for q in _queries(client, bob, path)
+             if '"taken_at" DESC' in q[0] and not q[0].startswith("SELECT COUNT(*)")]
+    merged = [q for q in pages if "LIMIT 1)" in q[0]]
+    assert merged and len(pages) > len(merged), path  # bob's own parts, and alice's
+    for sql, params in pages:
+        _assert_ordered_read(_plan(sql, params), indexes)
+    for sql, params in merged:
+        plan = _plan(sql, params)
+        if connection.vendor == "sqlite":  # the constraint's index, named by SQLite
+            assert "CORRELATED SCALAR SUBQUERY" in plan, plan
+            assert "(owner_id=? AND original_id=?)" in plan, plan
+        else:  # a seek per row (by original, or by owner and original), not a join
+            assert "SubPlan" in plan and "Index" in plan.split("SubPlan", 1)[1], plan
+            assert "Hash" not in plan and "Materialize" not in plan, plan

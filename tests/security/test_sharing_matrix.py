@@ -21,7 +21,7 @@ from django.test import Client
 
 from api_v2.conftest import jpeg_file, upload
 from imgbackup.photos.models import Photo
-from imgbackup.sharing.models import Album, AlbumItem, ShareLink
+from imgbackup.sharing.models import Album, AlbumItem, Partner, ShareLink
 from sharing.conftest import make_album, make_link, share_with
 
 # The owner acts last. A partner (who sees the owner's whole timeline) gets no more of an album
@@ -83,6 +83,10 @@ def owner_only(status: int) -> dict[str, int]:
     return {**OWNER_ONLY, "owner": status}
 
 
+# The owner (alice) shares her timeline with frank: only he reads it, or chooses to merge it.
+PARTNER_ONLY = {**OWNER_ONLY, "owner": 404, "partner": 200}
+
+
 # (method, path, body, expected status per role)
 USER_CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/albums/{a}", None, OK),
@@ -101,6 +105,15 @@ USER_CASES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/shares/{live}", None, OWNER_ONLY),
     ("PATCH", "/shares/{live}", {"allow_download": False}, OWNER_ONLY),
     ("DELETE", "/shares/{live}", None, owner_only(204)),
+    ("GET", "/partners/alice/photos", None, PARTNER_ONLY),
+    ("GET", "/partners/alice/photos/{p}/original", None, PARTNER_ONLY),
+    ("GET", "/partners/alice/photos/{p}/thumbnail", None, PARTNER_ONLY),
+    ("GET", "/partners/alice/photos/{p}/preview", None, PARTNER_ONLY),
+    # A photo: no playback or motion, for the partner too (but never a 403 to anyone).
+    ("GET", "/partners/alice/photos/{p}/playback", None, {**PARTNER_ONLY, "partner": 404}),
+    ("GET", "/partners/alice/photos/{p}/motion", None, {**PARTNER_ONLY, "partner": 404}),
+    ("PATCH", "/partners/alice", {"in_timeline": True}, PARTNER_ONLY),
+    ("DELETE", "/partners/alice", None, {**PARTNER_ONLY, "partner": 204}),
 ]
 
 LIVE = {"with_password": 200, "no_password": 401, "wrong_password": 401, "expired": 404,
@@ -122,7 +135,8 @@ def snapshot(scene: Scene) -> Any:
     return (sorted(Album.objects.values_list("id", "name")),
             sorted(AlbumItem.objects.values_list("album_id", "photo_id")),
             sorted(Photo.objects.values_list("id", "trashed_at")),
-            sorted(ShareLink.objects.values_list("key", "allow_download")))
+            sorted(ShareLink.objects.values_list("key", "allow_download")),
+            sorted(Partner.objects.values_list("owner_id", "partner_id", "in_timeline")))
 
 
 def user_call(scene: Scene, role: str, method: str, path: str, body: Any) -> Any:
@@ -172,6 +186,33 @@ def test_link_endpoints_as_each_guest(scene: Scene, method: str, path: str,
         if answer.status_code >= 400:
             assert snapshot(scene) == before, role
             assert scene.photo.encode() not in answer.content
+
+
+def test_only_the_partner_who_chose_it_sees_the_owners_photos_in_their_timeline(
+        scene: Scene) -> None:
+    """The merged timeline (GET /photos, the month pages) shows the owner's photos to the
+    partner who turned it on, read-only, and to nobody else in any role."""
+    frank = scene.people["partner"]
+    assert user_call(scene, "partner", "PATCH", "/partners/alice", {"in_timeline": True}
+                     ).status_code == 200
+    for role in USERS:
+        for path in ("/photos", "/timeline/buckets/" + datetime.now(UTC).strftime("%Y-%m")):
+            answer = user_call(scene, role, "GET", path, None)
+            if role == "anonymous":
+                assert answer.status_code == 401
+                continue
+            items = {i["id"]: i for i in answer.json()["items"]}
+            assert (scene.photo in items) == (role in {"owner", "partner"}), (role, path)
+            if role == "partner":
+                assert items[scene.photo]["read_only"] and items[scene.photo]["owner"] == "alice"
+    # Read-only for him: an action on the owner's photo is not found, and changes nothing.
+    before = snapshot(scene)
+    for method, path, body in (("DELETE", "/photos/{p}", None),
+                               ("PATCH", "/photos/{p}", {"favourite": True}),
+                               ("POST", "/photos/bulk", {"ids": ["{p}"], "action": "trash"})):
+        answer = user_call(scene, "partner", method, path, body)
+        assert answer.status_code == 404 or answer.json()["not_found"] == [scene.photo]
+    assert snapshot(scene) == before and frank.user.photos.count() == 0
 
 
 def test_signed_in_users_are_guests_like_anyone_on_a_link(scene: Scene) -> None:

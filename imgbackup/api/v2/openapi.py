@@ -81,6 +81,8 @@ LIST_PARAMS = [
                                 "is the country code (any case or accents): `kyoto`, `sao paulo`"),
     query("favourite", {"type": "boolean"}, "only favourites, or only the others"),
     query("q", SEARCH_TEXT, "file name contains (any case)"),
+    query("partners", {"type": "boolean"}, "false: only the caller's own photos; by default "
+          "the photos of partners the caller shows in their timeline are merged in"),
 ]
 
 
@@ -199,7 +201,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
                                         params=[TOKEN_ID], errors=("404",), tag="accounts")},
     "/photos": {
         "get": op("The timeline: photos not in the trash, newest taken first",
-                  {"200": json_answer("PhotoPage")}, params=LIST_PARAMS),
+                  {"200": json_answer("TimelinePage")}, params=LIST_PARAMS),
         "post": op("Upload photos: many files, optional checksums verified",
                    {"201": json_answer("UploadResult", "at least one photo is new"),
                     "200": json_answer("UploadResult", "every photo kept was already there"),

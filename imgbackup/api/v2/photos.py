@@ -12,7 +12,7 @@ from imgbackup.api.files import blob_response, original_response
 from imgbackup.api.unavailable import unavailable
 from imgbackup.api.upload_slots import upload_slot
 from imgbackup.api.v2 import upload
-from imgbackup.api.v2.lookups import photo_for_user, photos_of
+from imgbackup.api.v2.lookups import photo_for_user
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.params import bool_param, instant_param, json_body, text_param
 from imgbackup.api.v2.serialize import photo_json
@@ -22,9 +22,10 @@ from imgbackup.photos.derived import (
     derived_content_type,
     ensure_derived,
 )
-from imgbackup.photos.search import Filters, timeline_parts
+from imgbackup.photos.search import Filters
 from imgbackup.photos.trash import restore as restore_photo
 from imgbackup.photos.trash import trash
+from imgbackup.sharing.merged import merged_for
 
 MAX_QUERY = 200
 
@@ -35,10 +36,10 @@ def collection(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         with upload_slot(user):
             return upload.upload(request, user)
-    # A Live Photo's clip is part of its still's item, not an item of its own.
-    live = photos_of(user).filter(trashed_at__isnull=True, is_motion=False)
-    parts = timeline_parts(user, live, search_filters(request))
-    return JsonResponse(page(request, parts, "taken_at", photo_json))
+    # The caller's timeline, with the partners' they chose to show in it (sharing/merged.py).
+    merged = merged_for(request)
+    parts = merged.parts(search_filters(request))
+    return JsonResponse(page(request, parts, "taken_at", merged.render(photo_json)))
 
 
 def search_filters(request: HttpRequest) -> Filters:

@@ -20,9 +20,12 @@ RETRY_AFTER = 5  # seconds; a short clip's copy takes about that
 
 @endpoint("GET")
 def playback(request: HttpRequest, photo_id: str) -> HttpResponseBase:
-    photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
-    require_video(photo)
-    return play(request, photo)
+    return play_video(request, photo_for_user(request.user, photo_id))  # type: ignore[arg-type]
+
+
+@endpoint("GET")
+def motion(request: HttpRequest, photo_id: str) -> HttpResponseBase:
+    return play_motion(request, photo_for_user(request.user, photo_id))  # type: ignore[arg-type]
 
 
 def require_video(photo: Photo) -> None:
@@ -30,9 +33,14 @@ def require_video(photo: Photo) -> None:
         raise ApiError(404, "not_found", "a photo has no playback; its bytes are at /original")
 
 
-@endpoint("GET")
-def motion(request: HttpRequest, photo_id: str) -> HttpResponseBase:
-    photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
+def play_video(request: HttpRequest, photo: Photo) -> HttpResponseBase:
+    """A video's playable bytes, however the caller may see it (their own, a partner's)."""
+    require_video(photo)
+    return play(request, photo)
+
+
+def play_motion(request: HttpRequest, photo: Photo) -> HttpResponseBase:
+    """A Live Photo's clip, or a Motion Photo's embedded one."""
     if photo.motion is not None:
         return play(request, photo.motion)
     if photo.motion_offset is not None:

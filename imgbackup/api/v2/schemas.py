@@ -58,6 +58,11 @@ ERROR_BODY = obj(code={"type": "string", "description": "one of: " + ", ".join(E
 REJECTION = obj(name={"type": "string", "description": "the form field of the file"},
                 filename=STRING, error=ERROR_BODY)
 
+OWNER: Schema = {"type": "string", "description": "the user name of the photo's owner: the "
+                 "caller, or a partner whose photos the caller shows in their timeline"}
+READ_ONLY: Schema = {"type": "boolean", "description": "true for a partner's photo: its urls "
+                     "point below /partners/{owner}/photos/, and every action on it is 404"}
+
 SCHEMAS: dict[str, Schema] = {
     "Error": obj(error=ERROR_BODY),
     "Photo": obj(
@@ -96,6 +101,9 @@ SCHEMAS: dict[str, Schema] = {
                  motion={**STRING, "description": "Live and Motion Photos only"}),
     ),
     "PhotoPage": page_of("Photo"),
+    # The timeline's items: the caller's own photos and, merged in, partners' (read-only).
+    "TimelineItem": {"allOf": [ref("Photo"), obj(owner=OWNER, read_only=READ_ONLY)]},
+    "TimelinePage": page_of("TimelineItem"),
     "Place": obj(city=STRING, region=STRING, country={
         "type": "string", "description": "in English"}, country_code={
         "type": "string", "description": "ISO 3166-1 alpha-2"}),
@@ -146,7 +154,8 @@ SCHEMAS: dict[str, Schema] = {
         count={"type": "integer", "minimum": 1})}),
     "MonthItem": {"allOf": [ref("Photo"), obj(aspect={
         "type": ["number", "null"],
-        "description": "width / height as displayed; null when unknown (lay it out square)"})]},
+        "description": "width / height as displayed; null when unknown (lay it out square)"},
+        owner=OWNER, read_only=READ_ONLY)]},
     "MonthPage": page_of("MonthItem"),
     "Bulk": obj(closed=True, ids={"type": "array", "minItems": 1, "maxItems": 5000,
                                   "items": STRING},

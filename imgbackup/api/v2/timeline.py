@@ -5,7 +5,8 @@
 Months are UTC clock months: the timeline shows each photo on the day its ``taken_at`` reads in
 UTC, which for a camera clock without a zone is the camera's own clock (docs/architecture.md).
 Unfiltered, or filtered by favourite only, the counts come from ``MonthCount``, which database
-triggers keep exact; any other filter counts the matching photos, as the list would find them."""
+triggers keep exact; any other filter counts the matching photos, as the list would find them.
+Partners' photos the caller chose to show are merged in (sharing/merged.py)."""
 
 from __future__ import annotations
 
@@ -14,69 +15,53 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.auth.models import User
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import not_found
-from imgbackup.api.v2.lookups import photos_of
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.params import bool_param
 from imgbackup.api.v2.photos import search_filters
 from imgbackup.api.v2.serialize import photo_json
-from imgbackup.photos.models import MonthCount, Photo
-from imgbackup.photos.search import timeline_parts
+from imgbackup.photos.models import Photo
+from imgbackup.sharing.merged import Merged, merged_for
 
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 # Query parameters that the trigger-kept counts can answer; any other filter is counted.
-COUNTED_FILTERS = {"favourite"}
+COUNTED_FILTERS = {"favourite", "partners"}
 
 
 @endpoint("GET")
 def buckets(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    merged = merged_for(request)
     if set(request.GET) - COUNTED_FILTERS:
-        months = _counted(request, user)
+        months = _counted(request, merged)
     else:
-        months = _kept(user, bool_param(request, "favourite"))
+        months = merged.month_counts(bool_param(request, "favourite"))
     return JsonResponse({"buckets": [{"month": month, "count": n} for month, n in months if n]})
 
 
-def _kept(user: User, favourite: bool | None) -> list[tuple[str, int]]:
-    rows = MonthCount.objects.filter(owner=user).order_by("-month")
-    if favourite is None:
-        return list(rows.values_list("month", "live"))
-    return [(month, fav if favourite else live - fav)
-            for month, live, fav in rows.values_list("month", "live", "favourite")]
-
-
-def _counted(request: HttpRequest, user: User) -> list[tuple[str, int]]:
+def _counted(request: HttpRequest, merged: Merged) -> list[tuple[str, int]]:
     """Months of the photos the list would find: counted per part of the search (disjoint
     parts, each read through its own index; photos/search.py) and added up."""
     counts: Counter[str] = Counter()
-    for rows in _parts(request, user):
+    for rows in merged.parts(search_filters(request)):
         grouped = (rows.order_by().annotate(bucket=TruncMonth("taken_at", tzinfo=UTC))
                    .values("bucket").annotate(n=Count("id")))
         counts.update({row["bucket"].strftime("%Y-%m"): row["n"] for row in grouped})
     return sorted(counts.items(), reverse=True)
 
 
-def _parts(request: HttpRequest, user: User) -> list[QuerySet[Photo]]:
-    # A Live Photo's clip is part of its still's item, as in the list.
-    live = photos_of(user).filter(trashed_at__isnull=True, is_motion=False)
-    return timeline_parts(user, live, search_filters(request))
-
-
 @endpoint("GET")
 def bucket(request: HttpRequest, month: str) -> HttpResponse:
     """One month's photos, newest first, paged like the list (``limit``, ``cursor``)."""
-    user: User = request.user  # type: ignore[assignment]
+    merged = merged_for(request)
     start, end = month_range(month)
     parts = [rows.filter(taken_at__gte=start, taken_at__lt=end)
-             for rows in _parts(request, user)]
-    return JsonResponse(page(request, parts, "taken_at", _item))
+             for rows in merged.parts(search_filters(request))]
+    return JsonResponse(page(request, parts, "taken_at", merged.render(_item)))
 
 
 def month_range(month: str) -> tuple[datetime, datetime]:

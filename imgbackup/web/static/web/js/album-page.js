@@ -14,15 +14,41 @@ function say(text) {
 }
 
 const viewer = new PhotoViewer({
-  actions: (photo) => (album && (album.role === "owner" || (album.role === "contributor" && photo.owner === root.dataset.me)))
-    ? [el("button", { type: "button", class: "danger", onclick: () => remove(photo) }, "Remove from album")]
-    : [],
+  actions: (photo) => [
+    (album && (album.role === "owner" || (album.role === "contributor" && photo.owner === root.dataset.me)))
+      ? el("button", { type: "button", class: "danger", onclick: () => remove(photo) }, "Remove from album") : null,
+    // A guest's upload is the owner's photo (their storage): they can also throw it away.
+    (album && album.role === "owner" && photo.guest_upload)
+      ? el("button", { type: "button", class: "danger", onclick: () => trashGuestUpload(photo) }, "Move to trash") : null,
+  ].filter(Boolean),
 });
+let guestOnly = false;
 
 async function remove(photo) {
   await api(`${PATH}/photos`, { method: "DELETE", body: { ids: [photo.id] } });
   viewer.close();
   await load();
+}
+
+async function trashGuestUpload(photo) {
+  await api(`/photos/${encodeURIComponent(photo.id)}`, { method: "DELETE" });
+  viewer.close();
+  await load();
+  say(`Moved ${photo.filename || "the guest's photo"} to your trash.`);
+}
+
+/** The owner's review of guest uploads: how many, and the grid showing only them. */
+function drawItems() {
+  const guests = album.items.filter((p) => p.guest_upload);
+  const review = $("#guest-review");
+  if (review) {
+    review.hidden = guests.length === 0;
+    if (!guests.length) guestOnly = false;
+    $("#guest-count").textContent = `${guests.length} guest upload${guests.length === 1 ? "" : "s"}.`;
+    $("#guest-only").setAttribute("aria-pressed", String(guestOnly));
+    $("#guest-only").textContent = guestOnly ? "Show all photos" : "Show only guest uploads";
+  }
+  drawGrid($("#album-grid"), guestOnly ? guests : album.items, viewer);
 }
 
 async function load() {
@@ -31,7 +57,7 @@ async function load() {
   $("#album-description").textContent = album.description;
   $("#album-count").textContent = `${album.count} photo${album.count === 1 ? "" : "s"}` +
     (album.role === "owner" ? "" : ` · shared by ${album.owner} (you are ${album.role})`);
-  drawGrid($("#album-grid"), album.items, viewer);
+  drawItems();
   $("#add-photos").hidden = album.role === "viewer";
   if (album.role === "owner") {
     $("#members").replaceChildren(...album.members.map((m) => el("li", {}, `${m.username} (${m.role}) `,
@@ -121,5 +147,7 @@ $("#picker-add").addEventListener("click", async () => {
   await load();
 });
 $("#picker-cancel").addEventListener("click", () => { picked.clear(); $("#picker").hidden = true; });
+
+$("#guest-only")?.addEventListener("click", () => { guestOnly = !guestOnly; drawItems(); });
 
 load().catch((error) => say(error.message));

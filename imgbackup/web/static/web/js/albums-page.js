@@ -1,6 +1,8 @@
-// The Albums page: the user's albums and those shared with them, and a form to create one.
+// The Albums page: the user's albums and those shared with them, a form to create one, and
+// partner sharing (partners.js).
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
+import { showPartners } from "./partners.js";
 
 function card(album) {
   const cover = album.cover_url ? el("img", { src: album.cover_url, alt: "", loading: "lazy" }) : el("span", { class: "album-empty" }, "No cover");
@@ -32,4 +34,6 @@ $("#new-album").addEventListener("submit", async (event) => {
   }
 });
 
-load().catch((error) => { $("#album-error").textContent = error.message; });
+const say = (text) => { $("#album-error").textContent = text; };
+load().catch((error) => say(error.message));
+showPartners(say).catch((error) => say(error.message));

@@ -81,5 +81,7 @@ export function drawGrid(grid, items, viewer) {
   grid.replaceChildren(...items.map((photo, index) => el("li", { class: "pv-tile" },
     el("button", { type: "button", class: "pv-open", "aria-label": photo.filename || `Photo ${index + 1}`,
       dataset: { id: photo.id }, onclick: () => viewer.open(items, index) },
-    el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy" })))));
+    el("img", { src: photo.urls.thumbnail, alt: "", loading: "lazy" })),
+    // Sent by a guest through a share link: the album's owner reviews these.
+    photo.guest_upload ? el("span", { class: "pv-badge" }, "guest") : null)));
 }

@@ -104,7 +104,7 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "Delete" && selection.size) actions.trash();
   else if (event.key === "a" && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();
-    selection.toggleAll(timeline.items.map((p) => p.id));
+    selection.toggleAll(timeline.selectable.map((p) => p.id));
   } else return;
   event.preventDefault();
 });

@@ -226,7 +226,7 @@ export class Timeline {
   dayHead(day) {
     const head = el("div", { class: "day", dataset: { day: day.key } },
       el("button", { type: "button", class: "check day-check", "aria-label": `Select ${formatDay(day.key)}`,
-        onclick: () => this.selection.toggleAll(head.dayPhotos.map((p) => p.id)) }),
+        onclick: () => this.selection.toggleAll(head.dayPhotos.filter((p) => !p.read_only).map((p) => p.id)) }),
       el("time", { datetime: day.key }, formatDay(day.key)), " ", el("span", { class: "count" }));
     return head;
   }
@@ -245,16 +245,24 @@ export class Timeline {
       photo.media_type === "video" ? el("span", { class: "badge duration", "aria-label": "video" },
         photo.duration ? formatDuration(photo.duration) : "▶") : null,
       photo.has_motion ? el("span", { class: "badge live", "aria-label": "Live Photo" }, "LIVE") : null,
-      el("button", { type: "button", class: "check", "aria-label": `Select ${name}`,
-        "aria-pressed": String(this.selection.has(photo.id)),
-        onclick: (event) => this.selection.click(photo.id, event.shiftKey, this.items) }));
+      // A partner's photo (merged into this timeline): theirs, read-only, never selected.
+      photo.read_only ? el("span", { class: "badge owner", title: `Shared by ${photo.owner}` }, photo.owner)
+        : el("button", { type: "button", class: "check", "aria-label": `Select ${name}`,
+          "aria-pressed": String(this.selection.has(photo.id)),
+          onclick: (event) => this.selection.click(photo.id, event.shiftKey, this.selectable) }));
     node.classList.toggle("selected", this.selection.has(photo.id));
     return node;
   }
 
+  /** The loaded photos a selection may hold: the user's own, not a partner's. */
+  get selectable() {
+    return this.items.filter((p) => !p.read_only);
+  }
+
   clicked(photo, event) {
+    if (photo.read_only && (this.selection.size || event.shiftKey)) return;
     if (this.selection.size || event.shiftKey || event.ctrlKey || event.metaKey) {
-      this.selection.click(photo.id, event.shiftKey, this.items);
+      this.selection.click(photo.id, event.shiftKey, this.selectable);
     } else {
       this.onOpen(this.indexOf(photo.id));
     }
@@ -264,7 +272,7 @@ export class Timeline {
     while (month.cursor !== null) {
       if (!(await this.fetchPage(month))) break;
     }
-    this.selection.toggleAll(month.items.map((p) => p.id));
+    this.selection.toggleAll(month.items.filter((p) => !p.read_only).map((p) => p.id));
   }
 
   paintSelection() {
@@ -272,7 +280,7 @@ export class Timeline {
       if (!node.classList.contains("tile")) continue;
       const on = this.selection.has(key);
       node.classList.toggle("selected", on);
-      node.querySelector(".check").setAttribute("aria-pressed", String(on));
+      node.querySelector(".check")?.setAttribute("aria-pressed", String(on));
     }
     this.container.classList.toggle("selecting", this.selection.size > 0);
   }

@@ -1,5 +1,7 @@
 // The viewer: one photo's preview over the page, previous/next by buttons, arrow keys or a
-// swipe, its metadata beside it, and download, favourite and delete (with undo).
+// swipe, its metadata beside it, and download, add to album, favourite and delete (with undo).
+// A partner's photo (merged into the timeline) is read-only: download only.
+import { addToAlbum } from "./album-picker.js";
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { formatBytes, formatDuration, formatLocal, takenSource } from "./format.js";
@@ -27,6 +29,7 @@ export class Viewer {
     $("#viewer-next").addEventListener("click", () => this.step(1));
     $("#viewer-favourite").addEventListener("click", () => this.toggleFavourite());
     $("#viewer-delete").addEventListener("click", () => this.trash());
+    $("#viewer-album").addEventListener("click", () => this.addToAlbum());
     // A picture that does not come (server down, photo gone): a sentence, not a broken icon.
     this.image.addEventListener("error", () => this.notShown());
     this.image.addEventListener("load", () => { this.image.hidden = false; });
@@ -84,6 +87,7 @@ export class Viewer {
     $("#viewer-filename").textContent = photo.filename || photo.id;
     this.renderMeta(photo);
     this.renderFavourite(photo);
+    for (const id of ["#viewer-favourite", "#viewer-delete", "#viewer-album"]) $(id).hidden = Boolean(photo.read_only);
     const download = $("#viewer-download");
     download.href = photo.urls.original + "?download=1";
     download.setAttribute("download", photo.filename || photo.id);
@@ -133,6 +137,7 @@ export class Viewer {
       ["Place", placeName(photo.place)],
       ["Location", this.location(photo)],
       ["Uploaded", photo.uploaded_at ? formatLocal(photo.uploaded_at) : ""],
+      ["Shared by", photo.read_only ? photo.owner : ""],
       ["SHA-256", el("code", { class: "hash", title: photo.sha256 }, photo.sha256)],
     ];
     $("#viewer-meta").replaceChildren(...rows.filter(([, value]) => value).flatMap(([label, value, note]) => [
@@ -186,12 +191,14 @@ export class Viewer {
   setBackgroundInert(inert) {
     const main = document.querySelector("main");
     for (const node of [document.querySelector("header.bar"), ...main.children]) {
-      if (node && node !== this.root && node.id !== "toast") node.inert = inert;
+      // The album picker opens over the viewer: it must stay usable.
+      if (node && node !== this.root && node.id !== "toast" && node.id !== "album-dialog") node.inert = inert;
     }
   }
 
   onKey(event) {
     if (!this.isOpen || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (document.querySelector("dialog[open]")) return; // the album picker has the keys
     const actions = { ArrowLeft: () => this.step(-1), ArrowRight: () => this.step(1), Escape: () => this.close() };
     const action = actions[event.key];
     if (action) {
@@ -215,6 +222,16 @@ export class Viewer {
       if (Math.abs(dx) > SWIPE_PX && Math.abs(dx) > Math.abs(dy)) this.step(dx < 0 ? 1 : -1);
     });
     stage.addEventListener("pointercancel", () => { start = null; });
+  }
+
+  async addToAlbum() {
+    const photo = this.photo;
+    try {
+      const album = await addToAlbum([photo.id]);
+      if (album) toast(album.added ? `Added to ${album.name}.` : `Could not add it to ${album.name}.`);
+    } catch (err) {
+      toast(`Could not add to the album: ${err.message}`);
+    }
   }
 
   async toggleFavourite() {
