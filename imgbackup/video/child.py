@@ -42,10 +42,10 @@ def transcode(path: str, demuxer: str, out: str, max_height: str) -> dict[str, A
     from imgbackup.video import transcode
 
     try:
-        transcode.transcode(path, demuxer, out, int(max_height))
+        mode = transcode.playable_copy(path, demuxer, out, int(max_height))
     except (ValueError, OSError) as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"written": out}
+    return {"written": out, "mode": mode}
 
 
 ACTIONS: dict[str, Any] = {"probe": probe, "poster": poster, "transcode": transcode}
