@@ -44,12 +44,13 @@ class _Pipe(io.RawIOBase):
 
 
 def stream_zip(photos: Iterable[Photo]) -> Iterator[bytes]:
-    """The ZIP of these photos' originals, a piece at a time."""
+    """The ZIP of these photos' originals, a piece at a time; a Live Photo's clip follows its
+    still (both files are the photo, as ``imgbackup pull`` restores them)."""
     pipe = _Pipe()
     names = UniqueNames()
     storage = blobs()
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for photo in photos:
+        for photo in with_clips(photos):
             entry = zipfile.ZipInfo(names.take(entry_name(photo)), _zip_time(photo.taken_at))
             entry.compress_type = zipfile.ZIP_STORED
             with storage.open(photo.original.storage_name, "rb") as source, \
@@ -60,6 +61,16 @@ def stream_zip(photos: Iterable[Photo]) -> Iterator[bytes]:
                     yield pipe.drain()
             yield pipe.drain()
     yield pipe.drain()
+
+
+def with_clips(photos: Iterable[Photo]) -> Iterator[Photo]:
+    """Each photo, then its Live Photo clip if it has one; none twice."""
+    seen: set[int] = set()
+    for photo in photos:
+        for one in (photo, photo.motion if photo.motion_id is not None else None):
+            if one is not None and one.pk not in seen:
+                seen.add(one.pk)
+                yield one
 
 
 def entry_name(photo: Photo) -> str:
