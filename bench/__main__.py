@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench import cli, imaging, library, report, search, timeline, transfer
+from bench import background, cli, imaging, library, report, search, timeline, transfer, video
 from bench.report import Item
 from bench.scales import SCALES, Scale
 
@@ -38,12 +38,21 @@ STEPS: list[Step] = [
     (("7",), lambda work, scale: [cli.measure(work, scale)]),
     (("8",), search.measure),
     (("9", "9b"), timeline.measure),
+    (("10", "10b"), video.measure),
+    (("10c",), background.measure),
 ]
 TITLES = {"1": "Upload throughput", "2": "Peak server RSS during a huge upload",
           "3": "Download throughput of originals", "4": "Thumbnail + preview generation",
           "5": "List latency", "5b": "List latency (PostgreSQL)", "6": "/api/v2/photos/check",
           "7": "CLI re-push", "8": "Search filters", "8b": "Search filters (PostgreSQL)",
-          "9": "Timeline in Chromium (SQLite)", "9b": "Timeline skeleton endpoints"}
+          "9": "Timeline in Chromium (SQLite)", "9b": "Timeline skeleton endpoints",
+          "10": "Video poster + preview per clip", "10b": "Playable copy speed",
+          "10c": "Thumbnails after an upload"}
+
+
+def item_number(key: str) -> str:
+    """"10" of "10b": ``--only 10`` runs 10 and 10b, as ``--only 9`` runs 9 and 9b."""
+    return key.rstrip("abcdefghijklmnopqrstuvwxyz")
 
 
 def run_step(keys: tuple[str, ...], measure: Callable[[Path, Scale], Iterable[Item]],
@@ -104,16 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     items: list[Item] = []
     try:
         for keys, measure in STEPS:
-            if wanted and not wanted & set(keys):
+            if wanted and not wanted & (set(keys) | {item_number(k) for k in keys}):
                 continue
             items += [i for i in run_step(keys, measure, work, scale)
-                      if not wanted or i.key[:1] in wanted]
+                      if not wanted or item_number(i.key) in wanted or i.key in wanted]
     finally:
         if args.keep:
             print(f"bench: scratch folder kept: {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    items.sort(key=lambda item: item.key)
+    items.sort(key=lambda item: (int(item_number(item.key)), item.key))
     env = report.environment(scale.name, time.perf_counter() - started)
     md_path = (args.out / "BENCHMARKS.md") if args.out else report.BENCHMARKS_MD
     json_path = (args.out / "results.json") if args.out else report.RESULTS_JSON
