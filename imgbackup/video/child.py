@@ -43,7 +43,9 @@ def transcode(path: str, demuxer: str, out: str, max_height: str) -> dict[str, A
 
     try:
         mode = transcode.playable_copy(path, demuxer, out, int(max_height))
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:  # what the file is: said to the user as it is
+        return {"error": str(exc)}
+    except OSError as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
     return {"written": out, "mode": mode}
 
