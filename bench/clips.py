@@ -20,6 +20,7 @@ import numpy as np
 FPS = 30
 SEGMENT_SECONDS = 2
 AUDIO_RATE = 48000
+TEXTURES = 4
 # (muxer, video encoder, its options, audio encoder or None)
 KINDS: dict[str, tuple[str, str, dict[str, str], str | None]] = {
     "h264": ("matroska", "libx264", {"preset": "ultrafast", "crf": "20"}, "libopus"),
@@ -94,14 +95,16 @@ def _pictures(size: tuple[int, int]) -> Any:
     base = ((cols * 255 // width + rows * 128 // height) % 256).astype(np.int16)
     base[::97, :], base[:, ::131] = 235, 16
     rng = np.random.default_rng(0)
-    texture = rng.integers(-2, 3, (height // 8 + 1, width // 8 + 1), dtype=np.int16)
-    texture = texture.repeat(8, 0).repeat(8, 1)[:height, :width]
-    luma = np.clip(base + texture, 0, 255).astype(np.uint8)
+    lumas = []
+    for _ in range(TEXTURES):  # a texture that changes from frame to frame, as sensor noise
+        texture = rng.integers(-2, 3, (height // 8 + 1, width // 8 + 1), dtype=np.int16)
+        texture = texture.repeat(8, 0).repeat(8, 1)[:height, :width]
+        lumas.append(np.clip(base + texture, 0, 255).astype(np.uint8))
     chroma = np.full((height // 2, width), 128, np.uint8)
     chroma[: height // 4, : width // 2] = 90
 
     def picture(i: int) -> Any:
-        return np.vstack([np.roll(luma, i * 6, axis=1), chroma])
+        return np.vstack([np.roll(lumas[i % TEXTURES], i * 6, axis=1), chroma])
 
     return picture
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from imgbackup.video.probe import first_frame
+from imgbackup.video.probe import MAX_PACKETS_FOR_A_FRAME
 
 REMUXABLE_VIDEO = "h264"
 # High 10, 4:2:2 and 4:4:4 H.264 decode in no browser's hardware path and not at all in some.
@@ -24,61 +24,64 @@ def can_remux(video_codec: str, pix_fmt: str | None) -> bool:
     return video_codec == REMUXABLE_VIDEO and pix_fmt in REMUXABLE_PIXELS
 
 
-def remuxable(source: str, demuxer: str) -> bool:
-    """In the sandbox: whether the first video stream of ``source`` can be copied as it is."""
-    import av
-
-    with av.open(source, format=demuxer, options={"protocol_whitelist": "file"}) as src:
-        if not src.streams.video:
-            return False
-        context = src.streams.video[0].codec_context
-        return can_remux(context.name, context.pix_fmt)
+class NotRemuxable(ValueError):
+    """The video stream is not one browsers play as it is: it must be encoded."""
 
 
 def remux(source: str, demuxer: str, out: str) -> int:
     """In the sandbox: copy the video packets of ``source`` into a fast-start MP4 at ``out``,
-    the sound copied or re-encoded to AAC. The number of video packets written. Raises
-    ValueError when no frame decodes (copying junk would make a copy that plays nothing)."""
+    the sound copied or re-encoded to AAC; the number of video packets written. The display
+    rotation goes with the stream's parameters. Raises NotRemuxable before writing anything
+    when the stream must be encoded instead, and ValueError when no frame decodes (a copy of
+    junk would play nothing; the caller discards ``out``)."""
     import av
 
-    rotation = _first_frame_rotation(source, demuxer)
     # genpts: AVI and some MKV muxers leave presentation times out; MP4 needs them.
     with av.open(source, format=demuxer, options={"protocol_whitelist": "file",
                                                   "fflags": "+genpts"}) as src:
+        if not src.streams.video:
+            raise NotRemuxable("no video stream")
         video_in = src.streams.video[0]
+        if not can_remux(video_in.codec_context.name, video_in.codec_context.pix_fmt):
+            raise NotRemuxable(f"{video_in.codec_context.name} is encoded again")
         audio_in = src.streams.audio[0] if src.streams.audio else None
         with av.open(out, "w", format="mp4", options={"movflags": "+faststart"}) as dst:
             video_out = dst.add_stream_from_template(video_in)
-            video_out.set_display_rotation(rotation)
             sound = _Sound(dst, audio_in) if audio_in is not None else None
             return _copy(src, dst, video_in, video_out, sound)
-
-
-def _first_frame_rotation(source: str, demuxer: str) -> float:
-    import av
-
-    with av.open(source, format=demuxer, options={"protocol_whitelist": "file"}) as src:
-        frame = first_frame(src, src.streams.video[0])
-    if frame is None:
-        raise ValueError("no frame decodes")
-    return float(frame.rotation)
 
 
 def _copy(src: Any, dst: Any, video_in: Any, video_out: Any, sound: _Sound | None) -> int:
     streams = [video_in] + ([sound.stream_in] if sound is not None else [])
     written = 0
+    decodes = False
     for packet in src.demux(*streams):
         if packet.dts is None and packet.pts is None:
             continue  # the demuxer's end-of-stream marker
         if packet.stream is video_in:
+            if not decodes and written < MAX_PACKETS_FOR_A_FRAME:
+                decodes = _decodes(packet)
             packet.stream = video_out
             dst.mux(packet)
             written += 1
         elif sound is not None:
             sound.add(packet)
+    if not decodes:
+        raise ValueError("no frame decodes")
     if sound is not None:
         sound.finish()
     return written
+
+
+def _decodes(packet: Any) -> bool:
+    """Whether this packet (with those before it) gives a frame: until one does, the packets
+    are decoded as well as copied."""
+    import av
+
+    try:
+        return any(True for _ in packet.decode())
+    except (av.FFmpegError, ValueError, MemoryError):
+        return False
 
 
 class _Sound:

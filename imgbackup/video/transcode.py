@@ -67,12 +67,11 @@ def playable_copy(source: str, demuxer: str, out: str, max_height: int) -> str:
 
     from imgbackup.video import remux
 
-    if remux.remuxable(source, demuxer):
-        try:
-            remux.remux(source, demuxer, out)
-            return "remux"
-        except av.FFmpegError:
-            pass
+    try:
+        remux.remux(source, demuxer, out)
+        return "remux"
+    except (remux.NotRemuxable, av.FFmpegError):
+        pass
     transcode(source, demuxer, out, max_height)
     return "transcode"
 
