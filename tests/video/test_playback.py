@@ -17,6 +17,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
+from imgbackup.photos.background import make_derived
 from imgbackup.photos.derived import derived_name
 from imgbackup.photos.trash import destroy
 from imgbackup.photos.models import Photo
@@ -231,3 +232,16 @@ def test_only_8_bit_4_2_0_h264_is_copied() -> None:
     assert not can_remux("h264", "yuv420p10le")  # High 10
     assert not can_remux("h264", "yuv422p")
     assert not can_remux("hevc", "yuv420p")
+
+
+def test_one_poster_job_makes_the_thumbnail_and_the_preview(client: Client, alice: Persona,
+                                                           tmp_path: Path) -> None:
+    """Both from one decoded frame in one sandboxed child; the preview's job then finds its
+    image made."""
+    clip = _send(client, alice, videos.make_video("mp4", seed=15, size=(320, 240)), "c.mp4")
+    assert make_derived(clip, "thumbnail") == "made"
+    storage = blobs()
+    with storage.open(derived_name(clip, "preview")) as f:
+        assert Image.open(f).size == (320, 240)
+    with storage.open(derived_name(clip, "thumbnail")) as f:
+        assert Image.open(f).size == (256, 192)
