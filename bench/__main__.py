@@ -16,7 +16,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench import cli, imaging, library, report, resumable, search, timeline, transfer
+from bench import (
+    background,
+    cli,
+    imaging,
+    library,
+    report,
+    resumable,
+    search,
+    timeline,
+    transfer,
+    video,
+)
 from bench.report import Item
 from bench.scales import SCALES, Scale
 
@@ -38,6 +49,8 @@ STEPS: list[Step] = [
     (("7",), lambda work, scale: [cli.measure(work, scale)]),
     (("8",), search.measure),
     (("9", "9b"), timeline.measure),
+    (("10", "10b"), video.measure),
+    (("10c",), background.measure),
     (("11", "11b", "11c", "11d"), resumable.measure),
 ]
 TITLES = {"1": "Upload throughput", "2": "Peak server RSS during a huge upload",
@@ -45,6 +58,8 @@ TITLES = {"1": "Upload throughput", "2": "Peak server RSS during a huge upload",
           "5": "List latency", "5b": "List latency (PostgreSQL)", "6": "/api/v2/photos/check",
           "7": "CLI re-push", "8": "Search filters", "8b": "Search filters (PostgreSQL)",
           "9": "Timeline in Chromium (SQLite)", "9b": "Timeline skeleton endpoints",
+          "10": "Video poster + preview per clip", "10b": "Playable copy speed",
+          "10c": "Thumbnails after an upload",
           "11": "tus upload vs one multipart POST", "11b": "Resume cost of a killed tus client",
           "11c": "Server memory during a huge video upload",
           "11d": "What completing a tus upload costs"}
@@ -113,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     items: list[Item] = []
     try:
         for keys, measure in STEPS:
-            if wanted and not wanted & set(keys):
+            if wanted and not wanted & (set(keys) | {item_number(k) for k in keys}):
                 continue
             items += [i for i in run_step(keys, measure, work, scale)
                       if not wanted or item_number(i.key) in wanted or i.key in wanted]
@@ -122,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: scratch folder kept: {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    items.sort(key=lambda item: item.key)
+    items.sort(key=lambda item: (int(item_number(item.key)), item.key))
     env = report.environment(scale.name, time.perf_counter() - started)
     md_path = (args.out / "BENCHMARKS.md") if args.out else report.BENCHMARKS_MD
     json_path = (args.out / "results.json") if args.out else report.RESULTS_JSON

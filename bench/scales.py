@@ -26,6 +26,11 @@ class Scale:
     search_repeats: int = 5  # timed requests per query and size
     search_engines: tuple[str, ...] = ("sqlite", "postgresql")
     timeline_sizes: tuple[int, ...] = (200, 2_000)  # libraries for the timeline in Chromium
+    video_size: tuple[int, int] = (3840, 2160)  # posters and remuxing (bench/video.py)
+    video_seconds: int = 60
+    transcode_seconds: int = 10  # the MPEG-2 clip transcoded: frames per second is the figure
+    max_height: int = 1080  # IMGBACKUP_VIDEO_MAX_HEIGHT
+    job_photos: int = 100  # uploaded, then their thumbnails awaited (bench/background.py)
 
 
 FULL = Scale(
@@ -41,7 +46,8 @@ TINY = Scale(
     name="tiny", photo_size=(320, 240), uploads=6, clients=2, download_rounds=1,
     big_upload_mb=8, imaging_images=2, imaging_size=(1600, 1200), list_sizes=(50, 200),
     list_repeats=5, check_hashes=100, check_repeats=2, cli_files=5, cli_photo_size=(64, 48),
-    timeline_sizes=(200, 2_000),
+    timeline_sizes=(200, 2_000), video_size=(640, 360), video_seconds=2, transcode_seconds=2,
+    max_height=240, job_photos=10,
 )
 
 SCALES = {scale.name: scale for scale in (FULL, TINY)}

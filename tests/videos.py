@@ -33,10 +33,14 @@ KINDS: dict[str, tuple[str, str, str | None, dict[str, str]]] = {
 
 def make_video(kind: str = "mp4", seed: int = 0, seconds: float = 1.0, fps: int = 10,
                size: tuple[int, int] = (64, 48), rotate: int | None = None,
-               tags: dict[str, str] | None = None, audio: bool | None = None) -> bytes:
+               tags: dict[str, str] | None = None, audio: bool | None = None,
+               video_codec: str | None = None, audio_codec: str | None = None) -> bytes:
     """A real little video whose bytes differ per seed: a colour that changes every frame, so
-    a poster and a decoded frame can be told apart."""
-    muxer, codec, audio_codec, options = KINDS[kind]
+    a poster and a decoded frame can be told apart. ``video_codec`` and ``audio_codec`` (an
+    encoder's name) replace the kind's own."""
+    muxer, codec, kind_audio, options = KINDS[kind]
+    codec = video_codec or codec
+    audio_codec = audio_codec or kind_audio
     if codec == "h264":
         codec = "libx264"
     buf = io.BytesIO()

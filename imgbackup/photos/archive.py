@@ -44,13 +44,15 @@ class _Pipe(io.RawIOBase):
 
 
 def stream_zip(photos: Iterable[Photo], named: bool = True) -> Iterator[bytes]:
-    """The ZIP of these photos' originals, a piece at a time. Not ``named`` (a share link that
-    hides metadata): entries are named by id and dated 1980, not by file name and date taken."""
+    """The ZIP of these photos' originals, a piece at a time; a Live Photo's clip follows its
+    still (both files are the photo, as ``imgbackup pull`` restores them). Not ``named`` (a
+    share link that hides metadata): entries are named by id and dated 1980, not by file name
+    and date taken."""
     pipe = _Pipe()
     names = UniqueNames()
     storage = blobs()
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for photo in photos:
+        for photo in with_clips(photos):
             entry = zipfile.ZipInfo(names.take(entry_name(photo, named)),
                                     _zip_time(photo.taken_at) if named else ZIP_EPOCH)
             entry.compress_type = zipfile.ZIP_STORED
@@ -62,6 +64,16 @@ def stream_zip(photos: Iterable[Photo], named: bool = True) -> Iterator[bytes]:
                     yield pipe.drain()
             yield pipe.drain()
     yield pipe.drain()
+
+
+def with_clips(photos: Iterable[Photo]) -> Iterator[Photo]:
+    """Each photo, then its Live Photo clip if it has one; none twice."""
+    seen: set[int] = set()
+    for photo in photos:
+        for one in (photo, photo.motion if photo.motion_id is not None else None):
+            if one is not None and one.pk not in seen:
+                seen.add(one.pk)
+                yield one
 
 
 def entry_name(photo: Photo, named: bool = True) -> str:

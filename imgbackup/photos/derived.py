@@ -24,7 +24,7 @@ from imgbackup.imaging.probe import UnsupportedImage
 from imgbackup.imaging.render import CONTENT_TYPE, RenderError, render
 from imgbackup.photos.models import Original
 from imgbackup.storage import blobs, incoming_dir
-from imgbackup.video.frames import make_poster
+from imgbackup.video.frames import make_posters
 from imgbackup.video.probe import UnsupportedVideo
 
 SIZES = {"thumbnail": 256, "preview": 1440}
@@ -66,24 +66,29 @@ def ensure_derived(original: Original, kind: str) -> str:
     set_render_slots(settings.RENDER_JOBS)
     try:
         with readable_path(storage, original.storage_name) as path:
-            data = _picture(original, path, SIZES[kind])
+            pictures = _pictures(original, path, kind)
     except (RenderError, UnsupportedImage, ImageTooLarge, UnsupportedVideo, OverBudget) as exc:
         raise DerivedImageUnavailable(f"{original.sha256}: {exc}") from exc
     except Busy as exc:
         raise RendererBusy(str(exc)) from exc
-    _save_while_original_exists(storage, name, original.sha256, data)
+    for made, data in pictures.items():
+        other = derived_name(original.sha256, made)
+        if made == kind or not storage.exists(other):
+            _save_while_original_exists(storage, other, original.sha256, data)
     return name
 
 
-def _picture(original: Original, path: str, max_side: int) -> bytes:
-    """A photo rendered, or a video's poster frame (made by FFmpeg in its sandbox)."""
+def _pictures(original: Original, path: str, kind: str) -> dict[str, bytes]:
+    """A photo rendered at ``kind``'s size; or a video's poster frame at every size at once,
+    made by FFmpeg in its sandbox (one child, one decoded frame: the other kind's job then
+    finds its image made)."""
     if not original.content_type.startswith("video/"):
-        return render(path, max_side, max_pixels=settings.MAX_PIXELS,
-                      memory_mb=settings.RENDER_MEMORY_MB)
-    poster = make_poster(path, max_side, settings.VIDEO_MEMORY_MB)
-    if poster is None:
+        return {kind: render(path, SIZES[kind], max_pixels=settings.MAX_PIXELS,
+                             memory_mb=settings.RENDER_MEMORY_MB)}
+    posters = make_posters(path, list(SIZES.values()), settings.VIDEO_MEMORY_MB)
+    if posters is None:
         raise UnsupportedVideo("no frame of this video decodes")
-    return poster
+    return {name: posters[side] for name, side in SIZES.items()}
 
 
 def delete_derived(sha256: str) -> None:

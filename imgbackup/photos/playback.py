@@ -80,8 +80,8 @@ def make_playback(sha256: str) -> str:
         with readable_path(storage, original.storage_name) as path, \
                 spool_file("playback-") as spool:
             try:
-                make_playable(path, spool.name, int(settings.VIDEO_MAX_HEIGHT), timeout,
-                              int(settings.VIDEO_MEMORY_MB))
+                mode = make_playable(path, spool.name, int(settings.VIDEO_MAX_HEIGHT),
+                                     timeout, int(settings.VIDEO_MEMORY_MB))
             except TranscodeFailed as exc:
                 reason = f"no playable copy can be made: {exc}"
                 with spool_file("playback-note-") as note:
@@ -91,4 +91,4 @@ def make_playback(sha256: str) -> str:
             save_spooled(storage, name, sha256, spool)
     except DerivedImageUnavailable:
         return "gone: the original was destroyed"
-    return "made"
+    return f"made ({mode})"

@@ -25,6 +25,10 @@ def purge_at(photo: Photo) -> datetime | None:
 
 
 def trash(photo: Photo) -> None:
+    still = still_of(photo)
+    if still is not None:
+        trash(still)  # a Live Photo is one item, whichever half is named
+        return
     if photo.trashed_at is None:
         photo.trashed_at = timezone.now()
         photo.save(update_fields=["trashed_at"])
@@ -32,21 +36,32 @@ def trash(photo: Photo) -> None:
 
 
 def restore(photo: Photo) -> None:
+    still = still_of(photo)
+    if still is not None:
+        restore(still)
+        return
     if photo.trashed_at is not None:
         photo.trashed_at = None
         photo.save(update_fields=["trashed_at"])
     _follow_motion(photo)
 
 
+def still_of(photo: Photo) -> Photo | None:
+    """The still of which ``photo`` is the Live Photo clip (photos/live.py), if it is one."""
+    if not photo.is_motion:
+        return None
+    return Photo.objects.filter(owner_id=photo.owner_id, motion_id=photo.pk).first()
+
+
 def _follow_motion(photo: Photo) -> None:
-    """A Live Photo's clip (photos/live.py) goes to the trash and back with its still."""
+    """A Live Photo's clip goes to the trash and back with its still."""
     if photo.motion_id is not None:
         Photo.objects.filter(pk=photo.motion_id).update(trashed_at=photo.trashed_at)
 
 
 def trash_many(photos: QuerySet[Photo]) -> None:
-    """Move these photos to the trash (those already there keep their date), with their Live
-    Photo clips, as ``trash`` does one at a time."""
+    """Move these photos to the trash (those already there keep their date), with the other
+    half of each Live Photo among them, as ``trash`` does one at a time."""
     _set_trashed(photos.filter(trashed_at__isnull=True), timezone.now())
 
 
@@ -55,9 +70,13 @@ def restore_many(photos: QuerySet[Photo]) -> None:
 
 
 def _set_trashed(photos: QuerySet[Photo], when: datetime | None) -> None:
-    clips = list(photos.exclude(motion=None).values_list("motion_id", flat=True))
+    halves = list(photos.exclude(motion=None).values_list("motion_id", flat=True))
+    clips = list(photos.filter(is_motion=True).values_list("pk", flat=True))
+    halves += Photo.objects.filter(motion_id__in=clips).values_list("pk", flat=True)
     photos.update(trashed_at=when)
-    Photo.objects.filter(pk__in=clips).update(trashed_at=when)
+    # The other halves, if not already so: one in the trash keeps the date it went there.
+    Photo.objects.filter(pk__in=halves, trashed_at__isnull=when is not None).update(
+        trashed_at=when)
 
 
 def destroy(photo: Photo, trashed_before: datetime | None = None) -> bool:
@@ -65,7 +84,11 @@ def destroy(photo: Photo, trashed_before: datetime | None = None) -> bool:
 
     The decision is taken again under the locks, not from the ``photo`` the caller read
     earlier: another node may have destroyed it meanwhile, or (with ``trashed_before``, the
-    purge) its owner restored it. Returns whether this call destroyed it."""
+    purge) its owner restored it. Returns whether this call destroyed it. A Live Photo is
+    destroyed whole, whichever half is named."""
+    still = still_of(photo)
+    if still is not None:
+        return destroy(still, trashed_before)
     sha256 = photo.original_id
     with transaction.atomic():
         Original.objects.select_for_update().filter(sha256=sha256).first()

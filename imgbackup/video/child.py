@@ -32,20 +32,22 @@ def probe(path: str, demuxer: str, content_type: str, max_seconds: str) -> dict[
     return {"video": info.to_json()}
 
 
-def poster(path: str, demuxer: str, out: str, max_side: str) -> dict[str, Any]:
-    from imgbackup.video.frames import poster_jpeg
+def poster(path: str, demuxer: str, folder: str, sides: str) -> dict[str, Any]:
+    from imgbackup.video.frames import poster_jpegs
 
-    return {"poster": poster_jpeg(path, demuxer, out, int(max_side))}
+    return {"poster": poster_jpegs(path, demuxer, folder, [int(s) for s in sides.split(",")])}
 
 
 def transcode(path: str, demuxer: str, out: str, max_height: str) -> dict[str, Any]:
     from imgbackup.video import transcode
 
     try:
-        transcode.transcode(path, demuxer, out, int(max_height))
-    except (ValueError, OSError) as exc:
+        mode = transcode.playable_copy(path, demuxer, out, int(max_height))
+    except ValueError as exc:  # what the file is: said to the user as it is
+        return {"error": str(exc)}
+    except OSError as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"written": out}
+    return {"written": out, "mode": mode}
 
 
 ACTIONS: dict[str, Any] = {"probe": probe, "poster": poster, "transcode": transcode}

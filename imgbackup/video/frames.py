@@ -1,11 +1,14 @@
-"""A video's poster: its first decodable frame, upright, as a JPEG no larger than asked.
+"""A video's poster: its first decodable frame, upright, as JPEGs no larger than asked.
 
-``poster_jpeg`` runs in the sandbox (video/child.py); ``make_poster`` is the server's side."""
+``poster_jpegs`` runs in the sandbox (video/child.py); ``make_posters`` is the server's side. One
+child makes every size asked from one decoded frame: starting Python and FFmpeg and decoding a
+4K frame cost more than shrinking it twice."""
 
 from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from imgbackup.video.probe import PROBE_SECONDS, UnsupportedVideo, first_frame, sniff, upright_turn
@@ -14,26 +17,29 @@ from imgbackup.video.sandbox import SandboxFailed, run_child
 QUALITY = 80  # as photos' derived images (imaging/render.py)
 
 
-def make_poster(path: str | Path, max_side: int, memory_mb: int) -> bytes | None:
-    """The poster JPEG of the video at ``path``, or None when no frame decodes. Raises
-    UnsupportedVideo when the file is not a video FFmpeg can read within the limits."""
+def make_posters(path: str | Path, sides: Sequence[int],
+                 memory_mb: int) -> dict[int, bytes] | None:
+    """The poster JPEG of the video at ``path`` at each of these largest sides, or None when
+    no frame decodes. Raises UnsupportedVideo when the file is not a video FFmpeg can read
+    within the limits."""
     container = sniff(path)
     if container is None:
         raise UnsupportedVideo("not a video container")
     with tempfile.TemporaryDirectory(prefix="imgbackup-poster-") as folder:
-        out = Path(folder) / "poster.jpg"
         try:
-            answer = run_child(["poster", str(path), container.demuxer, str(out), str(max_side)],
+            answer = run_child(["poster", str(path), container.demuxer, folder,
+                                ",".join(str(side) for side in sides)],
                                timeout=PROBE_SECONDS, memory_mb=memory_mb)
         except SandboxFailed as exc:
             raise UnsupportedVideo(f"no poster: {exc}") from None
         if not answer.get("poster"):
             return None
-        return out.read_bytes()
+        return {side: (Path(folder) / f"{side}.jpg").read_bytes() for side in sides}
 
 
-def poster_jpeg(path: str, demuxer: str, out: str, max_side: int) -> bool:
-    """In the sandbox: write the poster to ``out``; False when no frame decodes."""
+def poster_jpegs(path: str, demuxer: str, folder: str, sides: Sequence[int]) -> bool:
+    """In the sandbox: write the poster at each side to ``folder/SIDE.jpg``; False when no
+    frame decodes."""
     import av
     from PIL import Image
 
@@ -51,8 +57,10 @@ def poster_jpeg(path: str, demuxer: str, out: str, max_side: int) -> bool:
         turn = upright_turn(frame.rotation)
     for _ in range(turn // 90):
         picture = picture.transpose(Image.Transpose.ROTATE_270)  # 90 degrees clockwise
-    picture.thumbnail((max_side, max_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-    buf = io.BytesIO()
-    picture.convert("RGB").save(buf, "JPEG", quality=QUALITY)
-    Path(out).write_bytes(buf.getvalue())
+    picture = picture.convert("RGB")
+    for side in sorted(sides, reverse=True):  # each from the last: the largest first
+        picture.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        buf = io.BytesIO()
+        picture.save(buf, "JPEG", quality=QUALITY)
+        (Path(folder) / f"{side}.jpg").write_bytes(buf.getvalue())
     return True

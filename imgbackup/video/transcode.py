@@ -34,8 +34,9 @@ def plays_as_is(content_type: str, video_codec: str, audio_codec: str) -> bool:
 
 
 def make_playable(source: str | Path, out: str | Path, max_height: int, timeout: float,
-                  memory_mb: int) -> None:
-    """Write the playable copy of the video at ``source`` to ``out``. Raises TranscodeFailed."""
+                  memory_mb: int) -> str:
+    """Write the playable copy of the video at ``source`` to ``out``: "remux" or "transcode",
+    how it was made. Raises TranscodeFailed."""
     with open(source, "rb") as f:
         container = video_container(f.read(512))
     if container is None:
@@ -47,6 +48,7 @@ def make_playable(source: str | Path, out: str | Path, max_height: int, timeout:
         raise TranscodeFailed(str(exc)) from None
     if "error" in answer:
         raise TranscodeFailed(str(answer["error"]))
+    return str(answer.get("mode", "transcode"))
 
 
 def output_size(width: int, height: int, max_height: int) -> tuple[int, int]:
@@ -55,6 +57,23 @@ def output_size(width: int, height: int, max_height: int) -> tuple[int, int]:
     short = min(width, height)
     scale = min(1.0, max_height / short) if short else 1.0
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+
+
+def playable_copy(source: str, demuxer: str, out: str, max_height: int) -> str:
+    """In the sandbox: write the copy to ``out`` by remuxing when the video stream plays as it
+    is (video/remux.py), else by transcoding; which of the two it was. A remux the muxer
+    refuses (timestamps MP4 cannot carry, say) is done again as a transcode."""
+    import av
+
+    from imgbackup.video import remux
+
+    try:
+        remux.remux(source, demuxer, out)
+        return "remux"
+    except (remux.NotRemuxable, av.FFmpegError):
+        pass
+    transcode(source, demuxer, out, max_height)
+    return "transcode"
 
 
 def transcode(source: str, demuxer: str, out: str, max_height: int) -> None:
@@ -78,8 +97,7 @@ def _copy(src: Any, dst: Any, video_in: Any, audio_in: Any, max_height: int) -> 
     import av
 
     video_out: Any = None
-    audio_out: Any = None
-    resampler: Any = None
+    sound = AacEncoder(dst) if audio_in is not None else None
     frames = 0
     streams = [video_in] + ([audio_in] if audio_in is not None else [])
     for packet in src.demux(*streams):
@@ -93,20 +111,42 @@ def _copy(src: Any, dst: Any, video_in: Any, audio_in: Any, max_height: int) -> 
                     video_out = _video_stream(dst, video_in, frame, max_height)
                 _encode_video(dst, video_out, frame)
                 frames += 1
-            else:
-                if audio_out is None:
-                    audio_out = dst.add_stream("aac", rate=AUDIO_RATE)
-                    audio_out.codec_context.layout = "stereo"
-                    resampler = av.AudioResampler(format="fltp", layout="stereo",
-                                                  rate=AUDIO_RATE)
-                for resampled in resampler.resample(frame):
-                    resampled.pts = None
-                    dst.mux(audio_out.encode(resampled))
+            elif sound is not None:
+                sound.add(frame)
     if video_out is not None:
         dst.mux(video_out.encode(None))
-    if audio_out is not None:
-        dst.mux(audio_out.encode(None))
+    if sound is not None:
+        sound.finish()
     return frames
+
+
+class AacEncoder:
+    """Sound frames of any format in, stereo AAC at 48 kHz out. The stream is added to ``dst``
+    by ``open``, or at the first frame (an empty track would make some players refuse the
+    file); either way before anything is muxed, which writes the file's header."""
+
+    def __init__(self, dst: Any) -> None:
+        self.dst = dst
+        self.stream: Any = None
+        self.resampler: Any = None
+
+    def open(self) -> None:
+        import av
+
+        if self.stream is None:
+            self.stream = self.dst.add_stream("aac", rate=AUDIO_RATE)
+            self.stream.codec_context.layout = "stereo"
+            self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+
+    def add(self, frame: Any) -> None:
+        self.open()
+        for resampled in self.resampler.resample(frame):
+            resampled.pts = None
+            self.dst.mux(self.stream.encode(resampled))
+
+    def finish(self) -> None:
+        if self.stream is not None:
+            self.dst.mux(self.stream.encode(None))
 
 
 def _video_stream(dst: Any, video_in: Any, frame: Any, max_height: int) -> Any:

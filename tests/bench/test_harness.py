@@ -38,3 +38,21 @@ def test_a_tiny_run_reports_every_item_it_was_asked_for(tmp_path: Path) -> None:
         assert f"\n## {key}. " in markdown
     # Every server it started is stopped: nothing is left listening on its behalf.
     assert "scratch folder kept" not in run.stderr
+
+
+@pytest.mark.slow
+def test_the_video_and_background_items_run_at_the_tiny_scale(tmp_path: Path) -> None:
+    """Items 10, 10b and 10c (``--only 10`` selects all three, as ``--only 9`` does 9 and 9b),
+    on small, short clips made in code; ffmpeg's figures when it is installed."""
+    run = subprocess.run([sys.executable, "-m", "bench", "--scale", "tiny", "--only", "10",
+                          "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    items = {item["key"]: item
+             for item in json.loads((tmp_path / "results.json").read_text())["items"]}
+    assert sorted(items) == ["10", "10b", "10c"]
+    for item in items.values():
+        assert item["rows"] and all(row["imgbackup"] for row in item["rows"]), item
+    assert "smaller, shorter clip" in items["10"]["notes"][0]  # the scale says so
+    assert [row["metric"].split(":")[0] for row in items["10b"]["rows"]] == ["remux",
+                                                                             "transcode"]

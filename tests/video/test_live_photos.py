@@ -3,6 +3,9 @@ Motion Photos (a JPEG with an MP4 inside): one item with ``has_motion`` and a cl
 
 from __future__ import annotations
 
+import io
+import zipfile
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,10 +13,13 @@ from conftest import Persona
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from videos import UUID, apple_maker_note, live_clip, live_still, motion_photo
 
 from imgbackup.imaging.motion import apple_content_identifier, claimed_length
+from imgbackup.photos.models import Original, Photo
+from imgbackup.photos.trash import purge_expired
 
 API = "/api/v2"
 
@@ -142,3 +148,84 @@ def test_sending_a_trashed_still_again_brings_its_clip_back(client: Client,
     assert again.status_code == 200
     assert client.get(f"{API}/photos/{clip_id}", **alice.auth).json()["trashed_at"] is None
     assert [i["id"] for i in _items(client, alice)] == [still_id]
+
+
+def _pair(client: Client, persona: Persona, seed: int = 0) -> tuple[str, str]:
+    still_id = _send(client, persona, live_still(seed=seed), "IMG_0001.JPG")
+    clip_id = _send(client, persona, live_clip(seed=seed), "IMG_0001.MOV")
+    return still_id, clip_id
+
+
+def _trashed(client: Client, persona: Persona, *ids: str) -> list[bool]:
+    return [client.get(f"{API}/photos/{i}", **persona.auth).json()["trashed_at"] is not None
+            for i in ids]
+
+
+def test_either_half_named_trashes_and_restores_the_whole_live_photo(
+        client: Client, alice: Persona) -> None:
+    """The timeline shows one item: the clip's own id (a client that kept it from the upload's
+    answer, the original API's md5) moves both halves, as the still's id does."""
+    still_id, clip_id = _pair(client, alice)
+    assert client.delete(f"{API}/photos/{clip_id}", **alice.auth).status_code == 200
+    assert _trashed(client, alice, still_id, clip_id) == [True, True]
+    assert [i["id"] for i in _items(client, alice, "/trash")] == [still_id]
+    assert client.post(f"{API}/photos/{clip_id}/restore", **alice.auth).status_code == 200
+    assert _trashed(client, alice, still_id, clip_id) == [False, False]
+    assert [i["id"] for i in _items(client, alice)] == [still_id]
+    clip = Photo.objects.get(original_id=clip_id)
+    gone = client.delete(f"/api/v1.0/service/image/?md5={clip.original.md5}", **alice.auth)
+    assert gone.json()["result_code"] == 0
+    assert _trashed(client, alice, still_id, clip_id) == [True, True]
+
+
+def test_destroying_the_clip_by_its_id_destroys_the_live_photo(client: Client,
+                                                               alice: Persona) -> None:
+    still_id, clip_id = _pair(client, alice)
+    client.delete(f"{API}/photos/{still_id}", **alice.auth)
+    assert client.delete(f"{API}/trash/{clip_id}", **alice.auth).status_code == 204
+    for gone in (still_id, clip_id):
+        assert client.get(f"{API}/photos/{gone}", **alice.auth).status_code == 404
+    assert not Original.objects.filter(sha256__in=[still_id, clip_id]).exists()
+
+
+@pytest.mark.parametrize("named", ["still", "clip", "both"])
+def test_bulk_actions_move_and_destroy_the_pair_whichever_half_is_named(
+        client: Client, alice: Persona, named: str) -> None:
+    still_id, clip_id = _pair(client, alice)
+    ids = {"still": [still_id], "clip": [clip_id], "both": [still_id, clip_id]}[named]
+
+    def bulk(action: str) -> dict[str, Any]:
+        answer = client.post(f"{API}/photos/bulk", {"ids": ids, "action": action},
+                             content_type="application/json", **alice.auth)
+        assert answer.status_code == 200, answer.content
+        return dict(answer.json())
+
+    assert bulk("trash")["done"] == ids
+    assert _trashed(client, alice, still_id, clip_id) == [True, True]
+    bulk("restore")
+    assert _trashed(client, alice, still_id, clip_id) == [False, False]
+    bulk("trash")
+    bulk("destroy")
+    assert not Photo.objects.filter(original_id__in=[still_id, clip_id]).exists()
+
+
+@pytest.mark.parametrize("named", ["still", "both"])
+def test_the_zip_of_a_live_photo_holds_both_files_once(client: Client, alice: Persona,
+                                                       named: str) -> None:
+    still_id, clip_id = _pair(client, alice)
+    ids = [still_id] if named == "still" else [clip_id, still_id]
+    answer = client.post(f"{API}/photos/zip", {"ids": ids}, content_type="application/json",
+                         **alice.auth)
+    archive = zipfile.ZipFile(io.BytesIO(_body(answer)))
+    names = ["IMG_0001.JPG", "IMG_0001.MOV"] if named == "still" else [
+        "IMG_0001.MOV", "IMG_0001.JPG"]
+    assert archive.namelist() == names
+    assert archive.read("IMG_0001.MOV") == live_clip()
+    assert archive.read("IMG_0001.JPG") == live_still()
+
+
+def test_the_purge_destroys_a_live_photo_once_and_whole(client: Client, alice: Persona) -> None:
+    still_id, clip_id = _pair(client, alice)
+    client.delete(f"{API}/photos/{clip_id}", **alice.auth)
+    assert purge_expired(now=timezone.now() + timedelta(days=365)) == 1
+    assert not Photo.objects.filter(original_id__in=[still_id, clip_id]).exists()

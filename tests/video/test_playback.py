@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 import videos
 from conftest import Persona, make_jpeg
@@ -16,11 +17,14 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
+from imgbackup.photos.background import make_derived
 from imgbackup.photos.derived import derived_name
 from imgbackup.photos.trash import destroy
 from imgbackup.photos.models import Photo
 from imgbackup.storage import blobs
 from imgbackup.video.probe import identify
+from imgbackup.video import remux as remux_module
+from imgbackup.video.remux import can_remux, remux
 from imgbackup.video.transcode import output_size
 
 API = "/api/v2"
@@ -160,3 +164,84 @@ def test_output_sizes() -> None:
     assert output_size(2160, 3840, 1080) == (1080, 1920)  # portrait: its width is limited
     assert output_size(640, 480, 1080) == (640, 480)  # never enlarged
     assert output_size(1001, 563, 360) == (640, 360)  # even sides
+
+
+def _video_packets(path: Path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(container.streams.video[0]) if p.size]
+
+
+def _frames(path: Path) -> int:
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+@pytest.mark.parametrize(("kind", "video_codec", "audio_codec", "sound"), [
+    ("mkv", None, "libopus", "aac"),  # sound browsers cannot all play: re-encoded alone
+    ("mov", "libx264", "aac", "aac"),  # an H.264 MOV (older iPhones, cameras): copied whole
+])
+def test_an_h264_clip_in_another_container_is_copied_into_an_mp4_not_encoded_again(
+        client: Client, alice: Persona, tmp_path: Path, kind: str, video_codec: str | None,
+        audio_codec: str, sound: str) -> None:
+    data = videos.make_video(kind, seed=12, seconds=2, video_codec=video_codec,
+                             audio_codec=audio_codec, rotate=-90)
+    source = tmp_path / f"source.{kind}"
+    source.write_bytes(data)
+    clip = _send(client, alice, data, source.name)
+    call_command("worker", batch=True)
+    [job] = DBTaskResult.objects.filter(args_kwargs__args__0=PLAYBACK_JOB)
+    assert job.return_value == "made (remux)"
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(_body(client.get(f"{API}/photos/{clip}/playback", **alice.auth)))
+    # The same H.264 packets, byte for byte: nothing was decoded and encoded again.
+    assert _video_packets(copy) == _video_packets(source)
+    assert _frames(copy) == _frames(source) == 20
+    info = identify(copy, 3600, 1536)
+    assert (info.content_type, info.video_codec, info.audio_codec) == ("video/mp4", "h264", sound)
+    assert (info.width, info.height, info.rotation) == (48, 64, 90)  # upright, as the original
+    assert info.duration == pytest.approx(2.0, abs=0.1)
+    assert copy.read_bytes().index(b"moov") < copy.read_bytes().index(b"mdat")  # fast start
+
+
+def test_an_h264_clip_whose_frames_do_not_decode_gets_no_copy(client: Client,
+                                                             alice: Persona) -> None:
+    data = videos.junk_mdat(videos.make_video("mov", seed=13, video_codec="libx264",
+                                              audio=False))
+    clip = _send(client, alice, data)
+    call_command("worker", batch=True)
+    answer = client.get(f"{API}/photos/{clip}/playback", **alice.auth)
+    assert answer.status_code == 404
+    assert "no frame decodes" in answer.json()["error"]["message"]
+
+
+def test_copying_refuses_packets_that_decode_to_nothing(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even where FFmpeg's probe names the stream 4:2:0 H.264 (so it would be copied; here it
+    cannot tell, so the check is told yes), junk packets make no copy: one that plays nothing
+    is worse than the note saying why."""
+    monkeypatch.setattr(remux_module, "can_remux", lambda codec, pixels: True)
+    source = tmp_path / "junk.mov"
+    source.write_bytes(videos.junk_mdat(videos.make_video("mov", seed=14,
+                                                          video_codec="libx264", audio=False)))
+    with pytest.raises(ValueError, match="no frame decodes"):
+        remux(str(source), "mov", str(tmp_path / "copy.mp4"))
+
+
+def test_only_8_bit_4_2_0_h264_is_copied() -> None:
+    assert can_remux("h264", "yuv420p") and can_remux("h264", "yuvj420p")
+    assert not can_remux("h264", "yuv420p10le")  # High 10
+    assert not can_remux("h264", "yuv422p")
+    assert not can_remux("hevc", "yuv420p")
+
+
+def test_one_poster_job_makes_the_thumbnail_and_the_preview(client: Client, alice: Persona,
+                                                           tmp_path: Path) -> None:
+    """Both from one decoded frame in one sandboxed child; the preview's job then finds its
+    image made."""
+    clip = _send(client, alice, videos.make_video("mp4", seed=15, size=(320, 240)), "c.mp4")
+    assert make_derived(clip, "thumbnail") == "made"
+    storage = blobs()
+    with storage.open(derived_name(clip, "preview")) as f:
+        assert Image.open(f).size == (320, 240)
+    with storage.open(derived_name(clip, "thumbnail")) as f:
+        assert Image.open(f).size == (256, 192)

@@ -74,6 +74,7 @@ def test_a_person_uploads_videos_sees_posters_and_durations_and_plays_them(
     assert video.evaluate("v => v.videoHeight > v.videoWidth")  # played upright
     _shot(page, "viewer-video.png")
     _a_live_photo_moves(page, tmp_path)
+    _h264_in_mkv_plays_and_a_broken_clip_says_so(page, tmp_path)
     assert errors == []
     page.context.close()
 
@@ -95,3 +96,28 @@ def _a_live_photo_moves(page: Any, tmp_path: Path) -> None:
     page.click("#viewer-live")
     assert _played(page) > 0
     expect(page.locator("#viewer-image")).to_be_visible(timeout=30_000)  # back to the still
+
+
+def _h264_in_mkv_plays_and_a_broken_clip_says_so(page: Any, tmp_path: Path) -> None:
+    """An H.264 MKV with Opus sound plays through the copy its packets were copied into; a
+    clip whose frames do not decode is a tile with its duration and "no preview", and the
+    viewer says why it shows nothing."""
+    page.keyboard.press("Escape")
+    mkv, broken = tmp_path / "holiday.mkv", tmp_path / "IMG_0999.MOV"
+    mkv.write_bytes(videos.make_video("mkv", seed=5, seconds=2, audio_codec="libopus"))
+    broken.write_bytes(videos.junk_mdat(videos.make_video("mov", seed=6)))
+    _choose_files(page, [str(mkv), str(broken)])
+    expect(page.locator("#timeline .tile")).to_have_count(5)
+    broken_tile = page.locator('#timeline .tile:has(button.open[title="IMG_0999.MOV"])')
+    expect(broken_tile.locator(".no-thumb")).to_have_text("no preview")
+    expect(broken_tile.locator(".badge.duration")).to_have_text("0:01")
+    page.locator('#timeline .tile:has(button.open[title="holiday.mkv"]) button.open').click()
+    assert _played(page) > 0
+    assert page.locator("#viewer-video").evaluate("v => v.src").endswith("/playback")
+    page.keyboard.press("Escape")
+    broken_tile.locator("button.open").click()
+    expect(page.locator("#viewer-filename")).to_have_text("IMG_0999.MOV")
+    note = page.locator("#viewer-video-note")
+    expect(note).to_contain_text("No preview of this video", timeout=60_000)
+    expect(note).to_contain_text("no playable copy can be made")
+    _shot(page, "viewer-video-broken.png")

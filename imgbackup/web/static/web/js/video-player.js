@@ -1,6 +1,7 @@
 // A video in the viewer: its poster at once, then what /playback answers. While the server
 // makes a playable copy (202), the poster stays with a note and the request is repeated after
-// Retry-After; a video no copy can be made of falls back to its original.
+// Retry-After; a video no copy can be made of (its frames do not decode) says so, with the
+// server's reason, and falls back to its original; one this browser cannot play says so too.
 
 const MAX_WAIT_S = 30;
 
@@ -9,6 +10,11 @@ export class VideoPlayer {
     this.video = video;
     this.note = note;
     this.token = 0;
+    video.addEventListener("error", () => {
+      if (video.getAttribute("src") && !this.note.textContent) {
+        this.setNote("This browser cannot play this video. The original is kept: Download gives it back.");
+      }
+    });
   }
 
   show(photo) {
@@ -49,7 +55,14 @@ export class VideoPlayer {
       setTimeout(() => { if (token === this.token) this.load(photo, url, token); }, wait * 1000);
       return;
     }
-    this.setNote("");
+    if (answer.status === 404) {
+      const reason = await answer.json().then((body) => body?.error?.message || "", () => "");
+      if (token !== this.token) return;
+      this.setNote(`No preview of this video${reason ? ` (${reason})` : ""}. ` +
+        "The original is kept: Download gives it back.");
+    } else {
+      this.setNote("");
+    }
     this.video.src = answer.ok ? url : photo.urls.original;
   }
 
