@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench import cli, imaging, library, report, search, timeline, transfer
+from bench import cli, imaging, ingest, library, report, search, timeline, transfer
 from bench.report import Item
 from bench.scales import SCALES, Scale
 
@@ -33,13 +33,15 @@ noisy, so ratios are what to compare between runs, not absolute figures.
 Step = tuple[tuple[str, ...], Callable[[Path, Scale], Iterable[Item]]]
 STEPS: list[Step] = [
     (("1", "2", "3"), transfer.measure),
+    (("1b",), ingest.measure),
     (("4",), lambda work, scale: [imaging.measure(work, scale)]),
     (("5", "6"), library.measure),
     (("7",), lambda work, scale: [cli.measure(work, scale)]),
     (("8",), search.measure),
     (("9", "9b"), timeline.measure),
 ]
-TITLES = {"1": "Upload throughput", "2": "Peak server RSS during a huge upload",
+TITLES = {"1": "Upload throughput",
+          "1b": "Ingest against the hardware floor", "2": "Peak server RSS during a huge upload",
           "3": "Download throughput of originals", "4": "Thumbnail + preview generation",
           "5": "List latency", "5b": "List latency (PostgreSQL)", "6": "/api/v2/photos/check",
           "7": "CLI re-push", "8": "Search filters", "8b": "Search filters (PostgreSQL)",
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             if wanted and not wanted & set(keys):
                 continue
             items += [i for i in run_step(keys, measure, work, scale)
-                      if not wanted or i.key[:1] in wanted]
+                      if not wanted or i.key in wanted or i.key[:1] in wanted]
     finally:
         if args.keep:
             print(f"bench: scratch folder kept: {work}", file=sys.stderr)

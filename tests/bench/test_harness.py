@@ -36,3 +36,22 @@ def test_a_tiny_run_reports_every_item_it_was_asked_for(tmp_path: Path) -> None:
         assert f"\n## {key}. " in markdown
     # Every server it started is stopped: nothing is left listening on its behalf.
     assert "scratch folder kept" not in run.stderr
+
+
+@pytest.mark.slow
+def test_item_1b_states_the_floor_and_each_paths_multiple_of_it(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "bench", "--scale", "tiny", "--only", "1b",
+                          "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    [item] = results["items"]
+    assert item["key"] == "1b" and item["measured"], item
+    metrics = {row["metric"]: row for row in item["rows"]}
+    assert "the floor: nginx's CPU + SHA-256 + MD5" in metrics
+    for path in ("original API multipart", "v2 POST /photos multipart",
+                 "tus creation-with-upload"):
+        assert metrics[f"{path}: server CPU per photo"]["reference_name"] == "the floor"
+        assert metrics[f"{path}: throughput"]["ratio"] is not None
+        assert metrics[f"{path}: idle latency of one photo (median)"]["ratio"] is not None
+    assert any(name.startswith("`imgbackup push` CPU per photo") for name in metrics)
