@@ -25,7 +25,7 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
-class _CountingInput:
+class CountingInput:
     """wsgi.input, counting the bytes the application read."""
 
     def __init__(self, stream: Any) -> None:
@@ -64,7 +64,7 @@ class CloseAfterUnreadBody:
         self.app = app
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        body = _CountingInput(environ["wsgi.input"])
+        body = CountingInput(environ["wsgi.input"])
         environ["wsgi.input"] = body
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
