@@ -178,9 +178,10 @@ class Chunk:
     (``Upload-Checksum``) and, for a deferred length, the length now told."""
 
     offset: int
-    body: Iterable[bytes]
+    body: Iterable[bytes | memoryview]
     checksum: tuple[str, bytes] | None = None
     length: int | None = None
+    size: int | None = None  # the request's Content-Length, when known
 
 
 def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
@@ -191,7 +192,11 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
     try:
         digest = CHECKSUMS[chunk.checksum[0]]() if chunk.checksum else None
         room = None if upload.length is None else upload.length - chunk.offset
-        body = _metered(chunk.body, digest, room, upload.pk, token)
+        # The whole file in this one request (creation-with-upload, or one PATCH from 0): hashed
+        # as it is written, so the complete file is not read back to hash it.
+        whole = (WholeHash() if chunk.offset == 0 and chunk.size is not None
+                 and chunk.size == upload.length else None)
+        body = _metered(chunk.body, digest, room, upload.pk, token, whole)
         try:
             state, written = partial_store().append(upload.id, upload.state, chunk.offset, body)
         except Busy:
@@ -200,7 +205,8 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
             raise Rejected(460, "checksum_mismatch", f"Upload-Checksum: the {chunk.checksum[0]} "
                            "of the bytes received does not match; the chunk was discarded")
         offset = chunk.offset + written
-        photo_id = _finish(upload, state, token) if offset == upload.length else ""
+        hashes = whole.hexdigests() if whole is not None and whole.size == offset else None
+        photo_id = _finish(upload, state, token, hashes) if offset == upload.length else ""
         if photo_id:
             state = {}
         _commit(upload, token, offset=offset, state=state, photo_id=photo_id)
@@ -237,8 +243,24 @@ def _take_lease(upload: ResumableUpload, offset: int) -> str:
     raise Rejected(409, "conflict", "another request is sending this upload")
 
 
-def _metered(body: Iterable[bytes], digest: Any, room: int | None, pk: str,
-             token: str) -> Iterator[bytes]:
+class WholeHash:
+    """SHA-256 and MD5 of the bytes fed to it, and how many."""
+
+    def __init__(self) -> None:
+        self.sha256, self.md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        self.size = 0
+
+    def update(self, piece: bytes | memoryview) -> None:
+        self.sha256.update(piece)
+        self.md5.update(piece)
+        self.size += len(piece)
+
+    def hexdigests(self) -> tuple[str, str]:
+        return self.sha256.hexdigest(), self.md5.hexdigest()
+
+
+def _metered(body: Iterable[bytes | memoryview], digest: Any, room: int | None, pk: str,
+             token: str, whole: WholeHash | None = None) -> Iterator[bytes | memoryview]:
     """The body, fed to the checksum, never past the upload's length, renewing the lease."""
     renewed = timezone.now()
     for piece in body:
@@ -248,6 +270,8 @@ def _metered(body: Iterable[bytes], digest: Any, room: int | None, pk: str,
             room -= len(piece)
         if digest is not None:
             digest.update(piece)
+        if whole is not None:
+            whole.update(piece)
         yield piece
         if timezone.now() - renewed > RENEW_EVERY:
             renewed = timezone.now()
@@ -256,7 +280,8 @@ def _metered(body: Iterable[bytes], digest: Any, room: int | None, pk: str,
                 raise Rejected(409, "conflict", "this request lost its turn to send")
 
 
-def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
+def _finish(upload: ResumableUpload, state: dict[str, Any], token: str,
+            hashes: tuple[str, str] | None = None) -> str:
     """Hash the whole file, check the claims and ingest it: the new photo's id. Anything
     refused removes the upload (nothing is kept of it)."""
     length = int(upload.length or 0)
@@ -264,7 +289,7 @@ def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
     ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(
         lease_until=timezone.now() + LEASE + timedelta(seconds=length / (20 * MB)))
     store = partial_store()
-    whole = store.assemble(upload.id, state, length)
+    whole = store.assemble(upload.id, state, length, hashes)
     try:
         for name, claimed, got in (("sha256", upload.sha256, whole.sha256),
                                    ("md5", upload.md5, whole.md5)):

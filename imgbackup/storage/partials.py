@@ -61,11 +61,12 @@ class PartialStore(Protocol):
     def begin(self, upload_id: str) -> State: ...
 
     def append(self, upload_id: str, state: State, offset: int,
-               chunks: Iterable[bytes]) -> tuple[State, int]:
+               chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
         """Write ``chunks`` at ``offset``; the new state and the bytes written. Nothing counts
         until the caller commits the new state and offset."""
 
-    def assemble(self, upload_id: str, state: State, length: int) -> Assembled: ...
+    def assemble(self, upload_id: str, state: State, length: int,
+                 hashes: tuple[str, str] | None = None) -> Assembled: ...
 
     def discard(self, upload_id: str, state: State) -> None: ...
 
@@ -97,7 +98,7 @@ class LocalPartials:
         return {}
 
     def append(self, upload_id: str, state: State, offset: int,
-               chunks: Iterable[bytes]) -> tuple[State, int]:
+               chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
         written = 0
         with self.path(upload_id).open("r+b") as f:
             try:
@@ -114,11 +115,13 @@ class LocalPartials:
             os.fsync(f.fileno())
         return state, written
 
-    def assemble(self, upload_id: str, state: State, length: int) -> Assembled:
+    def assemble(self, upload_id: str, state: State, length: int,
+                 hashes: tuple[str, str] | None = None) -> Assembled:
         path = self.path(upload_id)
         with path.open("r+b") as f:
             f.truncate(length)
-        sha256, md5 = _hash(path, length)
+        # Hashes taken as the bytes were written (one request sent them all), or read back.
+        sha256, md5 = hashes if hashes is not None else _hash(path, length)
         return Assembled(path, sha256, md5)
 
     def discard(self, upload_id: str, state: State) -> None:
@@ -156,7 +159,7 @@ class S3Partials:
         return {"multipart": made["UploadId"], "parts": [], "tail": None}
 
     def append(self, upload_id: str, state: State, offset: int,
-               chunks: Iterable[bytes]) -> tuple[State, int]:
+               chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
         parts: list[list[Any]] = list(state["parts"])
         buffer = bytearray(self._tail(state))
         written = 0
@@ -189,7 +192,8 @@ class S3Partials:
                 UploadId=state["multipart"], PartNumber=number, Body=data)
         return [number, sent["ETag"], len(data)]
 
-    def assemble(self, upload_id: str, state: State, length: int) -> Assembled:
+    def assemble(self, upload_id: str, state: State, length: int,
+                 hashes: tuple[str, str] | None = None) -> Assembled:
         parts = list(state["parts"])
         if not parts:  # smaller than one part: the tail is the whole file
             return self._spool(self._tail(state)[:length], None)
