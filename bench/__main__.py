@@ -20,6 +20,7 @@ from bench import (
     background,
     cli,
     imaging,
+    ingest,
     library,
     report,
     resumable,
@@ -44,6 +45,7 @@ noisy, so ratios are what to compare between runs, not absolute figures.
 Step = tuple[tuple[str, ...], Callable[[Path, Scale], Iterable[Item]]]
 STEPS: list[Step] = [
     (("1", "2", "3"), transfer.measure),
+    (("1b",), ingest.measure),
     (("4",), lambda work, scale: [imaging.measure(work, scale)]),
     (("5", "6"), library.measure),
     (("7",), lambda work, scale: [cli.measure(work, scale)]),
@@ -53,7 +55,8 @@ STEPS: list[Step] = [
     (("10c",), background.measure),
     (("11", "11b", "11c", "11d"), resumable.measure),
 ]
-TITLES = {"1": "Upload throughput", "2": "Peak server RSS during a huge upload",
+TITLES = {"1": "Upload throughput",
+          "1b": "Ingest against the hardware floor", "2": "Peak server RSS during a huge upload",
           "3": "Download throughput of originals", "4": "Thumbnail + preview generation",
           "5": "List latency", "5b": "List latency (PostgreSQL)", "6": "/api/v2/photos/check",
           "7": "CLI re-push", "8": "Search filters", "8b": "Search filters (PostgreSQL)",

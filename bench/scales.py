@@ -1,5 +1,6 @@
 """How much each benchmark does: ``full`` for BENCHMARKS.md (under 15 minutes on 2 cores),
-``tiny`` for the harness's own smoke test (seconds)."""
+``small`` for a run of items 1 and 1b on a shared machine (minutes), ``tiny`` for the
+harness's own smoke test (seconds)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Scale:
     transcode_seconds: int = 10  # the MPEG-2 clip transcoded: frames per second is the figure
     max_height: int = 1080  # IMGBACKUP_VIDEO_MAX_HEIGHT
     job_photos: int = 100  # uploaded, then their thumbnails awaited (bench/background.py)
+    ingest_photos: int = 48  # photos per upload path in item 1b
 
 
 FULL = Scale(
@@ -47,7 +49,15 @@ TINY = Scale(
     big_upload_mb=8, imaging_images=2, imaging_size=(1600, 1200), list_sizes=(50, 200),
     list_repeats=5, check_hashes=100, check_repeats=2, cli_files=5, cli_photo_size=(64, 48),
     timeline_sizes=(200, 2_000), video_size=(640, 360), video_seconds=2, transcode_seconds=2,
-    max_height=240, job_photos=10,
+    max_height=240, job_photos=10, ingest_photos=4,
 )
 
-SCALES = {scale.name: scale for scale in (FULL, TINY)}
+# Item 1b (and 1) with camera-sized photos but few of them: minutes, for a shared machine.
+SMALL = Scale(
+    name="small", photo_size=(4000, 3000), uploads=16, clients=4, download_rounds=1,
+    big_upload_mb=64, imaging_images=2, imaging_size=(1600, 1200), list_sizes=(50, 200),
+    list_repeats=5, check_hashes=100, check_repeats=2, cli_files=5, cli_photo_size=(64, 48),
+    timeline_sizes=(200, 2_000), ingest_photos=16,
+)
+
+SCALES = {scale.name: scale for scale in (FULL, SMALL, TINY)}

@@ -328,6 +328,8 @@ JOB_ATTEMPTS = env_int("JOB_ATTEMPTS", 5)
 JOB_RETRY_SECONDS = env_int("JOB_RETRY_SECONDS", 30)
 # A job running longer than this is taken to have lost its worker and is run again.
 JOB_LEASE_MINUTES = env_int("JOB_LEASE_MINUTES", 120)
+# A worker on this machine starts a job only when no upload started or ended for this long.
+JOB_QUIET_SECONDS = env_int("JOB_QUIET_SECONDS", 2)
 
 # --- Logins ------------------------------------------------------------------------------
 # Every password check (web form, POST /api/v2/auth/token) fails for a user name from one

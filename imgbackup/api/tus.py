@@ -24,6 +24,7 @@ from django.utils.http import http_date
 
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
+from imgbackup.body import body_reader, thread_buffer
 from imgbackup.photos import resumable
 from imgbackup.photos.ingest import Rejected
 from imgbackup.photos.models import ResumableUpload
@@ -33,7 +34,6 @@ VERSION = "1.0.0"
 EXTENSIONS = ("creation,creation-with-upload,creation-defer-length,termination,checksum,"
               "expiration")
 CHUNK_TYPE = "application/offset+octet-stream"
-READ = 1024 * 1024
 _NUMBER = re.compile(r"[0-9]{1,19}")
 OVERRIDABLE = {"PATCH", "DELETE", "HEAD"}
 
@@ -71,7 +71,8 @@ def creation(request: HttpRequest) -> HttpResponse:
     upload = _rejected_as_api(resumable.create, user, length, claims)
     if not upload.complete and request.content_type == CHUNK_TYPE and _content_length(request):
         # creation-with-upload: the body is the first chunk.
-        _rejected_as_api(resumable.append, upload, resumable.Chunk(0, _body(request)))
+        chunk = resumable.Chunk(0, _body(request), size=_content_length(request))
+        _rejected_as_api(resumable.append, upload, chunk)
     response = _state(HttpResponse(status=201), upload)
     response["Location"] = f"/api/v2/uploads/{upload.id}"
     return response
@@ -121,7 +122,7 @@ def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
     if known is not None and offset + size > known:
         raise ApiError(413, "too_large", f"this chunk ends at byte {offset + size}, past "
                        f"Upload-Length {known}")
-    chunk = resumable.Chunk(offset, _body(request), _checksum(request), length)
+    chunk = resumable.Chunk(offset, _body(request), _checksum(request), length, size)
     _rejected_as_api(resumable.append, upload, chunk)
     return _state(HttpResponse(status=204), upload)
 
@@ -215,17 +216,21 @@ def _checksum(request: HttpRequest) -> tuple[str, bytes] | None:
         raise bad_request("Upload-Checksum: the checksum is not base64") from None
 
 
-def _body(request: HttpRequest) -> Iterator[bytes]:
-    """The request body, 1 MiB at a time, until it ends or the client goes away: what arrived
-    before a dropped connection still counts (unless a checksum was sent for the whole)."""
+def _body(request: HttpRequest) -> Iterator[memoryview]:
+    """The request body, up to 1 MiB at a time, until it ends or the client goes away: what
+    arrived before a dropped connection still counts (unless a checksum was sent for the
+    whole). Each piece is a view of one buffer, received into straight from the socket
+    (imgbackup/body.py): it is valid until the next piece is asked for."""
+    reader = body_reader(request)
+    view = thread_buffer()
     while True:
         try:
-            piece = request.read(READ)
+            got = reader.readinto(view)
         except (UnreadablePostError, OSError, RequestDataTooBig):
             return
-        if not piece:
+        if not got:
             return
-        yield piece
+        yield view[:got]
 
 
 def _rejected_as_api(action: Callable[..., Any], *args: Any) -> Any:

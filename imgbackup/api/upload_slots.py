@@ -32,6 +32,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from imgbackup.api.errors import ApiError
+from imgbackup.jobs.quiet import mark_upload
 
 RETRY_AFTER_SECONDS = 5
 _lock = threading.Lock()
@@ -90,10 +91,12 @@ def upload_slot(user: User) -> Iterator[None]:
         if not process.acquire(blocking=False):
             raise _busy(503, "server_busy", "the server is busy with other uploads; try again "
                         "in a few seconds")
+        mark_upload()
         try:
             yield
         finally:
             process.release()
+            mark_upload()
     finally:
         if fd is not None:
             os.close(fd)  # releases the flock

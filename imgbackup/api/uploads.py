@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest
+from django.http import HttpRequest, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 
+from imgbackup.api import multipart
 from imgbackup.api.errors import ApiError, bad_request
+from imgbackup.api.limits import FRAMING_ALLOWANCE
+from imgbackup.body import content_length
+from imgbackup.photos.quota import check_quota
+from imgbackup.photos.rejected import Rejected
 from imgbackup.photos.uploads import HashedUpload
 
 
@@ -15,7 +20,12 @@ def uploaded_files(request: HttpRequest) -> list[HashedUpload]:
     if request.content_type != "multipart/form-data":
         raise ApiError(415 if request.content_type else 400, "bad_request",
                        "send the photos as multipart/form-data")
+    if not hasattr(request, "_files"):
+        _check_room(request)
     try:
+        if not hasattr(request, "_files"):
+            # Parsed here, not by Django's parser (api/multipart.py says why).
+            request._post, request._files = multipart.parse(request)  # type: ignore[attr-defined]
         files = [f for _, group in request.FILES.lists() for f in group]
     except TooManyFilesSent:
         raise ApiError(413, "too_many_files", "too many files in one request "
@@ -24,9 +34,23 @@ def uploaded_files(request: HttpRequest) -> list[HashedUpload]:
         raise ApiError(413, "too_large", "too many or too large form fields") from None
     except MultiPartParserError as exc:
         raise bad_request(f"malformed multipart body: {exc}") from None
+    except UnreadablePostError as exc:
+        raise bad_request(f"the body did not arrive whole: {exc}") from None
     uploads = sorted((f for f in files if isinstance(f, HashedUpload)), key=lambda f: f.index)
     if not uploads:
         # Django skips a part whose headers are not UTF-8 or that has no filename: say so.
         raise bad_request("no file in the request: send at least one file part (with a "
                           "filename, part headers in UTF-8)")
     return uploads
+
+
+def _check_room(request: HttpRequest) -> None:
+    """Refuse a body that cannot fit in the owner's quota before a byte of it is spooled: its
+    Content-Length less the framing allowance. (Ingest checks each file again, exactly.)"""
+    files_at_least = content_length(request) - FRAMING_ALLOWANCE
+    if files_at_least <= 0:
+        return
+    try:
+        check_quota(request.user, files_at_least, name="this upload")  # type: ignore[arg-type]
+    except Rejected as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from None

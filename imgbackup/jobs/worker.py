@@ -25,6 +25,8 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker as _DbWorker
 from django_tasks_db.models import DBTaskResult
 
+from imgbackup.jobs.quiet import wait_for_quiet
+
 log = logging.getLogger(__name__)
 HOST = socket.gethostname()
 HOUSEKEEPING_EVERY = 60.0
@@ -107,6 +109,13 @@ class Worker(_DbWorker):
             threading.Thread(target=self._housekeeping, name="jobs-housekeeping",
                              daemon=True).start()
         super().run()
+
+    def run_task(self, db_task_result: DBTaskResult[Any, Any]) -> None:
+        # Uploads first: the job waits (claimed) until they go quiet (jobs/quiet.py); a batch
+        # run (`imgbackup worker --batch`) was asked for now.
+        if not self.batch:
+            wait_for_quiet(lambda: bool(self.running))
+        super().run_task(db_task_result)
 
     def _housekeeping(self) -> None:
         """Stop when the server that started this worker is gone (after the job in hand);

@@ -5,7 +5,9 @@ are stored (API v1, API v2 and the web through ``photos.ingest``; resumable uplo
 Usage is the size of the originals of the user's photos, those in the trash included (their
 bytes are still stored), each original counted once per user who owns it: bytes two users
 uploaded count for both, since either may keep them after the other deletes theirs. Bytes the
-user already owns add nothing, so sending them again is never refused."""
+user already owns add nothing, so sending them again is not refused by ingest; a multipart
+body larger than the room left, though, is refused from its Content-Length before it is read
+(api/uploads.py), whatever it turns out to hold."""
 
 from __future__ import annotations
 

@@ -183,9 +183,10 @@ class Chunk:
     (``Upload-Checksum``) and, for a deferred length, the length now told."""
 
     offset: int
-    body: Iterable[bytes]
+    body: Iterable[bytes | memoryview]
     checksum: tuple[str, bytes] | None = None
     length: int | None = None
+    size: int | None = None  # the request's Content-Length, when known
 
 
 def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
@@ -253,8 +254,8 @@ def _with_hashes(state: dict[str, Any], hashes: RunningHashes | None,
     return kept
 
 
-def _metered(body: Iterable[bytes], digests: tuple[Any, RunningHashes | None],
-             room: int | None, pk: str, token: str) -> Iterator[bytes]:
+def _metered(body: Iterable[bytes | memoryview], digests: tuple[Any, RunningHashes | None],
+             room: int | None, pk: str, token: str) -> Iterator[bytes | memoryview]:
     """The body, fed to the chunk's checksum and the whole file's running hashes, never past
     the upload's length, renewing the lease."""
     digest, hashes = digests

@@ -50,7 +50,9 @@ class RunningHashes:
         except (KeyError, TypeError, ValueError, binascii.Error):
             return None
 
-    def update(self, piece: bytes) -> None:
+    def update(self, piece: bytes | memoryview) -> None:
+        if not isinstance(piece, bytes):  # rehashes takes bytes only (a body read into a buffer)
+            piece = bytes(piece)
         self.sha256.update(piece)
         self.md5.update(piece)
         self.at += len(piece)

@@ -79,7 +79,39 @@ def hash_file(path: Path, size: int) -> tuple[str, str]:
     return sha256.hexdigest(), md5.hexdigest()
 
 
+class SpoolWriter:
+    """Bytes of one upload, as they arrive: hashed (SHA-256 and MD5) and written to its spool
+    file; ``finish`` fsyncs the file and records size and hashes on the upload. Takes any
+    buffer (a memoryview of the parser's buffer: nothing is copied in Python)."""
+
+    def __init__(self, upload: HashedUpload) -> None:
+        self.upload = upload
+        self.fd = upload.spool.fileno()
+        self.sha256 = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False)
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.sha256.update(data)
+        self.md5.update(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def finish(self, size: int) -> HashedUpload:
+        # Durable before anything can point at it: the link into storage shares this inode.
+        os.fsync(self.fd)
+        self.upload.spool.seek(0)
+        self.upload.size = size
+        self.upload.sha256 = self.sha256.hexdigest()
+        self.upload.md5 = self.md5.hexdigest()
+        return self.upload
+
+
 class HashingUploadHandler(FileUploadHandler):
+    """Django's multipart parser's handler, for a body Django parsed before the upload view
+    ran (the CSRF check of a web session without the X-CSRFToken header reads request.POST);
+    otherwise api/multipart.py parses it."""
+
     # As large as gunicorn's largest socket read (SocketUnreader.max_body_chunk): with smaller
     # reads, its buffer copies the unread rest of every 1 MiB received once per read. At
     # 256 KiB a 6 MB photo cost 38 ms of server CPU, at 1 MiB 32 ms (BENCHMARKS.md, item 1).
@@ -99,24 +131,13 @@ class HashingUploadHandler(FileUploadHandler):
         self.upload = HashedUpload(file_name, content_type, charset, field_name)
         self.upload.index = self.files_seen
         self.files_seen += 1
-        self._sha256 = hashlib.sha256()
-        self._md5 = hashlib.md5(usedforsecurity=False)
+        self.writer = SpoolWriter(self.upload)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
-        self._sha256.update(raw_data)
-        self._md5.update(raw_data)
-        self.upload.spool.write(raw_data)
+        self.writer.write(raw_data)
 
     def file_complete(self, file_size: int) -> HashedUpload:
-        spool = self.upload.spool
-        spool.flush()
-        # Durable before anything can point at it: the link into storage shares this inode.
-        os.fsync(spool.fileno())
-        spool.seek(0)
-        self.upload.size = file_size
-        self.upload.sha256 = self._sha256.hexdigest()
-        self.upload.md5 = self._md5.hexdigest()
-        return self.upload
+        return self.writer.finish(file_size)
 
     def upload_interrupted(self) -> None:
         if hasattr(self, "upload"):

@@ -66,7 +66,7 @@ class PartialStore(Protocol):
     def begin(self, upload_id: str) -> State: ...
 
     def append(self, upload_id: str, state: State, offset: int,
-               chunks: Iterable[bytes]) -> tuple[State, int]:
+               chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
         """Write ``chunks`` at ``offset``; the new state and the bytes written. Nothing counts
         until the caller commits the new state and offset."""
 
@@ -105,7 +105,7 @@ class LocalPartials:
         return {}
 
     def append(self, upload_id: str, state: State, offset: int,
-               chunks: Iterable[bytes]) -> tuple[State, int]:
+               chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
         written = 0
         with self.path(upload_id).open("r+b") as f:
             try:
@@ -165,7 +165,7 @@ class S3Partials:
         return {"multipart": made["UploadId"], "parts": [], "tail": None}
 
     def append(self, upload_id: str, state: State, offset: int,
-               chunks: Iterable[bytes]) -> tuple[State, int]:
+               chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
         parts: list[list[Any]] = list(state["parts"])
         buffer = bytearray(self._tail(state))
         written = 0

@@ -19,7 +19,7 @@ from imgbackup.accounts.users import create_user
 from imgbackup.photos.models import Original, original_name
 from imgbackup.photos.quota import usage_of
 from imgbackup.sizes import format_size, parse_size
-from imgbackup.storage import blobs
+from imgbackup.storage import blobs, incoming_dir
 
 V1 = "/api/v1.0/service/image/"
 SIZE = len(make_jpeg(1))
@@ -61,6 +61,20 @@ def test_the_web_app_upload_is_refused_too(alice: Persona) -> None:
     refused = web.post("/api/v2/photos", {"f": jpeg_file(4)})
     assert refused.status_code == 413 and refused.json()["error"]["code"] == "quota_exceeded"
     assert not stored(4)
+
+
+@pytest.mark.parametrize("path", ["/api/v2/photos", V1])
+def test_a_body_larger_than_the_room_left_is_refused_before_it_is_read(
+        client: Client, alice: Persona, path: str) -> None:
+    set_quota(alice.user, 1024 * 1024)
+    # Not even multipart inside: had the body been read, the answer would be 400 (malformed).
+    body = b"x" * (3 * 1024 * 1024)
+    refused = client.post(path, body, content_type="multipart/form-data; boundary=b",
+                          **alice.auth)
+    assert refused.status_code == 413, refused.content
+    answer = refused.json()
+    assert "quota" in (answer["error"]["message"] if "error" in answer else answer["message"])
+    assert not any(incoming_dir().iterdir()), "nothing of it may be spooled"
 
 
 def test_bytes_the_user_has_already_are_never_refused(client: Client, alice: Persona) -> None:

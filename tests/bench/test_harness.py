@@ -17,13 +17,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_a_tiny_run_reports_every_item_it_was_asked_for(tmp_path: Path) -> None:
+    """``--only 1,2,3`` runs items 1, 2, 3 and 1b (as ``--only 9`` runs 9 and 9b)."""
     run = subprocess.run([sys.executable, "-m", "bench", "--scale", "tiny", "--only", "1,2,3",
                           "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+                         timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     items = {item["key"]: item for item in results["items"]}
-    assert sorted(items) == ["1", "2", "3"]
+    assert sorted(items) == ["1", "1b", "2", "3"]
     for item in items.values():
         # Measured with figures, or saying why not: never silently empty.
         assert item["rows"] or item["not_measured"], item
@@ -33,6 +34,16 @@ def test_a_tiny_run_reports_every_item_it_was_asked_for(tmp_path: Path) -> None:
         assert {"nginx WebDAV PUT", "original design view"} <= names
         # (CPU per photo may round to 0 at these sizes: /proc counts 10 ms ticks.)
         assert all(row["ratio"] is not None for row in upload["rows"] if row["unit"] == "MB/s")
+    # Item 1b states the floor and each path's multiple of it.
+    assert items["1b"]["measured"], items["1b"]
+    metrics = {row["metric"]: row for row in items["1b"]["rows"]}
+    assert "the floor: nginx's CPU + SHA-256 + MD5" in metrics
+    for path in ("original API multipart", "v2 POST /photos multipart",
+                 "tus creation-with-upload"):
+        assert metrics[f"{path}: server CPU per photo"]["reference_name"] == "the floor"
+        assert metrics[f"{path}: throughput"]["ratio"] is not None
+        assert metrics[f"{path}: idle latency of one photo (median)"]["ratio"] is not None
+    assert any(name.startswith("`imgbackup push` CPU per photo") for name in metrics)
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     for key in items:
         assert f"\n## {key}. " in markdown
