@@ -25,6 +25,7 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
 from imgbackup.photos.models import Photo
+from imgbackup.photos.name_search import candidates
 from imgbackup.photos.search_keys import place_matches, words_in
 
 # Beyond this many matching values, one query with IN (...) that the database sorts: a library
@@ -133,7 +134,8 @@ def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list
     index fills a page reading the fewest rows drives (``_rows_per_page``): its index is read
     in order, and the others are checked on the rows it gives, written so that no index
     serves them (left to itself, the database may pick the index of a common value and read
-    most of the library to fill a page of a rare combination)."""
+    most of the library to fill a page of a rare combination). A file name found by its own
+    index in at most ``name_search.CAP`` photos beats them all: those are read and sorted."""
     rows = _plain(rows, filters)
     drivers: list[_Driver] = []
     for column, query in (("place_key", filters.place), ("camera_key", filters.camera),
@@ -145,6 +147,11 @@ def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list
             drivers.append(_Driver(column, keys))
     if filters.favourite:
         drivers.append(_Driver("favourite", []))
+    named = candidates(owner, filters.name) if filters.name else None
+    if named is not None:  # few names match: they are read and sorted, the rest checked
+        for other in drivers:
+            rows = other.unindexed(rows)
+        return [rows.filter(pk__in=named)]
     if not drivers:
         return [rows]
     if len(drivers) > 1:
