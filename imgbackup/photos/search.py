@@ -21,7 +21,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Concat
 
 from imgbackup.photos.models import Photo
@@ -126,6 +126,16 @@ def _rows_per_page(rows: QuerySet[Photo], driver: _Driver, others: list[_Driver]
     return held * 100 / max(hits, 1)
 
 
+def _by_id(rows: QuerySet[Photo], ids: list[int]) -> QuerySet[Photo]:
+    """The photos of ``rows`` among ``ids``, read by id: every condition of ``rows`` is checked
+    per id in a correlated ``EXISTS``. Written into one query, the owner's equality would be
+    served by an owner index, which SQLite (no statistics) prices at 10 rows: it walked the
+    owner's whole timeline and looked each row up in the list of ids (75 ms at 100 000)."""
+    found = Photo.objects.filter(pk__in=ids).filter(Exists(rows.filter(pk=OuterRef("pk"))))
+    found.query.select_related = rows.query.select_related  # the same objects as ``rows``
+    return found
+
+
 def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list[QuerySet[Photo]]:
     """Querysets of ``rows`` (the owner's photos outside the trash) whose union is the filtered
     timeline, each readable in timeline order from one index; ``[]`` when nothing can match.
@@ -149,9 +159,9 @@ def timeline_parts(owner: User, rows: QuerySet[Photo], filters: Filters) -> list
         drivers.append(_Driver("favourite", []))
     named = candidates(owner, filters.name) if filters.name else None
     if named is not None:  # few names match: they are read and sorted, the rest checked
-        for other in drivers:
-            rows = other.unindexed(rows)
-        return [rows.filter(pk__in=named)]
+        for condition in drivers:
+            rows = rows.filter(condition.indexed())
+        return [_by_id(rows, named)]
     if not drivers:
         return [rows]
     if len(drivers) > 1:
