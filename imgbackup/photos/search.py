@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -130,9 +131,20 @@ def _by_id(rows: QuerySet[Photo], ids: list[int]) -> QuerySet[Photo]:
     """The photos of ``rows`` among ``ids``, read by id: every condition of ``rows`` is checked
     per id in a correlated ``EXISTS``. Written into one query, the owner's equality would be
     served by an owner index, which SQLite (no statistics) prices at 10 rows: it walked the
-    owner's whole timeline and looked each row up in the list of ids (75 ms at 100 000)."""
+    owner's whole timeline and looked each row up in the list of ids (75 ms at 100 000).
+    What ``rows`` joins in is fetched for the page only (``prefetch_related``): joined, it
+    widened every candidate the database sorts (104 ms against 40 ms for 1 000 candidates)."""
     found = Photo.objects.filter(pk__in=ids).filter(Exists(rows.filter(pk=OuterRef("pk"))))
-    found.query.select_related = rows.query.select_related  # the same objects as ``rows``
+    return found.prefetch_related(*_paths(rows.query.select_related))
+
+
+def _paths(related: dict[str, Any] | bool, prefix: str = "") -> list[str]:
+    """``select_related``'s tree as lookups: {"motion": {"original": {}}} → motion__original."""
+    if not isinstance(related, dict):
+        return []
+    found = []
+    for name, below in related.items():
+        found += _paths(below, f"{prefix}{name}__") or [f"{prefix}{name}"]
     return found
 
 
