@@ -151,3 +151,15 @@ def test_the_index_comes_back_when_a_table_rebuild_dropped_its_triggers(
     assert name_search.ensure_index(connection) is True
     assert found(client, alice, "00070") == ["IMG_00070.JPG"]
     assert name_search.ensure_index(connection) is False
+
+
+@pytest.mark.parametrize("cap", [name_search.CAP, 1])
+def test_the_timeline_counts_and_pages_what_the_list_finds(
+        client: Client, alice: Persona, library: list[Photo], monkeypatch: pytest.MonkeyPatch,
+        cap: int) -> None:
+    monkeypatch.setattr(name_search, "CAP", cap)
+    buckets = call(client, "GET", "/timeline/buckets?q=img_", alice).json()["buckets"]
+    assert [(b["month"], b["count"]) for b in buckets] == [("2024-05", 2)]
+    month = call(client, "GET", "/timeline/buckets/2024-05?q=img_&limit=1", alice).json()
+    assert [item["filename"] for item in month["items"]] == ["IMG_0001.JPG"]
+    assert month["next_cursor"]
