@@ -36,6 +36,7 @@ QUERIES: list[tuple[str, str]] = [
     ("camera + date range: `canon`", LIST + "camera=canon&" + DAYS),
     ("rare camera + common place: `leica` in `kyoto`", LIST + "camera=leica&place=kyoto"),
     ("the trash (1 %)", "/api/v2/trash?limit=100"),
+    ("places list (~200 cities, counts and covers)", "/api/v2/places"),
 ]
 TARGET = "p99 < 50 ms at the largest library, p50 flat (within 2x) from the smallest up"
 

@@ -163,6 +163,8 @@ class MonthCount(models.Model):
         return f"{self.month}: {self.live} of {self.owner_id}"
 
 
+from imgbackup.photos.place_count_model import PlaceCount  # noqa: E402
 from imgbackup.photos.resumable_model import ResumableUpload  # noqa: E402
 
-__all__ = ["Original", "Photo", "ResumableUpload", "TakenAtSource", "original_name"]
+__all__ = ["Original", "Photo", "PlaceCount", "ResumableUpload", "TakenAtSource",
+           "original_name"]

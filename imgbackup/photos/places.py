@@ -12,10 +12,10 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 
 from imgbackup.geo.geocoder import place_at
-from imgbackup.photos.models import Photo
+from imgbackup.photos.models import Photo, PlaceCount
 from imgbackup.photos.search_keys import camera_key, lens_key, place_key, place_of
 
 BATCH = 500
@@ -82,17 +82,18 @@ class CityCount:
 def cities_of(owner: User) -> list[CityCount]:
     """``owner``'s cities outside the trash, most photos first, each with its newest photo.
 
-    One grouped read of the place index (search_place), which holds the owner, the place and
-    the timeline order: the photos themselves are read once per city, for its cover."""
-    live = Photo.objects.filter(owner=owner, trashed_at__isnull=True)
-    newest = live.filter(place_key=OuterRef("place_key")).order_by("-taken_at", "-id")
-    rows = (live.exclude(place_key="").values("place_key")
-            .annotate(count=Count("id"), cover=Subquery(newest.values("original_id")[:1]))
-            .order_by("-count", "place_key"))
+    The counts are ``PlaceCount`` rows kept by triggers (one per city, never the photos);
+    each cover is one seek into the place index (search_place), newest first."""
+    newest = (Photo.objects.filter(owner=owner, trashed_at__isnull=True, is_motion=False,
+                                   place_key=OuterRef("place_key"))
+              .order_by("-taken_at", "-id").values("original_id")[:1])
+    rows = (PlaceCount.objects.filter(owner=owner, live__gt=0)
+            .annotate(cover=Subquery(newest)).order_by("-live", "place_key")
+            .values_list("place_key", "live", "cover"))
     found = []
-    for row in rows:
-        name = place_of(row["place_key"])
+    for key, count, cover in rows:
+        name = place_of(key)
         assert name is not None
         found.append(CityCount(name.city, name.region, name.country, name.country_code,
-                               row["count"], row["cover"]))
+                               count, cover))
     return found

@@ -14,26 +14,19 @@ asked, so matching is case-insensitive and accent-insensitive everywhere ("sao p
 A camera or lens query matches a key when **each word of the query is found in the key**, in
 any order (so "phone" still finds an iPhone, as the old substring search did). A place query
 matches when each of its words **is a whole word** of the city, region or country name (or
-the country code), so "Paris" does not find "Saint Ann Parish" nor "Parisot"."""
+the country code), so "Paris" does not find "Saint Ann Parish" nor "Parisot"; a city's
+names in other scripts count too ("京都", "Москва": geo/local_names.py)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
+from imgbackup.geo.fold import fold
 from imgbackup.geo.geocoder import Place
+from imgbackup.geo.local_names import local_names, non_latin
 
-_NOT_WORD = re.compile(r"[^\w]+|_")
 SEPARATOR = "|"
 KEY_PART = 60  # place_key is at most 4 parts of this, plus separators: < 255
-
-
-def fold(text: str) -> str:
-    """Lower case, without accents, words separated by one space."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NOT_WORD.sub(" ", bare.casefold()).split())
 
 
 def _unique_words(*texts: str) -> str:
@@ -90,4 +83,6 @@ def place_matches(query: str, key: str) -> bool:
         return False
     names = {*fold(" ".join((name.city, name.region, name.country))).split(),
              name.country_code.casefold()}
+    if non_latin(query):  # 京都, Москва: the city's names in other scripts (geo/local_names.py)
+        names.update(*(local.split() for local in local_names(name.country_code, name.city)))
     return all(word in names for word in words)

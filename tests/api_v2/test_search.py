@@ -80,6 +80,8 @@ def test_camera_and_lens_search_word_by_word(client: Client, alice: Persona, lib
     ("place=%C3%AEle-de-france", ["IMG_00002.JPG"]),  # île-de-france, the region
     ("place=paris", ["IMG_00002.JPG"]),
     ("place=Lyon", []),
+    ("place=%E4%BA%AC%E9%83%BD", ["IMG_00001.JPG"]),  # 京都: Kyoto's name in its own script
+    ("place=%E4%BA%AC%E9%83%BD+japan", ["IMG_00001.JPG"]),  # with the country in English
 ])
 def test_place_search_any_case_or_accents(client: Client, alice: Persona, library: None,
                                           query: str, expected: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imgbackup.geo.geocoder import Place
+from imgbackup.geo.local_names import non_latin
 from imgbackup.photos.search_keys import (
     camera_key,
     fold,
@@ -69,3 +70,28 @@ def test_a_place_key_holds_its_names() -> None:
     assert place_key(None) == "" and place_of("") is None
     odd = place_key(Place("A|B", "", "C", "XX", 1))
     assert place_of(odd) is not None and place_of(odd).city == "A B"  # type: ignore[union-attr]
+
+
+MOSCOW = "RU|Russia|Moscow|Moscow"
+
+
+@pytest.mark.parametrize(("query", "key"), [
+    ("京都", KYOTO), ("京都市", KYOTO), ("きょうとし", KYOTO), ("Киото", KYOTO),
+    ("москва", MOSCOW), ("МОСКВА", MOSCOW), ("莫斯科", MOSCOW), ("교토 시", KYOTO),  # noqa: RUF001
+])
+def test_a_city_is_found_by_its_names_in_other_scripts(query: str, key: str) -> None:
+    assert place_matches(query, key)
+
+
+@pytest.mark.parametrize(("query", "key"), [
+    ("京都", MOSCOW), ("Москва", KYOTO), ("東京", KYOTO),  # another city's name
+    ("京", KYOTO),  # whole names only, as for Latin words
+    ("Kioto", KYOTO),  # other Latin spellings are not kept: "paris" must mean Paris
+])
+def test_other_names_do_not_match(query: str, key: str) -> None:
+    assert not place_matches(query, key)
+
+
+def test_only_non_latin_names_are_kept() -> None:
+    assert non_latin("京都") and non_latin("Москва") and non_latin("São京")
+    assert not non_latin("São Paulo") and not non_latin("Kyōto") and not non_latin("123 _")
