@@ -79,8 +79,10 @@ def load(count: int, make: Callable[[int], Row]) -> int:
     original_defaults, photo_defaults = _defaults(originals, now), _defaults(photos, now)
 
     def adapt(value: Any) -> Any:
+        # SQLite stores what Django's adapt_datetimefield_value makes (USE_TZ: the UTC clock,
+        # no offset), written out here: Django's own took a quarter of the load's time.
         if vendor == "sqlite" and value is not None:
-            return connection.ops.adapt_datetimefield_value(value)
+            return str(value.astimezone(UTC).replace(tzinfo=None))
         return value
 
     with transaction.atomic(), connection.cursor() as cursor:

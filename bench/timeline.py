@@ -15,6 +15,8 @@ which item 4 measures."""
 from __future__ import annotations
 
 import io
+import os
+import resource
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -78,15 +80,26 @@ def _wait(page: Any, script: str, arg: Any = None, timeout: float = 30) -> float
     raise TimeoutError(f"not true after {timeout} s: {script[:60]} (page: {state})")
 
 
-def _libraries(work: Path, scale: Scale, database: Database | None = None
-               ) -> list[tuple[int, Path, dict[str, str]]]:
+def _libraries(work: Path, scale: Scale, database: Database | None = None,
+               notes: list[str] | None = None) -> list[tuple[int, Path, dict[str, str]]]:
     made = []
     for size in scale.timeline_sizes:
         folder = work / f"{'pg-' if database else ''}timeline-{size}"
         extra = {"IMGBACKUP_DATABASE_URL": database(f"timeline{size}")} if database else {}
-        _seed_command(folder / "data", USER, str(size), env_extra=extra)
+        start, cpu = time.perf_counter(), _children_cpu()
+        _seed_command(folder / "data", USER, str(size), env_extra=extra, timeout=3600)
+        if notes is not None:
+            notes.append(f"Seeding {size:,} photos ({'PostgreSQL' if database else 'SQLite'}, "
+                         f"bench/bulk.py): {time.perf_counter() - start:.0f} s, "
+                         f"{_children_cpu() - cpu:.0f} s of CPU; load average "
+                         f"{os.getloadavg()[0]:.1f}.")
         made.append((size, folder, extra))
     return made
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def measure(work: Path, scale: Scale) -> Iterator[Item]:
@@ -95,7 +108,8 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
                                "largest); DOM and heap flat after scrolling")
     api_item = Item("9b", "Timeline skeleton endpoints", target="p99 < 50 ms at the largest "
                     "size on SQLite and PostgreSQL, flat across sizes")
-    libraries = _libraries(work, scale)
+    load_before = os.getloadavg()
+    libraries = _libraries(work, scale, notes=browser_item.notes)
     with ExitStack() as stack:
         served = [(size, stack.enter_context(servers.imgbackup(folder, extra, user=USER)))
                   for size, folder, extra in libraries]
@@ -104,6 +118,7 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
             _browser_rows(browser_item, served)
         else:
             browser_item.not_measured = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    browser_item.notes.append(_load_note(load_before))
     yield browser_item
     try:
         with postgres.server() as (database, reason):
@@ -113,7 +128,8 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
                 with ExitStack() as stack:
                     served = [(size, stack.enter_context(servers.imgbackup(folder, extra,
                                                                           user=USER)))
-                              for size, folder, extra in _libraries(work, scale, database)]
+                              for size, folder, extra
+                              in _libraries(work, scale, database, api_item.notes)]
                     _endpoint_rows(api_item, served, scale, "PostgreSQL")
     except Exception as exc:  # the SQLite figures stand on their own
         api_item.notes.append(f"PostgreSQL run failed: {type(exc).__name__}: {exc}"[:400])
@@ -125,7 +141,15 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
         "One client, each request repeated; the month asked for is the newest (a full month "
         "of about 6 000 photos in these libraries, its first page of 500). Unfiltered, "
         "the skeleton reads counts kept by database triggers (docs/architecture.md).")
+    api_item.notes.append(_load_note(load_before))
     yield api_item
+
+
+def _load_note(before: tuple[float, float, float]) -> str:
+    now = os.getloadavg()
+    return (f"Load average (1, 5, 15 min) when the item started: "
+            f"{before[0]:.1f}, {before[1]:.1f}, {before[2]:.1f}; when it ended: "
+            f"{now[0]:.1f}, {now[1]:.1f}, {now[2]:.1f} (2 cores, shared).")
 
 
 def _endpoint_rows(item: Item, served: list[tuple[int, servers.Server]], scale: Scale,
