@@ -26,6 +26,7 @@ class Scale:
     search_repeats: int = 5  # timed requests per query and size
     search_engines: tuple[str, ...] = ("sqlite", "postgresql")
     timeline_sizes: tuple[int, ...] = (200, 2_000)  # libraries for the timeline in Chromium
+    timeline_engines: tuple[str, ...] = ("sqlite", "postgresql")  # for the skeleton endpoints
 
 
 FULL = Scale(
