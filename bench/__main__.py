@@ -108,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="library sizes for item 8 instead of the scale's, e.g. 10000,100000")
     parser.add_argument("--search-engines", default="",
                         help="databases for item 8: sqlite,postgresql (the default) or one")
+    parser.add_argument("--timeline-sizes", default="",
+                        help="library sizes for items 9 and 9b, e.g. 10000,100000,1000000")
+    parser.add_argument("--timeline-engines", default="",
+                        help="databases for item 9b: sqlite,postgresql (the default) or sqlite")
     parser.add_argument("--render", action="store_true",
                         help="measure nothing: write BENCHMARKS.md again from results.json "
                              "(after editing bench/analysis.md)")
@@ -125,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.search_engines:
         engines = tuple(args.search_engines.split(","))
         scale = dataclasses.replace(scale, search_engines=engines)
+    if args.timeline_sizes:
+        sizes = tuple(int(size) for size in args.timeline_sizes.split(","))
+        scale = dataclasses.replace(scale, timeline_sizes=sizes)
+    if args.timeline_engines:
+        engines = tuple(args.timeline_engines.split(","))
+        scale = dataclasses.replace(scale, timeline_engines=engines)
     wanted = set(filter(None, args.only.split(",")))
     work = Path(tempfile.mkdtemp(prefix="imgbackup-bench-"))
     started = time.perf_counter()

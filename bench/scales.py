@@ -33,6 +33,7 @@ class Scale:
     max_height: int = 1080  # IMGBACKUP_VIDEO_MAX_HEIGHT
     job_photos: int = 100  # uploaded, then their thumbnails awaited (bench/background.py)
     ingest_photos: int = 48  # photos per upload path in item 1b
+    timeline_engines: tuple[str, ...] = ("sqlite", "postgresql")  # for the skeleton endpoints
 
 
 FULL = Scale(

@@ -1,7 +1,7 @@
 """A library for the search benchmark: one user's photos with cameras, lenses, places,
 favourites and a trash in the proportions of a real phone-and-camera library, common values
-and rare ones, so both kinds of query are timed. Inserted in bulk (no bytes: searching never
-reads them). Run inside ``python -m bench.seed`` (Django set up)."""
+and rare ones, so both kinds of query are timed. Inserted in bulk (bench/bulk.py; no bytes:
+searching never reads them). Run inside ``python -m bench.seed`` (Django set up)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-BATCH = 5000
 # (make, model, lens, share in 1000)
 CAMERAS = [
     ("Apple", "iPhone 15 Pro", "iPhone 15 Pro back triple camera", 400),
@@ -53,42 +52,38 @@ def _sha(i: int) -> str:
 def seed_search(username: str, count: int) -> dict[str, Any]:
     from django.contrib.auth.models import User
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import connection
 
+    from bench.bulk import load
     from imgbackup.geo.geocoder import Place
-    from imgbackup.photos.models import Original, Photo
+    from imgbackup.photos.models import Photo
     from imgbackup.photos.search_keys import camera_key, lens_key, place_key
 
     call_command("migrate", interactive=False, verbosity=0)
     user, _ = User.objects.get_or_create(username=username)
-    with transaction.atomic():
-        for first in range(0, count, BATCH):
-            indexes = range(first, min(count, first + BATCH))
-            originals = [Original(sha256=_sha(i), md5=hashlib.md5(_sha(i).encode()).hexdigest(),
-                                  size=3_000_000 + i, content_type="image/jpeg")
-                         for i in indexes]
-            Original.objects.bulk_create(originals)
-            photos = []
-            for i, original in zip(indexes, originals, strict=True):
-                make, model, lens, _ = _pick(CAMERAS, i)
-                place = _pick(PLACES, i // 3)  # a few photos in a row at one place
-                if place and place[0] is None:
-                    town = (i // 3) % TOWNS
-                    place = (f"Town {town:03d}", f"Province {town % 20}", "Testland", "TL")
-                where = Place(*place[:4], 0) if place else None
-                taken = START + timedelta(minutes=7 * i + i % 5)
-                photos.append(Photo(
-                    owner=user, original=original, filename=f"IMG_{i:07d}.JPG", width=4000,
-                    height=3000, taken_at=taken, taken_at_source="exif", camera_make=make,
-                    camera_model=model, lens=lens, camera_key=camera_key(make, model),
-                    lens_key=lens_key(lens), place_key=place_key(where),
-                    place_city=where.city if where else "",
-                    place_region=where.region if where else "",
-                    place_country=where.country if where else "",
-                    place_country_code=where.country_code if where else "", place_done=True,
-                    favourite=i % FAVOURITE_EVERY == 0,
-                    trashed_at=taken + timedelta(days=1) if i % TRASH_EVERY == 7 else None))
-            Photo.objects.bulk_create(photos)
+    def photo(i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        sha = _sha(i)
+        make, model, lens, _ = _pick(CAMERAS, i)
+        place = _pick(PLACES, i // 3)  # a few photos in a row at one place
+        if place and place[0] is None:
+            town = (i // 3) % TOWNS
+            place = (f"Town {town:03d}", f"Province {town % 20}", "Testland", "TL")
+        where = Place(*place[:4], 0) if place else None
+        taken = START + timedelta(minutes=7 * i + i % 5)
+        return ({"sha256": sha, "md5": hashlib.md5(sha.encode()).hexdigest(),
+                 "size": 3_000_000 + i, "content_type": "image/jpeg"},
+                {"owner_id": user.pk, "original_id": sha, "filename": f"IMG_{i:07d}.JPG",
+                 "width": 4000, "height": 3000, "taken_at": taken, "taken_at_source": "exif",
+                 "camera_make": make, "camera_model": model, "lens": lens,
+                 "camera_key": camera_key(make, model), "lens_key": lens_key(lens),
+                 "place_key": place_key(where), "place_city": where.city if where else "",
+                 "place_region": where.region if where else "",
+                 "place_country": where.country if where else "",
+                 "place_country_code": where.country_code if where else "",
+                 "place_done": True, "favourite": i % FAVOURITE_EVERY == 0,
+                 "trashed_at": taken + timedelta(days=1) if i % TRASH_EVERY == 7 else None})
+
+    load(count, photo)
     with connection.cursor() as cursor:
         # What autovacuum does soon after a bulk load (PostgreSQL); SQLite has no statistics
         # unless asked, and imgbackup never asks: measured without them.

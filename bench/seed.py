@@ -1,5 +1,5 @@
-"""Fill a data folder's database with a library of N photos for one user, in bulk through the
-ORM (no bytes in storage: listing and checking never read them). Run in its own process,
+"""Fill a data folder's database with a library of N photos for one user, in bulk (bench/bulk.py;
+no bytes in storage: listing and checking never read them). Run in its own process,
 since Django's settings (the data folder) are fixed per process:
 
 ``python -m bench.seed DATA_DIR USER COUNT`` prints JSON with the count;
@@ -16,8 +16,6 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-BATCH = 5000
 
 
 def _setup(data_dir: str) -> None:
@@ -48,31 +46,32 @@ def sha256_of(index: int) -> str:
 def seed(username: str, count: int) -> dict[str, Any]:
     from django.contrib.auth.models import User
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import connection
 
-    from imgbackup.photos.models import Original, Photo
+    from bench.bulk import load
+    from imgbackup.photos.models import Photo
 
     call_command("migrate", interactive=False, verbosity=0)
     user, _ = User.objects.get_or_create(username=username)
     start = datetime(2015, 1, 1, tzinfo=UTC)
-    with transaction.atomic():
-        for first in range(0, count, BATCH):
-            indexes = range(first, min(count, first + BATCH))
-            originals = [Original(sha256=sha256_of(i),
-                                  md5=hashlib.md5(sha256_of(i).encode()).hexdigest(),
-                                  size=6_000_000 + i, content_type="image/jpeg")
-                         for i in indexes]
-            Original.objects.bulk_create(originals)
-            Photo.objects.bulk_create([
-                Photo(owner=user, original=o, filename=f"IMG_{i:06d}.JPG", width=4000,
-                      height=3000, taken_at=start + timedelta(minutes=7 * i + i % 5),
-                      taken_at_source="exif", camera_make="BenchCam", camera_model="Model 6")
-                for i, o in zip(indexes, originals, strict=True)])
+
+    def photo(i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        sha = sha256_of(i)
+        return ({"sha256": sha, "md5": hashlib.md5(sha.encode()).hexdigest(),
+                 "size": 6_000_000 + i, "content_type": "image/jpeg"},
+                {"owner_id": user.pk, "original_id": sha, "filename": f"IMG_{i:06d}.JPG",
+                 "width": 4000, "height": 3000,
+                 "taken_at": start + timedelta(minutes=7 * i + i % 5),
+                 "taken_at_source": "exif", "camera_make": "BenchCam",
+                 "camera_model": "Model 6"})
+
+    counted = load(count, photo)
     if connection.vendor == "postgresql":
         # What autovacuum does soon after a bulk load on a real server: planner statistics.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    return {"user": username, "count": Photo.objects.filter(owner=user).count()}
+    return {"user": username, "count": Photo.objects.filter(owner=user).count(),
+            "counted": counted}
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import not_found
+from imgbackup.api.v2.light_rows import light
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.params import bool_param
 from imgbackup.api.v2.photos import search_filters
@@ -59,7 +60,7 @@ def bucket(request: HttpRequest, month: str) -> HttpResponse:
     """One month's photos, newest first, paged like the list (``limit``, ``cursor``)."""
     merged = merged_for(request)
     start, end = month_range(month)
-    parts = [rows.filter(taken_at__gte=start, taken_at__lt=end)
+    parts = [light(rows.filter(taken_at__gte=start, taken_at__lt=end))
              for rows in merged.parts(search_filters(request))]
     return JsonResponse(page(request, parts, "taken_at", merged.render(_item)))
 

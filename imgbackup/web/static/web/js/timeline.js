@@ -107,7 +107,12 @@ export class Timeline {
     }).catch((err) => {
       if (generation === this.generation) this.failed(err);
       return false;
-    }).finally(() => { month.loading = null; });
+    }).finally(() => {
+      month.loading = null;
+      // The render above ran while this page still counted as loading, so it could not ask
+      // for the next one; a jump deep into a big month needs several in a row.
+      this.schedule();
+    });
     return month.loading;
   }
 

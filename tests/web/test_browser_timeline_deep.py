@@ -1,0 +1,67 @@
+"""A jump deep into a big month (a scrubber drag, a scroll bar dragged) shows that part of the
+month: the timeline keeps loading the month's pages until the screen is covered, without
+waiting for another scroll. (Found by bench item 9 at 1 000 000 photos: a scrubber jump
+68 000 px into a month of 6 000 photos stayed empty.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import start_server
+
+from web.test_browser import (  # noqa: F401 (browser: the module's fixture, shared)
+    PASSWORD,
+    _log_in,
+    _new_page,
+    _shot,
+    browser,
+    expect,
+)
+
+PHOTOS = 1600  # four pages of 500 in one month
+SEED = f"""
+import hashlib
+from datetime import UTC, datetime, timedelta
+from django.contrib.auth.models import User
+from imgbackup.photos.models import Original, Photo
+user = User.objects.get(username="alice")
+originals = Original.objects.bulk_create([
+    Original(sha256=hashlib.sha256(b"deep %d" % i).hexdigest(), md5="0" * 32, size=1,
+             content_type="image/jpeg") for i in range({PHOTOS})])
+Photo.objects.bulk_create([
+    Photo(owner=user, original=o, filename="D%04d.JPG" % i, width=4000, height=3000,
+          taken_at=datetime(2024, 5, 31, tzinfo=UTC) - timedelta(minutes=20 * i),
+          taken_at_source="exif") for i, o in enumerate(originals)])
+"""
+VISIBLE = """() => [...document.querySelectorAll("#timeline .tile .open")].filter((b) => {
+  const r = b.getBoundingClientRect();
+  return r.bottom > 0 && r.top < innerHeight;
+}).map((b) => Number(b.title.slice(1, 5)))"""
+
+
+@pytest.mark.slow
+def test_a_jump_deep_into_a_big_month_shows_its_photos(browser: Any,  # noqa: F811
+                                                       tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        server.imgbackup("createuser", "alice", "--password", PASSWORD)
+        server.imgbackup("shell", "-c", SEED)
+        page = _new_page(browser, 1280, 800)
+        # No thumbnails are stored: answer every one with nothing, quickly.
+        page.route("**/thumbnail", lambda route: route.fulfill(status=404, body=""))
+        _log_in(page, server.url, "alice")
+        expect(page.locator('#timeline .month[data-month="2024-05"]')).to_be_visible()
+        expect(page.locator("#timeline .tile").first).to_be_visible()
+        # One jump, no scrolling after it: 85 % down the month, past its second page.
+        page.evaluate("""() => {
+          const box = document.querySelector("#timeline").getBoundingClientRect();
+          window.scrollTo(0, scrollY + box.top + box.height * 0.85);
+        }""")
+        page.wait_for_function(f"() => ({VISIBLE})().length > 0", timeout=20_000)
+        shown = page.evaluate(VISIBLE)
+        assert min(shown) > 1000, shown  # the part of the month jumped to, from page 3 on
+        _shot(page, "timeline-deep-jump.png")
+    finally:
+        server.stop()
