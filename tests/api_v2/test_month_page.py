@@ -50,6 +50,7 @@ def test_a_month_page_shows_each_photo_as_the_api_does(client: Client, alice: Pe
         photo = full[item["id"]]
         want = photo_json(photo)
         want["aspect"] = round(photo.width / photo.height, 4) if photo.width else None
+        want |= {"owner": "alice", "read_only": False}  # whose it is (a merged timeline)
         assert item == want
 
 
@@ -111,8 +112,8 @@ def test_a_month_page_is_one_index_range_in_timeline_order(client: Client, alice
         assert "SCAN photos_original" not in plan and "SCAN T" not in plan, plan
     else:
         assert "Sort" not in plan and "Seq Scan" not in plan, plan
-    # Only the columns the answer needs: no owner, no search keys, no clip's own columns.
+    # Only the columns the answer needs: no search keys, no clip's own columns.
     select = query[0].split(" FROM ")[0]
-    for unread in ("owner_id", "camera_key", "place_done", "content_identifier",
+    for unread in ("camera_key", "place_done", "content_identifier",
                    "created_at"):
         assert unread not in select, select
