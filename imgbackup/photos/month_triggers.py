@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from imgbackup.photos import kept_counts
+
 # Only constant SQL is formatted together here (column names and fixed conditions), never a
 # value from outside: hence the noqa on S608 below.
 
@@ -123,15 +125,6 @@ TRIGGER_COUNT = {"sqlite": 4, "postgresql": 1}
 
 def ensure_triggers(connection: BaseDatabaseWrapper) -> bool:
     """Make the triggers and count again if any is missing; whether it had to."""
-    vendor = connection.vendor
-    tables = connection.introspection.table_names()
-    if vendor not in TRIGGER_NAMES or "photos_monthcount" not in tables:
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(TRIGGER_NAMES[vendor])
-        (found,) = cursor.fetchone()
-        if found == TRIGGER_COUNT[vendor]:
-            return False
-        for statement in [*statements(vendor, create=False), *statements(vendor, create=True)]:
-            cursor.execute(statement)
-    return True
+    return kept_counts.ensure_triggers(
+        connection, "photos_monthcount", TRIGGER_NAMES, TRIGGER_COUNT,
+        lambda vendor, create: statements(vendor, create=create))

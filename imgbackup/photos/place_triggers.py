@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from imgbackup.photos import kept_counts
+
 # Only constant SQL is formatted together here, never a value from outside (hence S608).
 COUNTS = "{row}.trashed_at IS NULL AND NOT {row}.is_motion AND {row}.place_key <> ''"
 COLUMNS = "owner_id, place_key, trashed_at, is_motion"
@@ -81,15 +83,6 @@ TRIGGER_COUNT = {"sqlite": 4, "postgresql": 1}
 
 def ensure_triggers(connection: BaseDatabaseWrapper) -> bool:
     """Make the triggers and count again if any is missing; whether it had to."""
-    vendor = connection.vendor
-    if vendor not in TRIGGER_NAMES or \
-            "photos_placecount" not in connection.introspection.table_names():
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(TRIGGER_NAMES[vendor])
-        (found,) = cursor.fetchone()
-        if found == TRIGGER_COUNT[vendor]:
-            return False
-        for statement in [*statements(vendor, create=False), *statements(vendor, create=True)]:
-            cursor.execute(statement)
-    return True
+    return kept_counts.ensure_triggers(
+        connection, "photos_placecount", TRIGGER_NAMES, TRIGGER_COUNT,
+        lambda vendor, create: statements(vendor, create=create))
