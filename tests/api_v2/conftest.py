@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 
 from conftest import Persona, make_jpeg
@@ -22,6 +24,24 @@ def call(client: Client, method: str, path: str, persona: Persona | None = None,
     if body is None:
         return client.generic(method, API + path, **headers)
     return client.generic(method, API + path, json.dumps(body), "application/json", **headers)
+
+
+Query = tuple[str, Sequence[Any]]
+
+
+def queries_behind(client: Client, path: str, persona: Persona) -> tuple[Any, list[Query]]:
+    """The answer to ``GET path`` as ``persona``, and the SQL and bound parameters of every
+    query the server ran for it (to read their plans)."""
+    queries: list[Query] = []
+
+    def record(execute: Callable[..., Any], sql: str, params: Sequence[Any], many: bool,
+               context: dict[str, Any]) -> Any:
+        queries.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        answer = call(client, "GET", path, persona)
+    return answer, queries
 
 
 def jpeg_file(seed: int, name: str | None = None) -> SimpleUploadedFile:

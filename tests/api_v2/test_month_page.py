@@ -4,7 +4,7 @@ API shows, for every kind of photo, and its query one index range in timeline or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from api_v2.conftest import call
+from api_v2.conftest import Query, call, queries_behind
 from api_v2.rows import photo_row
 from imgbackup.api.v2.lookups import photos_of
 from imgbackup.api.v2.serialize import photo_json
@@ -67,16 +67,8 @@ def test_a_month_page_pages_its_light_rows_like_photos(client: Client, alice: Pe
                                                     reverse=True)]
 
 
-def _queries(client: Client, persona: Persona, path: str) -> list[tuple[str, Sequence[Any]]]:
-    queries: list[tuple[str, Sequence[Any]]] = []
-
-    def record(execute: Callable[..., Any], sql: str, params: Sequence[Any], many: bool,
-               context: dict[str, Any]) -> Any:
-        queries.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        answer = call(client, "GET", path, persona)
+def _queries(client: Client, persona: Persona, path: str) -> list[Query]:
+    answer, queries = queries_behind(client, path, persona)
     assert answer.status_code == 200 and answer.json()["items"], answer.content
     return [(sql, params) for sql, params in queries if "photos_photo" in sql]
 

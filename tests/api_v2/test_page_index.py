@@ -3,7 +3,7 @@ library's size (first page) nor with the depth (cursor pages)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,23 +12,16 @@ from conftest import Persona
 from django.db import connection, transaction
 from django.test import Client
 
-from api_v2.conftest import call
+from api_v2.conftest import Query, call, queries_behind
 from api_v2.rows import photo_row
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def _timeline_query(client: Client, persona: Persona, path: str) -> tuple[str, Sequence[Any]]:
+def _timeline_query(client: Client, persona: Persona, path: str) -> Query:
     """The SQL and bound parameters of the timeline query behind ``path``."""
-    queries: list[tuple[str, Sequence[Any]]] = []
-
-    def record(execute: Callable[..., Any], sql: str, params: Sequence[Any], many: bool,
-               context: dict[str, Any]) -> Any:
-        queries.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        assert call(client, "GET", path, persona).status_code == 200
+    answer, queries = queries_behind(client, path, persona)
+    assert answer.status_code == 200
     found = [q for q in queries if '"photos_photo"."taken_at" DESC' in q[0]]
     assert found, queries
     return found[0]
