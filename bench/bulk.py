@@ -2,10 +2,11 @@
 ``bulk_create`` took (model instances, one INSERT per 5 000 rows, a month-count trigger per row).
 
 Rows are plain tuples sent by ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), in one
-transaction. The month-count triggers (imgbackup/photos/month_triggers.py) are dropped for the
-load and made again afterwards by the same statements a migration uses, which also count every
-month again in one ``INSERT ... SELECT ... GROUP BY``; the counts are then checked against the
-rows. Run inside ``python -m bench.seed`` (Django set up)."""
+transaction. The month-count and storage-usage triggers (imgbackup/photos/month_triggers.py,
+usage_triggers.py) are dropped for the load and made again afterwards by the same statements a
+migration uses, which also count every month and sum every owner's bytes again in one
+``INSERT ... SELECT ... GROUP BY`` each; the month counts are then checked against the rows.
+Run inside ``python -m bench.seed`` (Django set up)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def load(count: int, make: Callable[[int], Row]) -> int:
     photos in the timeline's month counts afterwards (checked against the rows)."""
     from django.db import connection, transaction
 
-    from imgbackup.photos import month_triggers
+    from imgbackup.photos import month_triggers, usage_triggers
     from imgbackup.photos.models import Original, Photo
 
     vendor = connection.vendor
@@ -90,7 +91,8 @@ def load(count: int, make: Callable[[int], Row]) -> int:
             # Only this process's connection, only for the load: a bigger page cache keeps the
             # indexes' pages in memory while a million random keys (SHA-256) go in.
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MiB
-        for statement in month_triggers.statements(vendor, create=False):
+        kept = [month_triggers.statements, usage_triggers.statements]
+        for statement in [sql for kind in kept for sql in kind(vendor, False)]:
             cursor.execute(statement)
         for first in range(0, count, BATCH):
             made = [make(i) for i in range(first, min(count, first + BATCH))]
@@ -98,8 +100,8 @@ def load(count: int, make: Callable[[int], Row]) -> int:
                    _tuples(originals, original_defaults, [o for o, _ in made], adapt))
             _write(cursor, vendor, Photo._meta.db_table, photos,
                    _tuples(photos, photo_defaults, [p for _, p in made], adapt))
-        # The triggers again, and every month counted again from the rows.
-        for statement in month_triggers.statements(vendor, create=True):
+        # The triggers again, and every month counted (every owner's bytes summed) again.
+        for statement in [sql for kind in kept for sql in kind(vendor, True)]:
             cursor.execute(statement)
         return checked_counts()
 

@@ -14,10 +14,11 @@ class PhotosConfig(AppConfig):
 
 
 def _month_triggers(using: str = "default", **_: Any) -> None:
-    """After every migrate: the count triggers (photos/month_triggers.py, place_triggers.py)
-    and the file name index (photos/name_search.py) exist."""
-    from imgbackup.photos import month_triggers, name_search, place_triggers
+    """After every migrate: the count triggers (photos/month_triggers.py, place_triggers.py,
+    usage_triggers.py) and the file name index (photos/name_search.py) exist."""
+    from imgbackup.photos import month_triggers, name_search, place_triggers, usage_triggers
 
     month_triggers.ensure_triggers(connections[using])
     place_triggers.ensure_triggers(connections[using])
+    usage_triggers.ensure_triggers(connections[using])
     name_search.ensure_index(connections[using])

@@ -165,6 +165,7 @@ class MonthCount(models.Model):
 
 from imgbackup.photos.place_count_model import PlaceCount  # noqa: E402
 from imgbackup.photos.resumable_model import ResumableUpload  # noqa: E402
+from imgbackup.photos.usage_model import StorageUsage  # noqa: E402
 
-__all__ = ["Original", "Photo", "PlaceCount", "ResumableUpload", "TakenAtSource",
-           "original_name"]
+__all__ = ["Original", "Photo", "PlaceCount", "ResumableUpload", "StorageUsage",
+           "TakenAtSource", "original_name"]

@@ -7,16 +7,18 @@ bytes are still stored), each original counted once per user who owns it: bytes 
 uploaded count for both, since either may keep them after the other deletes theirs. Bytes the
 user already owns add nothing, so sending them again is not refused by ingest; a multipart
 body larger than the room left, though, is refused from its Content-Length before it is read
-(api/uploads.py), whatever it turns out to hold."""
+(api/uploads.py), whatever it turns out to hold.
+
+Usage is read from one ``StorageUsage`` row kept by database triggers (photos/usage_triggers.py),
+never summed over the library: the header of every web page shows it (issue 15's first screen)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Sum
 
 from imgbackup.accounts.models import Quota
 from imgbackup.accounts.quotas import quota_of
-from imgbackup.photos.models import Photo
+from imgbackup.photos.models import Photo, StorageUsage
 from imgbackup.photos.rejected import Rejected
 from imgbackup.sizes import format_size
 
@@ -27,8 +29,8 @@ class QuotaExceeded(Rejected):
 
 
 def usage_of(user: User) -> int:
-    """Bytes of originals ``user`` keeps, the trash included."""
-    total = Photo.objects.filter(owner=user).aggregate(total=Sum("original__size"))["total"]
+    """Bytes of originals ``user`` keeps, the trash included: one row, kept by triggers."""
+    total = StorageUsage.objects.filter(owner=user).values_list("bytes", flat=True).first()
     return int(total or 0)
 
 
