@@ -125,5 +125,21 @@ def test_scrolling_the_whole_library_keeps_memory_bounded(browser: Any,  # noqa:
         expect(tile.locator(".check")).to_have_attribute("aria-pressed", "true")
         expect(page.locator("#selection-count")).to_have_text("1 photo selected")
         _shot(page, "timeline-memory-back-at-top.png")
+        _viewer_steps_onto_a_dropped_page(page)
     finally:
         server.stop()
+
+
+def _viewer_steps_onto_a_dropped_page(page: Any) -> None:
+    """At the top the big month's later pages are stubs: the viewer, stepping from the newest
+    photo 500 times, reaches the first of them and shows it (fetched again), not a stub."""
+    page.route("**/preview", lambda route: route.fulfill(status=404, body=""))
+    page.keyboard.press("Escape")  # clear the selection: a click opens again
+    assert page.evaluate(HELD)[1] > 0
+    page.locator('#timeline .tile[data-id] .open').first.click()
+    expect(page.locator("#viewer-filename")).to_have_text("M0000.JPG")
+    page.evaluate("""() => { for (let i = 0; i < 500; i += 1) {
+      document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight" })); } }""")
+    expect(page.locator("#viewer-filename")).to_have_text("M0500.JPG")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#viewer-filename")).to_have_text("M0501.JPG")
