@@ -8,9 +8,13 @@ import { api } from "./api.js";
 import { el } from "./dom.js";
 import { formatDay, formatDuration, plural } from "./format.js";
 import { layoutMonth, rowHeightFor } from "./layout.js";
+import {
+  compactMonth, dropMonth, emptyMonth, heldCounts, locate, pageRange, replacePage, stubbedPagesIn,
+} from "./month-pages.js";
 
 const PAGE = 500;
 const MARGIN = 1.5; // screens kept in the DOM above and below the viewport
+const KEEP = 4; // screens above and below the viewport whose photos stay in memory (month-pages.js)
 const YEAR_HEAD = 64;
 const monthName = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
 
@@ -60,8 +64,9 @@ export class Timeline {
       const before = old.get(month);
       // A month whose count did not change keeps what it loaded: no flash, no refetch.
       if (before && before.count === count) return before;
-      return { key: month, count, items: [], cursor: undefined, loading: null, layout: null };
+      return emptyMonth(month, count);
     });
+    this.counted();
     this.itemsCache = null;
     this.width = 0;
     for (const node of this.nodes.values()) node.remove();
@@ -93,15 +98,18 @@ export class Timeline {
   fetchPage(month) {
     if (month.loading) return month.loading;
     const generation = this.generation;
+    const cursor = month.cursor;
     month.loading = api(`/timeline/buckets/${month.key}`, {
-      query: { ...this.query, limit: PAGE, cursor: month.cursor },
+      query: { ...this.query, limit: PAGE, cursor },
     }).then((page) => {
       if (generation !== this.generation) return false;
+      month.pages.push({ cursor, start: month.items.length });
       month.items.push(...page.items);
       month.cursor = page.next_cursor || null;
       if (month.cursor === null) month.count = month.items.length;
       month.layout = null;
       this.itemsCache = null;
+      this.counted();
       this.render();
       return page.items.length > 0;
     }).catch((err) => {
@@ -114,6 +122,69 @@ export class Timeline {
       this.schedule();
     });
     return month.loading;
+  }
+
+  /** Fetch page ``k`` of the month again (it was made stubs); the layout does not move. */
+  fillPage(month, k) {
+    if (month.filling.has(k)) return month.filling.get(k);
+    const generation = this.generation;
+    const [start, end] = pageRange(month, k);
+    const filling = api(`/timeline/buckets/${month.key}`, {
+      query: { ...this.query, limit: end - start, cursor: month.pages[k].cursor },
+    }).then((page) => {
+      if (generation !== this.generation) return false;
+      const same = replacePage(month, k, page.items);
+      this.itemsCache = null;
+      this.counted();
+      this.schedule();
+      return same;
+    }).catch((err) => {
+      if (generation === this.generation) this.failed(err);
+      return false;
+    }).finally(() => month.filling.delete(k));
+    month.filling.set(k, filling);
+    return filling;
+  }
+
+  /** Make sure the photo at ``index`` of ``items`` is held in full (the viewer steps onto it). */
+  async ready(index) {
+    const found = locate(this.months, index);
+    if (found && found.photo.stub) await this.fillPage(found.month, found.page);
+    return Boolean(this.items[index]) && !this.items[index].stub;
+  }
+
+  /** While held (the viewer is open), nothing is dropped: its indexes stay valid. */
+  hold(on) {
+    this.held = on;
+    if (!on) this.schedule();
+  }
+
+  /** Drop what is far from [from, to) (page coordinates); fetch stubbed pages inside [near, far). */
+  keepNear(from, to, near, far) {
+    let changed = false;
+    for (const month of this.months) {
+      const base = month.top + month.offset;
+      if (month.top + month.height < from || month.top > to) {
+        if (!this.held) changed = dropMonth(month) || changed;
+        continue;
+      }
+      for (const k of stubbedPagesIn(month, near - base, far - base)) this.fillPage(month, k);
+      if (!this.held && compactMonth(month, from - base, to - base)) {
+        month.layout = null; // the tiles let go of the full photos; the geometry is the same
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    this.itemsCache = null;
+    this.counted();
+    this.schedule();
+  }
+
+  /** The number of photos held, on the container, for tests and anyone curious. */
+  counted() {
+    const { full, stubs } = heldCounts(this.months);
+    this.container.dataset.loadedItems = String(full);
+    this.container.dataset.stubItems = String(stubs);
   }
 
   failed(err) {
@@ -163,6 +234,7 @@ export class Timeline {
     const y = -this.container.getBoundingClientRect().top;
     const from = y - innerHeight * MARGIN;
     const to = y + innerHeight * (1 + MARGIN);
+    this.keepNear(y - innerHeight * KEEP, y + innerHeight * (1 + KEEP), from, to);
     const keep = new Set();
     this.previous = null; // nodes go into the DOM in timeline order, for keyboards and readers
     for (const month of this.months) {
@@ -194,6 +266,7 @@ export class Timeline {
       const rowTop = top + 36 + row.y;
       if (rowTop + row.height < from || rowTop > to) continue;
       for (const tile of row.tiles) {
+        if (tile.photo.stub) continue; // its page is being fetched again (keepNear)
         const node = this.place(keep, tile.photo.id, rowTop, () => this.tile(tile.photo), day.x + tile.x);
         node.style.width = `${tile.width}px`;
         node.style.height = `${row.height}px`;
@@ -352,7 +425,7 @@ export class Timeline {
     const key = (photo.taken_at || "").slice(0, 7);
     let month = this.months.find((m) => m.key === key);
     if (!month) {
-      month = { key, count: 0, items: [], cursor: null, loading: null, layout: null };
+      month = { ...emptyMonth(key, 0), cursor: null };
       const after = this.months.findIndex((m) => m.key < key);
       this.months.splice(after < 0 ? this.months.length : after, 0, month);
       this.container.querySelector(".empty-state")?.remove();

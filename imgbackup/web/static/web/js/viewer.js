@@ -13,7 +13,9 @@ import { VideoPlayer } from "./video-player.js";
 const SWIPE_PX = 50;
 
 export class Viewer {
-  /** ``source`` is the Timeline: items, loadMore(), done, update(), remove(), reinsert(). */
+  /** ``source`` is the Timeline: items, loadMore(), done, ready(), hold(), update(), remove(),
+   * reinsert(). Items far from the timeline's screen may be stubs (month-pages.js): ready(i)
+   * fetches one again before it is shown; hold() keeps the indexes still while the viewer is open. */
   constructor(source) {
     this.source = source;
     this.index = -1;
@@ -56,6 +58,7 @@ export class Viewer {
     if (index < 0 || index >= this.source.items.length) return;
     if (!this.isOpen) {
       this.returnFocus = document.activeElement;
+      this.source.hold(true);
       history.pushState({ viewer: true }, "", location.pathname + location.search + "#photo");
       document.body.classList.add("viewing");
       this.setBackgroundInert(true);
@@ -120,7 +123,7 @@ export class Viewer {
 
   preload(index) {
     const photo = this.source.items[index];
-    if (photo) new Image().src = photo.urls.preview;
+    if (photo && !photo.stub) new Image().src = photo.urls.preview;
   }
 
   renderMeta(photo) {
@@ -168,6 +171,7 @@ export class Viewer {
       await this.source.loadMore();
       if (target >= this.source.items.length) return;
     }
+    if (this.source.items[target].stub && !(await this.source.ready(target))) return;
     this.show(target);
   }
 
@@ -179,6 +183,7 @@ export class Viewer {
   hide() {
     if (!this.isOpen) return;
     this.root.hidden = true;
+    this.source.hold(false);
     this.image.removeAttribute("src");
     this.player.hide();
     document.body.classList.remove("viewing");

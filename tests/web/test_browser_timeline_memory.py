@@ -1,0 +1,145 @@
+"""Scrolling the whole timeline keeps the photos held in memory bounded (issue 15: "the page's
+memory flat"): months far from the screen drop their photos, pages of a big month far from the
+screen keep only stubs, and both come back, with their thumbnails and the selection, when
+scrolled to again. The page says what it holds on ``#timeline[data-loaded-items]``."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import start_server
+from PIL import Image
+
+from web.test_browser import (  # noqa: F401 (browser: the module's fixture, shared)
+    PASSWORD,
+    _log_in,
+    _new_page,
+    _shot,
+    browser,
+    expect,
+)
+
+PHOTOS = 3000
+BIG = 1200  # the newest month: three pages of 500, so pages of one month are dropped too
+SEED = f"""
+import hashlib
+from datetime import UTC, datetime, timedelta
+from django.contrib.auth.models import User
+from imgbackup.photos.models import Original, Photo
+user = User.objects.get(username="alice")
+originals = Original.objects.bulk_create([
+    Original(sha256=hashlib.sha256(b"memory %d" % i).hexdigest(), md5="0" * 32, size=1,
+             content_type="image/jpeg") for i in range({PHOTOS})])
+newest = datetime(2024, 12, 31, 23, 0, tzinfo=UTC)
+def taken(i):
+    if i < {BIG}:
+        return newest - timedelta(minutes=30 * i)
+    return newest - timedelta(days=26, hours=8 * (i - {BIG}))
+Photo.objects.bulk_create([
+    Photo(owner=user, original=o, filename="M%04d.JPG" % i, width=4000, height=3000,
+          taken_at=taken(i), taken_at_source="exif") for i, o in enumerate(originals)])
+"""
+HELD = """() => {
+  const t = document.querySelector("#timeline");
+  return [Number(t.dataset.loadedItems || 0), Number(t.dataset.stubItems || 0)];
+}"""
+PAINTED = """() => {
+  const imgs = [...document.querySelectorAll("#timeline .tile img")].filter((img) => {
+    const r = img.getBoundingClientRect();
+    return r.bottom > 0 && r.top < innerHeight;
+  });
+  return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+}"""
+HEIGHT = "() => parseFloat(document.querySelector('#timeline').style.height)"
+
+
+def _thumbnail() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 120, 160)).save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
+
+
+def _until(page: Any, script: str, timeout: float = 20) -> None:
+    start = time.monotonic()
+    while not page.evaluate(script):
+        assert time.monotonic() - start < timeout, f"not true after {timeout} s: {script[:70]}"
+        time.sleep(0.05)
+
+
+def _scroll_through(page: Any, step: int, held: list[tuple[int, int]]) -> None:
+    """Scroll by ``step`` px a screen at a time to the other end, noting what is held."""
+    while True:
+        before = page.evaluate("scrollY")
+        page.evaluate(f"window.scrollBy(0, {step})")
+        time.sleep(0.06)  # a frame or two: the render, and the fetches it starts
+        held.append(tuple(page.evaluate(HELD)))
+        if page.evaluate("scrollY") == before:
+            return
+
+
+@pytest.mark.slow
+def test_scrolling_the_whole_library_keeps_memory_bounded(browser: Any,  # noqa: F811
+                                                          tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        server.imgbackup("createuser", "alice", "--password", PASSWORD)
+        server.imgbackup("shell", "-c", SEED)
+        page = _new_page(browser, 1280, 800)
+        jpeg = _thumbnail()
+        page.route("**/thumbnail", lambda route: route.fulfill(
+            status=200, body=jpeg, headers={"Content-Type": "image/jpeg"}))
+        _log_in(page, server.url, "alice")
+        expect(page.locator("#timeline .tile").first).to_be_visible()
+        _until(page, PAINTED)
+        # A selection made at the top, before its photos are dropped.
+        first = page.locator("#timeline .tile").first
+        chosen = first.get_attribute("data-id")
+        first.locator(".check").click()
+        expect(page.locator("#selection-count")).to_have_text("1 photo selected")
+
+        held: list[tuple[int, int]] = []
+        _scroll_through(page, 700, held)
+        assert page.locator(f'#timeline .tile[data-id="{chosen}"]').count() == 0
+        height_at_bottom = page.evaluate(HEIGHT)
+        _until(page, PAINTED)
+        _scroll_through(page, -700, held)
+        _until(page, "() => scrollY === 0")
+
+        # Every photo was on screen once; never were more than about two pages held in full,
+        # nor stubs of more than the big month's.
+        full_max = max(full for full, _ in held)
+        stubs_max = max(stubs for _, stubs in held)
+        assert 0 < full_max <= 1200, held[-20:]
+        assert stubs_max <= BIG, held[-20:]
+        assert max(full + stubs for full, stubs in held) < PHOTOS // 2
+        # Back at the top: the thumbnails again, the page as tall as it was (no jump), the
+        # selection kept and shown on its tile, fetched again.
+        _until(page, PAINTED)
+        assert page.evaluate(HEIGHT) == height_at_bottom
+        tile = page.locator(f'#timeline .tile[data-id="{chosen}"]')
+        expect(tile).to_have_class("tile selected")
+        expect(tile.locator(".check")).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#selection-count")).to_have_text("1 photo selected")
+        _shot(page, "timeline-memory-back-at-top.png")
+        _viewer_steps_onto_a_dropped_page(page)
+    finally:
+        server.stop()
+
+
+def _viewer_steps_onto_a_dropped_page(page: Any) -> None:
+    """At the top the big month's later pages are stubs: the viewer, stepping from the newest
+    photo 500 times, reaches the first of them and shows it (fetched again), not a stub."""
+    page.route("**/preview", lambda route: route.fulfill(status=404, body=""))
+    page.keyboard.press("Escape")  # clear the selection: a click opens again
+    assert page.evaluate(HELD)[1] > 0
+    page.locator('#timeline .tile[data-id] .open').first.click()
+    expect(page.locator("#viewer-filename")).to_have_text("M0000.JPG")
+    page.evaluate("""() => { for (let i = 0; i < 500; i += 1) {
+      document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight" })); } }""")
+    expect(page.locator("#viewer-filename")).to_have_text("M0500.JPG")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#viewer-filename")).to_have_text("M0501.JPG")
