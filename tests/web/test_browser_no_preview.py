@@ -23,6 +23,9 @@ from web.test_browser import (  # noqa: F401 (browser: the module's fixture, sha
     expect,
 )
 
+# The web app's own behaviour (see test_browser.py): run once, in the SQLite pass.
+pytestmark = pytest.mark.backend_independent
+
 # A 4000 x 4000 progressive JPEG holds 32 MB of coefficients while it decodes: over this budget,
 # while the small photo beside it is far under.
 BUDGET_MB = "8"

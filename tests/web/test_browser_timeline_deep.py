@@ -20,6 +20,9 @@ from web.test_browser import (  # noqa: F401 (browser: the module's fixture, sha
     expect,
 )
 
+# The web app's own behaviour (see test_browser.py): run once, in the SQLite pass.
+pytestmark = pytest.mark.backend_independent
+
 PHOTOS = 1600  # four pages of 500 in one month
 SEED = f"""
 import hashlib

@@ -23,6 +23,9 @@ from web.test_browser import (  # noqa: F401 (browser: the module's fixture, sha
     expect,
 )
 
+# The web app's own behaviour (see test_browser.py): run once, in the SQLite pass.
+pytestmark = pytest.mark.backend_independent
+
 PHOTOS = 3000
 BIG = 1200  # the newest month: three pages of 500, so pages of one month are dropped too
 SEED = f"""
