@@ -13,15 +13,22 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 Statements = Callable[[str, bool], list[str]]
 
 
-def ensure_triggers(connection: BaseDatabaseWrapper, table: str, present: dict[str, str],
+# How many of the triggers named ``prefix``... there are, per database vendor.
+PRESENT = {
+    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+    "postgresql": "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE %s",
+}
+
+
+def ensure_triggers(connection: BaseDatabaseWrapper, table: str, prefix: str,
                     expected: dict[str, int], statements: Statements) -> bool:
-    """Make ``table``'s triggers and count again if any is missing; whether it had to.
-    ``present`` is, per database vendor, the query that counts the triggers there are."""
+    """Make ``table``'s triggers (each named ``prefix``...) and count again if any is
+    missing; whether it had to. ``expected`` is how many there are, per database vendor."""
     vendor = connection.vendor
-    if vendor not in present or table not in connection.introspection.table_names():
+    if vendor not in PRESENT or table not in connection.introspection.table_names():
         return False
     with connection.cursor() as cursor:
-        cursor.execute(present[vendor])
+        cursor.execute(PRESENT[vendor], [prefix + "%"])
         (found,) = cursor.fetchone()
         if found == expected[vendor]:
             return False

@@ -115,16 +115,10 @@ def statements(vendor: str, create: bool, counts: str = COUNTS,
 
 
 
-TRIGGER_NAMES = {
-    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-              "AND name LIKE 'photos_month_%'",
-    "postgresql": "SELECT count(*) FROM pg_trigger WHERE tgname = 'photos_month_count'",
-}
 TRIGGER_COUNT = {"sqlite": 4, "postgresql": 1}
 
 
 def ensure_triggers(connection: BaseDatabaseWrapper) -> bool:
     """Make the triggers and count again if any is missing; whether it had to."""
     return kept_counts.ensure_triggers(
-        connection, "photos_monthcount", TRIGGER_NAMES, TRIGGER_COUNT,
-        lambda vendor, create: statements(vendor, create=create))
+        connection, "photos_monthcount", "photos_month_", TRIGGER_COUNT, statements)

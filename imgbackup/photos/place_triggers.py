@@ -73,16 +73,10 @@ def statements(vendor: str, create: bool) -> list[str]:
     return [*triggers, "DELETE FROM photos_placecount", BACKFILL]
 
 
-TRIGGER_NAMES = {
-    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-              "AND name LIKE 'photos_place_%'",
-    "postgresql": "SELECT count(*) FROM pg_trigger WHERE tgname = 'photos_place_count'",
-}
 TRIGGER_COUNT = {"sqlite": 4, "postgresql": 1}
 
 
 def ensure_triggers(connection: BaseDatabaseWrapper) -> bool:
     """Make the triggers and count again if any is missing; whether it had to."""
     return kept_counts.ensure_triggers(
-        connection, "photos_placecount", TRIGGER_NAMES, TRIGGER_COUNT,
-        lambda vendor, create: statements(vendor, create=create))
+        connection, "photos_placecount", "photos_place_", TRIGGER_COUNT, statements)

@@ -93,17 +93,10 @@ def statements(vendor: str, create: bool) -> list[str]:
     return [*triggers, "DELETE FROM photos_storageusage", BACKFILL]
 
 
-TRIGGER_NAMES = {
-    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-              "AND name LIKE 'photos_usage_%'",
-    "postgresql": "SELECT count(*) FROM pg_trigger "
-                  "WHERE tgname IN ('photos_usage_count', 'photos_usage_resize')",
-}
 TRIGGER_COUNT = {"sqlite": 5, "postgresql": 2}
 
 
 def ensure_triggers(connection: BaseDatabaseWrapper) -> bool:
     """Make the triggers and sum again if any is missing; whether it had to."""
     return kept_counts.ensure_triggers(
-        connection, "photos_storageusage", TRIGGER_NAMES, TRIGGER_COUNT,
-        lambda vendor, create: statements(vendor, create=create))
+        connection, "photos_storageusage", "photos_usage_", TRIGGER_COUNT, statements)
