@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from conftest import Persona, make_jpeg
@@ -42,6 +42,20 @@ def queries_behind(client: Client, path: str, persona: Persona) -> tuple[Any, li
     with connection.execute_wrapper(record):
         answer = call(client, "GET", path, persona)
     return answer, queries
+
+
+def plan_of(sql: str, params: Sequence[Any], ordered_by_index: bool = False) -> str:
+    """The engine's plan of a query, with its bound parameters as the server runs it (with
+    literals SQLite plans differently). ``ordered_by_index``: on PostgreSQL, sorts and
+    sequential scans are priced out, so a Sort node or a scan left in the plan means no index
+    serves the query in its order."""
+    sqlite = connection.vendor == "sqlite"
+    with transaction.atomic(), connection.cursor() as cur:
+        if ordered_by_index and not sqlite:
+            cur.execute("SET LOCAL enable_sort = off")
+            cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute(f"EXPLAIN {'QUERY PLAN ' if sqlite else ''}{sql}", params)
+        return "\n".join(str(row[-1] if sqlite else row[0]) for row in cur.fetchall())
 
 
 def jpeg_file(seed: int, name: str | None = None) -> SimpleUploadedFile:

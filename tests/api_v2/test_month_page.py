@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from conftest import Persona
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from api_v2.conftest import Query, call, queries_behind
+from api_v2.conftest import Query, call, plan_of, queries_behind
 from api_v2.rows import photo_row
 from imgbackup.api.v2.lookups import photos_of
 from imgbackup.api.v2.serialize import photo_json
@@ -74,15 +74,7 @@ def _queries(client: Client, persona: Persona, path: str) -> list[Query]:
 
 
 def _plan(sql: str, params: Sequence[Any]) -> str:
-    with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            # Sorts and sequential scans priced out: one left in the plan means no index serves.
-            cur.execute("SET LOCAL enable_sort = off")
-            cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute(f"EXPLAIN {'QUERY PLAN ' if connection.vendor == 'sqlite' else ''}{sql}",
-                    params)
-        return "\n".join(str(row[-1] if connection.vendor == "sqlite" else row[0])
-                         for row in cur.fetchall())
+    return plan_of(sql, params, ordered_by_index=True)
 
 
 @pytest.mark.parametrize("cursor", [False, True])

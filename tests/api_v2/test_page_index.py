@@ -3,16 +3,14 @@ library's size (first page) nor with the depth (cursor pages)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from conftest import Persona
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 
-from api_v2.conftest import Query, call, queries_behind
+from api_v2.conftest import Query, call, plan_of, queries_behind
 from api_v2.rows import photo_row
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -27,17 +25,6 @@ def _timeline_query(client: Client, persona: Persona, path: str) -> Query:
     return found[0]
 
 
-def _plan(sql: str, params: Sequence[Any], *settings: str) -> str:
-    with transaction.atomic(), connection.cursor() as cur:
-        for setting in settings:
-            cur.execute(setting)
-        # Bound parameters, as the server runs it: with literals SQLite plans differently.
-        cur.execute(f"EXPLAIN {'QUERY PLAN ' if connection.vendor == 'sqlite' else ''}{sql}",
-                    params)
-        return "\n".join(str(row[-1] if connection.vendor == "sqlite" else row[0])
-                         for row in cur.fetchall())
-
-
 @pytest.fixture
 def cursor(client: Client, alice: Persona) -> str:
     for n in range(6):
@@ -50,7 +37,7 @@ def test_sqlite_starts_a_cursor_page_at_the_cursor(client: Client, alice: Person
                                                     cursor: str) -> None:
     if connection.vendor != "sqlite":
         pytest.skip("reads SQLite's query plan")
-    plan = _plan(*_timeline_query(client, alice, f"/photos?limit=2&cursor={cursor}"))
+    plan = plan_of(*_timeline_query(client, alice, f"/photos?limit=2&cursor={cursor}"))
     # "taken_at<?" in the index search: SQLite starts at the cursor instead of reading and
     # discarding every newer row of the owner.
     assert "INDEX timeline_live" in plan and "taken_at<" in plan, plan
@@ -63,6 +50,5 @@ def test_postgresql_reads_pages_in_index_order(client: Client, alice: Persona,
         pytest.skip("reads PostgreSQL's query plan")
     for path in ("/photos?limit=2", f"/photos?limit=2&cursor={cursor}"):
         # With sorting priced out, a Sort node left in the plan means no index has the order.
-        plan = _plan(*_timeline_query(client, alice, path), "SET LOCAL enable_sort = off",
-                     "SET LOCAL enable_seqscan = off")
+        plan = plan_of(*_timeline_query(client, alice, path), ordered_by_index=True)
         assert "timeline_live" in plan and "Sort" not in plan, plan

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from conftest import Persona
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 
-from api_v2.conftest import Query, queries_behind
+from api_v2.conftest import Query, plan_of, queries_behind
 from api_v2.rows import photo_row
 from imgbackup.photos.places import search_fields
 
@@ -48,16 +48,7 @@ def _queries(client: Client, persona: Persona, path: str) -> list[Query]:
 
 
 def _plan(sql: str, params: Sequence[Any]) -> str:
-    with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            # With sorting and seq scans priced out, a Sort node or a scan left in the plan
-            # means no index has the order.
-            cur.execute("SET LOCAL enable_sort = off")
-            cur.execute("SET LOCAL enable_seqscan = off")
-        cur.execute(f"EXPLAIN {'QUERY PLAN ' if connection.vendor == 'sqlite' else ''}{sql}",
-                    params)
-        return "\n".join(str(row[-1] if connection.vendor == "sqlite" else row[0])
-                         for row in cur.fetchall())
+    return plan_of(sql, params, ordered_by_index=True)
 
 
 def _assert_ordered_read(plan: str, indexes: set[str]) -> None:
