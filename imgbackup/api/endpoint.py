@@ -19,21 +19,43 @@ from imgbackup.storage.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 View = Callable[..., HttpResponseBase]
-# What POST may stand for (X-HTTP-Method-Override): the WeChat mini program's wx.request has no
-# PATCH. Only where the view does not take POST itself (there POST means POST; tus handles
-# its own); the method check then answers an override the view does not take with 405.
-OVERRIDABLE = {"PATCH", "PUT", "DELETE"}
+# What a POST may stand for (X-HTTP-Method-Override), the one place it is read: the WeChat
+# mini program's wx.request has no PATCH. By default only where the view does not take POST
+# itself; there POST means POST and the header is ignored. A view may name its own (tus names
+# the protocol's PATCH, DELETE and HEAD, at both of its URLs: its spec reads the header as the
+# method, so a PATCH named at the creation URL is a 405 like any PATCH there).
+OVERRIDES = frozenset({"PATCH", "PUT", "DELETE"})
 
 
-def _overridden(request: HttpRequest, methods: tuple[str, ...]) -> None:
+def _override(request: HttpRequest, overrides: frozenset[str]) -> None:
+    """Answer a POST as the method its X-HTTP-Method-Override names, when that is one of
+    ``overrides``; naming any other is refused (405). Only a POST is ever overridden."""
     override = request.headers.get("X-HTTP-Method-Override", "").strip().upper()
-    if request.method == "POST" and "POST" not in methods and override in OVERRIDABLE:
-        request.method = override
+    if request.method != "POST" or not override or not overrides:
+        return
+    if override not in overrides:
+        raise ApiError(405, "method_not_allowed",
+                       f"POST is not allowed here with X-HTTP-Method-Override: {override[:20]}; "
+                       "it may name " + " or ".join(sorted(overrides)))
+    request.method = override
 
 
-def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
+def _not_allowed(method: str, methods: tuple[str, ...], overrides: frozenset[str]) -> ApiError:
+    message = f"{method} is not allowed here; use " + " or ".join(methods)
+    if method == "POST" and overrides & set(methods):
+        message += (" (or POST with X-HTTP-Method-Override: "
+                    + " or ".join(m for m in methods if m in overrides) + ")")
+    return ApiError(405, "method_not_allowed", message)
+
+
+def endpoint(*methods: str, public: bool = False,
+             overrides: frozenset[str] | None = None) -> Callable[[View], View]:
     """Wrap an API view. Unless ``public``, ``request.user`` is the authenticated user when the
-    view runs. An ApiError raised by the view becomes the API's error response."""
+    view runs. An ApiError raised by the view becomes the API's error response. ``overrides``:
+    the methods a POST may stand for here (by default OVERRIDES, where POST is not in
+    ``methods``)."""
+    stands_for = overrides if overrides is not None else (
+        frozenset() if "POST" in methods else OVERRIDES)
 
     def decorate(view: View) -> View:
         @csrf_exempt  # session-authenticated calls get the CSRF check in authenticate()
@@ -42,11 +64,9 @@ def endpoint(*methods: str, public: bool = False) -> Callable[[View], View]:
             try:
                 if request.method == "HEAD" and "GET" in methods:
                     request.method = "GET"  # answered like GET; the server sends no body
-                _overridden(request, methods)
+                _override(request, stands_for)
                 if request.method not in methods:
-                    raise ApiError(405, "method_not_allowed",
-                                   f"{request.method} is not allowed here; use "
-                                   + " or ".join(methods))
+                    raise _not_allowed(str(request.method), methods, stands_for)
                 if not public:
                     request.user = authenticate(request)
                 return view(request, *args, **kwargs)

@@ -1,6 +1,7 @@
 """tus 1.0.0 resumable uploads at /api/v2/uploads/ (https://tus.io/protocols/resumable-upload):
 core, creation, creation-with-upload, creation-defer-length, termination, checksum and
-expiration, and X-HTTP-Method-Override for clients that can only send GET and POST.
+expiration, and X-HTTP-Method-Override for clients that can only send GET and POST (read by
+endpoint, like everywhere in the API: a POST here may stand for PATCH, DELETE or HEAD).
 
 The HTTP side only: headers in, headers out. The rules are photos/resumable.py's; a finished
 upload goes through photos/ingest.py like any other, and its last answer carries
@@ -35,7 +36,7 @@ EXTENSIONS = ("creation,creation-with-upload,creation-defer-length,termination,c
               "expiration")
 CHUNK_TYPE = "application/offset+octet-stream"
 _NUMBER = re.compile(r"[0-9]{1,19}")
-OVERRIDABLE = {"PATCH", "DELETE", "HEAD"}
+OVERRIDES = frozenset({"PATCH", "DELETE", "HEAD"})
 
 
 def tus(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -53,13 +54,10 @@ def tus(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase
 
 
 @tus
-@endpoint("POST", "OPTIONS")
+@endpoint("POST", "OPTIONS", overrides=OVERRIDES)
 def creation(request: HttpRequest) -> HttpResponse:
-    method = _method(request)
-    if method == "OPTIONS":
+    if request.method == "OPTIONS":
         return _discovery()
-    if method != "POST":
-        raise bad_request(f"X-HTTP-Method-Override: {method} is for an upload's own URL")
     _check_version(request)
     user: User = request.user  # type: ignore[assignment]
     length = _length(request)
@@ -79,12 +77,9 @@ def creation(request: HttpRequest) -> HttpResponse:
 
 
 @tus
-@endpoint("HEAD", "PATCH", "DELETE", "POST", "OPTIONS")
+@endpoint("HEAD", "PATCH", "DELETE", "OPTIONS", overrides=OVERRIDES)
 def upload_url(request: HttpRequest, upload_id: str) -> HttpResponse:
-    method = _method(request)
-    if method == "POST":
-        raise ApiError(405, "method_not_allowed", "POST here needs X-HTTP-Method-Override "
-                       "(PATCH, DELETE or HEAD); create uploads at /api/v2/uploads/")
+    method = request.method
     # First, whatever the method: anyone else's upload is a 404, never a hint that it exists.
     upload = _upload_for_user(request, upload_id)
     if method == "OPTIONS":
@@ -125,17 +120,6 @@ def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
     chunk = resumable.Chunk(offset, _body(request), _checksum(request), length, size)
     _rejected_as_api(resumable.append, upload, chunk)
     return _state(HttpResponse(status=204), upload)
-
-
-def _method(request: HttpRequest) -> str:
-    method = str(request.method)
-    override = request.headers.get("X-HTTP-Method-Override", "").strip().upper()
-    if method == "POST" and override:
-        if override not in OVERRIDABLE:
-            raise bad_request(f"X-HTTP-Method-Override: {override[:20]} is not one of "
-                              + ", ".join(sorted(OVERRIDABLE)))
-        return override
-    return method
 
 
 def _check_version(request: HttpRequest) -> None:
