@@ -51,7 +51,11 @@ class RunningHashes:
             return None
 
     def update(self, piece: bytes | memoryview) -> None:
-        if not isinstance(piece, bytes):  # rehashes takes bytes only (a body read into a buffer)
+        # One copy for both hashes: rehashes 0.3.0 takes bytes only (PyO3 fills its ``&[u8]``
+        # argument from a bytes object; a memoryview or bytearray is a TypeError, pinned by
+        # tests/core/test_running_hashes.py). Measured over 100 MiB in 1 MiB pieces: the copy
+        # ~2.5 ms of CPU, the two hashes ~227 ms.
+        if not isinstance(piece, bytes):
             piece = bytes(piece)
         self.sha256.update(piece)
         self.md5.update(piece)
