@@ -11,6 +11,7 @@ Other formats are checked only as far as their header (Pillow's open)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -85,17 +86,24 @@ def _find_eoi(f: BinaryIO) -> None:
                   "(an interrupted copy?)")
 
 
-def _png(f: BinaryIO) -> None:
-    if f.read(8) != PNG_SIGNATURE:
-        raise Damaged("the PNG signature is damaged")
+def _png_chunks(f: BinaryIO) -> Iterator[tuple[bytes, int, bool]]:
+    """A PNG's chunks after its signature, from their headers alone: each one's kind, length,
+    and whether it ends within the file; at each, the file stands at the chunk's data."""
     end = f.seek(0, 2)
     position = 8
     while position + 12 <= end:  # bounded: every turn moves forward by at least 12 bytes
         f.seek(position)
         length = int.from_bytes(f.read(4), "big")
         kind = f.read(4)
+        yield kind, length, position + 12 + length <= end
         position += 12 + length
-        if position > end:
+
+
+def _png(f: BinaryIO) -> None:
+    if f.read(8) != PNG_SIGNATURE:
+        raise Damaged("the PNG signature is damaged")
+    for kind, _, whole in _png_chunks(f):
+        if not whole:
             break
         if kind == b"IEND":
             return
@@ -116,15 +124,9 @@ def png_exif(path: str | Path) -> bytes | None:
     with open(path, "rb") as f:
         if f.read(8) != PNG_SIGNATURE:
             return None
-        end = f.seek(0, 2)
-        position = 8
-        while position + 12 <= end:  # bounded: every turn moves forward by at least 12 bytes
-            f.seek(position)
-            length = int.from_bytes(f.read(4), "big")
-            kind = f.read(4)
+        for kind, length, _ in _png_chunks(f):
             if kind == b"eXIf":
                 return b"Exif\x00\x00" + f.read(length) if length <= MAX_EXIF else None
             if kind == b"IEND":
                 return None
-            position += 12 + length
     return None
