@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import bad_request, not_found
 from imgbackup.api.v2.params import json_body, text_field
@@ -33,14 +34,9 @@ def ids_field(raw: object) -> list[str]:
     return list(dict.fromkeys(i.lower() for i in raw))
 
 
-def _user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
-
-
 @endpoint("GET", "POST")
 def collection(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = caller(request)
     if request.method == "POST":
         body = json_body(request, {"name", "description"})
         album = Album.objects.create(
@@ -64,8 +60,8 @@ def _level_of(album_id: str, mine: set[str], roles: dict[str, str]) -> Level:
 @endpoint("GET", "PATCH", "DELETE")
 def detail(request: HttpRequest, album_id: str) -> HttpResponse:
     if request.method == "GET":
-        return _with_items(album_for(_user(request), album_id))
-    granted = album_for(_user(request), album_id, Level.OWNER)
+        return _with_items(album_for(caller(request), album_id))
+    granted = album_for(caller(request), album_id, Level.OWNER)
     if request.method == "DELETE":
         granted.album.delete()  # its items and links go with it; its photos stay
         return HttpResponse(status=204)
@@ -111,7 +107,7 @@ def _with_items(granted: Granted) -> JsonResponse:
 @endpoint("POST", "DELETE")
 def photos(request: HttpRequest, album_id: str) -> HttpResponse:
     """Add the caller's own photos, or remove what the caller may remove."""
-    user = _user(request)
+    user = caller(request)
     granted = album_for(user, album_id, Level.CONTRIBUTOR)
     ids = ids_field(json_body(request, {"ids"}).get("ids"))
     if request.method == "POST":
@@ -123,7 +119,7 @@ def photos(request: HttpRequest, album_id: str) -> HttpResponse:
 
 @endpoint("POST")
 def members(request: HttpRequest, album_id: str) -> HttpResponse:
-    album = album_for(_user(request), album_id, Level.OWNER).album
+    album = album_for(caller(request), album_id, Level.OWNER).album
     body = json_body(request, {"username", "role"})
     username = text_field(body, "username")
     role = body.get("role", Role.VIEWER)
@@ -139,7 +135,7 @@ def members(request: HttpRequest, album_id: str) -> HttpResponse:
 @endpoint("DELETE")
 def member(request: HttpRequest, album_id: str, username: str) -> HttpResponse:
     """The owner removes anyone; a member may leave (remove themselves)."""
-    user = _user(request)
+    user = caller(request)
     granted = album_for(user, album_id)
     if granted.level is not Level.OWNER and username != user.get_username():
         raise not_found("album")
@@ -152,7 +148,7 @@ def member(request: HttpRequest, album_id: str, username: str) -> HttpResponse:
 def _bytes(kind: str) -> Any:
     @endpoint("GET")
     def view(request: HttpRequest, album_id: str, photo_id: str) -> HttpResponseBase:
-        album = album_for(_user(request), album_id).album
+        album = album_for(caller(request), album_id).album
         item = album_items(album).filter(photo__original_id=photo_id.lower()).first()
         if item is None:
             raise not_found()

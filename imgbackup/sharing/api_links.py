@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.api.uploads import uploaded_files
@@ -34,14 +35,9 @@ FLAGS = ("allow_download", "allow_upload", "show_metadata")
 SETTINGS = {"password", "expires_at", *FLAGS}
 
 
-def _user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
-
-
 @endpoint("GET", "POST")
 def collection(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = caller(request)
     if request.method == "GET":
         links = ShareLink.objects.filter(owner=user).order_by("-created_at")
         return JsonResponse({"items": [link_json(request, link)
@@ -107,7 +103,7 @@ def _expiry(raw: object) -> datetime | None:
 
 @endpoint("GET", "PATCH", "DELETE")
 def detail(request: HttpRequest, key: str) -> HttpResponse:
-    link = ShareLink.objects.filter(owner=_user(request), digest=key_digest(key)).first()
+    link = ShareLink.objects.filter(owner=caller(request), digest=key_digest(key)).first()
     if link is None:
         raise not_found("share")
     if request.method == "DELETE":

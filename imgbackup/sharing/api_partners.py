@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import bad_request, not_found
 from imgbackup.api.v2.pages import page
@@ -32,14 +33,9 @@ from imgbackup.sharing.serve import photo_bytes
 PLAYERS = {"playback": play_video, "motion": play_motion}
 
 
-def _user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
-
-
 @endpoint("GET", "POST")
 def collection(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = caller(request)
     if request.method == "POST":
         username = text_field(json_body(request, {"username"}), "username")
         partner = User.objects.filter(username=username, is_active=True).first()
@@ -63,7 +59,7 @@ def _received(row: Partner) -> dict[str, Any]:
 
 @endpoint("PATCH", "DELETE")
 def detail(request: HttpRequest, username: str) -> HttpResponse:
-    user = _user(request)
+    user = caller(request)
     if request.method == "PATCH":
         return _show_in_timeline(request, user, username)
     deleted, _ = Partner.objects.filter(
@@ -90,7 +86,7 @@ def _show_in_timeline(request: HttpRequest, user: User, username: str) -> HttpRe
 
 @endpoint("GET")
 def photos(request: HttpRequest, username: str) -> HttpResponse:
-    rows = partner_photos(_user(request), username)
+    rows = partner_photos(caller(request), username)
     return JsonResponse(page(request, rows, "taken_at", lambda p: _item(username, p)))
 
 
@@ -102,7 +98,7 @@ def _item(username: str, photo: Photo) -> dict[str, Any]:
 def _bytes(kind: str) -> Any:
     @endpoint("GET")
     def view(request: HttpRequest, username: str, photo_id: str) -> HttpResponseBase:
-        photo = partner_photos(_user(request), username).filter(
+        photo = partner_photos(caller(request), username).filter(
             original_id=photo_id.lower()).first()
         if photo is None:
             raise not_found()

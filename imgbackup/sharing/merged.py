@@ -34,6 +34,7 @@ from django.contrib.auth.models import User
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
+from imgbackup.api.auth import caller
 from imgbackup.api.v2.lookups import photos_of
 from imgbackup.api.v2.params import bool_param
 from imgbackup.api.v2.serialize import PREFIX, has_motion
@@ -90,7 +91,7 @@ class Merged:
 def merged_for(request: HttpRequest) -> Merged:
     """The caller's timeline as the request asks: with the partners they chose to show, unless
     it says ``partners=false`` (the CLI's backups and restores work on one's own photos)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     if bool_param(request, "partners") is False:
         return Merged(user)
     rows = (Partner.objects.filter(partner=user, in_timeline=True, owner__is_active=True)

@@ -14,6 +14,7 @@ from imgbackup.accounts import throttle
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.quotas import quota_of
 from imgbackup.accounts.tokens import TokenNameTaken, create_token, revoke
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found, throttled
 from imgbackup.api.v2.params import json_body, text_field
@@ -43,7 +44,7 @@ def token_login(request: HttpRequest) -> HttpResponse:
 
 @endpoint("GET")
 def me(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     return JsonResponse({"username": user.get_username(),
                          "is_admin": user.is_staff or user.is_superuser,
                          "usage_bytes": usage_of(user), "quota_bytes": quota_of(user)})
@@ -51,7 +52,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 @endpoint("GET", "POST")
 def tokens(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     if request.method == "POST":
         body = json_body(request, {"name", "expires_at"})
         return _created_token(user, text_field(body, "name", max_length=100),
@@ -62,7 +63,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @endpoint("DELETE")
 def token(request: HttpRequest, token_id: str) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     if not TOKEN_ID.fullmatch(token_id) or not revoke(user, int(token_id)):
         raise not_found("token")
     return HttpResponse(status=204)

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.v2.lookups import photos_of
@@ -49,11 +50,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if not isinstance(action, str) or action not in ACTIONS:
         raise bad_request(f"action must be one of: {', '.join(ACTIONS)}")
     ids = _ids(body.get("ids"))
-    rows = _owned(request.user, ids)  # type: ignore[arg-type]
+    user = caller(request)
+    rows = _owned(user, ids)
     if action in ONLY_TRASHED:
         rows = rows.filter(trashed_at__isnull=False)
     found = set(rows.values_list("original_id", flat=True))
-    chosen = photos_of(request.user).filter(original_id__in=found)  # type: ignore[arg-type]
+    chosen = photos_of(user).filter(original_id__in=found)
     if action in ONLY_TRASHED:
         ACTIONS[action](chosen)  # each destroy takes its own locks (photos/trash.py)
     else:
@@ -72,7 +74,7 @@ def archive(request: HttpRequest) -> StreamingHttpResponse:
     else:
         raw = [i for i in request.POST.get("ids", "").split(",") if i]
     ids = _ids(raw)
-    rows = {photo.original_id: photo for photo in _owned(request.user, ids)}  # type: ignore[arg-type]
+    rows = {photo.original_id: photo for photo in _owned(caller(request), ids)}
     if not rows:
         raise ApiError(404, "not_found", "none of these ids is a photo of yours")
     response = StreamingHttpResponse(stream_zip(rows[i] for i in ids if i in rows),

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate, update_session_auth_hash
-from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imgbackup.accounts import throttle
 from imgbackup.accounts.users import set_password
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, throttled
 from imgbackup.api.v2.params import json_body, text_field
@@ -20,7 +20,7 @@ from imgbackup.api.v2.params import json_body, text_field
 
 @endpoint("POST")
 def change_password(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     body = json_body(request, {"current_password", "new_password", "keep_token"})
     current = text_field(body, "current_password", max_length=4096)
     new = text_field(body, "new_password", max_length=4096)

@@ -23,6 +23,7 @@ from django.core import signing
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, not_found
 from imgbackup.api.v2.lookups import photo_for_user
@@ -60,13 +61,13 @@ def verify(token: str, now: float) -> tuple[int, str]:
 
 @endpoint("GET")
 def playback_url(request: HttpRequest, photo_id: str) -> HttpResponseBase:
-    photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
+    photo = photo_for_user(caller(request), photo_id)
     require_video(photo)
     found = playback_of(photo)
     if found.state in {"pending", "unavailable"}:
         return play(request, photo)  # 202 (ask again) or 404 (no copy can be made), as /playback
     expires = int(time.time()) + valid_for(photo)
-    token = sign(request.user.pk, photo.original_id, expires)  # type: ignore[arg-type]
+    token = sign(caller(request).pk, photo.original_id, expires)
     answer = JsonResponse({"url": PREFIX + token,
                            "expires_at": datetime.fromtimestamp(expires, UTC).isoformat()})
     answer["Cache-Control"] = "no-store"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError
 from imgbackup.api.v2.lookups import photo_for_user, photos_of
@@ -17,7 +17,7 @@ BATCH = 200
 
 @endpoint("GET", "DELETE")
 def collection(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     trashed = photos_of(user).filter(trashed_at__isnull=False, is_motion=False)
     if request.method == "DELETE":
         destroyed = 0
@@ -32,7 +32,7 @@ def collection(request: HttpRequest) -> HttpResponse:
 
 @endpoint("DELETE")
 def item(request: HttpRequest, photo_id: str) -> HttpResponse:
-    photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
+    photo = photo_for_user(caller(request), photo_id)
     if photo.trashed_at is None:
         raise ApiError(404, "not_found", "photo is not in the trash: DELETE /photos/{id} first")
     destroy(photo)
