@@ -14,7 +14,7 @@ from django.http.response import HttpResponseBase
 from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import bad_request, not_found
-from imgbackup.api.v2.params import json_body, text_field
+from imgbackup.api.v2.params import ids_field, json_body, text_field
 from imgbackup.sharing import albums as workflow
 from imgbackup.sharing.access import Granted, Level, album_for, album_items, albums_visible_to
 from imgbackup.sharing.models import Album, AlbumMember, AlbumOrder, Role
@@ -22,16 +22,6 @@ from imgbackup.sharing.serialize import album_item_json, album_json
 from imgbackup.sharing.serve import photo_bytes
 
 EDITABLE = {"name", "description", "cover", "order", "manual_order"}
-MAX_IDS = 5000
-
-
-def ids_field(raw: object) -> list[str]:
-    """A non-empty list of photo ids, lower-cased and without repeats, in their order."""
-    if not isinstance(raw, list) or not raw or not all(isinstance(i, str) for i in raw):
-        raise bad_request("ids must be a non-empty list of photo ids")
-    if len(raw) > MAX_IDS:
-        raise bad_request(f"at most {MAX_IDS} ids at once")
-    return list(dict.fromkeys(i.lower() for i in raw))
 
 
 @endpoint("GET", "POST")

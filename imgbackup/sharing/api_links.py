@@ -20,13 +20,12 @@ from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.api.uploads import uploaded_files
-from imgbackup.api.v2.params import json_body
+from imgbackup.api.v2.params import ids_field, json_body
 from imgbackup.api.v2.serialize import iso
 from imgbackup.photos.archive import stream_zip
 from imgbackup.photos.ingest import Rejected, ingest
 from imgbackup.sharing import unlock
 from imgbackup.sharing.access import Level, album_for, link_for, link_photo, link_photos
-from imgbackup.sharing.api_albums import ids_field
 from imgbackup.sharing.models import AlbumItem, ShareLink, key_digest, new_share_key
 from imgbackup.sharing.serialize import link_item_json, link_json
 from imgbackup.sharing.serve import photo_bytes

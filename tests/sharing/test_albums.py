@@ -96,6 +96,26 @@ def test_a_user_adds_only_their_own_photos(client: Client, alice: Persona, bob: 
     assert ids_in(client, album_id, alice) == []
 
 
+@pytest.mark.parametrize("ids", [[], "abc", [1, 2], ["a"] * 5001])
+def test_a_list_of_ids_that_does_not_parse_is_a_400(client: Client, alice: Persona,
+                                                    ids: object) -> None:
+    album_id = make_album(client, alice)
+    for method, path, body in (("POST", f"/albums/{album_id}/photos", {"ids": ids}),
+                               ("PATCH", f"/albums/{album_id}", {"manual_order": ids}),
+                               ("POST", "/shares", {"ids": ids})):
+        answer = call(client, method, path, alice, body)
+        assert answer.status_code == 400, (path, answer.content)
+        assert answer.json()["error"]["code"] == "bad_request"
+
+
+def test_ids_are_taken_once_whatever_their_case(client: Client, alice: Persona) -> None:
+    photo = upload(client, alice, 4)[0]
+    album_id = make_album(client, alice)
+    answer = call(client, "POST", f"/albums/{album_id}/photos", alice,
+                  {"ids": [photo.upper(), photo]})
+    assert answer.json() == {"done": [photo], "not_found": []}
+
+
 def test_a_viewer_sees_and_downloads_but_changes_nothing(client: Client, alice: Persona,
                                                          bob: Persona) -> None:
     photos = upload(client, alice, 1)

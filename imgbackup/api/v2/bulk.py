@@ -18,13 +18,11 @@ from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.v2.lookups import photos_of
-from imgbackup.api.v2.params import json_body
+from imgbackup.api.v2.params import ids_field, json_body
 from imgbackup.photos.archive import stream_zip
 from imgbackup.photos.ingest import HEX64
 from imgbackup.photos.models import Photo
 from imgbackup.photos.trash import destroy, restore_many, trash_many
-
-MAX_IDS = 5000
 
 
 def _destroy_trashed(rows: QuerySet[Photo]) -> None:
@@ -49,7 +47,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     action = body.get("action")
     if not isinstance(action, str) or action not in ACTIONS:
         raise bad_request(f"action must be one of: {', '.join(ACTIONS)}")
-    ids = _ids(body.get("ids"))
+    ids = ids_field(body.get("ids"))
     user = caller(request)
     rows = _owned(user, ids)
     if action in ONLY_TRASHED:
@@ -73,7 +71,7 @@ def archive(request: HttpRequest) -> StreamingHttpResponse:
         raw = json_body(request, {"ids"}).get("ids")
     else:
         raw = [i for i in request.POST.get("ids", "").split(",") if i]
-    ids = _ids(raw)
+    ids = ids_field(raw)
     rows = {photo.original_id: photo for photo in _owned(caller(request), ids)}
     if not rows:
         raise ApiError(404, "not_found", "none of these ids is a photo of yours")
@@ -82,15 +80,6 @@ def archive(request: HttpRequest) -> StreamingHttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="imgbackup-{stamp}.zip"'
     return response
-
-
-def _ids(raw: object) -> list[str]:
-    """The ids asked for, lower-cased and without repeats, in their order."""
-    if not isinstance(raw, list) or not raw or not all(isinstance(i, str) for i in raw):
-        raise bad_request("ids must be a non-empty list of photo ids")
-    if len(raw) > MAX_IDS:
-        raise bad_request(f"at most {MAX_IDS} ids at once")
-    return list(dict.fromkeys(i.lower() for i in raw))
 
 
 def _owned(user: User, ids: list[str]) -> QuerySet[Photo]:

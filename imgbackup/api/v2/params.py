@@ -17,6 +17,7 @@ MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
 TRUE = {"1", "true", "yes"}
 FALSE = {"0", "false", "no"}
+MAX_IDS = 5000  # photo ids in one request (bulk actions, zips, albums, shares)
 
 
 def json_body(request: HttpRequest, allowed: set[str]) -> dict[str, Any]:
@@ -68,6 +69,15 @@ def no_nul(value: str, name: str) -> str:
     if "\x00" in value:
         raise bad_request(f"{name} must not contain NUL characters")
     return value
+
+
+def ids_field(raw: object) -> list[str]:
+    """A non-empty list of photo ids, lower-cased and without repeats, in their order."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(i, str) for i in raw):
+        raise bad_request("ids must be a non-empty list of photo ids")
+    if len(raw) > MAX_IDS:
+        raise bad_request(f"at most {MAX_IDS} ids at once")
+    return list(dict.fromkeys(i.lower() for i in raw))
 
 
 def text_param(request: HttpRequest, name: str) -> str | None:
