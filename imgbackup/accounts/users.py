@@ -49,6 +49,17 @@ def create_user(name: str, password: str, *, admin: bool = False) -> User:
     return user
 
 
+def save_first_admin(user: User) -> bool:
+    """Save ``user`` (made, not yet saved, by the first-run form) as the first account, an
+    admin; False, saving nothing, when an account exists by then (someone else was quicker)."""
+    with transaction.atomic():
+        if User.objects.exists():
+            return False
+        user.is_staff = user.is_superuser = True
+        user.save()
+    return True
+
+
 def set_password(user: User, password: str, *, keep_token: int | None = None) -> int:
     """Give ``user`` a new password (already validated): every path that changes a password
     (own change on the web or the API, an admin's reset, ``imgbackup password``) comes here.

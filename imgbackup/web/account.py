@@ -10,7 +10,6 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_POST
 from imgbackup.accounts import throttle
 from imgbackup.accounts.models import ApiToken
 from imgbackup.accounts.tokens import TokenNameTaken, create_token, revoke
-from imgbackup.accounts.users import set_password
+from imgbackup.accounts.users import save_first_admin, set_password
 from imgbackup.web.views import page, signed_in, with_csp
 
 
@@ -35,12 +34,9 @@ def setup(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = AdminCreationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            if User.objects.exists():  # someone else was quicker
-                return redirect("login")
-            user = form.save(commit=False)
-            user.is_staff = user.is_superuser = True
-            user.save()
+        user = form.save(commit=False)
+        if not save_first_admin(user):
+            return redirect("login")
         # The configured backend: a session names its backend and must name one in use.
         login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
         return redirect("home")

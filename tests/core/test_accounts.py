@@ -86,3 +86,18 @@ def test_setup_needs_the_csrf_token(db: None) -> None:
                                "password2": "a long passphrase"})
     assert r.status_code == 403
     assert not User.objects.exists()
+
+
+def test_a_setup_form_sent_after_someone_else_made_the_first_account_saves_nothing(
+        client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imgbackup.web import account
+
+    def quicker(form: Any, commit: bool = True) -> User:
+        User.objects.create_user("quicker")  # the other first visitor's account lands now
+        return User(username="late")
+
+    monkeypatch.setattr(account.AdminCreationForm, "save", quicker)
+    r = client.post("/setup", {"username": "late", "password1": "a long passphrase",
+                               "password2": "a long passphrase"})
+    assert r["Location"] == "/login"
+    assert list(User.objects.values_list("username", "is_superuser")) == [("quicker", False)]
