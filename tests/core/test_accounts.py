@@ -101,3 +101,16 @@ def test_a_setup_form_sent_after_someone_else_made_the_first_account_saves_nothi
                                "password2": "a long passphrase"})
     assert r["Location"] == "/login"
     assert list(User.objects.values_list("username", "is_superuser")) == [("quicker", False)]
+
+
+@pytest.mark.parametrize("command", [("password", "--password", "a long passphrase"),
+                                     ("quota",), ("token",)])
+def test_commands_on_one_user_refuse_an_unknown_or_unreadable_name(
+        command: tuple[str, ...]) -> None:
+    User.objects.create_user("dora", password="x", is_active=False)
+    for name, said in (("nobody", "no "), ("\udcff", "not valid text")):
+        with pytest.raises(CommandError, match=said):
+            run(command[0], name, *command[1:])
+    if command[0] == "token":  # a token only for an active user
+        with pytest.raises(CommandError, match="no active user 'dora'"):
+            run("token", "dora")

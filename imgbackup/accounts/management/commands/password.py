@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from imgbackup.accounts.management.named_user import named_user
 from imgbackup.accounts.management.passwords import add_password_arguments, read_password
 from imgbackup.accounts.users import set_password
 
@@ -20,9 +20,7 @@ class Command(BaseCommand):
         add_password_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["name"]).first()
-        if user is None:
-            raise CommandError(f"no user {options['name']!r}")
+        user = named_user(options["name"])
         password = read_password(options)
         try:
             validate_password(password, user)

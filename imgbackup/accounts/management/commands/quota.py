@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from imgbackup.accounts.management.named_user import named_user
 from imgbackup.accounts.quotas import quota_of, set_quota
 from imgbackup.photos.quota import usage_of
 from imgbackup.sizes import format_size, parse_size
@@ -19,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("size", nargs="?", help="500M, 50G, 2T... or none")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["name"]).first()
-        if user is None:
-            raise CommandError(f"no user {options['name']!r}")
+        user = named_user(options["name"])
         if options["size"] is not None:
             try:
                 size = parse_size(options["size"])

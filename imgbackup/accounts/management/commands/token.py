@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from imgbackup.accounts.management.named_user import named_user
 from imgbackup.accounts.tokens import create_token
 from imgbackup.accounts.users import check_text
 from imgbackup.management.database import ready_database
@@ -20,14 +20,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         ready_database()  # a fresh data folder has no tables yet
+        user = named_user(options["name"], active_only=True)
         try:
-            name = check_text(options["name"], "user name")
             label = check_text(options["label"], "label")
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        user = User.objects.filter(username=name, is_active=True).first()
-        if user is None:
-            raise CommandError(f"no active user {options['name']!r}")
         token, raw = create_token(user, label, numbered=True)
         self.stdout.write(f"token {token.prefix}… for {user.username} "
                           "(shown once: keep it somewhere safe)")
