@@ -13,7 +13,7 @@ from imgbackup.api.unavailable import unavailable
 from imgbackup.api.upload_slots import upload_slot
 from imgbackup.api.v2 import upload
 from imgbackup.api.v2.lookups import photo_for_user
-from imgbackup.api.v2.pages import page
+from imgbackup.api.v2.pages import decode_cursor, page
 from imgbackup.api.v2.params import bool_param, instant_param, json_body, text_param
 from imgbackup.api.v2.serialize import photo_json
 from imgbackup.photos.derived import (
@@ -43,13 +43,16 @@ def collection(request: HttpRequest) -> HttpResponse:
 
 
 def search_filters(request: HttpRequest) -> Filters:
-    """The timeline's filters: taken since/until, camera, lens, place, favourite, file name."""
+    """The timeline's filters: taken since/until, camera, lens, place, favourite, file name
+    (and where the page starts, which only guides how a file name is looked for)."""
+    cursor = request.GET.get("cursor")
     return Filters(
         since=instant_param(request, "since"),
         until=instant_param(request, "until", upper=True),
         camera=_words_param(request, "camera"), lens=_words_param(request, "lens"),
         place=_words_param(request, "place"), name=_words_param(request, "q"),
         favourite=bool_param(request, "favourite"),
+        after=decode_cursor(cursor) if cursor else None,
     )
 
 
