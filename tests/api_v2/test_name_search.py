@@ -219,3 +219,11 @@ def test_the_probe_asks_for_the_longest_run_first_then_the_whole_text(
     monkeypatch.setattr(name_search, "CAP", 1)
     assert name_search.candidates(alice.user, "dsc_1234") == [dsc]
     assert name_search.candidates(alice.user, "1234") is None  # two names: more than CAP
+
+
+def test_a_bad_cursor_is_the_pagers_400_and_ignored_where_nothing_is_paged(
+        client: Client, alice: Persona, library: list[Photo]) -> None:
+    answer = call(client, "GET", "/photos?q=img_&cursor=not-a-cursor", alice)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
+    counts = call(client, "GET", "/timeline/buckets?q=img_&cursor=not-a-cursor", alice)
+    assert counts.status_code == 200 and counts.json()["buckets"][0]["count"] == 2
