@@ -66,6 +66,14 @@ def test_names_containing_the_text_are_found_either_way(
     assert found(client, alice, text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), SEARCHES)
+def test_the_same_names_are_found_when_the_window_decides(
+        client: Client, alice: Persona, library: list[Photo], monkeypatch: pytest.MonkeyPatch,
+        text: str, expected: list[str]) -> None:
+    monkeypatch.setattr(name_search, "PAGE_HITS", 1)  # one match among the newest: in order
+    assert found(client, alice, text) == expected
+
+
 def test_another_user_never_finds_these(client: Client, bob: Persona,
                                         library: list[Photo]) -> None:
     assert found(client, bob, "img_") == ["IMG_00050.JPG"]
