@@ -2,10 +2,12 @@
 ``bulk_create`` took (model instances, one INSERT per 5 000 rows, a month-count trigger per row).
 
 Rows are plain tuples sent by ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), in one
-transaction. The month-count and storage-usage triggers (imgbackup/photos/month_triggers.py,
-usage_triggers.py) are dropped for the load and made again afterwards by the same statements a
-migration uses, which also count every month and sum every owner's bytes again in one
-``INSERT ... SELECT ... GROUP BY`` each; the month counts are then checked against the rows.
+transaction. The month-count, storage-usage and place-count triggers
+(imgbackup/photos/month_triggers.py, usage_triggers.py, place_triggers.py) and the file-name
+index (name_search.py) are dropped for the load and made again afterwards by the same
+statements a migration uses, which also count every month and place and sum every owner's
+bytes again in one ``INSERT ... SELECT ... GROUP BY`` each (and index every name in one
+build); the month and place counts are then checked against the rows.
 Run inside ``python -m bench.seed`` (Django set up)."""
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def load(count: int, make: Callable[[int], Row]) -> int:
     photos in the timeline's month counts afterwards (checked against the rows)."""
     from django.db import connection, transaction
 
-    from imgbackup.photos import month_triggers, usage_triggers
+    from imgbackup.photos import month_triggers, name_search, place_triggers, usage_triggers
     from imgbackup.photos.models import Original, Photo
 
     vendor = connection.vendor
@@ -91,7 +93,11 @@ def load(count: int, make: Callable[[int], Row]) -> int:
             # Only this process's connection, only for the load: a bigger page cache keeps the
             # indexes' pages in memory while a million random keys (SHA-256) go in.
             cursor.execute("PRAGMA cache_size = -524288")  # 512 MiB
-        kept = [month_triggers.statements, usage_triggers.statements]
+        # Every per-row trigger or index that the statements below can make again from the
+        # rows: the month, byte and place counts and the file-name index (FTS5 rebuild on
+        # SQLite, CREATE INDEX on PostgreSQL), each built once instead of a million times.
+        kept = [month_triggers.statements, usage_triggers.statements,
+                place_triggers.statements, name_search.statements]
         for statement in [sql for kind in kept for sql in kind(vendor, False)]:
             cursor.execute(statement)
         for first in range(0, count, BATCH):
@@ -100,18 +106,23 @@ def load(count: int, make: Callable[[int], Row]) -> int:
                    _tuples(originals, original_defaults, [o for o, _ in made], adapt))
             _write(cursor, vendor, Photo._meta.db_table, photos,
                    _tuples(photos, photo_defaults, [p for _, p in made], adapt))
-        # The triggers again, and every month counted (every owner's bytes summed) again.
+        if vendor == "postgresql":
+            # The foreign keys' checks, deferred to the commit, now: PostgreSQL builds no
+            # index (the file names') on a table with trigger events pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # The triggers again, and every month and place counted (every owner's bytes summed,
+        # every name indexed) again.
         for statement in [sql for kind in kept for sql in kind(vendor, True)]:
             cursor.execute(statement)
         return checked_counts()
 
 
 def checked_counts() -> int:
-    """The month counts' total, after checking them month by month against the rows."""
+    """The month counts' total, after checking them (and the place counts) against the rows."""
     from django.db.models import Count, Q
     from django.db.models.functions import TruncMonth
 
-    from imgbackup.photos.models import MonthCount, Photo
+    from imgbackup.photos.models import MonthCount, Photo, PlaceCount
 
     counted = Q(trashed_at__isnull=True, is_motion=False)
     rows = {(owner, month.strftime("%Y-%m")): (n, fav) for owner, month, n, fav in
@@ -124,4 +135,12 @@ def checked_counts() -> int:
     if rows != kept:
         wrong = sorted(set(rows.items()) ^ set(kept.items()))[:5]
         raise CountMismatch(f"month counts differ from the rows, e.g. {wrong}")
+    placed = {(owner, key): n for owner, key, n in
+              Photo.objects.filter(counted).exclude(place_key="").values("owner_id", "place_key")
+              .annotate(n=Count("id")).values_list("owner_id", "place_key", "n")}
+    places = {(owner, key): n for owner, key, n in
+              PlaceCount.objects.filter(live__gt=0).values_list("owner_id", "place_key", "live")}
+    if placed != places:
+        wrong = sorted(set(placed.items()) ^ set(places.items()))[:5]
+        raise CountMismatch(f"place counts differ from the rows, e.g. {wrong}")
     return sum(live for live, _ in kept.values())

@@ -5,6 +5,7 @@ timeline in order when many do; the same answers either way, and never another u
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from conftest import Persona
@@ -65,6 +66,14 @@ def test_names_containing_the_text_are_found_either_way(
     assert found(client, alice, text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), SEARCHES)
+def test_the_same_names_are_found_when_the_window_decides(
+        client: Client, alice: Persona, library: list[Photo], monkeypatch: pytest.MonkeyPatch,
+        text: str, expected: list[str]) -> None:
+    monkeypatch.setattr(name_search, "PAGE_HITS", 1)  # one match among the newest: in order
+    assert found(client, alice, text) == expected
+
+
 def test_another_user_never_finds_these(client: Client, bob: Persona,
                                         library: list[Photo]) -> None:
     assert found(client, bob, "img_") == ["IMG_00050.JPG"]
@@ -89,7 +98,12 @@ def test_name_combines_with_the_other_filters(client: Client, alice: Persona,
 
 def _page_reads(client: Client, persona: Persona, path: str) -> list[str]:
     return [_plan(sql, params) for sql, params in _queries(client, persona, path)
-            if '"taken_at" DESC' in sql]
+            if '"taken_at" DESC' in sql and not sql.startswith("SELECT COUNT(*)")]
+
+
+def _probes(queries: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The trigram index's probes among ``queries``."""
+    return [q for q in queries if "photos_name_fts" in q[0] or "owner_id + 0" in q[0]]
 
 
 def _many_more(owner: User, count: int) -> None:
@@ -110,7 +124,7 @@ def test_a_rare_name_is_read_by_id_from_the_trigram_index(client: Client, alice:
     if connection.vendor == "postgresql":
         _many_more(alice.user, 3000)
     queries = _queries(client, alice, "/photos?q=0002")
-    probe = [q for q in queries if "photos_name_fts" in q[0] or "UPPER" in q[0]]
+    probe = _probes(queries)
     if connection.vendor == "sqlite":
         plan = _plan(*probe[0])
     else:
@@ -163,3 +177,61 @@ def test_the_timeline_counts_and_pages_what_the_list_finds(
     month = call(client, "GET", "/timeline/buckets/2024-05?q=img_&limit=1", alice).json()
     assert [item["filename"] for item in month["items"]] == ["IMG_0001.JPG"]
     assert month["next_cursor"]
+
+
+def test_a_page_of_names_among_the_newest_photos_is_read_in_order_without_the_index(
+        client: Client, alice: Persona, library: list[Photo]) -> None:
+    """150 names with "P00" are the newest photos: the first page is among the timeline's
+    first ``WINDOW`` rows, so the trigram index is not asked (on PostgreSQL a text in most
+    names is a bitmap of the whole library). The next page starts where 50 of them are
+    left: not a page, so the index is asked and gives those 50 (read by id, no walk to the
+    library's end)."""
+    _many_more(alice.user, 150)
+    queries = _queries(client, alice, "/photos?q=P00&limit=100")
+    assert _probes(queries) == []
+    (window,) = [q for q in queries if q[0].startswith("SELECT COUNT(*) FROM (")]
+    _assert_ordered_read(_plan(*window), {"timeline_live"})  # at most WINDOW rows, in order
+    (page,) = _page_reads(client, alice, "/photos?q=P00&limit=100")
+    _assert_ordered_read(page, {"timeline_live"})
+    first = call(client, "GET", "/photos?q=P00&limit=100", alice).json()
+    after = f"/photos?q=P00&limit=100&cursor={first['next_cursor']}"
+    assert len(_probes(_queries(client, alice, after))) == 1
+    second = call(client, "GET", after, alice).json()
+    names = [item["filename"] for item in first["items"] + second["items"]]
+    assert sorted(names) == [f"P{n:06d}.JPG" for n in range(150)]
+    assert second["next_cursor"] is None
+
+
+def test_the_window_checks_names_as_the_search_does(alice: Persona,
+                                                    library: list[Photo],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(name_search, "PAGE_HITS", 2)
+    timeline = Photo.objects.filter(owner=alice.user, trashed_at__isnull=True)
+    assert name_search.fills_a_page(timeline, "img_")  # IMG_0001.JPG, img_0002.heic
+    assert not name_search.fills_a_page(timeline, "dsc_")  # DSCX1234 has no "_"
+    assert not name_search.fills_a_page(timeline, "100%")  # "%" only itself: one name
+    assert name_search.fills_a_page(timeline, ".JPG")
+    monkeypatch.setattr(name_search, "WINDOW", 1)  # the newest row only
+    assert not name_search.fills_a_page(timeline, ".JPG")
+
+
+def test_the_probe_asks_for_the_longest_run_first_then_the_whole_text(
+        alice: Persona, library: list[Photo], monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL asks the trigram index for ``1234`` (in two names) before ``dsc_1234``: with
+    room for one candidate, the run gives too many and the whole text is asked for."""
+    assert [name_search.longest_run(t) for t in ("IMG_0000123", "dsc_1234", "a b", "Kyōto 7")
+            ] == ["0000123", "1234", "a", "Kyōto"]
+    dsc = Photo.objects.get(owner=alice.user, filename="DSC_1234.JPG").pk
+    assert sorted(name_search.candidates(alice.user, "dsc_1234") or []) in (
+        [dsc], sorted([dsc, Photo.objects.get(filename="DSCX1234.JPG").pk]))
+    monkeypatch.setattr(name_search, "CAP", 1)
+    assert name_search.candidates(alice.user, "dsc_1234") == [dsc]
+    assert name_search.candidates(alice.user, "1234") is None  # two names: more than CAP
+
+
+def test_a_bad_cursor_is_the_pagers_400_and_ignored_where_nothing_is_paged(
+        client: Client, alice: Persona, library: list[Photo]) -> None:
+    answer = call(client, "GET", "/photos?q=img_&cursor=not-a-cursor", alice)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
+    counts = call(client, "GET", "/timeline/buckets?q=img_&cursor=not-a-cursor", alice)
+    assert counts.status_code == 200 and counts.json()["buckets"][0]["count"] == 2

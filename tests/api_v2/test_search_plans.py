@@ -112,6 +112,7 @@ def test_between_two_common_conditions_the_one_that_fills_a_page_sooner_drives(
     """Both hold more than the bounded count (4 here): then what decides is how many of each
     index's newest rows pass the other condition."""
     monkeypatch.setattr("imgbackup.photos.search.COUNT_CAP", 4)
+    monkeypatch.setattr("imgbackup.photos.search.SIZE_CAP", 5)  # Kyoto's 10 count as many
     kyoto = search_fields("", "", "", 35.0116, 135.7681)
     for n in range(10):  # Kyoto's newest 4 are not favourites; every favourite is in Kyoto
         photo_row(alice.user, n, T0 - timedelta(days=n), favourite=n >= 4, latitude=35.0116,
@@ -121,6 +122,54 @@ def test_between_two_common_conditions_the_one_that_fills_a_page_sooner_drives(
     assert len(pages) == 1
     _assert_ordered_read(_plan(*pages[0]), {"search_favourite"})
 
+
+
+def test_when_neither_holds_the_other_the_smaller_drives(
+        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rare camera that was never in a common place: no newest row of either passes the
+    other, so each is counted (up to ``SIZE_CAP``) and the camera's few rows are read, not
+    the place's many (at a million photos: 1 000 rows against 200 000, 775 ms)."""
+    monkeypatch.setattr("imgbackup.photos.search.COUNT_CAP", 4)
+    monkeypatch.setattr("imgbackup.photos.search.SIZE_CAP", 9)
+    for n in range(12):  # the place's (newer, more)
+        photo_row(alice.user, n, T0 - timedelta(days=n), latitude=35.0116, longitude=135.7681,
+                  **search_fields("Apple", "iPhone 15", "", 35.0116, 135.7681))
+    for n in range(20, 26):  # the camera's, in Paris
+        photo_row(alice.user, n, T0 - timedelta(days=n), camera_make="Leica Camera AG",
+                  camera_model="LEICA M11",
+                  **search_fields("Leica Camera AG", "LEICA M11", "", 48.8584, 2.2945))
+    if connection.vendor == "postgresql":
+        # Enough other photos that the planner prices each index by what it holds: on a
+        # handful of rows the owner's index costs the same as any other.
+        from imgbackup.photos.models import Original, Photo
+
+        originals = Original.objects.bulk_create(
+            Original(sha256=f"{n:064x}", md5=f"{n:032x}", size=1, content_type="image/jpeg")
+            for n in range(1000, 3000))
+        Photo.objects.bulk_create(
+            Photo(owner=alice.user, original=original, taken_at=T0 - timedelta(days=100),
+                  taken_at_source="exif", camera_key="sony a7", place_key="FR|France|Paris|Paris")
+            for original in originals)
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE photos_photo")
+    queries = _queries_empty(client, alice, "/photos?place=kyoto&camera=leica")
+    pages = [q for q in queries
+             if '"taken_at" DESC' in q[0] and not q[0].startswith("SELECT COUNT(*)")]
+    assert len(pages) == 1
+    _assert_ordered_read(_plan(*pages[0]), {"search_camera"})
+    # The bounded counts of each condition's size read its own index, never the library.
+    sizes = [q for q in queries if q[0].startswith("SELECT COUNT(*)") and "ORDER BY" not in q[0]]
+    assert len(sizes) == 2
+    for sql, params in sizes:
+        plan = _plan(sql, params)
+        assert "search_camera" in plan or "search_place" in plan, plan
+        assert "SCAN photos_photo" not in plan and "Seq Scan" not in plan, plan
+
+
+def _queries_empty(client: Client, persona: Persona, path: str) -> list[Query]:
+    answer, queries = queries_behind(client, path, persona)
+    assert answer.status_code == 200 and answer.json()["items"] == [], answer.content
+    return queries
 
 MERGED_CASES = [
     ("/photos", {"timeline_live"}),

@@ -78,3 +78,31 @@ def test_an_unknown_column_is_refused(django_user_model: Any) -> None:
     with pytest.raises(KeyError, match="takenat"):
         bulk.load(3, bad)
     assert not Photo.objects.filter(owner=owner).exists()
+
+
+def test_places_and_names_are_counted_and_indexed_after_the_load(
+        django_user_model: Any) -> None:
+    from imgbackup.photos import name_search
+    from imgbackup.photos.models import PlaceCount
+
+    owner = django_user_model.objects.create(username="bulk-owner")
+
+    def placed(i: int) -> bulk.Row:
+        original, photo = _row(owner, i)
+        return original, {**photo, "place_key": ["kyoto|jp", "paris|fr", ""][i % 3]}
+
+    bulk.load(60, placed)
+    expected = Counter(["kyoto|jp", "paris|fr", ""][i % 3] for i in range(60)
+                       if i % 10 != 3 and i % 25 != 11)
+    del expected[""]
+    assert {c.place_key: c.live for c in PlaceCount.objects.filter(owner=owner)} == expected
+    # The name index holds every loaded name, and its triggers are back for new ones.
+    found = name_search.candidates(owner, "IMG_")
+    assert sorted(found or []) == sorted(Photo.objects.filter(owner=owner).values_list(
+        "pk", flat=True))
+    photo = Photo.objects.get(owner=owner, filename="IMG_8.JPG")
+    photo.filename, photo.place_key = "renamed-after.jpg", "kyoto|jp"
+    photo.save()
+    assert name_search.candidates(owner, "renamed-aft") == [photo.pk]
+    assert PlaceCount.objects.get(owner=owner, place_key="kyoto|jp").live == (
+        expected["kyoto|jp"] + 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -13,7 +15,7 @@ from imgbackup.api.unavailable import unavailable
 from imgbackup.api.upload_slots import upload_slot
 from imgbackup.api.v2 import upload
 from imgbackup.api.v2.lookups import photo_for_user
-from imgbackup.api.v2.pages import page
+from imgbackup.api.v2.pages import decode_cursor, page
 from imgbackup.api.v2.params import bool_param, instant_param, json_body, text_param
 from imgbackup.api.v2.serialize import photo_json
 from imgbackup.photos.derived import (
@@ -43,14 +45,26 @@ def collection(request: HttpRequest) -> HttpResponse:
 
 
 def search_filters(request: HttpRequest) -> Filters:
-    """The timeline's filters: taken since/until, camera, lens, place, favourite, file name."""
+    """The timeline's filters: taken since/until, camera, lens, place, favourite, file name
+    (and where the page starts, which only guides how a file name is looked for)."""
     return Filters(
         since=instant_param(request, "since"),
         until=instant_param(request, "until", upper=True),
         camera=_words_param(request, "camera"), lens=_words_param(request, "lens"),
         place=_words_param(request, "place"), name=_words_param(request, "q"),
         favourite=bool_param(request, "favourite"),
+        after=_where_the_page_starts(request),
     )
+
+
+def _where_the_page_starts(request: HttpRequest) -> tuple[datetime, int] | None:
+    """The cursor's position, or None: a bad cursor is the pager's 400 to give (an endpoint
+    without pages, such as the bucket counts, ignores it as before)."""
+    cursor = request.GET.get("cursor")
+    try:
+        return decode_cursor(cursor) if cursor else None
+    except ApiError:
+        return None
 
 
 def _words_param(request: HttpRequest, name: str) -> str | None:
