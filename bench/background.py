@@ -101,7 +101,7 @@ def _render_cpu(jpeg: Path) -> float:
 
 
 def _default_workers() -> int:
-    """IMGBACKUP_JOB_WORKERS's default, as imgbackup/settings.py computes it."""
+    """IMGBACKUP_JOB_THREADS's default, as imgbackup/settings.py computes it."""
     return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                else os.cpu_count() or 1, 4)
 
@@ -118,8 +118,8 @@ def _item(scale: Scale, f: _Figures) -> Item:
     item.notes.append(
         f"{f.count} camera-like JPEGs of {scale.photo_size[0]}x{scale.photo_size[1]} sent to "
         f"`POST /api/v2/photos` by 4 clients in {f.upload:.1f} s, one photo per request, to "
-        f"`imgbackup serve` with its default job workers (one per core, at most 4: "
-        f"{_default_workers()} here; they make previews too, after the thumbnails waiting). "
+        f"`imgbackup serve` with its default job worker, running one job per core at once "
+        f"({_default_workers()} here; previews too, after the thumbnails waiting). "
         f"{f.count - len(f.missing)} thumbnails existed when "
         f"the last upload was answered; the server's processes used {f.server_cpu:.1f} s of "
         f"CPU while the rest were made. Thumbnail files are watched every "
