@@ -132,6 +132,8 @@ class Worker(_DbWorker):
     def _loop(self) -> None:
         try:
             _DbWorker.run(self)
+        except Exception:  # the process's main loop goes on; its own failure restarts it
+            log.exception("a job thread stopped")
         finally:
             connections.close_all()  # this thread's own
 
