@@ -10,6 +10,7 @@ others (where wall time is not CPU time)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,12 @@ def _render_cpu(jpeg: Path) -> float:
     return time.process_time() - start
 
 
+def _default_workers() -> int:
+    """IMGBACKUP_JOB_THREADS's default, as imgbackup/settings.py computes it."""
+    return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1, 4)
+
+
 def _item(scale: Scale, f: _Figures) -> Item:
     item = Item("10c", "Thumbnails after an upload",
                 target="≤ 1.2x the time of rendering them with nothing else to do")
@@ -111,8 +118,9 @@ def _item(scale: Scale, f: _Figures) -> Item:
     item.notes.append(
         f"{f.count} camera-like JPEGs of {scale.photo_size[0]}x{scale.photo_size[1]} sent to "
         f"`POST /api/v2/photos` by 4 clients in {f.upload:.1f} s, one photo per request, to "
-        f"`imgbackup serve` with its default single job worker (which makes previews too, "
-        f"after the thumbnails waiting). {f.count - len(f.missing)} thumbnails existed when "
+        f"`imgbackup serve` with its default job worker, running one job per core at once "
+        f"({_default_workers()} here; previews too, after the thumbnails waiting). "
+        f"{f.count - len(f.missing)} thumbnails existed when "
         f"the last upload was answered; the server's processes used {f.server_cpu:.1f} s of "
         f"CPU while the rest were made. Thumbnail files are watched every "
         f"{POLL * 1000:.0f} ms. The first row is the issue's measure (a quiet machine's wall "

@@ -323,6 +323,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Worker processes `imgbackup serve` starts beside the web server; 0 when `imgbackup worker`
 # runs elsewhere.
 JOB_WORKERS = env_int("JOB_WORKERS", 1)
+# Jobs one worker process runs at once (threads): one per core, at most 4; they work only
+# once uploads go quiet.
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+JOB_THREADS = env_int("JOB_THREADS", min(_CORES or 1, 4))
 # A failing job is tried this many times, waiting JOB_RETRY_SECONDS, then 4x longer each time.
 JOB_ATTEMPTS = env_int("JOB_ATTEMPTS", 5)
 JOB_RETRY_SECONDS = env_int("JOB_RETRY_SECONDS", 30)

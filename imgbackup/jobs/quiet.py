@@ -17,7 +17,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-POLL_SECONDS = 0.25
+# A wait sleeps until the quiet spell would end, looking again at least this often (to
+# notice a stopping worker) and at most this late after the spell ends (a clock step).
+LONGEST_SLEEP = 0.5
 
 
 def _mark_file() -> Path:
@@ -43,9 +45,13 @@ def seconds_since_upload() -> float:
 
 def wait_for_quiet(running: Callable[[], bool]) -> float:
     """Sleep while an upload started or ended within IMGBACKUP_JOB_QUIET_SECONDS (and
-    ``running()`` holds); the seconds waited."""
+    ``running()`` holds); the seconds waited. It sleeps until the spell would end rather than
+    polling, so a job starts as soon as the uploads have been quiet for long enough."""
     quiet = float(settings.JOB_QUIET_SECONDS)
     started = time.monotonic()
-    while quiet > 0 and running() and seconds_since_upload() < quiet:
-        time.sleep(POLL_SECONDS)
+    while quiet > 0 and running():
+        left = quiet - seconds_since_upload()
+        if left <= 0:
+            break
+        time.sleep(min(left, LONGEST_SLEEP) + 0.005)
     return time.monotonic() - started

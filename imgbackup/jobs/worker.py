@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks.base import TaskResultStatus
@@ -33,6 +33,8 @@ HOUSEKEEPING_EVERY = 60.0
 # Finished jobs are kept this long for `imgbackup jobs`, then deleted; failed ones until
 # someone looks (imgbackup jobs --clear).
 KEEP_SUCCESSFUL = timedelta(days=1)
+# Seconds a stopping worker waits for its other loops to finish their jobs.
+SIBLING_GRACE = 25.0
 
 
 def worker_id() -> str:
@@ -97,18 +99,59 @@ class WorkerDied(RuntimeError):
 
 
 class Worker(_DbWorker):
-    def __init__(self, *, interval: float, batch: bool, parent_pid: int | None) -> None:
+    """One worker process; with ``threads`` > 1 (``IMGBACKUP_JOB_THREADS``) it runs that many
+    claim-and-run loops, each with its own database connection and worker id: renders release
+    the GIL, so one process keeps every core busy without a Python process per core."""
+
+    def __init__(self, *, interval: float, batch: bool, parent_pid: int | None,
+                 threads: int = 1) -> None:
         super().__init__(queue_names=["*"], interval=interval, batch=batch,
                          backend_name="default", startup_delay=not batch, max_tasks=None,
                          worker_id=worker_id(), excluded_queue_names=[])
         self.parent_pid = parent_pid
+        self.siblings = [Worker(interval=interval, batch=batch, parent_pid=None)
+                         for _ in range(max(1, threads) - 1)]
 
     def run(self) -> None:
         requeue_abandoned()
         if not self.batch:
             threading.Thread(target=self._housekeeping, name="jobs-housekeeping",
                              daemon=True).start()
-        super().run()
+        loops = [threading.Thread(target=sibling._loop, name=f"jobs-{i + 1}", daemon=True)
+                 for i, sibling in enumerate(self.siblings)]
+        for loop in loops:
+            loop.start()
+        try:
+            super().run()
+        finally:
+            # Stopping: the others finish the job in hand (a job cut short is run again).
+            self._stop_siblings()
+            for loop in loops:
+                loop.join(timeout=SIBLING_GRACE)
+
+    def _loop(self) -> None:
+        try:
+            _DbWorker.run(self)
+        except Exception:  # the process's main loop goes on; its own failure restarts it
+            log.exception("a job thread stopped")
+        finally:
+            connections.close_all()  # this thread's own
+
+    def _stop_siblings(self) -> None:
+        for sibling in self.siblings:
+            sibling.running = False
+
+    def busy(self) -> bool:
+        return bool(self.running_task) or any(s.running_task for s in self.siblings)
+
+    def shutdown(self, signum: int, frame: Any) -> None:
+        self._stop_siblings()
+        if self.running and not self.running_task and any(
+                s.running_task for s in self.siblings):
+            # Let the main loop end after a sleep; run() waits for the siblings' jobs.
+            self.running = False
+            return
+        super().shutdown(signum, frame)
 
     def run_task(self, db_task_result: DBTaskResult[Any, Any]) -> None:
         # Uploads first: the job waits (claimed) until they go quiet (jobs/quiet.py); a batch
@@ -126,7 +169,8 @@ class Worker(_DbWorker):
             if self.parent_pid is not None and os.getppid() != self.parent_pid:
                 log.warning("the server that started this worker is gone; stopping")
                 self.running = False
-                if not self.running_task:
+                self._stop_siblings()
+                if not self.busy():
                     os._exit(0)
             if time.monotonic() - last > HOUSEKEEPING_EVERY:
                 last = time.monotonic()

@@ -3,6 +3,7 @@ and end, and a job worker on the same machine starts a job only after a quiet sp
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -40,3 +41,14 @@ def test_zero_turns_the_wait_off(settings: Any) -> None:
     settings.JOB_QUIET_SECONDS = 0
     quiet.mark_upload()
     assert quiet.wait_for_quiet(lambda: True) < 0.1
+
+
+def test_the_job_starts_when_the_quiet_spell_ends_not_a_poll_later(settings: Any) -> None:
+    # The last upload ended 0.2 s ago: 0.8 s of quiet are left. Polling every 0.25 s from
+    # here would wait 1.0 s; the wait sleeps until the spell ends instead.
+    settings.JOB_QUIET_SECONDS = 1
+    quiet.mark_upload()
+    ended = time.time() - 0.2
+    os.utime(quiet._mark_file(), (ended, ended))
+    waited = quiet.wait_for_quiet(lambda: True)
+    assert 0.75 <= waited < 0.95
