@@ -46,9 +46,9 @@ def _jobs(status: str | None = None) -> list[tuple[str, list[Any], int]]:
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker drops connections that left autocommit, as the test's transaction has."""
-    from django_tasks_db.management.commands import db_worker
+    from imgbackup.jobs import worker
 
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
 
 
 def _work() -> None:
