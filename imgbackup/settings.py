@@ -26,6 +26,14 @@ def env_int(name: str, default: int) -> int:
         raise SystemExit(f"IMGBACKUP_{name} must be a whole number, not {raw!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"IMGBACKUP_{name} must be a number, not {raw!r}") from None
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = env(name, "1" if default else "0").strip().lower()
     if raw in {"1", "true", "yes", "on"}:
@@ -332,8 +340,9 @@ JOB_ATTEMPTS = env_int("JOB_ATTEMPTS", 5)
 JOB_RETRY_SECONDS = env_int("JOB_RETRY_SECONDS", 30)
 # A job running longer than this is taken to have lost its worker and is run again.
 JOB_LEASE_MINUTES = env_int("JOB_LEASE_MINUTES", 120)
-# A worker on this machine starts a job only when no upload started or ended for this long.
-JOB_QUIET_SECONDS = env_int("JOB_QUIET_SECONDS", 2)
+# A worker on this machine starts a job only when no upload is in flight and the last one
+# ended this long ago (jobs/quiet.py).
+JOB_QUIET_SECONDS = env_float("JOB_QUIET_SECONDS", 0.5)
 
 # --- Logins ------------------------------------------------------------------------------
 # Every password check (web form, POST /api/v2/auth/token) fails for a user name from one
