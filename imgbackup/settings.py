@@ -26,6 +26,14 @@ def env_int(name: str, default: int) -> int:
         raise SystemExit(f"IMGBACKUP_{name} must be a whole number, not {raw!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"IMGBACKUP_{name} must be a number, not {raw!r}") from None
+
+
 def env_bool(name: str, default: bool) -> bool:
     raw = env(name, "1" if default else "0").strip().lower()
     if raw in {"1", "true", "yes", "on"}:
@@ -323,13 +331,18 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Worker processes `imgbackup serve` starts beside the web server; 0 when `imgbackup worker`
 # runs elsewhere.
 JOB_WORKERS = env_int("JOB_WORKERS", 1)
+# Jobs one worker process runs at once (threads): one per core, at most 4; they work only
+# once uploads go quiet.
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+JOB_THREADS = env_int("JOB_THREADS", min(_CORES or 1, 4))
 # A failing job is tried this many times, waiting JOB_RETRY_SECONDS, then 4x longer each time.
 JOB_ATTEMPTS = env_int("JOB_ATTEMPTS", 5)
 JOB_RETRY_SECONDS = env_int("JOB_RETRY_SECONDS", 30)
 # A job running longer than this is taken to have lost its worker and is run again.
 JOB_LEASE_MINUTES = env_int("JOB_LEASE_MINUTES", 120)
-# A worker on this machine starts a job only when no upload started or ended for this long.
-JOB_QUIET_SECONDS = env_int("JOB_QUIET_SECONDS", 2)
+# A worker on this machine starts a job only when no upload is in flight and the last one
+# ended this long ago (jobs/quiet.py).
+JOB_QUIET_SECONDS = env_float("JOB_QUIET_SECONDS", 0.5)
 
 # --- Logins ------------------------------------------------------------------------------
 # Every password check (web form, POST /api/v2/auth/token) fails for a user name from one

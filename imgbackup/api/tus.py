@@ -26,6 +26,7 @@ from django.utils.http import http_date
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.body import body_reader, thread_buffer
+from imgbackup.jobs.quiet import upload_in_flight
 from imgbackup.photos import resumable
 from imgbackup.photos.ingest import Rejected
 from imgbackup.photos.models import ResumableUpload
@@ -70,7 +71,8 @@ def creation(request: HttpRequest) -> HttpResponse:
     if not upload.complete and request.content_type == CHUNK_TYPE and _content_length(request):
         # creation-with-upload: the body is the first chunk.
         chunk = resumable.Chunk(0, _body(request), size=_content_length(request))
-        _rejected_as_api(resumable.append, upload, chunk)
+        with upload_in_flight():
+            _rejected_as_api(resumable.append, upload, chunk)
     response = _state(HttpResponse(status=201), upload)
     response["Location"] = f"/api/v2/uploads/{upload.id}"
     return response
@@ -118,7 +120,8 @@ def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
         raise ApiError(413, "too_large", f"this chunk ends at byte {offset + size}, past "
                        f"Upload-Length {known}")
     chunk = resumable.Chunk(offset, _body(request), _checksum(request), length, size)
-    _rejected_as_api(resumable.append, upload, chunk)
+    with upload_in_flight():  # background jobs wait for it (jobs/quiet.py)
+        _rejected_as_api(resumable.append, upload, chunk)
     return _state(HttpResponse(status=204), upload)
 
 

@@ -32,7 +32,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from imgbackup.api.errors import ApiError
-from imgbackup.jobs.quiet import mark_upload
+from imgbackup.jobs.quiet import upload_in_flight
 
 RETRY_AFTER_SECONDS = 5
 _lock = threading.Lock()
@@ -91,12 +91,11 @@ def upload_slot(user: User) -> Iterator[None]:
         if not process.acquire(blocking=False):
             raise _busy(503, "server_busy", "the server is busy with other uploads; try again "
                         "in a few seconds")
-        mark_upload()
         try:
-            yield
+            with upload_in_flight():  # background jobs wait for it (jobs/quiet.py)
+                yield
         finally:
             process.release()
-            mark_upload()
     finally:
         if fd is not None:
             os.close(fd)  # releases the flock

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task
 
+from imgbackup.jobs.busy import patiently
+
 log = logging.getLogger(__name__)
 # Jobs are functions inside imgbackup only: a row naming anything else is never imported.
 ALLOWED_PREFIX = "imgbackup."
@@ -61,7 +63,7 @@ def run_job(path: str, args: list[Any], attempt: int = 1) -> Any:
         raise ValueError(f"{path}: not a job of imgbackup")
     func = import_string(path)
     try:
-        return func(*args)
+        return patiently(lambda: func(*args))  # jobs are idempotent: run again when locked
     except Exception:
         if attempt < int(settings.JOB_ATTEMPTS):
             wait = backoff(attempt)

@@ -46,9 +46,9 @@ def _jobs(status: str | None = None) -> list[tuple[str, list[Any], int]]:
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker drops connections that left autocommit, as the test's transaction has."""
-    from django_tasks_db.management.commands import db_worker
+    from imgbackup.jobs import worker
 
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
 
 
 def _work() -> None:
@@ -190,3 +190,28 @@ def test_a_job_that_keeps_killing_its_worker_is_failed(client: Client, alice: Pe
 def test_only_functions_of_imgbackup_can_be_jobs() -> None:
     with pytest.raises(ValueError, match="only functions of imgbackup"):
         queue.enqueue(print)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_worker_runs_its_threads_jobs_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IMGBACKUP_JOB_THREADS: two jobs of 0.6 s take one worker process ~0.6 s, not 1.2."""
+    import threading
+    import time
+
+    from imgbackup.jobs.worker import Worker
+
+    ran: list[str] = []
+
+    def slow(sha256: str, kind: str) -> str:
+        time.sleep(0.6)
+        ran.append(threading.current_thread().name)
+        return "made"
+
+    queue.enqueue(background.make_derived, "a" * 64, "thumbnail")
+    queue.enqueue(background.make_derived, "b" * 64, "thumbnail")
+    monkeypatch.setattr(background, "make_derived", slow)
+    started = time.monotonic()
+    Worker(interval=0.05, batch=True, parent_pid=None, threads=2).run()
+    assert time.monotonic() - started < 1.1
+    assert len(set(ran)) == 2
+    assert len(_jobs("SUCCESSFUL")) == 2

@@ -33,9 +33,10 @@ PLAYBACK_JOB = "imgbackup.photos.playback.make_playback"
 
 @pytest.fixture(autouse=True)
 def _keep_the_test_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    from django_tasks_db.management.commands import db_worker
+    from imgbackup.jobs import worker
 
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    # The worker drops connections that left autocommit, as the test's transaction has.
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
 
 
 def _send(client: Client, persona: Persona, data: bytes, name: str = "clip.mov") -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from imgbackup.jobs.worker import Worker
@@ -18,6 +19,8 @@ class Command(BaseCommand):
                             help="run every job that is due, then exit")
         parser.add_argument("--interval", type=float, default=1.0,
                             help="seconds between looks at an empty queue (default 1)")
+        parser.add_argument("--threads", type=int, default=None,
+                            help="jobs run at once (default IMGBACKUP_JOB_THREADS; 1 with --batch)")
         parser.add_argument("--parent-pid", type=int, default=None, help="stop when this "
                             "process (the server that started the worker) is gone")
 
@@ -25,6 +28,8 @@ class Command(BaseCommand):
         level = logging.WARNING if options["verbosity"] < 2 else logging.INFO
         logging.getLogger("django_tasks_db").setLevel(level)
         worker = Worker(interval=max(0.1, options["interval"]), batch=options["batch"],
-                        parent_pid=options["parent_pid"])
+                        parent_pid=options["parent_pid"],
+                        threads=options["threads"] or (1 if options["batch"]
+                                                       else int(settings.JOB_THREADS)))
         worker.configure_signals()
         worker.run()
