@@ -62,24 +62,28 @@ def env_networks(name: str, default: str) -> list[IPv4Network | IPv6Network]:
 
 def _secret_key(data_dir: Path) -> str:
     """The key from IMGBACKUP_SECRET_KEY, else one generated once and kept in the data folder.
-    O_EXCL makes concurrent first starts (several workers) agree on one key."""
+    The key is written whole to a file of its own, then linked into place: concurrent first
+    starts (the server and its job worker) agree on one key and never read a half-written one."""
     if given := env("SECRET_KEY", ""):
         return given
     path = data_dir / "secret_key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(50))
-            f.flush()
-            os.fsync(f.fileno())
-    for _ in range(100):
-        key = path.read_text().strip()
-        if key:
-            return key
-    raise SystemExit(f"{path} is empty: delete it and start again")
+    if not path.exists():
+        draft = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(50))
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: its key is the one
+        finally:
+            draft.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if not key:
+        raise SystemExit(f"{path} is empty: delete it and start again")
+    return key
 
 
 BASE_DIR = Path(__file__).resolve().parent

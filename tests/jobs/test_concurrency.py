@@ -103,10 +103,7 @@ def test_threads_of_several_processes_run_every_job_exactly_once(
     runs = tmp_path / "runs"
     go = tmp_path / "go"
     env = {**os.environ, "IMGBACKUP_DATABASE_URL": _test_database_url(),
-           "DJANGO_SETTINGS_MODULE": "imgbackup.settings",
-           # Given: two first starts at once may read the generated key file before it is
-           # written (settings._secret_key retries 100 times without a pause).
-           "IMGBACKUP_SECRET_KEY": "test-key-of-the-worker-processes"}
+           "DJANGO_SETTINGS_MODULE": "imgbackup.settings"}
     children = [subprocess.Popen([sys.executable, "-c", CHILD, str(runs),
                                   str(tmp_path / f"ready{i}"), str(go)], env=env)
                 for i in range(2)]
