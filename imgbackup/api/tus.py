@@ -25,10 +25,12 @@ from django.utils.http import http_date
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.body import body_reader, thread_buffer
+from imgbackup.jobs.quiet import upload_activity
 from imgbackup.photos import resumable
 from imgbackup.photos.ingest import Rejected
 from imgbackup.photos.models import ResumableUpload
 from imgbackup.photos.quota import check_quota
+from imgbackup.photos.resumable_whole import create_whole
 
 VERSION = "1.0.0"
 EXTENSIONS = ("creation,creation-with-upload,creation-defer-length,termination,checksum,"
@@ -68,11 +70,18 @@ def creation(request: HttpRequest) -> HttpResponse:
         # Past the quota: told before a byte is sent (ingest checks again at completion).
         _rejected_as_api(partial(check_quota, name=claims.filename or "file"), user, length,
                          claims.sha256 or None)
-    upload = _rejected_as_api(resumable.create, user, length, claims)
-    if not upload.complete and request.content_type == CHUNK_TYPE and _content_length(request):
-        # creation-with-upload: the body is the first chunk.
-        chunk = resumable.Chunk(0, _body(request), size=_content_length(request))
-        _rejected_as_api(resumable.append, upload, chunk)
+    size = _content_length(request) if request.content_type == CHUNK_TYPE else 0
+    if size and size == length:
+        # creation-with-upload of the whole file: row and photo in one commit.
+        with upload_activity():
+            upload = _rejected_as_api(create_whole, user, length, claims, _body(request))
+    else:
+        upload = _rejected_as_api(resumable.create, user, length, claims)
+        if not upload.complete and size:
+            # creation-with-upload: the body is the first chunk.
+            with upload_activity():
+                _rejected_as_api(resumable.append, upload, resumable.Chunk(
+                    0, _body(request), size=size))
     response = _state(HttpResponse(status=201), upload)
     response["Location"] = f"/api/v2/uploads/{upload.id}"
     return response
@@ -123,7 +132,8 @@ def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
         raise ApiError(413, "too_large", f"this chunk ends at byte {offset + size}, past "
                        f"Upload-Length {known}")
     chunk = resumable.Chunk(offset, _body(request), _checksum(request), length, size)
-    _rejected_as_api(resumable.append, upload, chunk)
+    with upload_activity():  # derived-image jobs wait until uploads go quiet (jobs/quiet.py)
+        _rejected_as_api(resumable.append, upload, chunk)
     return _state(HttpResponse(status=204), upload)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +33,16 @@ def mark_upload() -> None:
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
+
+
+@contextmanager
+def upload_activity() -> Iterator[None]:
+    """Marks an upload's start and end around the block (for paths without an upload slot)."""
+    mark_upload()
+    try:
+        yield
+    finally:
+        mark_upload()
 
 
 def seconds_since_upload() -> float:
