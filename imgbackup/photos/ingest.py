@@ -157,10 +157,15 @@ def _kept(owner: User, upload: Spooled, info: MediaInfo, modified_at: datetime |
 def _ensure_original(upload: Spooled, info: MediaInfo) -> Original:
     """The Original row, locked, with its object present in storage."""
     for _attempt in range(5):
-        Original.objects.get_or_create(
+        made, created = Original.objects.get_or_create(
             sha256=upload.sha256,
             defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
         )
+        if created:
+            # Inserted by this transaction: nobody else can see, lock or delete it before it
+            # commits, so the locking read below would only find it again.
+            original = made
+            break
         # Under READ COMMITTED (PostgreSQL) a destroy holding the lock may delete the row we
         # just found; once it commits our locking read finds nothing, and we create it again.
         found = Original.objects.select_for_update().filter(sha256=upload.sha256).first()

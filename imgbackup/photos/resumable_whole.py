@@ -10,17 +10,17 @@ can resume, HEAD or terminate it, and no lease is needed. Here the row is writte
 photo's own transaction (``ingest(..., within=...)``), already complete.
 
 Nothing is given up: the bytes are written to the partial store and fsynced, hashed as they
-arrive (hashlib: both hashes are final in this one request, no state to carry), checked against
-the claimed hashes and ingested like any upload, and the row commits with the photo or not at
-all. A crash before that commit leaves partial bytes no row refers to, which gc removes
-(``resumable.sweep_leftovers``), like a crash between a general creation's store and row.
+arrive (hashlib, photos/two_hashes.py: both hashes are final in this one request, no state
+to carry), checked against the claimed hashes and ingested like any upload, and the row
+commits with the photo or not at all. A crash before that commit leaves partial bytes no row
+refers to, which gc removes (``resumable.sweep_leftovers``), like a crash between a general
+creation's store and row.
 A body that ends early (the client went away) is kept as an ordinary open upload at the offset
 reached, with no saved hash state (completion then reads the file to hash it)."""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -38,6 +38,7 @@ from imgbackup.photos.resumable import (
     expiry,
     open_uploads,
 )
+from imgbackup.photos.two_hashes import TwoHashes
 from imgbackup.photos.uploads import CompletedFile
 from imgbackup.storage.partials import partial_store
 
@@ -61,12 +62,12 @@ def create_whole(owner: User, length: int, claims: Claims,
     store = partial_store()
     state = store.begin(row.id)
     try:
-        sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
-        state, written = store.append(row.id, state, 0, _hashed(body, sha256, md5, length))
+        hashes = TwoHashes()
+        state, written = store.append(row.id, state, 0, _hashed(body, hashes, length))
         if written < length:
             _keep_open(row, state, written)
             return row
-        _finish(row, state, sha256.hexdigest(), md5.hexdigest())
+        _finish(row, state, *hashes.hexdigests())
     except BaseException:
         with contextlib.suppress(Exception):
             store.discard(row.id, state)
@@ -84,14 +85,13 @@ def _check_open(owner: User) -> None:
                        "finish or delete one first")
 
 
-def _hashed(body: Iterable[bytes | memoryview], sha256: Any, md5: Any,
+def _hashed(body: Iterable[bytes | memoryview], hashes: TwoHashes,
             room: int) -> Iterator[bytes | memoryview]:
     for piece in body:
         if len(piece) > room:
             raise Rejected(413, "too_large", "the body goes past Upload-Length")
         room -= len(piece)
-        sha256.update(piece)
-        md5.update(piece)
+        hashes.update(piece)
         yield piece
 
 
