@@ -60,7 +60,9 @@ def create_whole(owner: User, length: int, claims: Claims,
         return row
     _check_open(owner)
     store = partial_store()
-    state = store.begin(row.id)
+    # No sync of the partial file's folder: until the commit no row names the file (a crash
+    # leaves it to gc), and after it the bytes are linked into originals/, whose folder is.
+    state = store.begin(row.id, durable=False)
     try:
         hashes = TwoHashes()
         state, written = store.append(row.id, state, 0, _hashed(body, hashes, length))
@@ -121,6 +123,7 @@ def _finish(row: ResumableUpload, state: dict[str, Any], sha256: str, md5: str) 
 def _keep_open(row: ResumableUpload, state: dict[str, Any], written: int) -> None:
     """The body ended early: an open upload at ``written``, as the general path keeps it."""
     row.offset, row.state = written, state
+    partial_store().make_durable(row.id)  # begun with durable=False; a row names it now
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=row.owner_id).first()
         _check_open(row.owner)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import Persona, make_jpeg
+from conftest import Persona, make_jpeg, on_s3
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -115,3 +115,25 @@ def test_tus_uploads_make_the_jobs_wait(client: Client, alice: Persona) -> None:
     assert quiet.seconds_since_upload() > 60  # no body, no upload
     patch(client, alice, location, 0, body[:10])
     assert quiet.seconds_since_upload() < 60
+
+
+@pytest.mark.skipif(on_s3(), reason="local storage's folder syncs")
+def test_the_partial_files_folder_is_synced_only_when_a_row_names_it(
+        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imgbackup.storage import partials
+
+    synced: list[str] = []
+    original_sync = partials.fsync_dir
+
+    def spy(path: Any) -> None:
+        synced.append(str(path))
+        original_sync(path)
+
+    monkeypatch.setattr(partials, "fsync_dir", spy)
+    body = make_jpeg(66, size=(200, 150))
+    assert create(client, alice, len(body), body).status_code == 201
+    assert synced == []  # the bytes went to originals/ (its folder synced by the store)
+    row = create_whole(alice.user, len(body), Claims(), [memoryview(body[:100])])
+    assert row.offset == 100 and len(synced) == 1  # the open upload's row names the file
+    assert create(client, alice, 10).status_code == 201
+    assert len(synced) == 2  # a general creation syncs it at once, as before
