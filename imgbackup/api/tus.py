@@ -31,6 +31,7 @@ from imgbackup.photos import resumable
 from imgbackup.photos.ingest import Rejected
 from imgbackup.photos.models import ResumableUpload
 from imgbackup.photos.quota import check_quota
+from imgbackup.photos.resumable_whole import create_whole
 
 VERSION = "1.0.0"
 EXTENSIONS = ("creation,creation-with-upload,creation-defer-length,termination,checksum,"
@@ -67,12 +68,18 @@ def creation(request: HttpRequest) -> HttpResponse:
         # Past the quota: told before a byte is sent (ingest checks again at completion).
         _rejected_as_api(partial(check_quota, name=claims.filename or "file"), user, length,
                          claims.sha256 or None)
-    upload = _rejected_as_api(resumable.create, user, length, claims)
-    if not upload.complete and request.content_type == CHUNK_TYPE and _content_length(request):
-        # creation-with-upload: the body is the first chunk.
-        chunk = resumable.Chunk(0, _body(request), size=_content_length(request))
+    size = _content_length(request) if request.content_type == CHUNK_TYPE else 0
+    if size and size == length:
+        # creation-with-upload of the whole file: row and photo in one commit.
         with upload_in_flight():
-            _rejected_as_api(resumable.append, upload, chunk)
+            upload = _rejected_as_api(create_whole, user, length, claims, _body(request))
+    else:
+        upload = _rejected_as_api(resumable.create, user, length, claims)
+        if not upload.complete and size:
+            # creation-with-upload: the body is the first chunk.
+            with upload_in_flight():
+                _rejected_as_api(resumable.append, upload, resumable.Chunk(
+                    0, _body(request), size=size))
     response = _state(HttpResponse(status=201), upload)
     response["Location"] = f"/api/v2/uploads/{upload.id}"
     return response

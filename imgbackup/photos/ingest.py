@@ -18,6 +18,7 @@ Order of events, for safety:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,12 +98,14 @@ def identify(upload: Spooled) -> MediaInfo:
                        ) from None
 
 
-def ingest(owner: User, upload: Spooled,
-           modified_at: datetime | None = None) -> Ingested:
+def ingest(owner: User, upload: Spooled, modified_at: datetime | None = None,
+           within: Callable[[Ingested], None] | None = None) -> Ingested:
     """Keep ``upload`` as a photo of ``owner``. Raises Rejected for a file that is not kept.
 
     Uploading bytes the owner already has is not an error: the existing photo is returned
-    (and brought back from the trash, since the person explicitly sent it again)."""
+    (and brought back from the trash, since the person explicitly sent it again).
+    ``within`` runs in the photo's own transaction, so what it writes commits with the photo
+    (one disk sync, not two): a resumable upload's row (photos/resumable_whole.py)."""
     info = identify(upload)
     check_quota(owner, upload.size or 0, upload.sha256, name=upload.name or "file")
     _place(upload)
@@ -110,7 +113,7 @@ def ingest(owner: User, upload: Spooled,
                                info.longitude)
     for _attempt in range(3):
         try:
-            kept = _commit(owner, upload, info, modified_at, searchable)
+            kept = _commit(owner, upload, info, modified_at, searchable, within)
         except IntegrityError:
             # The same user sent the same bytes twice at once; the other request won.
             continue
@@ -120,36 +123,49 @@ def ingest(owner: User, upload: Spooled,
     raise Rejected(409, "conflict", f"{upload.name}: try again")
 
 
-def _commit(owner: User, upload: Spooled, info: MediaInfo,
-            modified_at: datetime | None, searchable: dict[str, Any]) -> Ingested:
+def _commit(owner: User, upload: Spooled, info: MediaInfo, modified_at: datetime | None,
+            searchable: dict[str, Any], within: Callable[[Ingested], None] | None) -> Ingested:
     with transaction.atomic():
-        original = _ensure_original(upload, info)
-        photo = Photo.objects.filter(owner=owner, original=original).first()
-        if photo is not None:
-            restore(photo)  # a Live Photo's clip comes back with it
-            return Ingested(photo, created=False)
-        # Again under the owner's quota row lock: parallel uploads of one user pass one by one.
-        # (Refused here, bytes placed in step 3 and owned by nobody are cleared by gc.)
-        check_quota(owner, upload.size or 0, name=upload.name or "file", locked=True)
-        taken_at, source = _taken_at(info, modified_at)
-        photo = Photo.objects.create(
-            owner=owner, original=original, filename=display_name(upload.name),
-            width=info.width, height=info.height, taken_at=taken_at, taken_at_source=source,
-            camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
-            latitude=info.latitude, longitude=info.longitude, **_media_fields(info),
-            **searchable,
-        )
-        after_ingest(original, photo)
-        return Ingested(photo, created=True)
+        kept = _kept(owner, upload, info, modified_at, searchable)
+        if within is not None:
+            within(kept)
+        return kept
+
+
+def _kept(owner: User, upload: Spooled, info: MediaInfo, modified_at: datetime | None,
+          searchable: dict[str, Any]) -> Ingested:
+    original = _ensure_original(upload, info)
+    photo = Photo.objects.filter(owner=owner, original=original).first()
+    if photo is not None:
+        restore(photo)  # a Live Photo's clip comes back with it
+        return Ingested(photo, created=False)
+    # Again under the owner's quota row lock: parallel uploads of one user pass one by one.
+    # (Refused here, bytes placed in step 3 and owned by nobody are cleared by gc.)
+    check_quota(owner, upload.size or 0, name=upload.name or "file", locked=True)
+    taken_at, source = _taken_at(info, modified_at)
+    photo = Photo.objects.create(
+        owner=owner, original=original, filename=display_name(upload.name),
+        width=info.width, height=info.height, taken_at=taken_at, taken_at_source=source,
+        camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
+        latitude=info.latitude, longitude=info.longitude, **_media_fields(info),
+        **searchable,
+    )
+    after_ingest(original, photo)
+    return Ingested(photo, created=True)
 
 
 def _ensure_original(upload: Spooled, info: MediaInfo) -> Original:
     """The Original row, locked, with its object present in storage."""
     for _attempt in range(5):
-        Original.objects.get_or_create(
+        made, created = Original.objects.get_or_create(
             sha256=upload.sha256,
             defaults={"md5": upload.md5, "size": upload.size, "content_type": info.content_type},
         )
+        if created:
+            # Inserted by this transaction: nobody else can see, lock or delete it before it
+            # commits, so the locking read below would only find it again.
+            original = made
+            break
         # Under READ COMMITTED (PostgreSQL) a destroy holding the lock may delete the row we
         # just found; once it commits our locking read finds nothing, and we create it again.
         found = Original.objects.select_for_update().filter(sha256=upload.sha256).first()

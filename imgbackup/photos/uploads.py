@@ -16,6 +16,7 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
+from imgbackup.photos.two_hashes import TwoHashes
 from imgbackup.storage import incoming_dir
 
 
@@ -87,12 +88,12 @@ class SpoolWriter:
     def __init__(self, upload: HashedUpload) -> None:
         self.upload = upload
         self.fd = upload.spool.fileno()
-        self.sha256 = hashlib.sha256()
-        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.hashes = TwoHashes()  # MD5 beside SHA-256 and the write (photos/two_hashes.py)
 
     def write(self, data: bytes | memoryview) -> None:
-        self.sha256.update(data)
-        self.md5.update(data)
+        self.hashes.update(data, also=lambda: self._write(data))
+
+    def _write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(self.fd, view):]
@@ -102,8 +103,7 @@ class SpoolWriter:
         os.fsync(self.fd)
         self.upload.spool.seek(0)
         self.upload.size = size
-        self.upload.sha256 = self.sha256.hexdigest()
-        self.upload.md5 = self.md5.hexdigest()
+        self.upload.sha256, self.upload.md5 = self.hashes.hexdigests()
         return self.upload
 
 

@@ -63,7 +63,13 @@ class Assembled:
 
 
 class PartialStore(Protocol):
-    def begin(self, upload_id: str) -> State: ...
+    def begin(self, upload_id: str, durable: bool = True) -> State:
+        """Room for a new upload's bytes. ``durable=False``: its name need not survive a
+        crash (no row will name it before the bytes are ingested: resumable_whole.py)."""
+
+    def make_durable(self, upload_id: str) -> None:
+        """Make the name of bytes begun with ``durable=False`` survive a crash, before a row
+        names them."""
 
     def append(self, upload_id: str, state: State, offset: int,
                chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
@@ -99,10 +105,14 @@ class LocalPartials:
     def path(self, upload_id: str) -> Path:
         return self.root / f"{upload_id}.part"
 
-    def begin(self, upload_id: str) -> State:
+    def begin(self, upload_id: str, durable: bool = True) -> State:
         self.path(upload_id).touch(exist_ok=False)
-        fsync_dir(self.root)
+        if durable:
+            self.make_durable(upload_id)
         return {}
+
+    def make_durable(self, upload_id: str) -> None:
+        fsync_dir(self.root)
 
     def append(self, upload_id: str, state: State, offset: int,
                chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
@@ -157,12 +167,15 @@ class S3Partials:
     def key(self, upload_id: str, leaf: str) -> str:
         return str(self.storage._normalize_name(clean_name(f"resumable/{upload_id}/{leaf}")))
 
-    def begin(self, upload_id: str) -> State:
+    def begin(self, upload_id: str, durable: bool = True) -> State:
         with self.storage._answering("begin a multipart upload"):
             made = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=self.key(upload_id, "whole"),
                 ContentType="application/octet-stream")
         return {"multipart": made["UploadId"], "parts": [], "tail": None}
+
+    def make_durable(self, upload_id: str) -> None:
+        pass  # the bucket's answers are durable
 
     def append(self, upload_id: str, state: State, offset: int,
                chunks: Iterable[bytes | memoryview]) -> tuple[State, int]:
