@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from imgbackup.server import combined_hooks
-from imgbackup.worker_gc import freeze_loaded
+from imgbackup.worker_gc import YOUNG, freeze_loaded
 
 pytestmark = pytest.mark.backend_independent
 
@@ -18,10 +18,12 @@ pytestmark = pytest.mark.backend_independent
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
     gc.unfreeze()
+    threshold = gc.get_threshold()
     try:
         yield
     finally:
         gc.unfreeze()  # the test process keeps collecting as usual
+        gc.set_threshold(*threshold)
 
 
 def test_a_worker_freezes_the_loaded_application_after_it_loads(unfrozen: None) -> None:
@@ -32,6 +34,7 @@ def test_a_worker_freezes_the_loaded_application_after_it_loads(unfrozen: None) 
     assert gc.get_freeze_count() >= loaded * 0.9
     # What a full collection still walks: only what was made since.
     assert len(gc.get_objects(generation=2)) < loaded / 10
+    assert gc.get_threshold()[0] == YOUNG  # a page of 500 is built between two collections
 
 
 def test_objects_made_after_the_freeze_are_still_collected(unfrozen: None) -> None:
@@ -50,10 +53,9 @@ def test_objects_made_after_the_freeze_are_still_collected(unfrozen: None) -> No
 
 
 def test_the_views_are_loaded_before_the_freeze(unfrozen: None) -> None:
-    from django.urls import get_resolver
-    from django.urls.resolvers import _get_cached_resolver
+    from django.urls import clear_url_caches, get_resolver
 
-    _get_cached_resolver.cache_clear()  # a fresh worker has not read its URL configuration
+    clear_url_caches()  # a fresh worker has not read its URL configuration
     freeze_loaded()
     resolver = get_resolver()
     assert "url_patterns" in resolver.__dict__  # read by the freeze, so frozen with the rest
