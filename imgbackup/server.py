@@ -14,7 +14,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from imgbackup import periodic
+from imgbackup import periodic, worker_gc
 from imgbackup.jobs import embedded
 from imgbackup.proxies import Network
 
@@ -90,8 +90,9 @@ def _bind(host: str, port: int) -> None:
 
 
 def combined_hooks() -> dict[str, Any]:
-    """The master's hooks: the periodic purge and the embedded job workers, each in turn."""
-    parts = [periodic.server_hooks(), embedded.server_hooks()]
+    """The master's hooks: the periodic purge and the embedded job workers, each in turn; and
+    the workers' own: the garbage collector's freeze once the application is loaded."""
+    parts = [periodic.server_hooks(), embedded.server_hooks(), worker_gc.server_hooks()]
 
     def chain(name: str) -> Any:
         hooks = [part[name] for part in parts if name in part]

@@ -78,10 +78,13 @@ class Merged:
 
     def render(self, base: Render) -> Render:
         """``base`` with whose photo it is; a partner's item read-only, its urls theirs."""
+        # Read once: request.user is a lazy object, each attribute a few calls (per item).
+        mine, me = self.user.pk, self.user.get_username()
+
         def item(photo: Photo) -> dict[str, Any]:
             answer = base(photo)
-            if photo.owner_id == self.user.pk:
-                return {**answer, "owner": self.user.get_username(), "read_only": False}
+            if photo.owner_id == mine:
+                return {**answer, "owner": me, "read_only": False}
             username = self.partners[photo.owner_id]
             return {**answer, "owner": username, "read_only": True, "favourite": False,
                     "urls": partner_urls(username, photo)}

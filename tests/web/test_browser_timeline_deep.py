@@ -68,3 +68,41 @@ def test_a_jump_deep_into_a_big_month_shows_its_photos(browser: Any,  # noqa: F8
         _shot(page, "timeline-deep-jump.png")
     finally:
         server.stop()
+
+
+# The big month in July 2020, then a photo a month from 2021 to 2024 (years on the scrubber).
+YEARS_SEED = SEED.replace("datetime(2024, 5, 31,", "datetime(2020, 7, 31,") + """
+later = Original.objects.bulk_create([
+    Original(sha256=hashlib.sha256(b"later %d" % i).hexdigest(), md5="0" * 32, size=1,
+             content_type="image/jpeg") for i in range(48)])
+Photo.objects.bulk_create([
+    Photo(owner=user, original=o, filename="L%04d.JPG" % i, width=4000, height=3000,
+          taken_at=datetime(2021 + i // 12, 1 + i % 12, 15, tzinfo=UTC), taken_at_source="exif")
+    for i, o in enumerate(later)])
+"""
+
+
+@pytest.mark.slow
+def test_a_year_label_pressed_lands_at_the_start_of_that_year(browser: Any,  # noqa: F811
+                                                              tmp_path: Path) -> None:
+    """Pressed anywhere on "2020", the scrubber shows 2020's newest month from its heading,
+    not the spot of the label under the pointer (in a big month, pages of photos deep)."""
+    server = start_server(tmp_path)
+    try:
+        server.imgbackup("createuser", "alice", "--password", PASSWORD)
+        server.imgbackup("shell", "-c", YEARS_SEED)
+        page = _new_page(browser, 1280, 800)
+        page.route("**/thumbnail", lambda route: route.fulfill(status=404, body=""))
+        _log_in(page, server.url, "alice")
+        year = page.locator('#scrubber .scrubber-year[data-month="2020-07"]')
+        expect(year).to_have_text("2020")
+        box = year.bounding_box()
+        page.mouse.move(box["x"] + 5, box["y"] + box["height"] - 1)  # its lower edge
+        page.mouse.down()
+        page.mouse.up()
+        expect(page.locator('#timeline .month[data-month="2020-07"]')).to_be_in_viewport()
+        page.wait_for_function(f"() => ({VISIBLE})().includes(0)", timeout=20_000)
+        assert min(page.evaluate(VISIBLE)) == 0  # D0000, the month's newest photo
+        _shot(page, "timeline-year-label.png")
+    finally:
+        server.stop()

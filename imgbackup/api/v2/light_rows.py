@@ -7,15 +7,26 @@ and converting every date column, when the answer needs about thirty values of e
 one query with the same joins, and yields plain objects with the same attribute paths
 (``row.original.sha256``, ``row.motion.original.size``, ``row.pk``), so the one serialiser
 serves both and a page (imgbackup/api/v2/pages.py) orders and pages them as it does photos.
-The filters, ordering and indexes of ``rows`` are untouched."""
+The filters, ordering and indexes of ``rows`` are untouched.
+
+A row is the database driver's own tuple, read through properties (``itemgetter``, no copy),
+with only the date columns converted: Django's value iterator made a dict of every row and
+called three functions per date, and setting thirty attributes per row cost as much again
+(bench/analysis.md, "The month page's tail")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, tzinfo
+from operator import itemgetter
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
-from django.db.models.query import ValuesIterable
+from django.db.models.query import BaseIterable
+from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.constants import MULTI
+from django.utils.dateparse import parse_datetime
 
 from imgbackup.photos.models import Photo
 
@@ -49,31 +60,98 @@ class Clip:
         self.original_id, self.filename, self.original = original_id, filename, original
 
 
-class LightPhoto:
-    """One row: the photo's columns as attributes, ``pk``, ``original`` and ``motion``."""
+class LightPhoto(tuple[Any, ...]):
+    """One row: the photo's columns as attributes (set below), ``pk``, ``original`` and
+    ``motion``."""
 
-    __slots__ = (*PHOTO, "motion", "original", "original_id", "pk")
+    __slots__ = ()
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        for name in PHOTO:
-            setattr(self, name, values[name])
-        self.pk = values["id"]
-        self.original_id = values["original__sha256"]
-        self.original = Blob(*(values[name] for name in ORIGINAL))
-        self.motion = None if values["motion_id"] is None else Clip(
-            values["motion__original_id"], values["motion__filename"],
-            Blob(values["motion__original_id"], "", values["motion__original__size"],
-                 values["motion__original__content_type"]))
+    pk = property(itemgetter(0))
+    original_id = property(itemgetter(len(PHOTO)))
 
     @property
     def sha256(self) -> str:
         return str(self.original_id)
 
+    @property
+    def original(self) -> Blob:
+        return Blob(*self[_TAIL:_CLIP])
 
-class _LightIterable(ValuesIterable):
-    def __iter__(self) -> Iterator[LightPhoto]:  # type: ignore[override]
-        for values in super().__iter__():
-            yield LightPhoto(values)
+    @property
+    def motion(self) -> Clip | None:
+        if self[_MOTION] is None:
+            return None
+        clip_id, filename, size, content_type = self[_CLIP:]
+        return Clip(clip_id, filename, Blob(clip_id, "", size, content_type))
+
+
+_TAIL = len(PHOTO)
+_CLIP = _TAIL + len(ORIGINAL)
+_MOTION = PHOTO.index("motion_id")
+for _index, _name in enumerate(PHOTO):
+    setattr(LightPhoto, _name, property(itemgetter(_index)))
+
+Convert = Callable[[Any], Any]
+
+
+class _LightIterable(BaseIterable[LightPhoto]):
+    """The rows as the database driver gives them, converted only where a column needs it."""
+
+    def __iter__(self) -> Iterator[LightPhoto]:
+        queryset = self.queryset
+        compiler = queryset.query.get_compiler(queryset.db)
+        chunks = compiler.execute_sql(MULTI, chunked_fetch=self.chunked_fetch,
+                                      chunk_size=self.chunk_size)
+        columns = [selected[0] for selected in compiler.select[:compiler.col_count]]
+        dates, zone, others = _converters(compiler, columns)
+        if not dates and not others:
+            for chunk in chunks:
+                yield from map(LightPhoto, chunk)
+            return
+        for chunk in chunks:
+            for row in chunk:
+                values = list(row)
+                for index in dates:
+                    values[index] = _aware(values[index], zone)
+                for index, convert in others:
+                    values[index] = convert(values[index])
+                yield LightPhoto(values)
+
+
+def _converters(compiler: SQLCompiler, columns: list[Any]
+                ) -> tuple[list[int], tzinfo | None, list[tuple[int, Convert]]]:
+    """The date columns read naive (SQLite: they are in the connection's zone, made aware
+    here as Django's converter does, without its three calls and settings lookups per value),
+    that zone, and Django's own converters for any other column that has one."""
+    connection = compiler.connection
+    naive = getattr(connection.ops, "convert_datetimefield_value", None)
+    zone = connection.timezone if settings.USE_TZ else None
+    dates: list[int] = []
+    others: list[tuple[int, Convert]] = []
+    for index, (chain, column) in compiler.get_converters(columns).items():
+        if (zone is not None and chain == [naive]
+                and column.output_field.get_internal_type() == "DateTimeField"):
+            dates.append(index)
+        else:
+            others.append((index, _chained(chain, column, connection)))
+    return dates, zone, others
+
+
+def _aware(value: datetime | str | None, zone: tzinfo | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else parse_datetime(value)
+    if moment is None:
+        raise ValueError(f"not a date and time: {value!r}")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _chained(chain: list[Any], column: Any, connection: Any) -> Convert:
+    def convert(value: Any) -> Any:
+        for step in chain:
+            value = step(value, column, connection)
+        return value
+    return convert
 
 
 def light(rows: QuerySet[Photo]) -> QuerySet[Photo]:

@@ -17,7 +17,9 @@ export class Scrubber {
     root.addEventListener("pointerdown", (event) => {
       root.setPointerCapture(event.pointerId);
       this.dragging = true;
-      this.seek(event);
+      const year = event.target.closest?.(".scrubber-year");
+      if (year) this.toYear(event, year.dataset.month);
+      else this.seek(event);
     });
     root.addEventListener("pointermove", (event) => (this.dragging ? this.seek(event) : this.hint(event)));
     root.addEventListener("pointerup", () => { this.dragging = false; this.bubble.hidden = true; });
@@ -80,6 +82,15 @@ export class Scrubber {
     this.bubble.textContent = monthLabel(month.key);
     this.bubble.style.top = `${offset}px`;
     this.bubble.hidden = false;
+  }
+
+  /** A year's label pressed: that year's start (its newest month at the top of the screen),
+   * not the spot of the label under the pointer, which at a million photos is ~70 000 px,
+   * several pages of 500, into the month. Moving the pointer from there drags as usual. */
+  toYear(event, key) {
+    this.hint(event);
+    this.bubble.textContent = monthLabel(key);
+    this.timeline.jumpTo(key);
   }
 
   seek(event) {

@@ -13,7 +13,7 @@ import {
 } from "./month-pages.js";
 
 const PAGE = 500;
-const MARGIN = 1.5; // screens kept in the DOM above and below the viewport
+const MARGIN = 1; // screens kept in the DOM above and below the viewport (bench/analysis.md)
 const KEEP = 4; // screens above and below the viewport whose photos stay in memory (month-pages.js)
 const YEAR_HEAD = 64;
 const monthName = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
