@@ -683,11 +683,13 @@ def test_the_upload_panel_shows_thumbnails_speed_and_short_errors(
     empty.write_bytes(b"")
     words = tmp_path / "notes.jpg"
     words.write_text("these are words, not pixels")
-    # About 150 KB/s upstream: the big file takes a few seconds, long enough to show a speed.
+    # About 60 KB/s upstream: the big file (~400 KB) takes ~7 s, long enough to show a speed
+    # and a time left even on a loaded machine (the estimate needs a second of samples, and
+    # "left" is only said while bytes remain to be sent; at 150 KB/s a busy run missed it).
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 150_000})
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 60_000})
     _choose_files(page, [str(p) for p in (big, small, empty, words)])
     speed = page.locator("#upload-speed")
     expect(speed).to_have_text(re.compile(r"^[\d.]+ (KB|MB|bytes)/s( · about \d+ (s|min) left)?$"))
