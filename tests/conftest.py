@@ -5,9 +5,11 @@ charlie has no token; ``admin`` is an admin (is_staff and is_superuser) with a t
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +42,8 @@ atexit.register(shutil.rmtree, ORIENTATION, ignore_errors=True)
 # The run's blob storage: s3://bucket under scripts/with-backends, else local folders.
 RUN_STORAGE = os.environ.get("IMGBACKUP_STORAGE", "")
 RUN_DATABASE = os.environ.get("IMGBACKUP_DATABASE_URL", "")
+# Seconds LiveServer.stop waits for a graceful stop before it kills the server's processes.
+STOP_GRACE = 3.0
 
 
 def on_s3() -> bool:
@@ -210,13 +214,20 @@ class LiveServer:
         finally:
             db.close()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """SIGTERM, gunicorn's graceful stop; if the server is still up after ``grace``
+        seconds, SIGKILL to its whole process group (master, web workers, job workers).
+        No test is about the graceful stop itself: a server that still held a request of a
+        client the test killed or left hanging (a half-sent body, a stalled tus PATCH) waited
+        for it here 10 s per test, and an idle one takes 1-7 s (load) to let its workers and
+        its job worker finish."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                self.process.wait(grace)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
 
@@ -273,10 +284,14 @@ def copy_tree(src: Path, dst: Path) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In the PostgreSQL + S3 run, leave out the tests marked ``backend_independent``: what
     they check (pixels, parsing, the CLI against a fake server, the web app's own behaviour in
-    Chromium) does not depend on the database or the storage, and the SQLite run has run them."""
+    Chromium) does not depend on the database or the storage, and the SQLite run has run them.
+    The 60-second soak (marker ``soak``) runs once too, in the SQLite run: the embedded
+    default, as ``make soak`` runs it; the PostgreSQL + S3 run has its own concurrency tests
+    (tests/reliability/test_verify_under_load.py, tests/scale/)."""
     if not (on_postgres() or on_s3()):
         return
-    once = [item for item in items if item.get_closest_marker("backend_independent")]
+    once = [item for item in items if item.get_closest_marker("backend_independent")
+            or item.get_closest_marker("soak")]
     if once:
         config.hook.pytest_deselected(items=once)
         kept = set(map(id, items)) - set(map(id, once))
