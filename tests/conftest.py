@@ -159,8 +159,20 @@ class LiveServer:
         return out.stdout
 
     def user_with_token(self, name: str) -> str:
-        self.imgbackup("createuser", name, "--password", f"{name}-password-123")
-        return self.imgbackup("token", name).strip().splitlines()[-1]
+        return self.users_with_tokens(name)[0]
+
+    def users_with_tokens(self, *names: str) -> list[str]:
+        """Each user (password ``NAME-password-123``) and an API token for them, made by the
+        ``createuser`` and ``token`` commands in one ``imgbackup shell``: one Django start-up
+        instead of two per user (1-5 s each on a loaded machine)."""
+        script = ("from django.core.management import call_command\n"
+                  f"for name in {list(names)!r}:\n"
+                  "    call_command('createuser', name, '--password', name + '-password-123')\n"
+                  "    call_command('token', name)\n")
+        out = self.imgbackup("shell", "-c", script)
+        tokens = [line for line in out.splitlines() if line.startswith("ib_")]
+        assert len(tokens) == len(names), out
+        return tokens
 
     def wait_ready(self, timeout: float = 60) -> LiveServer:
         """Return once /healthz answers 200; raise with the server's log if it never does."""
