@@ -5,9 +5,11 @@ charlie has no token; ``admin`` is an admin (is_staff and is_superuser) with a t
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +42,8 @@ atexit.register(shutil.rmtree, ORIENTATION, ignore_errors=True)
 # The run's blob storage: s3://bucket under scripts/with-backends, else local folders.
 RUN_STORAGE = os.environ.get("IMGBACKUP_STORAGE", "")
 RUN_DATABASE = os.environ.get("IMGBACKUP_DATABASE_URL", "")
+# Seconds LiveServer.stop waits for a graceful stop before it kills the server's processes.
+STOP_GRACE = 3.0
 
 
 def on_s3() -> bool:
@@ -155,8 +159,20 @@ class LiveServer:
         return out.stdout
 
     def user_with_token(self, name: str) -> str:
-        self.imgbackup("createuser", name, "--password", f"{name}-password-123")
-        return self.imgbackup("token", name).strip().splitlines()[-1]
+        return self.users_with_tokens(name)[0]
+
+    def users_with_tokens(self, *names: str) -> list[str]:
+        """Each user (password ``NAME-password-123``) and an API token for them, made by the
+        ``createuser`` and ``token`` commands in one ``imgbackup shell``: one Django start-up
+        instead of two per user (1-5 s each on a loaded machine)."""
+        script = ("from django.core.management import call_command\n"
+                  f"for name in {list(names)!r}:\n"
+                  "    call_command('createuser', name, '--password', name + '-password-123')\n"
+                  "    call_command('token', name)\n")
+        out = self.imgbackup("shell", "-c", script)
+        tokens = [line for line in out.splitlines() if line.startswith("ib_")]
+        assert len(tokens) == len(names), out
+        return tokens
 
     def wait_ready(self, timeout: float = 60) -> LiveServer:
         """Return once /healthz answers 200; raise with the server's log if it never does."""
@@ -210,26 +226,75 @@ class LiveServer:
         finally:
             db.close()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """SIGTERM, gunicorn's graceful stop; if the server is still up after ``grace``
+        seconds, SIGKILL to its whole process group (master, web workers, job workers).
+        No test is about the graceful stop itself: a server that still held a request of a
+        client the test killed or left hanging (a half-sent body, a stalled tus PATCH) waited
+        for it here 10 s per test, and an idle one takes 1-7 s (load) to let its workers and
+        its job worker finish."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(10)
+                self.process.wait(grace)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
 
-def isolated_backends(given: dict[str, str]) -> dict[str, str]:
-    """In the PostgreSQL + S3 run, a fresh database and bucket prefix for one live server, so
-    that servers of different tests never see each other's users or photos."""
+# Migrated databases made once per run: a live server starts from a copy of one instead of
+# migrating an empty database (~1 s of CPU, 5-10 s on a loaded machine, per server). A test
+# that gives its server a database of its own (IMGBACKUP_DATABASE_URL) still migrates it, and
+# tests/security/test_fresh_data_folder.py migrates a fresh data folder.
+_MIGRATED: dict[str, str] = {}
+
+
+def _migrate(env: dict[str, str]) -> None:
+    env = {**os.environ, **env}
+    for name in ("DJANGO_SETTINGS_MODULE", "IMGBACKUP_DATABASE_URL", "IMGBACKUP_STORAGE"):
+        if name not in env or not env[name]:
+            env.pop(name, None)
+    subprocess.run([sys.executable, "-m", "imgbackup", "migrate", "-v0"], env=env, check=True)
+
+
+def migrated_sqlite() -> Path:
+    if "sqlite" not in _MIGRATED:
+        folder = Path(tempfile.mkdtemp(prefix="imgbackup-migrated-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _migrate({"IMGBACKUP_DATA_DIR": str(folder), "IMGBACKUP_DATABASE_URL": ""})
+        wal = folder / "imgbackup.sqlite3-wal"
+        assert not wal.exists() or wal.stat().st_size == 0, "migrate left a WAL to copy too"
+        _MIGRATED["sqlite"] = str(folder / "imgbackup.sqlite3")
+    return Path(_MIGRATED["sqlite"])
+
+
+def migrated_postgres() -> str:
+    """The name of a migrated database of the run's PostgreSQL, a template for new ones."""
+    if "postgres" not in _MIGRATED:
+        import psycopg
+
+        name = unique_name("migrated_")
+        with psycopg.connect(RUN_DATABASE, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        _migrate({"IMGBACKUP_DATABASE_URL": RUN_DATABASE.rsplit("/", 1)[0] + "/" + name,
+                  "IMGBACKUP_DATA_DIR": tempfile.mkdtemp(prefix="imgbackup-migrated-")})
+        _MIGRATED["postgres"] = name
+    return _MIGRATED["postgres"]
+
+
+def isolated_backends(given: dict[str, str], migrated: bool = False) -> dict[str, str]:
+    """In the PostgreSQL + S3 run, a fresh database (empty, or a copy of a migrated one if
+    ``migrated``) and bucket prefix for one live server, so that servers of different tests
+    never see each other's users or photos."""
     env: dict[str, str] = {}
     if on_postgres() and "IMGBACKUP_DATABASE_URL" not in given:
         import psycopg
 
         name = unique_name("live_")
+        template = f' TEMPLATE "{migrated_postgres()}"' if migrated else ""
         with psycopg.connect(RUN_DATABASE, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{template}')
         env["IMGBACKUP_DATABASE_URL"] = RUN_DATABASE.rsplit("/", 1)[0] + "/" + name
     if on_s3() and "IMGBACKUP_STORAGE" not in given:
         env["IMGBACKUP_STORAGE"] = f"{RUN_STORAGE.rstrip('/')}/{unique_name('live-')}"
@@ -246,8 +311,13 @@ def start_server(tmp: Path, extra_env: dict[str, str] | None = None,
     data = tmp / "data"
     extra = extra_env or {}
     env = {**os.environ, "IMGBACKUP_DATA_DIR": str(data), "IMGBACKUP_WORKERS": "2",
-           "IMGBACKUP_THREADS": "4", **isolated_backends(extra), **extra}
+           "IMGBACKUP_THREADS": "4", **isolated_backends(extra, migrated=True), **extra}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    sqlite = data / "imgbackup.sqlite3"
+    if (not env.get("IMGBACKUP_DATABASE_URL") and env["IMGBACKUP_DATA_DIR"] == str(data)
+            and not sqlite.exists()):
+        data.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated_sqlite(), sqlite)
     log = tmp / f"server-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "imgbackup", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -273,10 +343,14 @@ def copy_tree(src: Path, dst: Path) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In the PostgreSQL + S3 run, leave out the tests marked ``backend_independent``: what
     they check (pixels, parsing, the CLI against a fake server, the web app's own behaviour in
-    Chromium) does not depend on the database or the storage, and the SQLite run has run them."""
+    Chromium) does not depend on the database or the storage, and the SQLite run has run them.
+    The 60-second soak (marker ``soak``) runs once too, in the SQLite run: the embedded
+    default, as ``make soak`` runs it; the PostgreSQL + S3 run has its own concurrency tests
+    (tests/reliability/test_verify_under_load.py, tests/scale/)."""
     if not (on_postgres() or on_s3()):
         return
-    once = [item for item in items if item.get_closest_marker("backend_independent")]
+    once = [item for item in items if item.get_closest_marker("backend_independent")
+            or item.get_closest_marker("soak")]
     if once:
         config.hook.pytest_deselected(items=once)
         kept = set(map(id, items)) - set(map(id, once))

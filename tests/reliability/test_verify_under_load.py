@@ -22,7 +22,7 @@ CLIENTS = 6
 @pytest.fixture
 def busy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = start_server(tmp_path_factory.mktemp("load"))
-    tokens = [server.user_with_token(f"user{i}") for i in range(CLIENTS)]
+    tokens = server.users_with_tokens(*(f"user{i}" for i in range(CLIENTS)))
     stop = threading.Event()
 
     def churn(i: int) -> None:

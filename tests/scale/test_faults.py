@@ -15,7 +15,9 @@ from backends import Postgres, SeaweedFS
 from conftest import LiveServer, make_jpeg, start_server
 
 URL = "/api/v1.0/service/image/"
-pytestmark = pytest.mark.slow
+# Its PostgreSQL and SeaweedFS are its own (tests/scale/conftest.py), never the run's: the
+# PostgreSQL + S3 run would repeat it exactly, so it runs once, in the SQLite run.
+pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from conftest import LiveServer, make_jpeg, start_server
 
 from .conftest import service_env, tmp_dirs
 
-pytestmark = pytest.mark.slow
+# Its PostgreSQL and SeaweedFS are its own (tests/scale/conftest.py), never the run's: the
+# PostgreSQL + S3 run would repeat it exactly, so it runs once, in the SQLite run.
+pytestmark = [pytest.mark.slow, pytest.mark.backend_independent]
 MiB = 1024 * 1024
 
 
