@@ -153,6 +153,11 @@ class Worker(_DbWorker):
             loop.start()
         try:
             self._loop()
+            if self.batch:
+                # A batch is done when every loop found nothing due: one still pausing after
+                # an error holds a job it will give back and run.
+                for loop in loops:
+                    loop.join()
         finally:
             # Stopping: the others finish the job in hand (a job cut short is run again).
             self._stop_siblings()
@@ -166,6 +171,13 @@ class Worker(_DbWorker):
             connections.close_all()  # this thread's own
 
     def _loop(self) -> None:
+        try:
+            self._steps()
+        finally:
+            if self.held is not None:  # stopped while pausing after an error
+                self._give_back()
+
+    def _steps(self) -> None:
         failures = 0
         while self.running:
             try:
