@@ -105,11 +105,11 @@ def _digest(pairs: dict[str, str], key: str, shape: re.Pattern[str]) -> str:
     return value
 
 
-def expiry() -> datetime:
+def _expiry() -> datetime:
     return timezone.now() + timedelta(hours=int(settings.UPLOAD_EXPIRY_HOURS))
 
 
-def check_length(length: int | None) -> None:
+def _check_length(length: int | None) -> None:
     if length is not None and length > max_length():
         raise Rejected(413, "too_large", f"Upload-Length {length} is over the limit of "
                        f"{max_length()} bytes (IMGBACKUP_MAX_UPLOAD_MB)")
@@ -117,19 +117,28 @@ def check_length(length: int | None) -> None:
         raise Rejected(415, "unsupported_media_type", "the file is empty")
 
 
-def create(owner: User, length: int | None, claims: Claims) -> ResumableUpload:
-    """A new upload of ``length`` bytes (None: told later). When the claimed hashes name bytes
-    the owner already has, the upload is complete at once, with that photo."""
-    check_length(length)
+def opened(owner: User, length: int | None, claims: Claims) -> tuple[ResumableUpload, bool]:
+    """A new upload's row, unsaved, and False; or, when the claimed hashes name bytes the owner
+    already has, the row saved complete at once with that photo, and True."""
+    _check_length(length)
     row = ResumableUpload(id=secrets.token_hex(16), owner=owner, length=length,
                           metadata=claims.raw, filename=claims.filename,
                           modified_at=claims.modified_at, sha256=claims.sha256, md5=claims.md5,
-                          expires_at=expiry())
-    kept = already_kept(owner, claims, length)
-    if kept is not None:
-        row.length = row.offset = kept.original.size
-        row.photo_id = kept.original_id
-        row.save(force_insert=True)
+                          expires_at=_expiry())
+    kept = _already_kept(owner, claims, length)
+    if kept is None:
+        return row, False
+    row.length = row.offset = kept.original.size
+    row.photo_id = kept.original_id
+    row.save(force_insert=True)
+    return row, True
+
+
+def create(owner: User, length: int | None, claims: Claims) -> ResumableUpload:
+    """A new upload of ``length`` bytes (None: told later). When the claimed hashes name bytes
+    the owner already has, the upload is complete at once, with that photo."""
+    row, done = opened(owner, length, claims)
+    if done:
         return row
     with transaction.atomic():
         # The owner's row lock serialises concurrent creations, so the cap holds exactly.
@@ -153,7 +162,7 @@ def open_uploads(owner: User) -> Any:
                                           expires_at__gt=timezone.now())
 
 
-def already_kept(owner: User, claims: Claims, length: int | None) -> Photo | None:
+def _already_kept(owner: User, claims: Claims, length: int | None) -> Photo | None:
     if claims.sha256:
         found = Photo.objects.filter(owner=owner, original_id=claims.sha256)
     elif claims.md5:
@@ -319,7 +328,7 @@ def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
 
 
 def _commit(upload: ResumableUpload, token: str, **values: Any) -> None:
-    values["expires_at"] = expiry()
+    values["expires_at"] = _expiry()
     if not ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(
             lease="", lease_until=None, **values):
         raise Rejected(409, "conflict", "this request lost its turn to send")

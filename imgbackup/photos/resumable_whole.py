@@ -21,7 +21,6 @@ reached, with no saved hash state (completion then reads the file to hash it).""
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -31,13 +30,7 @@ from django.db import transaction
 
 from imgbackup.photos.ingest import Ingested, Rejected, ingest
 from imgbackup.photos.models import ResumableUpload
-from imgbackup.photos.resumable import (
-    Claims,
-    already_kept,
-    check_length,
-    expiry,
-    open_uploads,
-)
+from imgbackup.photos.resumable import Claims, open_uploads, opened
 from imgbackup.photos.two_hashes import TwoHashes
 from imgbackup.photos.uploads import CompletedFile
 from imgbackup.storage.partials import partial_store
@@ -47,16 +40,8 @@ def create_whole(owner: User, length: int, claims: Claims,
                  body: Iterable[bytes | memoryview]) -> ResumableUpload:
     """A new upload of ``length`` bytes sent whole in ``body``: complete and ingested, with its
     photo. Rejected as ``resumable.create`` and ``append`` would."""
-    check_length(length)
-    row = ResumableUpload(id=secrets.token_hex(16), owner=owner, length=length,
-                          metadata=claims.raw, filename=claims.filename,
-                          modified_at=claims.modified_at, sha256=claims.sha256, md5=claims.md5,
-                          expires_at=expiry())
-    kept = already_kept(owner, claims, length)
-    if kept is not None:  # as resumable.create: complete at once, the body left unread
-        row.length = row.offset = kept.original.size
-        row.photo_id = kept.original_id
-        row.save(force_insert=True)
+    row, done = opened(owner, length, claims)
+    if done:  # as resumable.create: complete at once, the body left unread
         return row
     _check_open(owner)
     store = partial_store()
