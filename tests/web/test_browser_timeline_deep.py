@@ -5,6 +5,8 @@ waiting for another scroll. (Found by bench item 9 at 1 000 000 photos: a scrubb
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +46,26 @@ VISIBLE = """() => [...document.querySelectorAll("#timeline .tile .open")].filte
 }).map((b) => Number(b.title.slice(1, 5)))"""
 
 
-@pytest.mark.slow
-def test_a_jump_deep_into_a_big_month_shows_its_photos(browser: Any,  # noqa: F811
-                                                       tmp_path: Path) -> None:
+@contextmanager
+def _alice_signed_in(browser: Any, tmp_path: Path, seed: str) -> Iterator[Any]:  # noqa: F811
+    """A server whose alice has the photos ``seed`` makes, and her page, signed in. No
+    thumbnails are stored: each is answered with nothing, quickly."""
     server = start_server(tmp_path)
     try:
         server.imgbackup("createuser", "alice", "--password", PASSWORD)
-        server.imgbackup("shell", "-c", SEED)
+        server.imgbackup("shell", "-c", seed)
         page = _new_page(browser, 1280, 800)
-        # No thumbnails are stored: answer every one with nothing, quickly.
         page.route("**/thumbnail", lambda route: route.fulfill(status=404, body=""))
         _log_in(page, server.url, "alice")
+        yield page
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_jump_deep_into_a_big_month_shows_its_photos(browser: Any,  # noqa: F811
+                                                       tmp_path: Path) -> None:
+    with _alice_signed_in(browser, tmp_path, SEED) as page:
         expect(page.locator('#timeline .month[data-month="2024-05"]')).to_be_visible()
         expect(page.locator("#timeline .tile").first).to_be_visible()
         # One jump, no scrolling after it: 85 % down the month, past its second page.
@@ -66,8 +77,6 @@ def test_a_jump_deep_into_a_big_month_shows_its_photos(browser: Any,  # noqa: F8
         shown = page.evaluate(VISIBLE)
         assert min(shown) > 1000, shown  # the part of the month jumped to, from page 3 on
         _shot(page, "timeline-deep-jump.png")
-    finally:
-        server.stop()
 
 
 # The big month in July 2020, then a photo a month from 2021 to 2024 (years on the scrubber).
@@ -87,13 +96,7 @@ def test_a_year_label_pressed_lands_at_the_start_of_that_year(browser: Any,  # n
                                                               tmp_path: Path) -> None:
     """Pressed anywhere on "2020", the scrubber shows 2020's newest month from its heading,
     not the spot of the label under the pointer (in a big month, pages of photos deep)."""
-    server = start_server(tmp_path)
-    try:
-        server.imgbackup("createuser", "alice", "--password", PASSWORD)
-        server.imgbackup("shell", "-c", YEARS_SEED)
-        page = _new_page(browser, 1280, 800)
-        page.route("**/thumbnail", lambda route: route.fulfill(status=404, body=""))
-        _log_in(page, server.url, "alice")
+    with _alice_signed_in(browser, tmp_path, YEARS_SEED) as page:
         year = page.locator('#scrubber .scrubber-year[data-month="2020-07"]')
         expect(year).to_have_text("2020")
         box = year.bounding_box()
@@ -104,5 +107,3 @@ def test_a_year_label_pressed_lands_at_the_start_of_that_year(browser: Any,  # n
         page.wait_for_function(f"() => ({VISIBLE})().includes(0)", timeout=20_000)
         assert min(page.evaluate(VISIBLE)) == 0  # D0000, the month's newest photo
         _shot(page, "timeline-year-label.png")
-    finally:
-        server.stop()
