@@ -1,5 +1,7 @@
 """The one task the queue runs: call a job function by its dotted path, and on failure enqueue
-the next attempt with exponential backoff before recording this one as failed."""
+the next attempt with exponential backoff before recording this one as failed. The next attempt
+keeps the job's priority: a thumbnail retried after the storage was away for a moment still goes
+before every preview (photos/background.py)."""
 
 from __future__ import annotations
 
@@ -52,13 +54,14 @@ def _enqueue(path: str, args: list[Any], attempt: int, priority: int,
     runner = run_job.using(priority=priority)
     if delay is not None:
         runner = runner.using(run_after=timezone.now() + delay)
-    runner.enqueue(path, args, attempt)
+    runner.enqueue(path, args, attempt, priority)
 
 
 @task()
-def run_job(path: str, args: list[Any], attempt: int = 1) -> Any:
+def run_job(path: str, args: list[Any], attempt: int = 1, priority: int = 0) -> Any:
     """Run one attempt. Failing, it queues the next attempt first (unless this was the last),
-    then raises so that this attempt is recorded as failed, with its traceback."""
+    with the same ``priority``, then raises so that this attempt is recorded as failed, with its
+    traceback."""
     if not path.startswith(ALLOWED_PREFIX):
         raise ValueError(f"{path}: not a job of imgbackup")
     func = import_string(path)
@@ -69,7 +72,7 @@ def run_job(path: str, args: list[Any], attempt: int = 1) -> Any:
             wait = backoff(attempt)
             log.warning("job %s%r failed (attempt %d); again in %s", path, tuple(args),
                         attempt, wait)
-            _enqueue(path, args, attempt + 1, priority=0, delay=wait)
+            _enqueue(path, args, attempt + 1, priority=priority, delay=wait)
         else:
             log.error("job %s%r failed %d times; giving up (see imgbackup jobs)", path,
                       tuple(args), attempt)

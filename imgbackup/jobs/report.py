@@ -23,6 +23,7 @@ class Failure:
     job: str
     args: list[Any]
     attempts: int
+    priority: int
     finished_at: datetime | None
     error: str
 
@@ -51,7 +52,7 @@ def given_up(limit: int = SHOWN) -> list[Failure]:
 def retry(failures: list[Failure]) -> int:
     """Queue each given-up job again from its first attempt, and forget the failure."""
     for failure in failures:
-        enqueue_path(failure.job, failure.args)
+        enqueue_path(failure.job, failure.args, failure.priority)
         DBTaskResult.objects.filter(id=failure.id).delete()
     return len(failures)
 
@@ -63,4 +64,5 @@ def _failure(row: DBTaskResult[Any, Any]) -> Failure:
     attempts = args[2] if len(args) > 2 and isinstance(args[2], int) else 1
     lines = [line for line in row.traceback.strip().splitlines() if line.strip()]
     return Failure(id=str(row.id), job=job, args=job_args, attempts=attempts,
-                   finished_at=row.finished_at, error=lines[-1] if lines else "")
+                   priority=row.priority, finished_at=row.finished_at,
+                   error=lines[-1] if lines else "")

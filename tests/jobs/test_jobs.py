@@ -19,7 +19,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from imgbackup.jobs import queue
-from imgbackup.jobs.worker import HOST, requeue_abandoned
+from imgbackup.jobs.worker import HOST, claim_next, requeue_abandoned
 from imgbackup.photos import background
 from imgbackup.photos.derived import derived_name, ensure_derived
 from imgbackup.storage import blobs
@@ -215,3 +215,31 @@ def test_one_worker_runs_its_threads_jobs_at_once(monkeypatch: pytest.MonkeyPatc
     assert time.monotonic() - started < 1.1
     assert len(set(ran)) == 2
     assert len(_jobs("SUCCESSFUL")) == 2
+
+
+def test_the_thumbnails_of_every_photo_are_claimed_before_any_preview(
+        client: Client, alice: Persona) -> None:
+    """A timeline waits on thumbnails first: after a batch of uploads, the queue hands out all
+    their thumbnails, oldest upload first, and then the previews."""
+    shas = [_upload(client, alice, seed) for seed in (1, 2, 3)]
+    claimed = []
+    while (row := claim_next("test:1:order")) is not None:
+        claimed.append(row.args_kwargs["args"][1])
+    assert claimed == [[sha, "thumbnail"] for sha in shas] + [[sha, "preview"] for sha in shas]
+
+
+def test_a_retried_thumbnail_keeps_its_place_before_the_previews(
+        client: Client, alice: Persona, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.JOB_ATTEMPTS = 2
+    settings.JOB_RETRY_SECONDS = 0
+    monkeypatch.setattr(background, "ensure_derived", _raise)
+    sha = _upload(client, alice)
+    _work()  # both attempts of both jobs fail
+    priorities = {(r.args_kwargs["args"][1][1], r.args_kwargs["args"][2]): r.priority
+                  for r in DBTaskResult.objects.failed()}
+    assert priorities == {("thumbnail", 1): 10, ("thumbnail", 2): 10,
+                          ("preview", 1): 0, ("preview", 2): 0}
+    call_command("jobs", retry=True, stdout=StringIO())  # queued again, in the same order
+    again = claim_next("test:1:retry")
+    assert again is not None and again.args_kwargs["args"][1] == [sha, "thumbnail"]
+    assert again.priority == 10
