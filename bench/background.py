@@ -5,7 +5,9 @@ is there. The references: the CPU time of rendering those thumbnails (imgbackup'
 ``render`` at 256 px, in this process, one after the other), the issue's measure; and the wall
 time of rendering, the same way right after, the thumbnails that were still missing when the
 upload ended, which is what a queue that never waits idle approaches on a machine shared with
-others (where wall time is not CPU time)."""
+others (where wall time is not CPU time). To tell the queue's own idling from a busy machine, the
+job worker's threads' time over the same span is split into on a CPU, waiting for a CPU, and
+neither (asleep: I/O, locks, the GIL, nothing to do)."""
 
 from __future__ import annotations
 
@@ -37,16 +39,21 @@ def measure(work: Path, scale: Scale) -> list[Item]:
         upload = client.run(server.port, requests, clients=4)
         ended = time.perf_counter()
         cpu_before = servers.tree_cpu_seconds(server.process.pid)
+        worker = servers.job_worker_pid(server.process.pid)
+        threads_before = servers.thread_times(worker) if worker else {}
         missing = [sha for sha, _, _ in photos if not _thumbnail(data, sha).exists()]
         first, waited = _wait_for_thumbnails(data, missing, ended)
         server_cpu = servers.tree_cpu_seconds(server.process.pid) - cpu_before
+        threads = _job_threads(threads_before, servers.thread_times(worker) if worker else {},
+                               waited)
     jpegs = {sha: jpeg for sha, _, jpeg in photos}
     start = time.perf_counter()
     for sha in missing:
         _render_cpu(jpegs[sha])
     direct = time.perf_counter() - start
     cpu = {sha: _render_cpu(jpeg) for sha, jpeg in jpegs.items()}
-    figures = _Figures(len(photos), upload.wall, first, waited, server_cpu, direct, cpu, missing)
+    figures = _Figures(len(photos), upload.wall, first, waited, server_cpu, direct, cpu, missing,
+                       threads)
     return [_item(scale, figures)]
 
 
@@ -60,6 +67,20 @@ class _Figures:
     direct: float  # wall seconds of rendering the missing thumbnails in this process
     cpu: dict[str, float]  # CPU seconds of rendering each thumbnail in this process
     missing: list[str]  # thumbnails not made yet when the upload ended
+    threads: list[tuple[float, float, float]]  # per job thread: on CPU, run queue, asleep
+
+
+def _job_threads(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]],
+                 span: float) -> list[tuple[float, float, float]]:
+    """(on a CPU, waiting for one, asleep) seconds over ``span`` of each worker thread that ran
+    for more than a tenth of a second meanwhile (the job threads; not the housekeeping one)."""
+    found = []
+    for tid, (on_cpu, waiting) in after.items():
+        ran = on_cpu - before.get(tid, (0.0, 0.0))[0]
+        queued = waiting - before.get(tid, (0.0, 0.0))[1]
+        if ran > 0.1:
+            found.append((ran, queued, max(0.0, span - ran - queued)))
+    return sorted(found, reverse=True)
 
 
 def _write_photos(folder: Path, scale: Scale) -> list[tuple[str, Path, Path]]:
@@ -130,8 +151,16 @@ def _item(scale: Scale, f: _Figures) -> Item:
         f"the last upload was answered, the first of the others {f.first:.2f} s after it (the "
         f"jobs' wait for uploads to end, then one render); the server's processes used "
         f"{f.server_cpu:.1f} s of "
-        f"CPU while the rest were made. Thumbnail files are watched every "
-        f"{POLL * 1000:.0f} ms. The first row is the issue's measure (a quiet machine's wall "
+        f"CPU while the rest were made{_threads_note(f.threads)}. Thumbnail files are watched "
+        f"every {POLL * 1000:.0f} ms. The first row is the issue's measure (a quiet machine's wall "
         f"time is its CPU time); the target is judged on the second, the same work done "
         f"directly on the same machine at the same time, since this machine is shared.")
     return item
+
+
+def _threads_note(threads: list[tuple[float, float, float]]) -> str:
+    if not threads:
+        return ""
+    each = "; ".join(f"{ran:.1f} s on a CPU, {queued:.1f} s waiting for one, {asleep:.1f} s "
+                     "asleep" for ran, queued, asleep in threads)
+    return f", its job thread{'s' if len(threads) > 1 else ''} meanwhile {each}"

@@ -250,6 +250,32 @@ def tree_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def job_worker_pid(server_pid: int) -> int | None:
+    """The ``imgbackup worker`` child that ``imgbackup serve`` started, if it runs."""
+    for pid in _descendants(server_pid):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in argv and b"--parent-pid" in argv:
+            return pid
+    return None
+
+
+def thread_times(pid: int) -> dict[str, tuple[float, float]]:
+    """Per thread of ``pid``: seconds on a CPU and seconds runnable but waiting for one (the
+    run queue), from /proc/PID/task/TID/schedstat. Time in neither is time the thread slept:
+    on I/O, a lock, the GIL, or for want of work."""
+    times: dict[str, tuple[float, float]] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            on_cpu, waiting, _ = (int(n) for n in (task / "schedstat").read_text().split())
+        except (OSError, ValueError):
+            continue
+        times[task.name] = (on_cpu / 1e9, waiting / 1e9)
+    return times
+
+
 def _descendants(pid: int) -> list[int]:
     found: list[int] = []
     frontier = [pid]

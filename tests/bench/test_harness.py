@@ -67,3 +67,30 @@ def test_the_video_and_background_items_run_at_the_tiny_scale(tmp_path: Path) ->
     assert "smaller, shorter clip" in items["10"]["notes"][0]  # the scale says so
     assert [row["metric"].split(":")[0] for row in items["10b"]["rows"]] == ["remux",
                                                                              "transcode"]
+
+
+def test_a_threads_time_is_split_into_on_a_cpu_waiting_and_asleep() -> None:
+    """Item 10c's note: a busy thread's CPU is counted, a sleeping one's span is not."""
+    import os
+    import threading
+    import time
+
+    from bench.background import _job_threads
+    from bench.servers import thread_times
+
+    before = thread_times(os.getpid())
+    sleeper = threading.Thread(target=time.sleep, args=(0.3,))
+    sleeper.start()
+    spent = time.process_time() + 0.2
+    while time.process_time() < spent:
+        pass
+    sleeper.join()
+    after = thread_times(os.getpid())
+    assert str(threading.get_native_id()) in after
+    [(on_cpu, waiting, asleep)] = _job_threads(before, after, span=_busy_span(before, after))
+    assert on_cpu >= 0.15 and waiting >= 0 and asleep >= 0
+
+
+def _busy_span(before: dict[str, tuple[float, float]],
+                after: dict[str, tuple[float, float]]) -> float:
+    return max(sum(after[t]) - sum(before.get(t, (0.0, 0.0))) for t in after)
