@@ -18,6 +18,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 
 from imgbackup.photos.two_hashes import TwoHashes
 from imgbackup.storage import incoming_dir
+from imgbackup.storage.writeback import Writeback
 
 
 class HashedUpload(UploadedFile):
@@ -83,12 +84,15 @@ def hash_file(path: Path, size: int) -> tuple[str, str]:
 class SpoolWriter:
     """Bytes of one upload, as they arrive: hashed (SHA-256 and MD5) and written to its spool
     file; ``finish`` fsyncs the file and records size and hashes on the upload. Takes any
-    buffer (a memoryview of the parser's buffer: nothing is copied in Python)."""
+    buffer (a memoryview of the parser's buffer: nothing is copied in Python). The write-out
+    of each MiB starts as soon as it is written (storage/writeback.py), so the fsync waits
+    only for the last one."""
 
     def __init__(self, upload: HashedUpload) -> None:
         self.upload = upload
         self.fd = upload.spool.fileno()
         self.hashes = TwoHashes()  # MD5 beside SHA-256 and the write (photos/two_hashes.py)
+        self.writeback = Writeback(self.fd)
 
     def write(self, data: bytes | memoryview) -> None:
         self.hashes.update(data, also=lambda: self._write(data))
@@ -97,6 +101,7 @@ class SpoolWriter:
         view = memoryview(data)
         while view:
             view = view[os.write(self.fd, view):]
+        self.writeback.wrote(len(data))
 
     def finish(self, size: int) -> HashedUpload:
         # Durable before anything can point at it: the link into storage shares this inode.
