@@ -37,9 +37,12 @@ from imgbackup.storage.partials import partial_store
 
 
 def create_whole(owner: User, length: int, claims: Claims,
-                 body: Iterable[bytes | memoryview]) -> ResumableUpload:
+                 body: Iterable[bytes | memoryview], quota_checked: bool = False
+                 ) -> ResumableUpload:
     """A new upload of ``length`` bytes sent whole in ``body``: complete and ingested, with its
-    photo. Rejected as ``resumable.create`` and ``append`` would."""
+    photo. Rejected as ``resumable.create`` and ``append`` would. ``quota_checked``: the
+    caller checked the quota for ``length`` before reading the body (api/tus.py), so ingest
+    does not again before storing (it still does under the quota row's lock)."""
     row, done = opened(owner, length, claims)
     if done:  # as resumable.create: complete at once, the body left unread
         return row
@@ -54,7 +57,7 @@ def create_whole(owner: User, length: int, claims: Claims,
         if written < length:
             _keep_open(row, state, written)
             return row
-        _finish(row, state, *hashes.hexdigests())
+        _finish(row, state, *hashes.hexdigests(), quota_checked=quota_checked)
     except BaseException:
         with contextlib.suppress(Exception):
             store.discard(row.id, state)
@@ -82,7 +85,8 @@ def _hashed(body: Iterable[bytes | memoryview], hashes: TwoHashes,
         yield piece
 
 
-def _finish(row: ResumableUpload, state: dict[str, Any], sha256: str, md5: str) -> None:
+def _finish(row: ResumableUpload, state: dict[str, Any], sha256: str, md5: str,
+            quota_checked: bool) -> None:
     """Check the claims, ingest, and write the row complete in the photo's transaction."""
     for name, claimed, got in (("sha256", row.sha256, sha256), ("md5", row.md5, md5)):
         if claimed and claimed != got:
@@ -99,6 +103,7 @@ def _finish(row: ResumableUpload, state: dict[str, Any], sha256: str, md5: str) 
     try:
         with CompletedFile(whole.path, row.filename, length, whole.sha256, whole.md5,
                            whole.s3_key) as f:
+            f.quota_checked = quota_checked
             ingest(row.owner, f, row.modified_at, within=complete)
     finally:
         if whole.temporary:

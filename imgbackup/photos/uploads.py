@@ -32,6 +32,7 @@ class HashedUpload(UploadedFile):
         super().__init__(self.spool, name, content_type, 0, charset)
         self.field_name = field_name
         self.index = 0  # position among the request's files, in arrival order
+        self.quota_checked = False  # room proved before the body was read (photos/quota.py)
         self.sha256 = ""
         self.md5 = ""
 
@@ -56,6 +57,7 @@ class CompletedFile(File):  # type: ignore[type-arg]
         self.size = size
         self.sha256 = sha256
         self.md5 = md5
+        self.quota_checked = False  # room proved before the body was read (photos/quota.py)
 
     def temporary_file_path(self) -> str:
         return str(self.path)
