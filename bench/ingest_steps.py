@@ -2,13 +2,13 @@
 socket), for bench/analysis.md item 1b:
 
     IMGBACKUP_DATA_DIR=$(mktemp -d) .venv/bin/python -m bench.ingest_steps \\
-        [PHOTOS] [v1|v2] [nowriteback] [nosplit]
+        [PHOTOS] [v1|v2] [nowriteback]
 
 Sends PHOTOS (default 12) distinct 4000x3000 JPEGs (~6 MB) to API v2 ``POST /photos`` (or the
 original API) through ``WSGIHandler`` as gunicorn would call it, with the ingest steps wrapped:
 per step the request thread's CPU (``time.thread_time``) and wall time, and the SQL statements
-of the request. The whole request's process CPU (``time.process_time``, so the MD5 helper
-thread's share is in it) is printed beside the request thread's."""
+of the request. The whole request's process CPU (``time.process_time``: any other thread's
+share is in it) is printed beside the request thread's."""
 
 from __future__ import annotations
 
@@ -73,16 +73,11 @@ class _Os:
 
 
 def _without(options: list[str]) -> None:
-    """``nowriteback``: no early write-out (as where sync_file_range is missing);
-    ``nosplit``: MD5 in the request thread, as on one core."""
+    """``nowriteback``: no early write-out (as where sync_file_range is missing)."""
     if "nowriteback" in options:
         from imgbackup.storage import writeback
 
         writeback._sync_file_range = None
-    if "nosplit" in options:
-        from imgbackup.photos import two_hashes
-
-        two_hashes._cores = lambda: 1
 
 
 def main(count: int = 12, api: str = "v2", options: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ can resume, HEAD or terminate it, and no lease is needed. Here the row is writte
 photo's own transaction (``ingest(..., within=...)``), already complete.
 
 Nothing is given up: the bytes are written to the partial store and fsynced, hashed as they
-arrive (hashlib, photos/two_hashes.py: both hashes are final in this one request, no state
+arrive (hashlib, photos/uploads.py: both hashes are final in this one request, no state
 to carry), checked against the claimed hashes and ingested like any upload, and the row
 commits with the photo or not at all. A crash before that commit leaves partial bytes no row
 refers to, which gc removes (``resumable.sweep_leftovers``), like a crash between a general
@@ -31,8 +31,7 @@ from django.db import transaction
 from imgbackup.photos.ingest import Ingested, Rejected, ingest
 from imgbackup.photos.models import ResumableUpload
 from imgbackup.photos.resumable import Claims, open_uploads, opened
-from imgbackup.photos.two_hashes import TwoHashes
-from imgbackup.photos.uploads import CompletedFile
+from imgbackup.photos.uploads import BothHashes, CompletedFile
 from imgbackup.storage.partials import partial_store
 
 
@@ -52,7 +51,7 @@ def create_whole(owner: User, length: int, claims: Claims,
     # leaves it to gc), and after it the bytes are linked into originals/, whose folder is.
     state = store.begin(row.id, durable=False)
     try:
-        hashes = TwoHashes()
+        hashes = BothHashes()
         state, written = store.append(row.id, state, 0, _hashed(body, hashes, length))
         if written < length:
             _keep_open(row, state, written)
@@ -75,7 +74,7 @@ def _check_open(owner: User) -> None:
                        "finish or delete one first")
 
 
-def _hashed(body: Iterable[bytes | memoryview], hashes: TwoHashes,
+def _hashed(body: Iterable[bytes | memoryview], hashes: BothHashes,
             room: int) -> Iterator[bytes | memoryview]:
     for piece in body:
         if len(piece) > room:
