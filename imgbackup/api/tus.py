@@ -65,14 +65,17 @@ def creation(request: HttpRequest) -> HttpResponse:
     length = _length(request)
     claims = _rejected_as_api(resumable.parse_metadata, request.headers.get("Upload-Metadata", ""))
     if length is not None:
-        # Past the quota: told before a byte is sent (ingest checks again at completion).
+        # Past the quota: told before a byte is sent (ingest checks again at completion,
+        # under the quota row's lock).
         _rejected_as_api(partial(check_quota, name=claims.filename or "file"), user, length,
                          claims.sha256 or None)
     size = _content_length(request) if request.content_type == CHUNK_TYPE else 0
     if size and size == length:
-        # creation-with-upload of the whole file: row and photo in one commit.
+        # creation-with-upload of the whole file: row and photo in one commit; its quota was
+        # just checked for exactly these bytes.
         with upload_in_flight():
-            upload = _rejected_as_api(create_whole, user, length, claims, _body(request))
+            upload = _rejected_as_api(create_whole, user, length, claims, _body(request),
+                                      True)
     else:
         upload = _rejected_as_api(resumable.create, user, length, claims)
         if not upload.complete and size:

@@ -10,7 +10,7 @@ from imgbackup.api import multipart
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.limits import FRAMING_ALLOWANCE
 from imgbackup.body import content_length
-from imgbackup.photos.quota import check_quota
+from imgbackup.photos.quota import check_quota, mark_checked
 from imgbackup.photos.rejected import Rejected
 from imgbackup.photos.uploads import HashedUpload
 
@@ -20,8 +20,7 @@ def uploaded_files(request: HttpRequest) -> list[HashedUpload]:
     if request.content_type != "multipart/form-data":
         raise ApiError(415 if request.content_type else 400, "bad_request",
                        "send the photos as multipart/form-data")
-    if not hasattr(request, "_files"):
-        _check_room(request)
+    room = _check_room(request) if not hasattr(request, "_files") else None
     try:
         if not hasattr(request, "_files"):
             # Parsed here, not by Django's parser (api/multipart.py says why).
@@ -41,16 +40,22 @@ def uploaded_files(request: HttpRequest) -> list[HashedUpload]:
         # Django skips a part whose headers are not UTF-8 or that has no filename: say so.
         raise bad_request("no file in the request: send at least one file part (with a "
                           "filename, part headers in UTF-8)")
+    if room is not None:
+        mark_checked(uploads, *room)
     return uploads
 
 
-def _check_room(request: HttpRequest) -> None:
+def _check_room(request: HttpRequest) -> tuple[int, int | None] | None:
     """Refuse a body that cannot fit in the owner's quota before a byte of it is spooled: its
-    Content-Length less the framing allowance. (Ingest checks each file again, exactly.)"""
+    Content-Length less the framing allowance. (Ingest checks each file again, exactly, under
+    the quota row's lock; before storing, only a file past what this proved.) What it proved:
+    the bytes checked and those left beside them (None: no quota)."""
     files_at_least = content_length(request) - FRAMING_ALLOWANCE
     if files_at_least <= 0:
-        return
+        return None
     try:
-        check_quota(request.user, files_at_least, name="this upload")  # type: ignore[arg-type]
+        left = check_quota(request.user, files_at_least,  # type: ignore[arg-type]
+                           name="this upload")
     except Rejected as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
+    return files_at_least, left

@@ -14,12 +14,15 @@ never summed over the library: the header of every web page shows it (issue 15's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import User
 
 from imgbackup.accounts.models import Quota
 from imgbackup.accounts.quotas import quota_of
 from imgbackup.photos.models import Photo, StorageUsage
 from imgbackup.photos.rejected import Rejected
+from imgbackup.photos.uploads import Spooled
 from imgbackup.sizes import format_size
 
 
@@ -35,20 +38,23 @@ def usage_of(user: User) -> int:
 
 
 def check_quota(user: User, size: int, sha256: str | None = None, *, name: str = "",
-                locked: bool = False) -> None:
+                locked: bool = False) -> int | None:
     """Raise QuotaExceeded (413 ``quota_exceeded``) if keeping ``size`` more bytes would take
     ``user`` past their quota. Bytes whose ``sha256`` the user already owns are free. With
     ``locked`` (inside a transaction) the user's quota row is locked first, so two uploads of
-    one user that commit at once cannot both pass on the same usage."""
+    one user that commit at once cannot both pass on the same usage.
+
+    Returns the bytes left beside ``size`` (None: no quota; 0 when bytes already owned
+    passed without reading the usage), for ``room_for``."""
     if locked:
         row = Quota.objects.select_for_update().filter(user=user).first()
         limit = row.max_bytes if row is not None else None
     else:
         limit = quota_of(user)
     if limit is None:
-        return
+        return None
     if sha256 and Photo.objects.filter(owner=user, original_id=sha256).exists():
-        return
+        return 0
     used = usage_of(user)
     if used + size > limit:
         what = f"{name}: " if name else ""
@@ -56,3 +62,21 @@ def check_quota(user: User, size: int, sha256: str | None = None, *, name: str =
             f"{what}{format_size(size)} more would take your storage past your quota: "
             f"{format_size(used)} of {format_size(limit)} used. Empty the trash or delete "
             "photos to make room, or ask an admin for a larger quota.")
+    return limit - used - size
+
+
+def mark_checked(uploads: Sequence[Spooled], checked: int, left: int | None) -> None:
+    """After a check passed for ``checked`` bytes with ``left`` to spare, before the body was
+    read (api/uploads.py, api/tus.py): mark the uploads, in the order they are ingested, that
+    fit in what it proved, so ingest does not read the same rows again before storing them.
+    The check under the quota row's lock in ingest's transaction still runs for every upload
+    (the usage may have grown meanwhile); an upload past what was proved (the body's framing
+    was counted out) is checked again in full before its bytes are stored."""
+    room = None if left is None else checked + left
+    for upload in uploads:
+        size = upload.size or 0
+        if room is not None:
+            if size > room:
+                return
+            room -= size
+        upload.quota_checked = True

@@ -10,7 +10,7 @@ can resume, HEAD or terminate it, and no lease is needed. Here the row is writte
 photo's own transaction (``ingest(..., within=...)``), already complete.
 
 Nothing is given up: the bytes are written to the partial store and fsynced, hashed as they
-arrive (hashlib, photos/two_hashes.py: both hashes are final in this one request, no state
+arrive (hashlib, photos/uploads.py: both hashes are final in this one request, no state
 to carry), checked against the claimed hashes and ingested like any upload, and the row
 commits with the photo or not at all. A crash before that commit leaves partial bytes no row
 refers to, which gc removes (``resumable.sweep_leftovers``), like a crash between a general
@@ -31,15 +31,17 @@ from django.db import transaction
 from imgbackup.photos.ingest import Ingested, Rejected, ingest
 from imgbackup.photos.models import ResumableUpload
 from imgbackup.photos.resumable import Claims, open_uploads, opened
-from imgbackup.photos.two_hashes import TwoHashes
-from imgbackup.photos.uploads import CompletedFile
+from imgbackup.photos.uploads import BothHashes, CompletedFile
 from imgbackup.storage.partials import partial_store
 
 
 def create_whole(owner: User, length: int, claims: Claims,
-                 body: Iterable[bytes | memoryview]) -> ResumableUpload:
+                 body: Iterable[bytes | memoryview], quota_checked: bool = False
+                 ) -> ResumableUpload:
     """A new upload of ``length`` bytes sent whole in ``body``: complete and ingested, with its
-    photo. Rejected as ``resumable.create`` and ``append`` would."""
+    photo. Rejected as ``resumable.create`` and ``append`` would. ``quota_checked``: the
+    caller checked the quota for ``length`` before reading the body (api/tus.py), so ingest
+    does not again before storing (it still does under the quota row's lock)."""
     row, done = opened(owner, length, claims)
     if done:  # as resumable.create: complete at once, the body left unread
         return row
@@ -49,12 +51,12 @@ def create_whole(owner: User, length: int, claims: Claims,
     # leaves it to gc), and after it the bytes are linked into originals/, whose folder is.
     state = store.begin(row.id, durable=False)
     try:
-        hashes = TwoHashes()
+        hashes = BothHashes()
         state, written = store.append(row.id, state, 0, _hashed(body, hashes, length))
         if written < length:
             _keep_open(row, state, written)
             return row
-        _finish(row, state, *hashes.hexdigests())
+        _finish(row, state, *hashes.hexdigests(), quota_checked=quota_checked)
     except BaseException:
         with contextlib.suppress(Exception):
             store.discard(row.id, state)
@@ -72,7 +74,7 @@ def _check_open(owner: User) -> None:
                        "finish or delete one first")
 
 
-def _hashed(body: Iterable[bytes | memoryview], hashes: TwoHashes,
+def _hashed(body: Iterable[bytes | memoryview], hashes: BothHashes,
             room: int) -> Iterator[bytes | memoryview]:
     for piece in body:
         if len(piece) > room:
@@ -82,7 +84,8 @@ def _hashed(body: Iterable[bytes | memoryview], hashes: TwoHashes,
         yield piece
 
 
-def _finish(row: ResumableUpload, state: dict[str, Any], sha256: str, md5: str) -> None:
+def _finish(row: ResumableUpload, state: dict[str, Any], sha256: str, md5: str,
+            quota_checked: bool) -> None:
     """Check the claims, ingest, and write the row complete in the photo's transaction."""
     for name, claimed, got in (("sha256", row.sha256, sha256), ("md5", row.md5, md5)):
         if claimed and claimed != got:
@@ -99,6 +102,7 @@ def _finish(row: ResumableUpload, state: dict[str, Any], sha256: str, md5: str) 
     try:
         with CompletedFile(whole.path, row.filename, length, whole.sha256, whole.md5,
                            whole.s3_key) as f:
+            f.quota_checked = quota_checked
             ingest(row.owner, f, row.modified_at, within=complete)
     finally:
         if whole.temporary:

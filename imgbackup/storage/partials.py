@@ -38,6 +38,7 @@ from storages.utils import clean_name
 
 from imgbackup.storage import blobs, incoming_dir
 from imgbackup.storage.local import fsync_dir
+from imgbackup.storage.writeback import Writeback
 
 State = dict[str, Any]
 Digests = tuple[str, str]
@@ -125,9 +126,13 @@ class LocalPartials:
             # Bytes past the committed offset belong to a request that did not commit.
             f.truncate(offset)
             f.seek(offset)
+            writeback = Writeback(f.fileno(), offset)  # the fsync waits for the last MiB only
             for chunk in chunks:
                 f.write(chunk)
                 written += len(chunk)
+                # Pieces of 1 MiB pass Python's 8 KiB buffer straight to the file; a range
+                # still in the buffer is simply not started early (the fsync writes it).
+                writeback.wrote(len(chunk))
             f.flush()
             os.fsync(f.fileno())
         return state, written
