@@ -17,12 +17,12 @@ from functools import partial, wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.body import body_reader, thread_buffer
@@ -61,7 +61,7 @@ def creation(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
         return _discovery()
     _check_version(request)
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     length = _length(request)
     claims = _rejected_as_api(resumable.parse_metadata, request.headers.get("Upload-Metadata", ""))
     if length is not None:
@@ -160,7 +160,7 @@ def _state(response: HttpResponse, upload: ResumableUpload) -> HttpResponse:
 
 def _upload_for_user(request: HttpRequest, upload_id: str) -> ResumableUpload:
     """The one way to reach an upload: the caller's own, else 404; expired, 410."""
-    upload = resumable.upload_of(request.user, upload_id)  # type: ignore[arg-type]
+    upload = resumable.upload_of(caller(request), upload_id)
     if upload is None:
         raise not_found("upload")
     if resumable.expired(upload):

@@ -7,6 +7,7 @@ from django.http import HttpRequest, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 
 from imgbackup.api import multipart
+from imgbackup.api.auth import caller
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.limits import FRAMING_ALLOWANCE
 from imgbackup.body import content_length
@@ -51,6 +52,6 @@ def _check_room(request: HttpRequest) -> None:
     if files_at_least <= 0:
         return
     try:
-        check_quota(request.user, files_at_least, name="this upload")  # type: ignore[arg-type]
+        check_quota(caller(request), files_at_least, name="this upload")
     except Rejected as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
