@@ -65,8 +65,8 @@ def upload_paths(op: Callable[..., dict[str, Any]]) -> dict[str, dict[str, Any]]
         header("Upload-Length", "the file's size in bytes"),
         header("Upload-Defer-Length", "1: the size is told by a later PATCH"),
         header("Upload-Metadata", "`key base64`, comma-separated: filename, modified_at "
-                                  "(ISO 8601), sha256, md5 (hex, of the whole file)"),
-        OVERRIDE], extra=("429",))
+                                  "(ISO 8601), sha256, md5 (hex, of the whole file)")],
+        extra=("429",))
     creation["requestBody"] = CHUNK_BODY
 
     def discovery(params: list[dict[str, Any]], errors: tuple[str, ...] = ()) -> dict[str, Any]:
