@@ -80,6 +80,8 @@ def endpoint(*methods: str, public: bool = False,
                 return unavailable(request, "storage_unavailable", str(exc))
 
         wrapper.allowed_methods = methods  # type: ignore[attr-defined]
+        # What a POST with X-HTTP-Method-Override is answered as here (any other: 405).
+        wrapper.method_overrides = stands_for & set(methods)  # type: ignore[attr-defined]
         return declare(Access.PUBLIC if public else Access.USER, wrapper)
 
     return decorate

@@ -13,8 +13,9 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from functools import partial, wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -23,10 +24,11 @@ from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
+from imgbackup.api.upload_slots import upload_slot
 from imgbackup.body import body_reader, thread_buffer
-from imgbackup.jobs.quiet import upload_in_flight
 from imgbackup.photos import resumable
 from imgbackup.photos.ingest import Rejected
 from imgbackup.photos.models import ResumableUpload
@@ -38,6 +40,7 @@ EXTENSIONS = ("creation,creation-with-upload,creation-defer-length,termination,c
               "expiration")
 CHUNK_TYPE = "application/offset+octet-stream"
 _NUMBER = re.compile(r"[0-9]{1,19}")
+T = TypeVar("T")
 OVERRIDES = frozenset({"PATCH", "DELETE", "HEAD"})
 
 
@@ -61,7 +64,7 @@ def creation(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
         return _discovery()
     _check_version(request)
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     length = _length(request)
     claims = _rejected_as_api(resumable.parse_metadata, request.headers.get("Upload-Metadata", ""))
     if length is not None:
@@ -70,22 +73,25 @@ def creation(request: HttpRequest) -> HttpResponse:
         _rejected_as_api(partial(check_quota, name=claims.filename or "file"), user, length,
                          claims.sha256 or None)
     size = _content_length(request) if request.content_type == CHUNK_TYPE else 0
-    if size and size == length:
-        # creation-with-upload of the whole file: row and photo in one commit; its quota was
-        # just checked for exactly these bytes.
-        with upload_in_flight():
-            upload = _rejected_as_api(create_whole, user, length, claims, _body(request),
-                                      True)
-    else:
-        upload = _rejected_as_api(resumable.create, user, length, claims)
-        if not upload.complete and size:
-            # creation-with-upload: the body is the first chunk.
-            with upload_in_flight():
-                _rejected_as_api(resumable.append, upload, resumable.Chunk(
-                    0, _body(request), size=size))
+    # With a body, an upload slot first (like every upload path): refused, nothing is created.
+    with upload_slot(user) if size else nullcontext():
+        upload = _created(user, length, claims, request, size)
     response = _state(HttpResponse(status=201), upload)
     response["Location"] = f"/api/v2/uploads/{upload.id}"
     return response
+
+
+def _created(user: User, length: int | None, claims: resumable.Claims, request: HttpRequest,
+             size: int) -> ResumableUpload:
+    if size and size == length:
+        # creation-with-upload of the whole file: row and photo in one commit; its quota was
+        # just checked for exactly these bytes.
+        return _rejected_as_api(create_whole, user, length, claims, _body(request), True)
+    upload = _rejected_as_api(resumable.create, user, length, claims)
+    if not upload.complete and size:
+        # creation-with-upload: the body is the first chunk.
+        _rejected_as_api(resumable.append, upload, resumable.Chunk(0, _body(request), size=size))
+    return upload
 
 
 @tus
@@ -130,7 +136,7 @@ def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
         raise ApiError(413, "too_large", f"this chunk ends at byte {offset + size}, past "
                        f"Upload-Length {known}")
     chunk = resumable.Chunk(offset, _body(request), _checksum(request), length, size)
-    with upload_in_flight():  # background jobs wait for it (jobs/quiet.py)
+    with upload_slot(caller(request)):
         _rejected_as_api(resumable.append, upload, chunk)
     return _state(HttpResponse(status=204), upload)
 
@@ -163,7 +169,7 @@ def _state(response: HttpResponse, upload: ResumableUpload) -> HttpResponse:
 
 def _upload_for_user(request: HttpRequest, upload_id: str) -> ResumableUpload:
     """The one way to reach an upload: the caller's own, else 404; expired, 410."""
-    upload = resumable.upload_of(request.user, upload_id)  # type: ignore[arg-type]
+    upload = resumable.upload_of(caller(request), upload_id)
     if upload is None:
         raise not_found("upload")
     if resumable.expired(upload):
@@ -230,7 +236,7 @@ def _body(request: HttpRequest) -> Iterator[memoryview]:
         yield view[:got]
 
 
-def _rejected_as_api(action: Callable[..., Any], *args: Any) -> Any:
+def _rejected_as_api(action: Callable[..., T], *args: Any) -> T:
     try:
         return action(*args)
     except Rejected as exc:

@@ -7,6 +7,7 @@ from django.http import HttpRequest, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 
 from imgbackup.api import multipart
+from imgbackup.api.auth import caller
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.limits import FRAMING_ALLOWANCE
 from imgbackup.body import content_length
@@ -54,8 +55,7 @@ def _check_room(request: HttpRequest) -> tuple[int, int | None] | None:
     if files_at_least <= 0:
         return None
     try:
-        left = check_quota(request.user, files_at_least,  # type: ignore[arg-type]
-                           name="this upload")
+        left = check_quota(caller(request), files_at_least, name="this upload")
     except Rejected as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
     return files_at_least, left

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.api.files import original_response
@@ -24,7 +25,7 @@ from imgbackup.photos.trash import trash
 
 @endpoint("GET", "POST", "DELETE")
 def image(request: HttpRequest) -> HttpResponseBase:
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     if request.method == "POST":
         with upload_slot(user):
             return _post(request, user)

@@ -196,6 +196,15 @@ def checked(response: httpx.Response, url: str) -> httpx.Response:
     raise error
 
 
+def waited_as_asked(response: httpx.Response) -> bool:
+    """Whether ``response`` is a 429 with a Retry-After short enough to wait for; if so, waited
+    (then the request is worth sending again, as ``Api.call`` does)."""
+    wait = _short_wait(response)
+    if wait:
+        _sleep(wait)
+    return wait is not None
+
+
 def _short_wait(response: httpx.Response) -> int | None:
     """The seconds a 429 asks to wait, when that is short enough to wait for."""
     if response.status_code != 429:

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 
 import httpx
 
-from imgbackup.client._api import RETRY_STATUSES, Api, checked, describe
+from imgbackup.client._api import RETRY_STATUSES, Api, checked, describe, waited_as_asked
 from imgbackup.client._cache import default_path
 from imgbackup.client._errors import Rejected, Unreachable
 from imgbackup.client._progress import Progress
@@ -157,8 +157,9 @@ def _patch(api: Api, url: str, offset: int, data: bytes) -> int:
             "Upload-Checksum": f"sha256 {checksum}"}, data, retry=False)
         if answer.status_code < 300:
             return int(answer.headers["Upload-Offset"])
-        if answer.status_code not in {409, 423, *RETRY_STATUSES, 0} or \
-                attempt >= api.retry.attempts:
+        if attempt >= api.retry.attempts or (
+                answer.status_code not in {409, 423, *RETRY_STATUSES, 0}
+                and not waited_as_asked(answer)):  # a 429: every upload slot was taken
             checked(answer, api.url)
         api.retry.pause(attempt)
         attempt += 1
@@ -182,8 +183,8 @@ def _request(api: Api, method: str, url: str, headers: dict[str, str] | None = N
             if not retry:
                 return httpx.Response(0, request=exc.request)
         else:
-            if not retry or answer.status_code not in RETRY_STATUSES or \
-                    attempt >= api.retry.attempts:
+            if not retry or attempt >= api.retry.attempts or (
+                    answer.status_code not in RETRY_STATUSES and not waited_as_asked(answer)):
                 return answer
         api.retry.pause(attempt)
         attempt += 1

@@ -2,8 +2,9 @@
 photos first, and makes their thumbnails and previews as soon as no upload is in flight.
 
 Every upload is *in flight* while its body is received and ingested (``upload_in_flight``,
-entered by ``api.upload_slots.upload_slot`` and by each tus chunk): it holds an ``flock`` on a
-file of its own in ``<data>/run/in-flight/``, so an upload whose process dies stops counting
+entered by ``api.upload_slots.upload_slot``, which every upload path takes, tus chunks too): it
+holds an ``flock`` on a file of its own in ``<data>/run/in-flight/``, so an upload whose
+process dies stops counting
 with its file descriptors, and it marks the time it ends. A job worker on the same machine
 waits before claiming each job (``wait_for_quiet``) until no upload is in flight and the last
 one ended ``IMGBACKUP_JOB_QUIET_SECONDS`` ago, a short settle (0.5 s) that spans the gap between

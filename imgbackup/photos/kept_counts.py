@@ -6,11 +6,34 @@ when any trigger is missing, made again and its counts taken again from the rows
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 # (vendor, create) -> the SQL that makes the triggers and counts (or, not create, drops them).
 Statements = Callable[[str, bool], list[str]]
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """One database vendor's SQL for a kept table: making its triggers, dropping them, and
+    filling the emptied table from the rows."""
+
+    make: list[str]
+    drop: list[str]
+    backfill: str
+
+
+def statements(vendor: str, create: bool, table: str,
+               by_vendor: dict[str, Triggers]) -> list[str]:
+    """Make the triggers and count ``table`` again from the rows (or, not ``create``, drop the
+    triggers), as ``by_vendor`` says for this vendor."""
+    if vendor not in by_vendor:
+        raise RuntimeError(f"imgbackup supports SQLite and PostgreSQL, not {vendor}")
+    triggers = by_vendor[vendor]
+    if not create:
+        return triggers.drop
+    return [*triggers.make, f"DELETE FROM {table}", triggers.backfill]  # noqa: S608 - our name
 
 
 # How many of the triggers named ``prefix``... there are, per database vendor.

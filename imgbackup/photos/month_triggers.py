@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from imgbackup.photos import kept_counts
+from imgbackup.photos.kept_counts import Triggers
 
 # Only constant SQL is formatted together here (column names and fixed conditions), never a
 # value from outside: hence the noqa on S608 below.
@@ -100,18 +101,15 @@ BACKFILL = """
 def statements(vendor: str, create: bool, counts: str = COUNTS,
                columns: str = COLUMNS) -> list[str]:
     """Create the triggers and fill the counts from the rows (or drop the triggers)."""
-    if vendor == "postgresql":
-        month = POSTGRES_MONTH.format(row="photos_photo")
-        triggers, drop = postgres_triggers(counts, columns), POSTGRES_DROP
-    elif vendor == "sqlite":
-        month = SQLITE_MONTH.format(row="photos_photo")
-        triggers, drop = sqlite_triggers(counts, columns), SQLITE_DROP
-    else:
-        raise RuntimeError(f"imgbackup supports SQLite and PostgreSQL, not {vendor}")
-    if not create:
-        return drop
-    fill = BACKFILL.format(month=month, counts=counts.format(row="photos_photo"))
-    return [*triggers, "DELETE FROM photos_monthcount", fill]
+    def fill(month: str) -> str:
+        return BACKFILL.format(month=month.format(row="photos_photo"),
+                               counts=counts.format(row="photos_photo"))
+
+    return kept_counts.statements(vendor, create, "photos_monthcount", {
+        "postgresql": Triggers(postgres_triggers(counts, columns), POSTGRES_DROP,
+                               fill(POSTGRES_MONTH)),
+        "sqlite": Triggers(sqlite_triggers(counts, columns), SQLITE_DROP, fill(SQLITE_MONTH)),
+    })
 
 
 

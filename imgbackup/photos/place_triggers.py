@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from imgbackup.photos import kept_counts
+from imgbackup.photos.kept_counts import Triggers
 
 # Only constant SQL is formatted together here, never a value from outside (hence S608).
 COUNTS = "{row}.trashed_at IS NULL AND NOT {row}.is_motion AND {row}.place_key <> ''"
@@ -62,15 +63,10 @@ BACKFILL = f"""
 
 def statements(vendor: str, create: bool) -> list[str]:
     """Create the triggers and count from the rows (or drop the triggers)."""
-    if vendor == "postgresql":
-        triggers, drop = [POSTGRES_FUNCTION, POSTGRES_TRIGGER], POSTGRES_DROP
-    elif vendor == "sqlite":
-        triggers, drop = sqlite_triggers(), SQLITE_DROP
-    else:
-        raise RuntimeError(f"imgbackup supports SQLite and PostgreSQL, not {vendor}")
-    if not create:
-        return drop
-    return [*triggers, "DELETE FROM photos_placecount", BACKFILL]
+    return kept_counts.statements(vendor, create, "photos_placecount", {
+        "postgresql": Triggers([POSTGRES_FUNCTION, POSTGRES_TRIGGER], POSTGRES_DROP, BACKFILL),
+        "sqlite": Triggers(sqlite_triggers(), SQLITE_DROP, BACKFILL),
+    })
 
 
 TRIGGER_COUNT = {"sqlite": 4, "postgresql": 1}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from imgbackup.photos import kept_counts
+from imgbackup.photos.kept_counts import Triggers
 
 # Only constant SQL is formatted together here, never a value from outside (hence S608).
 # A photo always has its original, but rows deleted in another order in one transaction (a
@@ -85,15 +86,11 @@ BACKFILL = """
 
 def statements(vendor: str, create: bool) -> list[str]:
     """Create the triggers and sum the usage from the rows (or drop the triggers)."""
-    if vendor == "postgresql":
-        triggers, drop = [*POSTGRES_FUNCTIONS, *POSTGRES_TRIGGERS], POSTGRES_DROP
-    elif vendor == "sqlite":
-        triggers, drop = SQLITE_TRIGGERS, SQLITE_DROP
-    else:
-        raise RuntimeError(f"imgbackup supports SQLite and PostgreSQL, not {vendor}")
-    if not create:
-        return drop
-    return [*triggers, "DELETE FROM photos_storageusage", BACKFILL]
+    return kept_counts.statements(vendor, create, "photos_storageusage", {
+        "postgresql": Triggers([*POSTGRES_FUNCTIONS, *POSTGRES_TRIGGERS], POSTGRES_DROP,
+                               BACKFILL),
+        "sqlite": Triggers(SQLITE_TRIGGERS, SQLITE_DROP, BACKFILL),
+    })
 
 
 TRIGGER_COUNT = {"sqlite": 5, "postgresql": 2}

@@ -1,10 +1,13 @@
-"""Album workflows, as plain functions: what the views ask, without HTTP.
+"""Album workflows, as plain functions: what the views ask, without HTTP. Every write to an
+album, its items and its members is here; the views check access and read the request.
 
 Adding takes only the adder's own photos outside the trash; removing takes the album's items
 that the remover may remove (any, for the owner; their own photos, for a contributor). Neither
 ever touches a photo itself."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -14,7 +17,44 @@ from django.utils import timezone
 from imgbackup.photos.ingest import HEX64
 from imgbackup.photos.models import Photo
 from imgbackup.sharing.access import Level
-from imgbackup.sharing.models import Album, AlbumItem
+from imgbackup.sharing.models import Album, AlbumItem, AlbumMember
+
+
+def create(owner: User, name: str, description: str) -> Album:
+    return Album.objects.create(owner=owner, name=name, description=description)
+
+
+def delete(album: Album) -> None:
+    """The album, its items, members and links; its photos stay."""
+    album.delete()
+
+
+def change(album: Album, fields: dict[str, Any], manual_order: list[str] | None = None) -> None:
+    """Set the album's ``fields`` (name, description, order, cover) and, when given, number its
+    items in ``manual_order`` (see set_manual_order): both, or neither."""
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(album, name, value)
+        if manual_order is not None:
+            set_manual_order(album, manual_order)
+        album.save()
+
+
+def set_member(album: Album, member: User, role: str) -> None:
+    """Give ``member`` this role in the album, whether they had another or none."""
+    AlbumMember.objects.update_or_create(album=album, user=member, defaults={"role": role})
+
+
+def remove_member(album: Album, username: str) -> bool:
+    """Take that user out of the album's members; False when they were not one."""
+    deleted, _ = AlbumMember.objects.filter(album=album, user__username=username).delete()
+    return deleted > 0
+
+
+def keep_guest_upload(album: Album, photo: Photo, new: bool) -> None:
+    """Put a photo a guest sent through a share link in the album, marked as the guest's when
+    the upload created it (bytes the owner already had stay the owner's)."""
+    AlbumItem.objects.get_or_create(album=album, photo=photo, defaults={"guest": new})
 
 
 def with_counts(albums: QuerySet[Album]) -> QuerySet[Album]:

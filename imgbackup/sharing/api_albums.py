@@ -29,8 +29,8 @@ def collection(request: HttpRequest) -> HttpResponse:
     user = caller(request)
     if request.method == "POST":
         body = json_body(request, {"name", "description"})
-        album = Album.objects.create(
-            owner=user, name=text_field(body, "name", max_length=200),
+        album = workflow.create(
+            user, name=text_field(body, "name", max_length=200),
             description=text_field(body, "description", required=False, max_length=5000))
         return JsonResponse(album_json(album, Level.OWNER, 0), status=201)
     mine = {a.pk for a in Album.objects.filter(owner=user).only("pk")}
@@ -53,26 +53,30 @@ def detail(request: HttpRequest, album_id: str) -> HttpResponse:
         return _with_items(album_for(caller(request), album_id))
     granted = album_for(caller(request), album_id, Level.OWNER)
     if request.method == "DELETE":
-        granted.album.delete()  # its items and links go with it; its photos stay
+        workflow.delete(granted.album)
         return HttpResponse(status=204)
-    _change(granted.album, json_body(request, EDITABLE))
+    body = json_body(request, EDITABLE)
+    fields = _changes(granted.album, body)
+    manual_order = ids_field(body["manual_order"]) if "manual_order" in body else None
+    workflow.change(granted.album, fields, manual_order)
     return _with_items(granted)
 
 
-def _change(album: Album, body: dict[str, Any]) -> None:
+def _changes(album: Album, body: dict[str, Any]) -> dict[str, Any]:
+    """The album's fields as the body sets them, each checked."""
+    fields: dict[str, Any] = {}
     if "name" in body:
-        album.name = text_field(body, "name", max_length=200)
+        fields["name"] = text_field(body, "name", max_length=200)
     if "description" in body:
-        album.description = text_field(body, "description", required=False, max_length=5000)
+        fields["description"] = text_field(body, "description", required=False,
+                                           max_length=5000)
     if "order" in body:
         if body["order"] not in AlbumOrder.values:
             raise bad_request(f"order must be one of: {', '.join(AlbumOrder.values)}")
-        album.order = body["order"]
+        fields["order"] = body["order"]
     if "cover" in body:
-        album.cover = _cover(album, body["cover"])
-    if "manual_order" in body:
-        workflow.set_manual_order(album, ids_field(body["manual_order"]))
-    album.save()
+        fields["cover"] = _cover(album, body["cover"])
+    return fields
 
 
 def _cover(album: Album, cover: object) -> Any:
@@ -118,7 +122,7 @@ def members(request: HttpRequest, album_id: str) -> HttpResponse:
     member = User.objects.filter(username=username, is_active=True).first()
     if member is None or member.pk == album.owner_id:
         raise not_found("user")
-    AlbumMember.objects.update_or_create(album=album, user=member, defaults={"role": role})
+    workflow.set_member(album, member, role)
     return JsonResponse({"username": member.get_username(), "role": role}, status=201)
 
 
@@ -129,8 +133,7 @@ def member(request: HttpRequest, album_id: str, username: str) -> HttpResponse:
     granted = album_for(user, album_id)
     if granted.level is not Level.OWNER and username != user.get_username():
         raise not_found("album")
-    deleted, _ = AlbumMember.objects.filter(album=granted.album, user__username=username).delete()
-    if not deleted:
+    if not workflow.remove_member(granted.album, username):
         raise not_found("member")
     return HttpResponse(status=204)
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -24,9 +23,9 @@ from imgbackup.api.v2.params import ids_field, json_body
 from imgbackup.api.v2.serialize import iso
 from imgbackup.photos.archive import stream_zip
 from imgbackup.photos.ingest import Rejected, ingest
-from imgbackup.sharing import unlock
+from imgbackup.sharing import albums, links, unlock
 from imgbackup.sharing.access import Level, album_for, link_for, link_photo, link_photos
-from imgbackup.sharing.models import AlbumItem, ShareLink, key_digest, new_share_key
+from imgbackup.sharing.models import Album, ShareLink, key_digest
 from imgbackup.sharing.serialize import link_item_json, link_json
 from imgbackup.sharing.serve import photo_bytes
 
@@ -38,28 +37,26 @@ SETTINGS = {"password", "expires_at", *FLAGS}
 def collection(request: HttpRequest) -> HttpResponse:
     user = caller(request)
     if request.method == "GET":
-        links = ShareLink.objects.filter(owner=user).order_by("-created_at")
+        mine = ShareLink.objects.filter(owner=user).order_by("-created_at")
         return JsonResponse({"items": [link_json(request, link)
-                                       for link in links.prefetch_related("photos")]})
+                                       for link in mine.prefetch_related("photos")]})
     body = json_body(request, {"album", "ids", *SETTINGS})
-    key = new_share_key()
-    link = ShareLink(owner=user, key=key, digest=key_digest(key))
-    with transaction.atomic():
-        _target(link, user, body)
-        _settings(link, body)
-        link.save()
-        if "ids" in body:
-            link.photos.set(_owned_photos(user, ids_field(body["ids"])))
+    album = _album(user, body)
+    fields = _settings(body, to_album=album is not None, allow_upload=False)
+    photos = _owned_photos(user, ids_field(body["ids"])) if "ids" in body else None
+    link = links.create(user, fields, album=album, photos=photos)
     return JsonResponse(link_json(request, link), status=201)
 
 
-def _target(link: ShareLink, user: User, body: dict[str, Any]) -> None:
+def _album(user: User, body: dict[str, Any]) -> Album | None:
+    """The album the link is for, or None for a link to photos."""
     if ("album" in body) == ("ids" in body):
         raise bad_request('send either {"album": id} or {"ids": [...]}')
-    if "album" in body:
-        if not isinstance(body["album"], str):
-            raise bad_request("album must be an album id")
-        link.album = album_for(user, body["album"], Level.OWNER).album
+    if "album" not in body:
+        return None
+    if not isinstance(body["album"], str):
+        raise bad_request("album must be an album id")
+    return album_for(user, body["album"], Level.OWNER).album
 
 
 def _owned_photos(user: User, ids: list[str]) -> list[Any]:
@@ -69,21 +66,25 @@ def _owned_photos(user: User, ids: list[str]) -> list[Any]:
     return photos
 
 
-def _settings(link: ShareLink, body: dict[str, Any]) -> None:
+def _settings(body: dict[str, Any], *, to_album: bool, allow_upload: bool) -> dict[str, Any]:
+    """The link's fields as the body sets them, each checked; ``allow_upload`` is the link's
+    setting when the body does not change it."""
+    fields: dict[str, Any] = {}
     for flag in FLAGS:
         if flag in body:
             if not isinstance(body[flag], bool):
                 raise bad_request(f"{flag} must be true or false")
-            setattr(link, flag, body[flag])
-    if link.allow_upload and link.album_id is None:
+            fields[flag] = body[flag]
+    if fields.get("allow_upload", allow_upload) and not to_album:
         raise bad_request("allow_upload needs a link to an album")
     if "password" in body:
         password = body["password"]
         if password is not None and (not isinstance(password, str) or len(password) > 4096):
             raise bad_request("password must be a string (at most 4096 characters) or null")
-        link.password = make_password(password) if password else ""
+        fields["password"] = make_password(password) if password else ""
     if "expires_at" in body:
-        link.expires_at = _expiry(body["expires_at"])
+        fields["expires_at"] = _expiry(body["expires_at"])
+    return fields
 
 
 def _expiry(raw: object) -> datetime | None:
@@ -106,11 +107,12 @@ def detail(request: HttpRequest, key: str) -> HttpResponse:
     if link is None:
         raise not_found("share")
     if request.method == "DELETE":
-        link.delete()  # revoked: the key is now as unknown as one never handed out
+        links.revoke(link)
         return HttpResponse(status=204)
     if request.method == "PATCH":
-        _settings(link, json_body(request, SETTINGS))
-        link.save()
+        links.change(link, _settings(json_body(request, SETTINGS),
+                                     to_album=link.album_id is not None,
+                                     allow_upload=link.allow_upload))
     return JsonResponse(link_json(request, link))
 
 
@@ -163,8 +165,7 @@ def upload(request: HttpRequest, key: str) -> HttpResponse:
             rejected.append({"filename": file.name,
                              "error": {"code": exc.code, "message": exc.message}})
             continue
-        AlbumItem.objects.get_or_create(album=link.album, photo=ingested.photo,
-                                        defaults={"guest": ingested.created})
+        albums.keep_guest_upload(link.album, ingested.photo, ingested.created)
         kept.append(ingested.photo.sha256)
     if not kept:
         first = refused[0]

@@ -24,6 +24,7 @@ from imgbackup.api.v2.params import json_body, text_field
 from imgbackup.api.v2.playback import play_motion, play_video
 from imgbackup.api.v2.serialize import iso, photo_json
 from imgbackup.photos.models import Photo
+from imgbackup.sharing import partners
 from imgbackup.sharing.access import partner_photos
 from imgbackup.sharing.merged import partner_urls
 from imgbackup.sharing.models import Partner
@@ -41,7 +42,7 @@ def collection(request: HttpRequest) -> HttpResponse:
         partner = User.objects.filter(username=username, is_active=True).first()
         if partner is None or partner.pk == user.pk:
             raise not_found("user")
-        row, _ = Partner.objects.get_or_create(owner=user, partner=partner)
+        row = partners.share_with(user, partner)
         return JsonResponse({"username": username, "since": iso(row.created_at)}, status=201)
     rows = Partner.objects.filter(Q(owner=user) | Q(partner=user)).select_related(
         "owner", "partner").order_by("created_at")
@@ -62,10 +63,7 @@ def detail(request: HttpRequest, username: str) -> HttpResponse:
     user = caller(request)
     if request.method == "PATCH":
         return _show_in_timeline(request, user, username)
-    deleted, _ = Partner.objects.filter(
-        Q(owner=user, partner__username=username) | Q(partner=user, owner__username=username)
-    ).delete()
-    if not deleted:
+    if not partners.end(user, username):
         raise not_found("partner")
     return HttpResponse(status=204)
 
@@ -79,8 +77,7 @@ def _show_in_timeline(request: HttpRequest, user: User, username: str) -> HttpRe
     shown = json_body(request, {"in_timeline"}).get("in_timeline")
     if not isinstance(shown, bool):
         raise bad_request('send {"in_timeline": true} or {"in_timeline": false}')
-    row.in_timeline = shown
-    row.save(update_fields=["in_timeline"])
+    partners.show_in_timeline(row, shown)
     return JsonResponse(_received(row))
 
 

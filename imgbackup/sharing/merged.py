@@ -78,7 +78,7 @@ class Merged:
 
     def render(self, base: Render) -> Render:
         """``base`` with whose photo it is; a partner's item read-only, its urls theirs."""
-        # Read once: request.user is a lazy object, each attribute a few calls (per item).
+        # Read once: a session's user is a lazy object, each attribute a few calls (per item).
         mine, me = self.user.pk, self.user.get_username()
 
         def item(photo: Photo) -> dict[str, Any]:

@@ -121,7 +121,7 @@ def user_password(request: HttpRequest, user_id: int) -> HttpResponse:
         return render(request, "web/user_password.html", {"person": user, "form": form},
                       status=400 if form.is_bound else 200)
     revoked = users.set_password(user, form.cleaned_data["new_password1"])
-    if user.pk == request.user.pk:
+    if user.pk == signed_in(request).pk:
         update_session_auth_hash(request, user)  # an admin resetting their own stays here
     messages.success(request, f"New password set for {user.username}; their other sessions "
                      f"ended and their API tokens were revoked ({revoked}).")
@@ -136,7 +136,7 @@ def user_active(request: HttpRequest, user_id: int) -> HttpResponse:
     if not form.is_valid():
         return _page(request, error="Say whether to enable or disable the user.", status=400)
     active = form.cleaned_data["value"]
-    if not active and user.pk == request.user.pk:
+    if not active and user.pk == signed_in(request).pk:
         return _page(request, error="You cannot disable your own account.", status=400)
     try:
         users.set_active(user, active)

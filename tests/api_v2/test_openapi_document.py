@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.test import Client
 from django.urls import URLPattern
@@ -47,3 +48,34 @@ def test_the_docs_page_is_served_locally(client: Client) -> None:
     assert script is not None
     assert client.get(script.group(1)).status_code == 200
     assert client.get("/api/v2/openapi.json").json()["openapi"] == "3.1.0"
+
+
+def views() -> dict[str, Any]:
+    return {"/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern)): pattern.callback
+            for pattern in [*urls.urlpatterns, *sharing_urls.urlpatterns]
+            if isinstance(pattern, URLPattern)}
+
+
+def test_every_documented_method_is_one_the_view_answers() -> None:
+    for path, view in views().items():
+        allowed = {m.lower() for m in getattr(view, "allowed_methods", ())}
+        if "get" in allowed:
+            allowed.add("head")  # answered like GET (endpoint)
+        if getattr(view, "method_overrides", None):
+            allowed.add("post")
+        described = set(document()["paths"][path])
+        assert described <= allowed, (path, sorted(described - allowed))
+
+
+def test_the_override_header_is_documented_where_the_server_takes_it() -> None:
+    paths = document()["paths"]
+    for path, view in views().items():
+        for method, operation in paths[path].items():
+            overrides = [p for p in operation.get("parameters", [])
+                         if p["name"] == "X-HTTP-Method-Override"]
+            if not overrides:
+                continue
+            # Only a POST is overridden, and only to a method this view answers (else 405).
+            assert method == "post" and getattr(view, "method_overrides", None), (method, path)
+            named = set(re.findall(r"\b[A-Z]{3,}\b", overrides[0]["description"])) - {"POST"}
+            assert named == view.method_overrides, (path, named)

@@ -8,12 +8,13 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
-from conftest import Persona
+from conftest import Persona, make_jpeg
 from django.test import Client
 
 from api_v2.conftest import jpeg_file
 from imgbackup.api import upload_slots
 from imgbackup.api.upload_slots import upload_slot
+from imgbackup.photos.models import Photo, ResumableUpload
 
 V1 = "/api/v1.0/service/image/"
 
@@ -59,3 +60,46 @@ def test_uploads_leave_a_quarter_of_the_threads_free(
     busy = client.post("/api/v2/photos", {"f": jpeg_file(2)}, **bob.auth)
     assert busy.status_code == 503 and busy.json()["error"]["code"] == "server_busy"
     assert client.get("/api/v2/me", **bob.auth).status_code == 200  # other requests go on
+
+
+TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
+CHUNK = "application/offset+octet-stream"
+
+
+def test_a_tus_patch_takes_an_upload_slot(client: Client, alice: Persona,
+                                          slots: ExitStack) -> None:
+    body = make_jpeg(7)
+    created = client.post("/api/v2/uploads/", HTTP_UPLOAD_LENGTH=str(len(body)), **alice.auth,
+                          **TUS)
+    assert created.status_code == 201  # no bytes: no slot needed
+    url = created["Location"]
+    held = ExitStack()
+    for _ in range(2):
+        held.enter_context(upload_slot(alice.user))
+    refused = client.generic("PATCH", url, body, content_type=CHUNK, HTTP_UPLOAD_OFFSET="0",
+                             **alice.auth, **TUS)
+    assert refused.status_code == 429, refused.content
+    assert refused.json()["error"]["code"] == "too_many_uploads"
+    assert refused["Retry-After"] == "5" and refused["Tus-Resumable"] == "1.0.0"
+    assert ResumableUpload.objects.get().offset == 0
+    held.close()
+    sent = client.generic("PATCH", url, body, content_type=CHUNK, HTTP_UPLOAD_OFFSET="0",
+                          **alice.auth, **TUS)
+    assert sent.status_code == 204 and sent["Imgbackup-Photo-Id"]
+
+
+@pytest.mark.parametrize("sent", ["whole", "first chunk"])
+def test_a_tus_creation_with_a_body_takes_an_upload_slot(
+        client: Client, alice: Persona, slots: ExitStack, sent: str) -> None:
+    body = make_jpeg(8)
+    chunk = body if sent == "whole" else body[:100]
+    for _ in range(2):
+        slots.enter_context(upload_slot(alice.user))
+    refused = client.post("/api/v2/uploads/", chunk, content_type=CHUNK,
+                          HTTP_UPLOAD_LENGTH=str(len(body)), **alice.auth, **TUS)
+    assert refused.status_code == 429, refused.content
+    assert not ResumableUpload.objects.exists() and not Photo.objects.exists()
+    slots.close()
+    created = client.post("/api/v2/uploads/", chunk, content_type=CHUNK,
+                          HTTP_UPLOAD_LENGTH=str(len(body)), **alice.auth, **TUS)
+    assert created.status_code == 201 and created["Upload-Offset"] == str(len(chunk))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,52 @@ from django.test import Client
 from imgbackup.jobs import quiet
 
 
+@pytest.fixture
+def upload_ended(settings: Any) -> Callable[..., None]:
+    """``upload_ended(spell, ago=0)``: the quiet spell is ``spell`` seconds
+    (IMGBACKUP_JOB_QUIET_SECONDS), and the last upload ended ``ago`` seconds back."""
+    def ended(spell: float, ago: float = 0) -> None:
+        settings.JOB_QUIET_SECONDS = spell
+        quiet.mark_upload()
+        if ago:
+            at = time.time() - ago
+            os.utime(quiet._mark_file(), (at, at))
+    return ended
+
+
+@pytest.fixture
+def uploading(settings: Any) -> Iterator[Callable[[float, float], threading.Thread]]:
+    """``uploading(spell, seconds)``: the quiet spell is ``spell`` seconds, and an upload in
+    flight (in a thread) ends in ``seconds``; it is waited for after the test, pass or fail."""
+    threads: list[threading.Thread] = []
+
+    def start(spell: float, seconds: float) -> threading.Thread:
+        settings.JOB_QUIET_SECONDS = spell
+        threads.append(_ends_in(seconds))
+        return threads[-1]
+
+    yield start
+    for thread in threads:
+        thread.join()
+
+
+@pytest.fixture
+def in_flight_when_called(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any, str], list[int]]:
+    """``in_flight_when_called(module, name)``: from now on, each call of ``module.name``
+    first notes how many uploads are in flight, in the list answered."""
+    def watch(module: Any, name: str) -> list[int]:
+        seen: list[int] = []
+        real = getattr(module, name)
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            seen.append(quiet.uploads_in_flight())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, noted)
+        return seen
+    return watch
+
+
 def test_an_upload_marks_the_time_it_ends(client: Client, alice: Persona) -> None:
     before = time.time()
     sent = client.post("/api/v2/photos",
@@ -29,33 +76,28 @@ def test_an_upload_marks_the_time_it_ends(client: Client, alice: Persona) -> Non
     assert quiet.seconds_since_upload() <= time.time() - before + 0.05
 
 
-def test_a_worker_waits_until_uploads_go_quiet(settings: Any) -> None:
-    settings.JOB_QUIET_SECONDS = 1
-    quiet.mark_upload()
+def test_a_worker_waits_until_uploads_go_quiet(upload_ended: Callable[..., None]) -> None:
+    upload_ended(1)
     waited = quiet.wait_for_quiet(lambda: True)
     assert 0.7 <= waited < 3
     assert quiet.wait_for_quiet(lambda: True) < 0.1  # quiet now: no wait
 
 
-def test_a_stopping_worker_does_not_wait(settings: Any) -> None:
-    settings.JOB_QUIET_SECONDS = 60
-    quiet.mark_upload()
+def test_a_stopping_worker_does_not_wait(upload_ended: Callable[..., None]) -> None:
+    upload_ended(60)
     assert quiet.wait_for_quiet(lambda: False) < 0.1
 
 
-def test_zero_turns_the_wait_off(settings: Any) -> None:
-    settings.JOB_QUIET_SECONDS = 0
-    quiet.mark_upload()
+def test_zero_turns_the_wait_off(upload_ended: Callable[..., None]) -> None:
+    upload_ended(0)
     assert quiet.wait_for_quiet(lambda: True) < 0.1
 
 
-def test_the_job_starts_when_the_quiet_spell_ends_not_a_poll_later(settings: Any) -> None:
+def test_the_job_starts_when_the_quiet_spell_ends_not_a_poll_later(
+        upload_ended: Callable[..., None]) -> None:
     # The last upload ended 0.2 s ago: 0.8 s of quiet are left. Polling every 0.25 s from
     # here would wait 1.0 s; the wait sleeps until the spell ends instead.
-    settings.JOB_QUIET_SECONDS = 1
-    quiet.mark_upload()
-    ended = time.time() - 0.2
-    os.utime(quiet._mark_file(), (ended, ended))
+    upload_ended(1, ago=0.2)
     waited = quiet.wait_for_quiet(lambda: True)
     assert 0.75 <= waited < 0.95
 
@@ -71,9 +113,8 @@ def _ends_in(seconds: float) -> threading.Thread:
 
 
 def test_an_upload_in_flight_holds_the_jobs_back_until_it_ends_and_settles(
-        settings: Any) -> None:
-    settings.JOB_QUIET_SECONDS = 0.3
-    upload = _ends_in(1.0)
+        uploading: Callable[[float, float], threading.Thread]) -> None:
+    upload = uploading(0.3, 1.0)
     time.sleep(0.1)
     assert quiet.uploads_in_flight() == 1
     waited = quiet.wait_for_quiet(lambda: True)
@@ -84,17 +125,11 @@ def test_an_upload_in_flight_holds_the_jobs_back_until_it_ends_and_settles(
 
 
 def test_an_upload_through_the_api_is_in_flight_while_it_is_received(
-        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: Client, alice: Persona,
+        in_flight_when_called: Callable[[Any, str], list[int]]) -> None:
     from imgbackup.api.v2 import upload
 
-    seen: list[int] = []
-    real = upload.upload
-
-    def receive(*args: Any, **kwargs: Any) -> Any:
-        seen.append(quiet.uploads_in_flight())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(upload, "upload", receive)
+    seen = in_flight_when_called(upload, "upload")
     sent = client.post("/api/v2/photos",
                        {"file": SimpleUploadedFile("a.jpg", make_jpeg(43), "image/jpeg")},
                        **alice.auth)
@@ -104,19 +139,13 @@ def test_an_upload_through_the_api_is_in_flight_while_it_is_received(
 
 
 def test_each_tus_chunk_is_in_flight_while_it_is_received(
-        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: Client, alice: Persona,
+        in_flight_when_called: Callable[[Any, str], list[int]]) -> None:
     from api_v2.test_tus import create, patch
 
     from imgbackup.photos import resumable
 
-    seen: list[int] = []
-    real = resumable.append
-
-    def append(*args: Any, **kwargs: Any) -> Any:
-        seen.append(quiet.uploads_in_flight())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(resumable, "append", append)
+    seen = in_flight_when_called(resumable, "append")
     photo = make_jpeg(44)
     half = len(photo) // 2
     made = create(client, alice, len(photo), photo[:half])
@@ -138,9 +167,9 @@ def test_the_mark_of_a_process_that_died_holds_nothing_back(tmp_path: Path,
     assert quiet.wait_for_quiet(lambda: True) < 0.5
 
 
-def test_a_slow_upload_holds_the_jobs_back_for_a_minute_at_most(settings: Any) -> None:
-    settings.JOB_QUIET_SECONDS = 0.2
-    upload = _ends_in(0.6)
+def test_a_slow_upload_holds_the_jobs_back_for_a_minute_at_most(
+        uploading: Callable[[float, float], threading.Thread]) -> None:
+    uploading(0.2, 0.6)
     time.sleep(0.1)
     folder = quiet._in_flight_folder()
     started = time.time() - quiet.HOLDS_AT_MOST - 1  # as if it began a minute ago
@@ -148,11 +177,12 @@ def test_a_slow_upload_holds_the_jobs_back_for_a_minute_at_most(settings: Any) -
         os.utime(mark, (started, started))
     assert quiet.uploads_in_flight() == 0
     assert len(list(folder.iterdir())) == 1  # still its own until it ends
-    upload.join()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_waiting_worker_holds_no_job(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_waiting_worker_holds_no_job(monkeypatch: pytest.MonkeyPatch,
+                                       uploading: Callable[[float, float], threading.Thread]
+                                       ) -> None:
     """While uploads are in flight the worker waits before claiming: every job stays READY
     (imgbackup jobs says "running: 0"), and they run once the upload has ended."""
     from django.db import connections
@@ -162,11 +192,10 @@ def test_a_waiting_worker_holds_no_job(settings: Any, monkeypatch: pytest.Monkey
     from imgbackup.jobs.worker import Worker
     from imgbackup.photos import background
 
-    settings.JOB_QUIET_SECONDS = 0.2
     for n in range(3):
         queue.enqueue(background.make_derived, f"{n:064x}", "thumbnail")
     monkeypatch.setattr(background, "make_derived", lambda sha256, kind: "made")
-    upload = _ends_in(1.0)
+    upload = uploading(0.2, 1.0)
     worker = Worker(interval=0.05, batch=False, parent_pid=None, threads=2)
     def run() -> None:
         try:
@@ -185,7 +214,6 @@ def test_a_waiting_worker_holds_no_job(settings: Any, monkeypatch: pytest.Monkey
             assert time.monotonic() < deadline
             time.sleep(0.05)
     finally:
-        upload.join()
         worker.running = False
         worker._stop_siblings()
         thread.join(timeout=10)

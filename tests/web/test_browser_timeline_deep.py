@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from conftest import start_server
 
+from web.seeds import photos, seed
 from web.test_browser import (  # noqa: F401 (browser: the module's fixture, shared)
     PASSWORD,
     _log_in,
@@ -26,20 +27,15 @@ from web.test_browser import (  # noqa: F401 (browser: the module's fixture, sha
 pytestmark = pytest.mark.backend_independent
 
 PHOTOS = 1600  # four pages of 500 in one month
-SEED = f"""
-import hashlib
-from datetime import UTC, datetime, timedelta
-from django.contrib.auth.models import User
-from imgbackup.photos.models import Original, Photo
-user = User.objects.get(username="alice")
-originals = Original.objects.bulk_create([
-    Original(sha256=hashlib.sha256(b"deep %d" % i).hexdigest(), md5="0" * 32, size=1,
-             content_type="image/jpeg") for i in range({PHOTOS})])
-Photo.objects.bulk_create([
-    Photo(owner=user, original=o, filename="D%04d.JPG" % i, width=4000, height=3000,
-          taken_at=datetime(2024, 5, 31, tzinfo=UTC) - timedelta(minutes=20 * i),
-          taken_at_source="exif") for i, o in enumerate(originals)])
-"""
+
+
+def _big_month(last_day: str) -> str:
+    """The big month: a photo every 20 minutes back from ``last_day`` (``Y, M, D``)."""
+    return photos("deep", PHOTOS, "D%04d.JPG",
+                  f"datetime({last_day}, tzinfo=UTC) - timedelta(minutes=20 * i)")
+
+
+SEED = seed(_big_month("2024, 5, 31"))
 VISIBLE = """() => [...document.querySelectorAll("#timeline .tile .open")].filter((b) => {
   const r = b.getBoundingClientRect();
   return r.bottom > 0 && r.top < innerHeight;
@@ -47,13 +43,13 @@ VISIBLE = """() => [...document.querySelectorAll("#timeline .tile .open")].filte
 
 
 @contextmanager
-def _alice_signed_in(browser: Any, tmp_path: Path, seed: str) -> Iterator[Any]:  # noqa: F811
-    """A server whose alice has the photos ``seed`` makes, and her page, signed in. No
+def _alice_signed_in(browser: Any, tmp_path: Path, script: str) -> Iterator[Any]:  # noqa: F811
+    """A server whose alice has the photos ``script`` makes, and her page, signed in. No
     thumbnails are stored: each is answered with nothing, quickly."""
     server = start_server(tmp_path)
     try:
         server.imgbackup("createuser", "alice", "--password", PASSWORD)
-        server.imgbackup("shell", "-c", seed)
+        server.imgbackup("shell", "-c", script)
         page = _new_page(browser, 1280, 800)
         page.route("**/thumbnail", lambda route: route.fulfill(status=404, body=""))
         _log_in(page, server.url, "alice")
@@ -80,15 +76,8 @@ def test_a_jump_deep_into_a_big_month_shows_its_photos(browser: Any,  # noqa: F8
 
 
 # The big month in July 2020, then a photo a month from 2021 to 2024 (years on the scrubber).
-YEARS_SEED = SEED.replace("datetime(2024, 5, 31,", "datetime(2020, 7, 31,") + """
-later = Original.objects.bulk_create([
-    Original(sha256=hashlib.sha256(b"later %d" % i).hexdigest(), md5="0" * 32, size=1,
-             content_type="image/jpeg") for i in range(48)])
-Photo.objects.bulk_create([
-    Photo(owner=user, original=o, filename="L%04d.JPG" % i, width=4000, height=3000,
-          taken_at=datetime(2021 + i // 12, 1 + i % 12, 15, tzinfo=UTC), taken_at_source="exif")
-    for i, o in enumerate(later)])
-"""
+YEARS_SEED = seed(_big_month("2020, 7, 31"), photos(
+    "later", 48, "L%04d.JPG", "datetime(2021 + i // 12, 1 + i % 12, 15, tzinfo=UTC)"))
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ import pytest
 from conftest import start_server
 from PIL import Image
 
+from web.seeds import photos, seed
 from web.test_browser import (  # noqa: F401 (browser: the module's fixture, shared)
     PASSWORD,
     _log_in,
@@ -28,24 +29,13 @@ pytestmark = pytest.mark.backend_independent
 
 PHOTOS = 3000
 BIG = 1200  # the newest month: three pages of 500, so pages of one month are dropped too
-SEED = f"""
-import hashlib
-from datetime import UTC, datetime, timedelta
-from django.contrib.auth.models import User
-from imgbackup.photos.models import Original, Photo
-user = User.objects.get(username="alice")
-originals = Original.objects.bulk_create([
-    Original(sha256=hashlib.sha256(b"memory %d" % i).hexdigest(), md5="0" * 32, size=1,
-             content_type="image/jpeg") for i in range({PHOTOS})])
+SEED = seed(photos("memory", PHOTOS, "M%04d.JPG", "taken(i)"), prelude=f"""
 newest = datetime(2024, 12, 31, 23, 0, tzinfo=UTC)
 def taken(i):
     if i < {BIG}:
         return newest - timedelta(minutes=30 * i)
     return newest - timedelta(days=26, hours=8 * (i - {BIG}))
-Photo.objects.bulk_create([
-    Photo(owner=user, original=o, filename="M%04d.JPG" % i, width=4000, height=3000,
-          taken_at=taken(i), taken_at_source="exif") for i, o in enumerate(originals)])
-"""
+""")
 HELD = """() => {
   const t = document.querySelector("#timeline");
   return [Number(t.dataset.loadedItems || 0), Number(t.dataset.stubItems || 0)];

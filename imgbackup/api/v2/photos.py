@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.files import blob_response, original_response
@@ -34,7 +34,7 @@ MAX_QUERY = 200
 
 @endpoint("GET", "POST")
 def collection(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = caller(request)
     if request.method == "POST":
         with upload_slot(user):
             return upload.upload(request, user)
@@ -76,7 +76,7 @@ def _words_param(request: HttpRequest, name: str) -> str | None:
 
 @endpoint("GET", "PATCH", "DELETE")
 def detail(request: HttpRequest, photo_id: str) -> HttpResponse:
-    photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
+    photo = photo_for_user(caller(request), photo_id)
     if request.method == "PATCH":
         favourite = json_body(request, {"favourite"}).get("favourite")
         if not isinstance(favourite, bool):
@@ -90,14 +90,14 @@ def detail(request: HttpRequest, photo_id: str) -> HttpResponse:
 
 @endpoint("POST")
 def restore(request: HttpRequest, photo_id: str) -> HttpResponse:
-    photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
+    photo = photo_for_user(caller(request), photo_id)
     restore_photo(photo)
     return JsonResponse(photo_json(photo))
 
 
 @endpoint("GET")
 def original(request: HttpRequest, photo_id: str) -> HttpResponseBase:
-    photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
+    photo = photo_for_user(caller(request), photo_id)
     download = bool_param(request, "download") or False
     return original_response(request, photo, download=download)
 
@@ -113,7 +113,7 @@ def preview(request: HttpRequest, photo_id: str) -> HttpResponseBase:
 
 
 def _derived(request: HttpRequest, photo_id: str, kind: str) -> HttpResponseBase:
-    photo = photo_for_user(request.user, photo_id)  # type: ignore[arg-type]
+    photo = photo_for_user(caller(request), photo_id)
     try:
         name = ensure_derived(photo.original, kind)
     except DerivedImageUnavailable as exc:

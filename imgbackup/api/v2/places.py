@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.photos.places import cities_of
 
 
 @endpoint("GET")
 def collection(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    return JsonResponse({"places": [asdict(city) for city in cities_of(user)]})
+    return JsonResponse({"places": [asdict(city) for city in cities_of(caller(request))]})

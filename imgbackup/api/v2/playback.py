@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError
 from imgbackup.api.files import blob_response, original_response
@@ -20,12 +21,12 @@ RETRY_AFTER = 5  # seconds; a short clip's copy takes about that
 
 @endpoint("GET")
 def playback(request: HttpRequest, photo_id: str) -> HttpResponseBase:
-    return play_video(request, photo_for_user(request.user, photo_id))  # type: ignore[arg-type]
+    return play_video(request, photo_for_user(caller(request), photo_id))
 
 
 @endpoint("GET")
 def motion(request: HttpRequest, photo_id: str) -> HttpResponseBase:
-    return play_motion(request, photo_for_user(request.user, photo_id))  # type: ignore[arg-type]
+    return play_motion(request, photo_for_user(caller(request), photo_id))
 
 
 def require_video(photo: Photo) -> None:

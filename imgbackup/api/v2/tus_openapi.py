@@ -65,8 +65,8 @@ def upload_paths(op: Callable[..., dict[str, Any]]) -> dict[str, dict[str, Any]]
         header("Upload-Length", "the file's size in bytes"),
         header("Upload-Defer-Length", "1: the size is told by a later PATCH"),
         header("Upload-Metadata", "`key base64`, comma-separated: filename, modified_at "
-                                  "(ISO 8601), sha256, md5 (hex, of the whole file)"),
-        OVERRIDE], extra=("429",))
+                                  "(ISO 8601), sha256, md5 (hex, of the whole file)")],
+        extra=("429",))
     creation["requestBody"] = CHUNK_BODY
 
     def discovery(params: list[dict[str, Any]], errors: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def upload_paths(op: Callable[..., dict[str, Any]]) -> dict[str, dict[str, Any]]
         UPLOAD_ID, header("Upload-Offset", "where these bytes start", required=True),
         header("Upload-Length", "for a deferred length: the file's size"),
         header("Upload-Checksum", "`sha1|sha256|md5 base64` of this chunk (460 if it does "
-                                  "not match; the chunk is discarded)")])
+                                  "not match; the chunk is discarded)")], extra=("429",))
     patch["requestBody"] = CHUNK_BODY
     return {
         "/uploads/": {"post": creation, "options": discovery([])},
@@ -93,7 +93,7 @@ def upload_paths(op: Callable[..., dict[str, Any]]) -> dict[str, dict[str, Any]]
                              {"204": _answer("removed")}, [UPLOAD_ID]),
             "post": tus_op("PATCH, DELETE or HEAD for clients that can only POST", {
                 "200": _answer("as HEAD", *state), "204": _answer("as PATCH or DELETE", *state)},
-                [UPLOAD_ID, OVERRIDE]),
+                [UPLOAD_ID, OVERRIDE], extra=("429",)),
             "options": discovery([UPLOAD_ID], ("404", "410")),
         },
     }

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request
 from imgbackup.api.uploads import uploaded_files
@@ -73,7 +74,7 @@ def check(request: HttpRequest) -> HttpResponse:
     for column, wanted in (("sha256", sha256s), ("md5", md5s)):
         for start in range(0, len(wanted), CHECK_CHUNK):
             chunk = wanted[start:start + CHECK_CHUNK]
-            for value, trashed_at in _owned(request.user.pk, column, chunk):
+            for value, trashed_at in _owned(caller(request).pk, column, chunk):
                 live[value] = live.get(value, False) or trashed_at is None
     return JsonResponse({
         "present": [h for h in hashes if h in live],

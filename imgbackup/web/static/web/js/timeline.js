@@ -2,30 +2,25 @@
 // gives the page its full height before any photo loads; a month's photos are fetched only
 // when it comes near the viewport, and only the tiles near the viewport exist in the DOM, so
 // memory and node count stay flat from the newest photo to the oldest of a million.
-// Layout (justified rows, days side by side) is computed in layout.js; this file keeps the
-// state, fetches, and places nodes.
-import { api } from "./api.js";
-import { el } from "./dom.js";
-import { formatDay, formatDuration, plural } from "./format.js";
+// This file keeps the state and places the nodes; beside it, one job each: layout.js (justified
+// rows, days side by side), month-loader.js (fetches), month-pages.js (what a month keeps in
+// memory), month-edits.js (the user's changes to loaded photos), timeline-nodes.js (the nodes).
+import { plural } from "./format.js";
 import { layoutMonth, rowHeightFor } from "./layout.js";
-import {
-  compactMonth, dropMonth, emptyMonth, heldCounts, locate, pageRange, replacePage, stubbedPagesIn,
-} from "./month-pages.js";
+import { insertPhoto, patchPhotos, removePhoto, replacePhoto } from "./month-edits.js";
+import { MonthLoader } from "./month-loader.js";
+import { compactMonth, dropMonth, emptyMonth, heldCounts, locate, stubbedPagesIn } from "./month-pages.js";
+import { dayHead, monthHead, monthLabel, tile, yearHead } from "./timeline-nodes.js";
 
-const PAGE = 500;
+export { monthLabel };
+
 const MARGIN = 1; // screens kept in the DOM above and below the viewport (bench/analysis.md)
 const KEEP = 4; // screens above and below the viewport whose photos stay in memory (month-pages.js)
 const YEAR_HEAD = 64;
-const monthName = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
-
-export function monthLabel(key) {
-  return monthName.format(new Date(`${key}-01T00:00:00Z`));
-}
 
 export class Timeline {
   constructor(container, { query, onOpen, onEmpty, status, selection }) {
     this.container = container;
-    this.query = query;
     this.onOpen = onOpen;
     this.onEmpty = onEmpty;
     this.status = status;
@@ -34,8 +29,19 @@ export class Timeline {
     this.nodes = new Map(); // key -> element placed now
     this.listeners = new Set();
     this.width = 0;
-    this.generation = 0;
     this.frame = 0;
+    this.loader = new MonthLoader(query, {
+      landed: (refilled) => {
+        this.itemsCache = null;
+        this.counted();
+        if (refilled) this.schedule();
+        else this.render();
+      },
+      // The render after a next page ran while it still counted as loading, so it could not
+      // ask for the page after; a jump deep into a big month needs several in a row.
+      settled: () => this.schedule(),
+      failed: (err) => this.failed(err),
+    });
     const schedule = () => this.schedule();
     window.addEventListener("scroll", schedule, { passive: true });
     window.addEventListener("resize", () => { this.width = 0; this.schedule(); });
@@ -49,18 +55,11 @@ export class Timeline {
 
   /** (Re)load the skeleton; the photos on screen reload as they are drawn. */
   async refresh() {
-    const generation = ++this.generation;
-    let answer;
-    try {
-      answer = await api("/timeline/buckets", { query: this.query });
-    } catch (err) {
-      this.failed(err);
-      return false;
-    }
-    if (generation !== this.generation) return false;
+    const buckets = await this.loader.skeleton();
+    if (!buckets) return false;
     this.status.textContent = "";
     const old = new Map(this.months.map((m) => [m.key, m]));
-    this.months = answer.buckets.map(({ month, count }) => {
+    this.months = buckets.map(({ month, count }) => {
       const before = old.get(month);
       // A month whose count did not change keeps what it loaded: no flash, no refetch.
       if (before && before.count === count) return before;
@@ -92,64 +91,13 @@ export class Timeline {
     let last = -1;
     this.months.forEach((m, i) => { if (m.items.length) last = i; });
     const month = this.months.slice(Math.max(last, 0)).find((m) => m.cursor !== null);
-    return month ? this.fetchPage(month) : Promise.resolve(false);
-  }
-
-  fetchPage(month) {
-    if (month.loading) return month.loading;
-    const generation = this.generation;
-    const cursor = month.cursor;
-    month.loading = api(`/timeline/buckets/${month.key}`, {
-      query: { ...this.query, limit: PAGE, cursor },
-    }).then((page) => {
-      if (generation !== this.generation) return false;
-      month.pages.push({ cursor, start: month.items.length });
-      month.items.push(...page.items);
-      month.cursor = page.next_cursor || null;
-      if (month.cursor === null) month.count = month.items.length;
-      month.layout = null;
-      this.itemsCache = null;
-      this.counted();
-      this.render();
-      return page.items.length > 0;
-    }).catch((err) => {
-      if (generation === this.generation) this.failed(err);
-      return false;
-    }).finally(() => {
-      month.loading = null;
-      // The render above ran while this page still counted as loading, so it could not ask
-      // for the next one; a jump deep into a big month needs several in a row.
-      this.schedule();
-    });
-    return month.loading;
-  }
-
-  /** Fetch page ``k`` of the month again (it was made stubs); the layout does not move. */
-  fillPage(month, k) {
-    if (month.filling.has(k)) return month.filling.get(k);
-    const generation = this.generation;
-    const [start, end] = pageRange(month, k);
-    const filling = api(`/timeline/buckets/${month.key}`, {
-      query: { ...this.query, limit: end - start, cursor: month.pages[k].cursor },
-    }).then((page) => {
-      if (generation !== this.generation) return false;
-      const same = replacePage(month, k, page.items);
-      this.itemsCache = null;
-      this.counted();
-      this.schedule();
-      return same;
-    }).catch((err) => {
-      if (generation === this.generation) this.failed(err);
-      return false;
-    }).finally(() => month.filling.delete(k));
-    month.filling.set(k, filling);
-    return filling;
+    return month ? this.loader.nextPage(month) : Promise.resolve(false);
   }
 
   /** Make sure the photo at ``index`` of ``items`` is held in full (the viewer steps onto it). */
   async ready(index) {
     const found = locate(this.months, index);
-    if (found && found.photo.stub) await this.fillPage(found.month, found.page);
+    if (found && found.photo.stub) await this.loader.refill(found.month, found.page);
     return Boolean(this.items[index]) && !this.items[index].stub;
   }
 
@@ -168,7 +116,7 @@ export class Timeline {
         if (!this.held) changed = dropMonth(month) || changed;
         continue;
       }
-      for (const k of stubbedPagesIn(month, near - base, far - base)) this.fillPage(month, k);
+      for (const k of stubbedPagesIn(month, near - base, far - base)) this.loader.refill(month, k);
       if (!this.held && compactMonth(month, from - base, to - base)) {
         month.layout = null; // the tiles let go of the full photos; the geometry is the same
         changed = true;
@@ -240,9 +188,9 @@ export class Timeline {
     for (const month of this.months) {
       if (month.top + month.height < from || month.top > to) continue;
       const base = month.top + month.offset;
-      if (month.cursor !== null && base + month.layout.loaded < to) this.fetchPage(month);
-      if (month.yearHead) this.place(keep, `y:${month.key}`, month.top, () => this.yearHead(month));
-      this.place(keep, `m:${month.key}`, base, () => this.monthHead(month));
+      if (month.cursor !== null && base + month.layout.loaded < to) this.loader.nextPage(month);
+      if (month.yearHead) this.place(keep, `y:${month.key}`, month.top, () => yearHead(month));
+      this.place(keep, `m:${month.key}`, base, () => monthHead(month, () => this.selectMonth(month)));
       for (const day of month.layout.days) this.placeDay(keep, month, day, base, from, to);
     }
     for (const [key, node] of this.nodes) {
@@ -258,17 +206,17 @@ export class Timeline {
     const bottom = top + 36 + (day.rows.length ? day.rows.at(-1).y + day.rows.at(-1).height : 0);
     if (bottom < from || top > to) return;
     const more = month.cursor !== null && day === month.layout.days.at(-1);
-    const head = this.place(keep, `d:${month.key}:${day.key}`, top, () => this.dayHead(day), day.x);
+    const head = this.place(keep, `d:${month.key}:${day.key}`, top, () => dayHead(day, (node) => this.selectDay(node)), day.x);
     head.style.maxWidth = `${day.width}px`;
     head.querySelector(".count").textContent = plural(day.count, "photo") + (more ? "+" : "");
     head.dayPhotos = day.photos;
     for (const row of day.rows) {
       const rowTop = top + 36 + row.y;
       if (rowTop + row.height < from || rowTop > to) continue;
-      for (const tile of row.tiles) {
-        if (tile.photo.stub) continue; // its page is being fetched again (keepNear)
-        const node = this.place(keep, tile.photo.id, rowTop, () => this.tile(tile.photo), day.x + tile.x);
-        node.style.width = `${tile.width}px`;
+      for (const one of row.tiles) {
+        if (one.photo.stub) continue; // its page is being fetched again (keepNear)
+        const node = this.place(keep, one.photo.id, rowTop, () => this.tile(one.photo), day.x + one.x);
+        node.style.width = `${one.width}px`;
         node.style.height = `${row.height}px`;
       }
     }
@@ -289,47 +237,17 @@ export class Timeline {
     return node;
   }
 
-  yearHead(month) {
-    return el("h2", { class: "year" }, month.key.slice(0, 4));
-  }
-
-  monthHead(month) {
-    return el("h2", { class: "month", dataset: { month: month.key } },
-      el("button", { type: "button", class: "check month-check", "aria-label": `Select ${monthLabel(month.key)}`,
-        onclick: () => this.selectMonth(month) }),
-      el("span", {}, monthLabel(month.key)), " ",
-      el("span", { class: "count" }, plural(month.count, "photo")));
-  }
-
-  dayHead(day) {
-    const head = el("div", { class: "day", dataset: { day: day.key } },
-      el("button", { type: "button", class: "check day-check", "aria-label": `Select ${formatDay(day.key)}`,
-        onclick: () => this.selection.toggleAll(head.dayPhotos.filter((p) => !p.read_only).map((p) => p.id)) }),
-      el("time", { datetime: day.key }, formatDay(day.key)), " ", el("span", { class: "count" }));
-    return head;
-  }
-
   tile(photo) {
-    const name = photo.filename || photo.id.slice(0, 12);
-    const node = el("div", { class: "tile" + (photo.favourite ? " favourite" : ""), dataset: { id: photo.id } },
-      el("button", { type: "button", class: "open", title: name, "aria-label": name,
-        onclick: (event) => this.clicked(photo, event) },
-      el("img", {
-        src: photo.urls.thumbnail, alt: "", loading: "lazy", decoding: "async",
-        // A photo the server cannot make a thumbnail of (a pixel bomb, damaged bytes) is kept:
-        // show that it is there, without a picture.
-        onerror: (event) => event.target.replaceWith(el("span", { class: "no-thumb" }, "no preview")),
-      })),
-      photo.media_type === "video" ? el("span", { class: "badge duration", "aria-label": "video" },
-        photo.duration ? formatDuration(photo.duration) : "▶") : null,
-      photo.has_motion ? el("span", { class: "badge live", "aria-label": "Live Photo" }, "LIVE") : null,
-      // A partner's photo (merged into this timeline): theirs, read-only, never selected.
-      photo.read_only ? el("span", { class: "badge owner", title: `Shared by ${photo.owner}` }, photo.owner)
-        : el("button", { type: "button", class: "check", "aria-label": `Select ${name}`,
-          "aria-pressed": String(this.selection.has(photo.id)),
-          onclick: (event) => this.selection.click(photo.id, event.shiftKey, this.selectable) }));
-    node.classList.toggle("selected", this.selection.has(photo.id));
-    return node;
+    return tile(photo, {
+      selected: this.selection.has(photo.id),
+      onOpen: (event) => this.clicked(photo, event),
+      onCheck: (event) => this.selection.click(photo.id, event.shiftKey, this.selectable),
+    });
+  }
+
+  /** A day's check box: its own photos (not a partner's) in or out of the selection. */
+  selectDay(head) {
+    this.selection.toggleAll(head.dayPhotos.filter((p) => !p.read_only).map((p) => p.id));
   }
 
   /** The loaded photos a selection may hold: the user's own, not a partner's. */
@@ -348,7 +266,7 @@ export class Timeline {
 
   async selectMonth(month) {
     while (month.cursor !== null) {
-      if (!(await this.fetchPage(month))) break;
+      if (!(await this.loader.nextPage(month))) break;
     }
     this.selection.toggleAll(month.items.filter((p) => !p.read_only).map((p) => p.id));
   }
@@ -381,14 +299,8 @@ export class Timeline {
     return this.nodes.get(id)?.querySelector(".open") || null;
   }
 
-  monthOf(photo) {
-    return this.months.find((m) => m.items.some((p) => p.id === photo.id));
-  }
-
   update(photo) {
-    const month = this.monthOf(photo);
-    if (!month) return;
-    month.items[month.items.findIndex((p) => p.id === photo.id)] = photo;
+    if (!replacePhoto(this.months, photo)) return;
     this.itemsCache = null;
     this.nodes.get(photo.id)?.classList.toggle("favourite", Boolean(photo.favourite));
   }
@@ -396,9 +308,7 @@ export class Timeline {
   /** Change fields of the loaded photos in ``ids`` (a bulk favourite). */
   patch(ids, fields) {
     const wanted = new Set(ids);
-    for (const month of this.months) {
-      month.items = month.items.map((p) => (wanted.has(p.id) ? { ...p, ...fields } : p));
-    }
+    patchPhotos(this.months, wanted, fields);
     this.itemsCache = null;
     for (const id of wanted) this.nodes.get(id)?.classList.toggle("favourite", Boolean(fields.favourite));
   }
@@ -407,14 +317,10 @@ export class Timeline {
   remove(id) {
     const index = this.indexOf(id);
     if (index < 0) return -1;
-    const month = this.monthOf(this.items[index]);
-    month.items = month.items.filter((p) => p.id !== id);
-    month.count -= 1;
-    month.layout = null;
+    this.months = removePhoto(this.months, id);
     this.itemsCache = null;
     this.nodes.get(id)?.remove();
     this.nodes.delete(id);
-    if (!month.count) this.months = this.months.filter((m) => m !== month);
     if (!this.months.length) this.onEmpty();
     this.render();
     return index;
@@ -422,18 +328,7 @@ export class Timeline {
 
   /** Put a photo back where it belongs (undo of a delete). */
   reinsert(photo) {
-    const key = (photo.taken_at || "").slice(0, 7);
-    let month = this.months.find((m) => m.key === key);
-    if (!month) {
-      month = { ...emptyMonth(key, 0), cursor: null };
-      const after = this.months.findIndex((m) => m.key < key);
-      this.months.splice(after < 0 ? this.months.length : after, 0, month);
-      this.container.querySelector(".empty-state")?.remove();
-    }
-    const at = month.items.findIndex((p) => p.taken_at < photo.taken_at);
-    month.items.splice(at < 0 ? month.items.length : at, 0, photo);
-    month.count += 1;
-    month.layout = null;
+    if (insertPhoto(this.months, photo)) this.container.querySelector(".empty-state")?.remove();
     this.itemsCache = null;
     this.render();
   }

@@ -1,0 +1,80 @@
+// The timeline's fetches: the skeleton (months and their counts), a month's next page, and a
+// page made stubs again (month-pages.js). A refresh starts a new generation, and an answer to
+// an older one is dropped: a slow page never lands in a timeline that was reloaded meanwhile.
+import { api } from "./api.js";
+import { pageRange, replacePage } from "./month-pages.js";
+
+const PAGE = 500;
+
+export class MonthLoader {
+  /**
+   * ``landed(refilled)`` after a page changed what a month holds (a next page, or a page made
+   * stubs ``refilled``), ``settled()`` once a fetch of a next page is over (another may be
+   * due), ``failed(err)`` when a fetch failed.
+   */
+  constructor(query, { landed, settled, failed }) {
+    this.query = query;
+    this.landed = landed;
+    this.settled = settled;
+    this.failed = failed;
+    this.generation = 0;
+  }
+
+  /** The months with their counts, newest first; null when it failed or a newer one began. */
+  async skeleton() {
+    const generation = ++this.generation;
+    let answer;
+    try {
+      answer = await api("/timeline/buckets", { query: this.query });
+    } catch (err) {
+      this.failed(err);
+      return null;
+    }
+    return generation === this.generation ? answer.buckets : null;
+  }
+
+  /** Fetch the month's next page; true when it brought photos. */
+  nextPage(month) {
+    if (month.loading) return month.loading;
+    const cursor = month.cursor;
+    month.loading = this.fetch(month, PAGE, cursor, false, (page) => {
+      month.pages.push({ cursor, start: month.items.length });
+      month.items.push(...page.items);
+      month.cursor = page.next_cursor || null;
+      if (month.cursor === null) month.count = month.items.length;
+      month.layout = null;
+      return page.items.length > 0;
+    }).finally(() => {
+      month.loading = null;
+      this.settled();
+    });
+    return month.loading;
+  }
+
+  /** Fetch page ``k`` of the month again (it was made stubs); the layout does not move. */
+  refill(month, k) {
+    if (month.filling.has(k)) return month.filling.get(k);
+    const [start, end] = pageRange(month, k);
+    const filling = this.fetch(month, end - start, month.pages[k].cursor, true,
+      (page) => replacePage(month, k, page.items))
+      .finally(() => month.filling.delete(k));
+    month.filling.set(k, filling);
+    return filling;
+  }
+
+  /** One page of ``month``: ``use(page)`` answers for it, unless a refresh came meanwhile. */
+  fetch(month, limit, cursor, refilled, use) {
+    const generation = this.generation;
+    return api(`/timeline/buckets/${month.key}`, {
+      query: { ...this.query, limit, cursor },
+    }).then((page) => {
+      if (generation !== this.generation) return false;
+      const answer = use(page);
+      this.landed(refilled);
+      return answer;
+    }).catch((err) => {
+      if (generation === this.generation) this.failed(err);
+      return false;
+    });
+  }
+}
