@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import Client
 
-from api_v2.conftest import call
+from api_v2.conftest import call, page_reads
 from api_v2.rows import photo_row
 from api_v2.test_search_plans import _assert_ordered_read, _plan, _queries
 from imgbackup.photos import name_search
@@ -97,8 +97,7 @@ def test_name_combines_with_the_other_filters(client: Client, alice: Persona,
 
 
 def _page_reads(client: Client, persona: Persona, path: str) -> list[str]:
-    return [_plan(sql, params) for sql, params in _queries(client, persona, path)
-            if '"taken_at" DESC' in sql and not sql.startswith("SELECT COUNT(*)")]
+    return [_plan(sql, params) for sql, params in page_reads(_queries(client, persona, path))]
 
 
 def _probes(queries: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
