@@ -49,8 +49,8 @@ def page_reads(queries: list[Query]) -> list[Query]:
     by column name, or by position when the page reads plain values ("ORDER BY 6 DESC, 1
     DESC"); not the bounded counts that choose which index drives."""
     return [q for q in queries
-            if ' FROM "photos_photo"' in q[0] and " DESC" in q[0].rsplit("ORDER BY", 1)[-1]
-            and not q[0].startswith("SELECT COUNT(*)")]
+            if q[0].startswith('SELECT "photos_photo"."id"')
+            and " DESC" in q[0].rsplit("ORDER BY", 1)[-1]]
 
 
 def plan_of(sql: str, params: Sequence[Any], ordered_by_index: bool = False) -> str:
