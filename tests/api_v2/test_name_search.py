@@ -143,6 +143,19 @@ def test_a_rare_name_is_read_by_id_from_the_trigram_index(client: Client, alice:
         assert "photos_photo_pkey" in page and "Seq Scan" not in page, page
 
 
+def test_the_sqlite_probe_is_a_plain_read(client: Client, alice: Persona,
+                                         library: list[Photo]) -> None:
+    """SQLite's transactions start IMMEDIATE (they take the write lock): the probe, a read,
+    opens none, so a search never waits for an upload's write. (PostgreSQL's probe needs
+    its transaction for SET LOCAL.)"""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's locking")
+    queries = _queries(client, alice, "/photos?q=0002")
+    assert _probes(queries)
+    # Inside a test's transaction, a nested atomic block is a savepoint.
+    assert not [sql for sql, _ in queries if sql.startswith(("BEGIN", "SAVEPOINT"))], queries
+
+
 def test_a_common_name_is_read_from_the_timeline_in_order(
         client: Client, alice: Persona, library: list[Photo],
         monkeypatch: pytest.MonkeyPatch) -> None:
