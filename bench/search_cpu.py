@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import hashlib
 import json
 import os
 import pstats
 import statistics
-import sys
 import time
 from typing import Any
 
@@ -35,6 +33,39 @@ def _backend_cpu(pid: int | None) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def answers(client: Any, queries: list[tuple[str, str]]) -> dict[str, str]:
+    """Each query asked once (the first word query of a process lists the library's values):
+    the SHA-256 of its answer's body, by label. A query that does not answer 200 stops."""
+    found = {}
+    for label, path in queries:
+        answer = client.get(path)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{path} answered {answer.status_code}")
+        found[label] = hashlib.sha256(answer.content).hexdigest()
+    return found
+
+
+def measure(client: Any, queries: list[tuple[str, str]], repeats: int,
+            backend: int | None = None) -> list[dict[str, Any]]:
+    """Per query, ms of this process's CPU per request (median, p90) and of the PostgreSQL
+    backend ``backend`` (mean), the queries asked in turns ``repeats`` times."""
+    cpu: dict[str, list[float]] = {label: [] for label, _ in queries}
+    db: dict[str, list[float]] = {label: [] for label, _ in queries}
+    for _ in range(repeats):
+        for label, path in queries:
+            before, backend_before = time.process_time(), _backend_cpu(backend)
+            client.get(path)
+            cpu[label].append((time.process_time() - before) * 1000)
+            db[label].append((_backend_cpu(backend) - backend_before) * 1000)
+    result: list[dict[str, Any]] = []
+    for label, _ in queries:
+        times = sorted(cpu[label])
+        result.append({"query": label, "cpu_median": round(statistics.median(times), 1),
+                       "cpu_p90": round(times[int(len(times) * 0.9)], 1),
+                       "db_mean": round(statistics.fmean(db[label]), 1)})
+    return result
 
 
 def main() -> None:
@@ -62,12 +93,7 @@ def main() -> None:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="127.0.0.1")
     chosen = [int(n) for n in args.only.split(",")] if args.only else range(len(QUERIES))
     queries = [QUERIES[n] for n in chosen]
-    bodies = {}
-    for label, path in queries:  # warm-up: the first word query lists the values
-        answer = client.get(path)
-        if answer.status_code != 200:
-            sys.exit(f"{path} answered {answer.status_code}")
-        bodies[label] = hashlib.sha256(answer.content).hexdigest()
+    bodies = answers(client, queries)
     pid = None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -75,37 +101,27 @@ def main() -> None:
             (pid,) = cursor.fetchone()
     freeze_loaded()  # as a serving worker does (imgbackup/worker_gc.py)
     if args.profile is not None:
-        label, path = QUERIES[args.profile]
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(args.repeats):
-            client.get(path)
-        profiler.disable()
-        print(label)
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-        pstats.Stats(profiler).sort_stats("cumtime").print_stats(40)
+        _profile(client, QUERIES[args.profile], args.repeats)
         return
-    cpu: dict[str, list[float]] = {label: [] for label, _ in queries}
-    db: dict[str, list[float]] = {label: [] for label, _ in queries}
-    for _ in range(args.repeats):
-        for label, path in queries:
-            before, backend = time.process_time(), _backend_cpu(pid)
-            client.get(path)
-            cpu[label].append((time.process_time() - before) * 1000)
-            db[label].append((_backend_cpu(pid) - backend) * 1000)
-    result: list[dict[str, Any]] = []
-    for label, _ in queries:
-        times = sorted(cpu[label])
-        result.append({"query": label, "cpu_median": round(statistics.median(times), 1),
-                       "cpu_p90": round(times[int(len(times) * 0.9)], 1),
-                       "db_mean": round(statistics.fmean(db[label]), 1)})
-        print(f"{label:55s} cpu median {result[-1]['cpu_median']:6.1f} "
-              f"p90 {result[-1]['cpu_p90']:6.1f}  db mean {result[-1]['db_mean']:5.1f} ms")
+    for row in measure(client, queries, args.repeats, pid):
+        print(f"{row['query']:55s} cpu median {row['cpu_median']:6.1f} "
+              f"p90 {row['cpu_p90']:6.1f}  db mean {row['db_mean']:5.1f} ms")
     print(f"load average {os.getloadavg()}, {connection.vendor}")
     if args.bodies:
         with open(args.bodies, "w") as out:
             json.dump(bodies, out, indent=1)
-    gc.collect()
+
+
+def _profile(client: Any, query: tuple[str, str], repeats: int) -> None:
+    label, path = query
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeats):
+        client.get(path)
+    profiler.disable()
+    print(label)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    pstats.Stats(profiler).sort_stats("cumtime").print_stats(40)
 
 
 if __name__ == "__main__":
