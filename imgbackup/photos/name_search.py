@@ -32,6 +32,7 @@ PostgreSQL's probe is per owner."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
@@ -164,8 +165,11 @@ def candidates(owner: User, text: str, timeline: QuerySet[Photo] | None = None
         return None
     if timeline is not None and fills_a_page(timeline, text):
         return None
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
+    # PostgreSQL's probe settings are SET LOCAL: they need a transaction. SQLite's starts
+    # IMMEDIATE (settings.py), which takes the write lock: a read must not wait for an upload.
+    sqlite = connection.vendor == "sqlite"
+    with nullcontext() if sqlite else transaction.atomic(), connection.cursor() as cursor:
+        if sqlite:
             # A phrase of the text's trigrams, in order: the text as a substring, in any case.
             phrase = '"' + text.replace('"', '""') + '"'
             cursor.execute("SELECT rowid FROM photos_name_fts WHERE photos_name_fts MATCH %s"

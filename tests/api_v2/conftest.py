@@ -44,6 +44,15 @@ def queries_behind(client: Client, path: str, persona: Persona) -> tuple[Any, li
     return answer, queries
 
 
+def page_reads(queries: list[Query]) -> list[Query]:
+    """The queries among ``queries`` that read a page of photos in timeline (or trash) order:
+    by column name, or by position when the page reads plain values ("ORDER BY 6 DESC, 1
+    DESC"); not the bounded counts that choose which index drives."""
+    return [q for q in queries
+            if q[0].startswith('SELECT "photos_photo"."id"')
+            and " DESC" in q[0].rsplit("ORDER BY", 1)[-1]]
+
+
 def plan_of(sql: str, params: Sequence[Any], ordered_by_index: bool = False) -> str:
     """The engine's plan of a query, with its bound parameters as the server runs it (with
     literals SQLite plans differently). ``ordered_by_index``: on PostgreSQL, sorts and

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import Client
 
-from api_v2.conftest import call
+from api_v2.conftest import call, page_reads
 from api_v2.rows import photo_row
 from api_v2.test_search_plans import _assert_ordered_read, _plan, _queries
 from imgbackup.photos import name_search
@@ -97,8 +97,7 @@ def test_name_combines_with_the_other_filters(client: Client, alice: Persona,
 
 
 def _page_reads(client: Client, persona: Persona, path: str) -> list[str]:
-    return [_plan(sql, params) for sql, params in _queries(client, persona, path)
-            if '"taken_at" DESC' in sql and not sql.startswith("SELECT COUNT(*)")]
+    return [_plan(sql, params) for sql, params in page_reads(_queries(client, persona, path))]
 
 
 def _probes(queries: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -142,6 +141,19 @@ def test_a_rare_name_is_read_by_id_from_the_trigram_index(client: Client, alice:
         assert "USING INTEGER PRIMARY KEY" in page and "SCAN photos_photo" not in page, page
     else:
         assert "photos_photo_pkey" in page and "Seq Scan" not in page, page
+
+
+def test_the_sqlite_probe_is_a_plain_read(client: Client, alice: Persona,
+                                         library: list[Photo]) -> None:
+    """SQLite's transactions start IMMEDIATE (they take the write lock): the probe, a read,
+    opens none, so a search never waits for an upload's write. (PostgreSQL's probe needs
+    its transaction for SET LOCAL.)"""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's locking")
+    queries = _queries(client, alice, "/photos?q=0002")
+    assert _probes(queries)
+    # Inside a test's transaction, a nested atomic block is a savepoint.
+    assert not [sql for sql, _ in queries if sql.startswith(("BEGIN", "SAVEPOINT"))], queries
 
 
 def test_a_common_name_is_read_from_the_timeline_in_order(

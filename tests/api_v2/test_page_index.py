@@ -10,7 +10,7 @@ from conftest import Persona
 from django.db import connection
 from django.test import Client
 
-from api_v2.conftest import Query, call, plan_of, queries_behind
+from api_v2.conftest import Query, call, page_reads, plan_of, queries_behind
 from api_v2.rows import photo_row
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -20,7 +20,7 @@ def _timeline_query(client: Client, persona: Persona, path: str) -> Query:
     """The SQL and bound parameters of the timeline query behind ``path``."""
     answer, queries = queries_behind(client, path, persona)
     assert answer.status_code == 200
-    found = [q for q in queries if '"photos_photo"."taken_at" DESC' in q[0]]
+    found = page_reads(queries)
     assert found, queries
     return found[0]
 

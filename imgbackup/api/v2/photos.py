@@ -14,6 +14,7 @@ from imgbackup.api.files import blob_response, original_response
 from imgbackup.api.unavailable import unavailable
 from imgbackup.api.upload_slots import upload_slot
 from imgbackup.api.v2 import upload
+from imgbackup.api.v2.light_rows import light
 from imgbackup.api.v2.lookups import photo_for_user
 from imgbackup.api.v2.pages import decode_cursor, page
 from imgbackup.api.v2.params import bool_param, instant_param, json_body, text_param
@@ -40,7 +41,7 @@ def collection(request: HttpRequest) -> HttpResponse:
             return upload.upload(request, user)
     # The caller's timeline, with the partners' they chose to show in it (sharing/merged.py).
     merged = merged_for(request)
-    parts = merged.parts(search_filters(request))
+    parts = [light(rows) for rows in merged.parts(search_filters(request))]
     return JsonResponse(page(request, parts, "taken_at", merged.render(photo_json)))
 
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError
+from imgbackup.api.v2.light_rows import light
 from imgbackup.api.v2.lookups import photo_for_user, photos_of
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.serialize import photo_json
@@ -27,7 +28,7 @@ def collection(request: HttpRequest) -> HttpResponse:
                 destroy(photo)
             destroyed += len(batch)
         return JsonResponse({"destroyed": destroyed})
-    return JsonResponse(page(request, trashed, "trashed_at", photo_json))
+    return JsonResponse(page(request, light(trashed), "trashed_at", photo_json))
 
 
 @endpoint("DELETE")
