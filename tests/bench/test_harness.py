@@ -44,6 +44,9 @@ def test_a_tiny_run_reports_every_item_it_was_asked_for(tmp_path: Path) -> None:
         assert metrics[f"{path}: throughput"]["ratio"] is not None
         assert metrics[f"{path}: idle latency of one photo (median)"]["ratio"] is not None
     assert any(name.startswith("`imgbackup push` CPU per photo") for name in metrics)
+    # ... and whose CPU it was: process by process, thread by thread (bench/cpu_split.py).
+    assert any("web workers, request threads" in note and "job worker" in note
+               for note in items["1b"]["notes"])
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     for key in items:
         assert f"\n## {key}. " in markdown
