@@ -7,7 +7,8 @@ API's multipart POST, API v2's multipart ``POST /photos``, tus creation-with-upl
 body a PATCH also carries) — taking turns batch by batch with nginx's PUTs. The CPU counted is
 the whole server process tree (gunicorn master, web workers, job workers) while a batch runs;
 after each batch the derived images queued by it are left to finish and that CPU is reported
-apart, per photo. Then one photo at a time on the idle server (latency), and the CLI:
+apart, per photo; the CPU during the batches is also split by process and thread
+(bench/cpu_split.py). Then one photo at a time on the idle server (latency), and the CLI:
 ``imgbackup push`` against ``curl`` sending the same files."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import client, servers
+from bench import client, cpu_split, servers
 from bench.client import MULTIPART, Request, Run, auth, multipart
 from bench.images import photo_set, variant
 from bench.report import Item
@@ -50,6 +51,7 @@ class Measured:
     cpu: float = 0.0  # server tree CPU seconds while the batches ran
     background: float = 0.0  # server tree CPU seconds after them, until the jobs were done
     client_cpu: float = 0.0
+    split: dict[str, float] = field(default_factory=dict)  # the above per process/thread
     idle: list[float] = field(default_factory=list)
 
     @property
@@ -128,9 +130,13 @@ def _timed(targets: dict[str, servers.Server], batches: dict[str, list[list[Requ
                 continue
             server, found = targets[path], measured[path]
             os.sync()
+            split = cpu_split.snapshot(server.process.pid)
             before, ours = servers.tree_cpu_seconds(server.process.pid), time.process_time()
             found.runs.append(client.run(server.port, batches[path][index], clients))
             found.cpu += servers.tree_cpu_seconds(server.process.pid) - before
+            if path != NGINX:
+                cpu_split.add(found.split, cpu_split.difference(
+                    split, cpu_split.snapshot(server.process.pid)))
             found.client_cpu += time.process_time() - ours
             if path != NGINX:
                 found.background += _drain(server)
@@ -278,4 +284,10 @@ def _item(measured: dict[str, Measured], hashing: float, cli: tuple[float, float
         f"{startup * 1000:.0f} ms of start-up (the median of three pushes of an empty folder, "
         f"after one not counted) subtracted; each process's CPU is its own (wait4); it hashes "
         f"each file (SHA-256) before asking the server which it lacks, curl does not hash.")
+    item.notes.append(
+        "The server's CPU per photo while the batches ran, per process and thread (ms, from "
+        "/proc/PID/task/TID/schedstat; kernel share in clock ticks): " + "; ".join(
+            f"{path}: {cpu_split.describe(measured[path].split, measured[path].count)}"
+            for path in PATHS) + ". The job worker's share is its waiting for the uploads to "
+        "go quiet (jobs/quiet.py) and its idle polls of the queue between batches.")
     return item

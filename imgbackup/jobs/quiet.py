@@ -32,9 +32,12 @@ from pathlib import Path
 
 from django.conf import settings
 
-# While an upload is in flight a worker looks again this often; once none is, it sleeps until
-# the settle would end, looking again at least this late (to notice a stopping worker).
-IN_FLIGHT_POLL = 0.05
+# A worker looks again at least this late (to notice that it is stopping). While an upload is
+# in flight it looks again a settle later (at most this): a later look costs no later start,
+# since once none is in flight it sleeps until the settle after the last one's end, which a look
+# up to a settle late still finds ahead. Each look costs ~0.3 ms of CPU on a busy machine (its
+# code cold after the sleep): looking every 50 ms cost each job thread 6.4 ms of CPU per second
+# of uploading, now 0.7 (bench/analysis.md, item 1b, fourth round).
 LONGEST_SLEEP = 0.5
 HOLDS_AT_MOST = 60.0
 _numbers = itertools.count()
@@ -119,7 +122,7 @@ def wait_for_quiet(running: Callable[[], bool]) -> float:
     started = time.monotonic()
     while settle > 0 and running():
         if uploads_in_flight():
-            time.sleep(IN_FLIGHT_POLL)
+            time.sleep(min(settle, LONGEST_SLEEP))
             continue
         left = settle - seconds_since_upload()
         if left <= 0:

@@ -44,6 +44,9 @@ def test_a_tiny_run_reports_every_item_it_was_asked_for(tmp_path: Path) -> None:
         assert metrics[f"{path}: throughput"]["ratio"] is not None
         assert metrics[f"{path}: idle latency of one photo (median)"]["ratio"] is not None
     assert any(name.startswith("`imgbackup push` CPU per photo") for name in metrics)
+    # ... and whose CPU it was: process by process, thread by thread (bench/cpu_split.py).
+    assert any("web workers, request threads" in note and "job worker" in note
+               for note in items["1b"]["notes"])
     markdown = (tmp_path / "BENCHMARKS.md").read_text()
     for key in items:
         assert f"\n## {key}. " in markdown
@@ -94,3 +97,54 @@ def test_a_threads_time_is_split_into_on_a_cpu_waiting_and_asleep() -> None:
 def _busy_span(before: dict[str, tuple[float, float]],
                 after: dict[str, tuple[float, float]]) -> float:
     return max(sum(after[t]) - sum(before.get(t, (0.0, 0.0))) for t in after)
+
+
+def test_item_1b_splits_the_server_trees_cpu_by_process_and_thread() -> None:
+    """A busy child of the 'server' is a web worker's main thread; the server's own busy thread
+    is the master's; a child that only sleeps costs nothing."""
+    import os
+    import subprocess
+    import threading
+    import time
+
+    from bench import cpu_split
+
+    busy = ("import sys, time\nsys.stdin.readline()\nt = time.thread_time() + 0.2\n"
+            "while time.thread_time() < t: pass\nprint(flush=True)\ntime.sleep(10)")
+    children = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
+                for code in (busy, "import sys; sys.stdin.readline()")]
+    spun, done = threading.Event(), threading.Event()
+
+    def spin() -> None:  # alive until the last reading: an ended thread's time is gone
+        spun.wait(10)
+        spent = time.thread_time() + 0.15
+        while time.thread_time() < spent:
+            pass
+        spun.clear()
+        done.wait(10)
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        before = cpu_split.snapshot(os.getpid())
+        spun.set()
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        assert children[0].stdout is not None
+        children[0].stdout.readline()  # the busy child has spun
+        while spun.is_set():
+            time.sleep(0.01)
+        split = cpu_split.difference(before, cpu_split.snapshot(os.getpid()))
+    finally:
+        done.set()
+        spinner.join()
+        for child in children:
+            child.kill()
+            child.wait()
+    assert 0.15 <= split[cpu_split.WEB_MAIN] < 0.3, split
+    assert split[cpu_split.MASTER] >= 0.15, split
+    assert split[cpu_split.WEB_REQUESTS] == 0 and split[cpu_split.JOB_WORKER] == 0, split
+    assert cpu_split.describe(split, 10).startswith("gunicorn master 1")

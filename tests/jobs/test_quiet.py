@@ -124,6 +124,27 @@ def test_an_upload_in_flight_holds_the_jobs_back_until_it_ends_and_settles(
     assert quiet.uploads_in_flight() == 0
 
 
+def test_a_waiting_worker_looks_once_a_settle_not_every_50_ms(
+        uploading: Callable[[float, float], threading.Thread],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each look costs CPU while the uploads need it (~0.3 ms on a busy machine): with an upload
+    in flight for 1.2 s and a 0.4 s settle, a few looks (was 24), and the start no later."""
+    looks: list[float] = []
+    real = quiet.uploads_in_flight
+
+    def looked() -> int:
+        looks.append(time.monotonic())
+        return real()
+
+    upload = uploading(0.4, 1.2)
+    time.sleep(0.1)
+    monkeypatch.setattr(quiet, "uploads_in_flight", looked)
+    waited = quiet.wait_for_quiet(lambda: True)
+    upload.join()
+    assert len(looks) <= 5, len(looks)
+    assert 1.45 <= waited < 1.9  # the upload's last 1.1 s, then the settle
+
+
 def test_an_upload_through_the_api_is_in_flight_while_it_is_received(
         client: Client, alice: Persona,
         in_flight_when_called: Callable[[Any, str], list[int]]) -> None:
