@@ -45,8 +45,17 @@ def main(argv: list[str] | None = None) -> None:
         args[0] = "password"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imgbackup.settings")
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
 
-    execute_from_command_line(["imgbackup", *args])
+    try:
+        execute_from_command_line(["imgbackup", *args])
+    except DatabaseError:
+        from imgbackup.management.unready import unready_message
+
+        message = unready_message(args[0])
+        if message is None:
+            raise
+        sys.exit(message)
 
 
 if __name__ == "__main__":
