@@ -12,6 +12,7 @@ import pytest
 from imgbackup.client import _config
 from imgbackup.client._errors import ExitCode
 from imgbackup.client._progress import human_wait
+from imgbackup.client.cli import main
 
 from .conftest import URL, Run, photo_tree
 from .fake_server import TOKEN, FakeServer
@@ -101,6 +102,24 @@ def test_ls_lists_newest_first_as_a_table_or_json(run: Run, fake: FakeServer,
     assert [line.split()[0] for line in table] == [p["id"] for p in listed]
     assert len(listed) == 3 and listed[0]["taken_at"] >= listed[-1]["taken_at"]
     assert len(json.loads(run("ls", "--json", "--limit", "2").out)) == 2
+
+
+class _ClosedPipe(io.StringIO):
+    """Standard output once the reader (``imgbackup ls | head -1``) has gone."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_ls_into_a_pipe_closed_early_stops_quietly(run: Run, fake: FakeServer, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    photo_tree(tmp_path, 3)
+    run("push", "--quiet", str(tmp_path))
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    code = main(["ls"])  # was a BrokenPipeError traceback
+    assert code == ExitCode.OK
+    assert capsys.readouterr().err == ""
 
 
 def test_ls_sends_camera_lens_and_place_words_to_the_server(run: Run, fake: FakeServer,
