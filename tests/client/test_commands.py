@@ -200,3 +200,18 @@ def test_rm_refuses_what_cannot_be_an_id_before_asking_the_server(
     result = run("rm", "a" * 64, bad)
     assert result.code == ExitCode.USAGE and f"not a photo id: {bad!r}" in result.err
     assert fake.requests == []
+
+
+def test_help_into_a_closed_pipe_stops_quietly() -> None:
+    """`imgbackup --help | head -3`: the reader may be gone before the help is written."""
+    import os
+    import subprocess
+
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone
+    try:
+        done = subprocess.run([sys.executable, "-m", "imgbackup", "--help"], stdout=write,
+                              stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()
