@@ -68,6 +68,9 @@ def logout(args: argparse.Namespace) -> int:
         try:
             with _open_api(saved.url, saved.token, retries=1) as api:
                 api.revoke_token(saved.token_id)
+        except AuthError:  # revoked already (a password change) or expired: nothing to do
+            print("imgbackup logout: the server no longer accepts this token (revoked or "
+                  "expired already); nothing to revoke", file=sys.stderr)
         except ClientError as exc:
             # Forgetting the token locally still matters; say the server may keep it.
             print(f"imgbackup logout: could not revoke the token on the server ({exc}); "

@@ -36,6 +36,19 @@ def test_login_stores_the_token_and_logout_revokes_it(
     assert _config.stored() is None
 
 
+def test_logout_with_a_token_already_revoked_says_there_is_nothing_to_revoke(
+        run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a password change revoked it: no advice to revoke it on the tokens page."""
+    monkeypatch.delenv("IMGBACKUP_TOKEN")
+    monkeypatch.delenv("IMGBACKUP_URL")
+    _config.save(_config.Login(URL, "revoked-token", "7"))
+    result = run("logout")
+    assert result.code == 0 and f"logged out of {URL}" in result.out
+    assert "no longer accepts this token" in result.err
+    assert "tokens page" not in result.err and "imgbackup login" not in result.err
+    assert _config.stored() is None
+
+
 def test_a_wrong_password_exits_3_and_stores_nothing(
         run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("nope\n"))
