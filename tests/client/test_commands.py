@@ -228,3 +228,16 @@ def test_help_into_a_closed_pipe_stops_quietly() -> None:
     finally:
         os.close(write)
     assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()
+
+
+def test_a_run_refused_before_it_starts_reports_no_empty_summary(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A revoked token: push and pull stop at the first request; "0 photos found" or "0 photos
+    on the server" would read as an empty folder or an empty library."""
+    photo_tree(tmp_path / "photos", 2)
+    monkeypatch.setenv("IMGBACKUP_TOKEN", "revoked-token")
+    for args in (("push", str(tmp_path / "photos")), ("pull", str(tmp_path / "restore"))):
+        result = run(*args, "--quiet")
+        assert result.code == ExitCode.AUTH
+        assert result.out == "", result.out
+        assert "refused the credentials" in result.err
