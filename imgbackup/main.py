@@ -24,18 +24,26 @@ client commands (talk to a server over HTTP):
 Run 'imgbackup COMMAND --help' for a command's options."""
 
 
+def _print(text: str) -> None:
+    """Print, and stop quietly when the reader has gone (`imgbackup --help | head -3`)."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit's flush
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in {"-h", "--help", "help"}:
         from imgbackup.client._errors import exit_codes  # no httpx, no Django
 
-        print("usage: imgbackup COMMAND [options]\n\n" + SERVER_HELP + "\n\nclient commands' "
-              + exit_codes())
+        _print("usage: imgbackup COMMAND [options]\n\n" + SERVER_HELP + "\n\nclient commands' "
+               + exit_codes())
         return
     if args[0] in {"--version", "version"}:
         from imgbackup import __version__
 
-        print(__version__)
+        _print(__version__)
         return
     if args[0] in CLIENT_COMMANDS:
         # Imported by name: the client must start without Django (or its settings) loaded.
@@ -45,8 +53,17 @@ def main(argv: list[str] | None = None) -> None:
         args[0] = "password"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imgbackup.settings")
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
 
-    execute_from_command_line(["imgbackup", *args])
+    try:
+        execute_from_command_line(["imgbackup", *args])
+    except DatabaseError:
+        from imgbackup.management.unready import unready_message
+
+        message = unready_message(args[0])
+        if message is None:
+            raise
+        sys.exit(message)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,9 @@ def logout(args: argparse.Namespace) -> int:
         try:
             with _open_api(saved.url, saved.token, retries=1) as api:
                 api.revoke_token(saved.token_id)
+        except AuthError:  # revoked already (a password change) or expired: nothing to do
+            print("imgbackup logout: the server no longer accepts this token (revoked or "
+                  "expired already); nothing to revoke", file=sys.stderr)
         except ClientError as exc:
             # Forgetting the token locally still matters; say the server may keep it.
             print(f"imgbackup logout: could not revoke the token on the server ({exc}); "
@@ -212,6 +215,8 @@ def _ask(prompt: str) -> str:
 def _print_push(report: PushReport, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_summary(report)))
+    elif report.error and not report.files_seen:
+        pass  # stopped before looking at a file: "0 photos found" would read as an empty folder
     else:
         if report.dry_run:
             sent = f"would upload {len(report.would_upload)} "
@@ -245,7 +250,7 @@ def _trash_note(report: PushReport) -> str:
 def _print_pull(report: PullReport, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_summary(report)))
-    else:
+    elif not (report.error and not report.photos):  # stopped before the list: no "0 photos"
         print(f"{count(report.photos, 'photo')} on the server: {report.present} already here and "
               f"verified, {report.downloaded} downloaded "
               f"({human_bytes(report.downloaded_bytes)}) and verified")

@@ -6,6 +6,8 @@ docs/cli.md documents each option and a test keeps it in step with this parser."
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -52,6 +54,18 @@ def main(argv: list[str]) -> int:
         print(f"\nimgbackup {args.command}: interrupted; run the same command again to finish",
               file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:  # `imgbackup ls | head`: the reader has what it wanted
+        _drop_stdout()
+        return int(ExitCode.OK)
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null, so the flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:

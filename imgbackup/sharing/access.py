@@ -75,9 +75,10 @@ def _level(user: User, album: Album) -> Level | None:
 
 
 def album_items(album: Album) -> QuerySet[AlbumItem]:
-    """The album's items whose photo is outside the trash, in the album's order."""
+    """The album's items whose photo is outside the trash, in the album's order (a Live
+    Photo's clip is part of its still's item, never one of its own)."""
     rows = (AlbumItem.objects.select_related("photo__original", "photo__owner")
-            .filter(album=album, photo__trashed_at__isnull=True))
+            .filter(album=album, photo__trashed_at__isnull=True, photo__is_motion=False))
     if album.order == "manual":
         return rows.order_by("position", "id")
     return rows.order_by("-photo__taken_at", "-photo__id")

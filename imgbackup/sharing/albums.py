@@ -60,29 +60,45 @@ def keep_guest_upload(album: Album, photo: Photo, new: bool) -> None:
 def with_counts(albums: QuerySet[Album]) -> QuerySet[Album]:
     """``albums`` with ``live_count``: their items whose photo is outside the trash."""
     return (Album.objects.filter(pk__in=albums.values("pk")).select_related("owner", "cover")
-            .annotate(live_count=Count("items", filter=Q(items__photo__trashed_at__isnull=True)))
+            .annotate(live_count=Count("items", filter=Q(items__photo__trashed_at__isnull=True,
+                                                         items__photo__is_motion=False)))
             .order_by("-created_at"))
 
 
 def live_count(album: Album) -> int:
-    return album.items.filter(photo__trashed_at__isnull=True).count()
+    return album.items.filter(photo__trashed_at__isnull=True, photo__is_motion=False).count()
 
 
 def add_photos(album: Album, user: User, ids: list[str], guest: bool = False) -> list[str]:
     """Put ``user``'s photos with these ids in the album; answers the ids that are now in it."""
     wanted = [i for i in ids if HEX64.fullmatch(i)]
     photos = Photo.objects.filter(owner=user, original_id__in=wanted, trashed_at__isnull=True)
-    found = {photo.original_id: photo for photo in photos}
+    found = _stills_for_clips({photo.original_id: photo for photo in photos})
     with transaction.atomic():
         present = set(album.items.filter(photo__in=found.values())
-                      .values_list("photo__original_id", flat=True))
+                      .values_list("photo_id", flat=True))
         top = album.items.aggregate(top=Max("position"))["top"] or 0
-        new = [AlbumItem(album=album, photo=found[i], position=top + n, guest=guest)
-               for n, i in enumerate((i for i in ids if i in found and i not in present),
-                                     start=1)]
+        chosen: dict[int, Photo] = {}
+        for i in ids:
+            if i in found and found[i].pk not in present:
+                chosen.setdefault(found[i].pk, found[i])
+        new = [AlbumItem(album=album, photo=photo, position=top + n, guest=guest)
+               for n, photo in enumerate(chosen.values(), start=1)]
         AlbumItem.objects.bulk_create(new, ignore_conflicts=True)
         Album.objects.filter(pk=album.pk).update(updated_at=timezone.now())
     return [i for i in ids if i in found]
+
+
+def _stills_for_clips(found: dict[str, Photo]) -> dict[str, Photo]:
+    """A Live Photo's clip named by its id stands for its still: the pair is one item, as on
+    the timeline (``imgbackup push --album`` names both files)."""
+    clips = {photo.pk: i for i, photo in found.items() if photo.is_motion}
+    for still in Photo.objects.filter(motion_id__in=clips, trashed_at__isnull=True):
+        if still.motion_id in clips:
+            found[clips.pop(still.motion_id)] = still
+    for i in clips.values():  # a clip whose still is gone: not an item of its own
+        del found[i]
+    return found
 
 
 def removable(album: Album, user: User, level: Level) -> QuerySet[AlbumItem]:

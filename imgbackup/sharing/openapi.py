@@ -170,7 +170,9 @@ ALBUM: Schema = obj(
     role={"enum": ["owner", "contributor", "viewer"], "description": "the caller's"},
     order={"enum": ["taken", "manual"]},
     count={"type": "integer", "minimum": 0, "description": "photos outside the trash"},
-    cover={**NULLABLE_STRING, "description": "a photo id"}, cover_url=NULLABLE_STRING,
+    cover={**NULLABLE_STRING, "description": "the chosen cover, a photo id"},
+    cover_url={**NULLABLE_STRING,
+               "description": "the chosen cover's thumbnail, else the first photo's"},
     created_at=DATE_TIME, updated_at=DATE_TIME,
     members={"type": "array", "items": ref("Member")})
 FLAGS: dict[str, Schema] = {

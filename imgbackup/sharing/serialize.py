@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from imgbackup.api.v2.serialize import PREFIX, iso, photo_json
 from imgbackup.photos.models import Photo
-from imgbackup.sharing.access import Level
+from imgbackup.sharing.access import Level, album_items
 from imgbackup.sharing.models import Album, ShareLink
 
 ROLES = {Level.OWNER: "owner", Level.CONTRIBUTOR: "contributor", Level.VIEWER: "viewer"}
@@ -19,6 +19,7 @@ PRIVATE_FIELDS = ("filename", "latitude", "longitude", "camera_make", "camera_mo
 
 def album_json(album: Album, level: Level, count: int) -> dict[str, Any]:
     cover = album.cover.sha256 if album.cover is not None else None
+    shown = cover or (_first_photo(album) if count else None)
     base = f"{PREFIX}/albums/{album.pk}"
     return {
         "id": album.pk,
@@ -29,12 +30,18 @@ def album_json(album: Album, level: Level, count: int) -> dict[str, Any]:
         "order": album.order,
         "count": count,
         "cover": cover,
-        "cover_url": f"{base}/photos/{cover}/thumbnail" if cover else None,
+        "cover_url": f"{base}/photos/{shown}/thumbnail" if shown else None,
         "created_at": iso(album.created_at),
         "updated_at": iso(album.updated_at),
         "members": [{"username": m.user.get_username(), "role": m.role}
                     for m in album.members.select_related("user").order_by("added_at")],
     }
+
+
+def _first_photo(album: Album) -> str | None:
+    """The photo an album without a chosen cover shows: its first, in the album's order."""
+    first: str | None = album_items(album).values_list("photo__original_id", flat=True).first()
+    return first
 
 
 def album_item_json(album: Album, photo: Photo, guest: bool) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def listing() -> QuerySet[User]:
     """Every user with their photos outside the trash and the bytes of those originals: one
     query, however many users."""
     return User.objects.annotate(
-        photo_count=Count("photos", filter=KEPT),
+        photo_count=Count("photos", filter=KEPT & Q(photos__is_motion=False)),  # as listed
         photo_bytes=Sum("photos__original__size", filter=KEPT),
         stored_bytes=Sum("photos__original__size"),  # what the quota counts: trash included
         quota_bytes=F("quota__max_bytes"),

@@ -47,6 +47,8 @@ def test_the_docs_page_is_served_locally(client: Client) -> None:
     script = re.search(r'src="([^"]+docs\.js)"', html)
     assert script is not None
     assert client.get(script.group(1)).status_code == 200
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', html)  # else the browser asks for
+    assert icon is not None and client.get(icon.group(1)).status_code == 200  # /favicon.ico: 404
     assert client.get("/api/v2/openapi.json").json()["openapi"] == "3.1.0"
 
 

@@ -12,6 +12,7 @@ import pytest
 from imgbackup.client import _config
 from imgbackup.client._errors import ExitCode
 from imgbackup.client._progress import human_wait
+from imgbackup.client.cli import main
 
 from .conftest import URL, Run, photo_tree
 from .fake_server import TOKEN, FakeServer
@@ -32,6 +33,19 @@ def test_login_stores_the_token_and_logout_revokes_it(
     result = run("logout")
     assert result.code == 0 and f"logged out of {URL}" in result.out
     assert fake.requests[-1].method == "DELETE" and fake.requests[-1].url.path.endswith("/7")
+    assert _config.stored() is None
+
+
+def test_logout_with_a_token_already_revoked_says_there_is_nothing_to_revoke(
+        run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a password change revoked it: no advice to revoke it on the tokens page."""
+    monkeypatch.delenv("IMGBACKUP_TOKEN")
+    monkeypatch.delenv("IMGBACKUP_URL")
+    _config.save(_config.Login(URL, "revoked-token", "7"))
+    result = run("logout")
+    assert result.code == 0 and f"logged out of {URL}" in result.out
+    assert "no longer accepts this token" in result.err
+    assert "tokens page" not in result.err and "imgbackup login" not in result.err
     assert _config.stored() is None
 
 
@@ -101,6 +115,24 @@ def test_ls_lists_newest_first_as_a_table_or_json(run: Run, fake: FakeServer,
     assert [line.split()[0] for line in table] == [p["id"] for p in listed]
     assert len(listed) == 3 and listed[0]["taken_at"] >= listed[-1]["taken_at"]
     assert len(json.loads(run("ls", "--json", "--limit", "2").out)) == 2
+
+
+class _ClosedPipe(io.StringIO):
+    """Standard output once the reader (``imgbackup ls | head -1``) has gone."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_ls_into_a_pipe_closed_early_stops_quietly(run: Run, fake: FakeServer, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    photo_tree(tmp_path, 3)
+    run("push", "--quiet", str(tmp_path))
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    code = main(["ls"])  # was a BrokenPipeError traceback
+    assert code == ExitCode.OK
+    assert capsys.readouterr().err == ""
 
 
 def test_ls_sends_camera_lens_and_place_words_to_the_server(run: Run, fake: FakeServer,
@@ -181,3 +213,31 @@ def test_rm_refuses_what_cannot_be_an_id_before_asking_the_server(
     result = run("rm", "a" * 64, bad)
     assert result.code == ExitCode.USAGE and f"not a photo id: {bad!r}" in result.err
     assert fake.requests == []
+
+
+def test_help_into_a_closed_pipe_stops_quietly() -> None:
+    """`imgbackup --help | head -3`: the reader may be gone before the help is written."""
+    import os
+    import subprocess
+
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone
+    try:
+        done = subprocess.run([sys.executable, "-m", "imgbackup", "--help"], stdout=write,
+                              stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()
+
+
+def test_a_run_refused_before_it_starts_reports_no_empty_summary(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A revoked token: push and pull stop at the first request; "0 photos found" or "0 photos
+    on the server" would read as an empty folder or an empty library."""
+    photo_tree(tmp_path / "photos", 2)
+    monkeypatch.setenv("IMGBACKUP_TOKEN", "revoked-token")
+    for args in (("push", str(tmp_path / "photos")), ("pull", str(tmp_path / "restore"))):
+        result = run(*args, "--quiet")
+        assert result.code == ExitCode.AUTH
+        assert result.out == "", result.out
+        assert "refused the credentials" in result.err

@@ -1,6 +1,7 @@
 """`imgbackup createuser` and `imgbackup token` on a data folder no server has used yet: they
 migrate first instead of failing with "no such table: auth_user"; a user name that is not
-UTF-8 on the command line is refused in one sentence, not with a traceback."""
+UTF-8 on the command line is refused in one sentence, not with a traceback. The other commands
+(jobs, gc, quota...) on such a folder, most likely not the server's, say so in one sentence."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import isolated_backends
+import pytest
+from conftest import isolated_backends, on_postgres
 
 
 def imgbackup(data: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -41,3 +43,15 @@ def test_a_user_name_that_is_not_utf8_is_refused_in_a_sentence(tmp_path: Path) -
         assert answer.returncode == 1, answer.stderr.decode()
         assert b"not valid text" in answer.stderr
         assert b"Traceback" not in answer.stderr
+
+
+@pytest.mark.parametrize("args", [("jobs",), ("quota", "dora"), ("gc",)])
+def test_other_commands_on_a_fresh_data_folder_say_it_is_not_set_up(
+        tmp_path: Path, args: tuple[str, ...]) -> None:
+    answer = imgbackup(tmp_path / "data", *args)
+    assert answer.returncode == 1
+    assert b"Traceback" not in answer.stderr, answer.stderr.decode()[-400:]
+    said = answer.stderr.decode()
+    assert f"imgbackup {args[0]}: the database" in said and "is not set up" in said
+    if not on_postgres():
+        assert str(tmp_path / "data") in said and "IMGBACKUP_DATA_DIR" in said

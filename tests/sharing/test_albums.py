@@ -67,6 +67,24 @@ def test_the_owner_renames_describes_covers_and_orders(client: Client, alice: Pe
     assert call(client, "GET", f"/albums/{album_id}", alice).json()["cover"] is None
 
 
+def test_an_album_without_a_chosen_cover_shows_its_first_photo(
+        client: Client, alice: Persona) -> None:
+    """The web app has no cover picker: without this every album card said "No cover"."""
+    photos = upload(client, alice, 1, 2)
+    album_id = make_album(client, alice, ids=photos)
+    first = ids_in(client, album_id, alice)[0]
+    listed = call(client, "GET", "/albums", alice).json()["items"][0]
+    assert listed["cover"] is None  # none chosen
+    assert listed["cover_url"] == f"/api/v2/albums/{album_id}/photos/{first}/thumbnail"
+    assert client.get(listed["cover_url"], **alice.auth).status_code == 200
+    call(client, "DELETE", f"/photos/{first}", alice)  # the trash is no cover
+    second = ids_in(client, album_id, alice)[0]
+    assert call(client, "GET", f"/albums/{album_id}", alice).json()["cover_url"].endswith(
+        f"/photos/{second}/thumbnail")
+    empty = make_album(client, alice, "Empty")
+    assert call(client, "GET", f"/albums/{empty}", alice).json()["cover_url"] is None
+
+
 @pytest.mark.parametrize("body", [
     {"name": ""}, {"name": 5}, {"order": "random"}, {"cover": 3},
     {"manual_order": []}, {"colour": "red"}, {"name": "x\x00y"},

@@ -230,3 +230,24 @@ def test_the_purge_destroys_a_live_photo_once_and_whole(client: Client, alice: P
     client.delete(f"{API}/photos/{clip_id}", **alice.auth)
     assert purge_expired(now=timezone.now() + timedelta(days=365)) == 1
     assert not Photo.objects.filter(original_id__in=[still_id, clip_id]).exists()
+
+
+def test_a_live_photo_is_one_album_item_whichever_half_is_added(client: Client,
+                                                                alice: Persona) -> None:
+    """`imgbackup push --album` names both files of the pair: the album showed the MOV as a
+    second item (and counted it) though the timeline shows one."""
+    still_id = _send(client, alice, live_still(), "IMG_0001.JPG")
+    clip_id = _send(client, alice, live_clip(), "IMG_0001.MOV")
+    both = client.post(f"{API}/albums", {"name": "Both"}, "application/json",
+                       **alice.auth).json()["id"]
+    added = client.post(f"{API}/albums/{both}/photos", {"ids": [still_id, clip_id]},
+                        "application/json", **alice.auth)
+    assert added.json() == {"done": [still_id, clip_id], "not_found": []}
+    album = client.get(f"{API}/albums/{both}", **alice.auth).json()
+    assert (album["count"], [i["id"] for i in album["items"]]) == (1, [still_id])
+    assert [a["count"] for a in _items(client, alice, "/albums")] == [1]
+    clip_only = client.post(f"{API}/albums", {"name": "Clip"}, "application/json",
+                            **alice.auth).json()["id"]
+    client.post(f"{API}/albums/{clip_only}/photos", {"ids": [clip_id]}, "application/json",
+                **alice.auth)
+    assert [i["id"] for i in _items(client, alice, f"/albums/{clip_only}")] == [still_id]

@@ -28,8 +28,11 @@ def test_an_admin_sets_a_quota_on_the_users_page(admin: Persona, alice: Persona)
     assert "alice&#x27;s storage quota is now 50.0 GiB" in answer.content.decode()
     assert quota_of(alice.user) == 50 * 1024**3
     assert "0 B of 50.0 GiB" in answer.content.decode()  # the Quota column
-    signed_in(admin).post(f"/users/{alice.user.pk}/quota", {"quota": "none"})
+    answer = signed_in(admin).post(f"/users/{alice.user.pk}/quota", {"quota": "none"},
+                                   follow=True)
     assert quota_of(alice.user) is None
+    assert "0 B used (no quota)" in answer.content.decode()  # not "0 B of no quota"
+    assert " of no quota" not in answer.content.decode()
 
 
 def test_a_size_that_is_not_one_is_refused_on_the_page(admin: Persona, alice: Persona) -> None:

@@ -291,3 +291,18 @@ def test_user_names_are_escaped(admin: Persona) -> None:
     create_token(evil, "t")
     body = signed_in(admin).get("/users").content.decode()
     assert "<b>x</b>" not in body and "&lt;b&gt;x&lt;/b&gt;" in body
+
+
+def test_a_live_photo_counts_once_on_the_users_page(admin: Persona, alice: Persona) -> None:
+    """Its two files are one photo on the timeline; the MOV's bytes still count."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from videos import live_clip, live_still
+
+    still, clip = live_still(), live_clip()
+    for name, data in (("IMG_0001.JPG", still), ("IMG_0001.MOV", clip)):
+        sent = Client().post("/api/v2/photos", {"file": SimpleUploadedFile(name, data)},
+                             **alice.auth)
+        assert sent.status_code == 201, sent.content
+    hers = row(signed_in(admin).get("/users").content.decode(), alice.user)
+    assert '<td data-label="Photos" class="photo-count">1</td>' in hers
+    assert f'data-bytes="{len(still) + len(clip)}"' in hers
