@@ -239,11 +239,12 @@ def _trash_note(report: PushReport) -> str:
     if not report.in_trash:
         return ""
     if not report.restore:
-        return f" ({report.in_trash} of them left in the server's trash: --no-restore)"
+        return (f" ({count(report.in_trash, 'file')} of them left in the server's trash: "
+                "--no-restore)")
     if report.dry_run:
-        return f"; would restore {report.in_trash} from the server's trash"
+        return f"; would restore {count(report.in_trash, 'file')} from the server's trash"
     left = report.in_trash - report.restored
-    return (f"; restored {report.restored} from the server's trash"
+    return (f"; restored {count(report.restored, 'file')} from the server's trash"
             + (f" ({left} could not be, named below)" if left else ""))
 
 
@@ -251,7 +252,9 @@ def _print_pull(report: PullReport, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_summary(report)))
     elif not (report.error and not report.photos):  # stopped before the list: no "0 photos"
-        print(f"{count(report.photos, 'photo')} on the server: {report.present} already here and "
+        files = f" ({count(report.files, 'file')})" if report.files != report.photos else ""
+        print(f"{count(report.photos, 'photo')} on the server{files}: {report.present} "
+              f"already here and "
               f"verified, {report.downloaded} downloaded "
               f"({human_bytes(report.downloaded_bytes)}) and verified")
     _print_failures(report.failed, report.error, "pull")

@@ -59,7 +59,9 @@ class Progress:
             self.files = self.bytes = 0
             self._started = self._last = time.monotonic()
         if label and not self.tty:
-            self.say(f"{label}: {count(files, 'file')}, {human_bytes(size)}")
+            # "uploading" -> "nothing to upload": a line of zeros reads as a stuck transfer.
+            self.say(f"{label}: {count(files, 'file')}, {human_bytes(size)}" if files
+                     else f"nothing to {label.removesuffix('ing')}")
 
     def advance(self, files: int = 0, size: int = 0) -> None:
         with self._lock:

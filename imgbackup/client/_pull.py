@@ -34,7 +34,8 @@ Photo = dict[str, Any]
 
 @dataclass
 class PullReport:
-    photos: int = 0
+    photos: int = 0  # as the library shows them: a Live Photo is one
+    files: int = 0  # what is restored: a Live Photo is two (its still and its clip)
     present: int = 0  # already in DEST, verified
     downloaded: int = 0
     downloaded_bytes: int = 0
@@ -59,8 +60,9 @@ def pull(api: Api, cache: HashCache, dest: Path, *, since: str | None, jobs: int
          progress: Progress) -> PullReport:
     report = PullReport()
     try:
-        photos = with_motion(api.photos(**({"since": since} if since else {})))
-        report.photos = len(photos)
+        items = list(api.photos(**({"since": since} if since else {})))
+        photos = with_motion(items)
+        report.photos, report.files = len(items), len(photos)
         paths = plan(photos)
         targets = [(photo, dest / paths[photo["id"]]) for photo in photos]
         todo = [(photo, target) for photo, target in targets

@@ -35,13 +35,13 @@ def test_push_restores_its_photos_from_the_trash_and_says_so_unless_told_not_to(
     kept = summary(run("push", "--json", "--quiet", "--no-restore", str(photos)))
     dry = run("push", "--quiet", "--dry-run", str(photos))
     assert kept["exit_code"] == 0 and kept["in_trash"] == 1 and kept["restored"] == 0
-    assert "would restore 1 from the server's trash" in dry.out
+    assert "would restore 1 file from the server's trash" in dry.out
     assert trashed_ids(served, user) == {gone}
 
     result = run("push", "--quiet", str(photos))
 
     assert result.code == 0, result.err
-    assert "restored 1 from the server's trash" in result.out
+    assert "restored 1 file from the server's trash" in result.out
     assert trashed_ids(served, user) == set()
     assert gone in {p["id"] for p in server_photos(served, user)}
     again = summary(run("push", "--json", "--quiet", str(photos)))

@@ -250,8 +250,8 @@ def test_since_is_passed_to_the_server(run: Run, fake: FakeServer, tmp_path: Pat
     assert run("pull", "x", "--since", "May 1st").code == 2
 
 
-def test_a_live_photo_comes_back_as_both_halves_with_their_names(
-        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+def live_photo(fake: FakeServer) -> tuple[bytes, bytes]:
+    """One Live Photo on the fake server: one item, two files."""
     still, clip = b"the still", b"the motion clip"
     still_id, clip_id = (hashlib.sha256(d).hexdigest() for d in (still, clip))
     fake.blobs.update({still_id: still, clip_id: clip})
@@ -261,8 +261,27 @@ def test_a_live_photo_comes_back_as_both_halves_with_their_names(
         "uploaded_at": "2026-01-01T00:00:00+00:00", "trashed_at": None, "has_motion": True,
         "motion": {"id": clip_id, "filename": "IMG_0001.MOV", "size": len(clip),
                    "content_type": "video/quicktime"}}
+    return still, clip
+
+
+def test_a_live_photo_comes_back_as_both_halves_with_their_names(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    still, clip = live_photo(fake)
     code, summary, err = pull_json(run, str(tmp_path / "restore"))
     assert code == 0, err
     assert restored(tmp_path / "restore") == {"2024/05/01/IMG_0001.HEIC": still,
                                               "2024/05/01/IMG_0001.MOV": clip}
     assert summary["downloaded"] == 2
+
+
+def test_a_live_photo_is_counted_as_one_photo_of_two_files(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    live_photo(fake)
+    code, summary, _ = pull_json(run, str(tmp_path / "json"))
+    result = run("pull", "--quiet", str(tmp_path / "restore"))
+    again = run("pull", "--quiet", str(tmp_path / "restore"))
+
+    assert code == result.code == 0 and (summary["photos"], summary["files"]) == (1, 2)
+    assert result.out.startswith("1 photo on the server (2 files): 0 already here and "
+                                 "verified, 2 downloaded ("), result.out
+    assert again.out.startswith("1 photo on the server (2 files): 2 already here"), again.out

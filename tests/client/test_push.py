@@ -295,7 +295,7 @@ def test_photos_found_in_the_trash_are_restored_and_one_that_cannot_be_is_named(
     result = run("push", "--quiet", "--jobs", "1", str(tmp_path / "photos"))
 
     assert result.code == 1
-    assert "restored 1 from the server's trash (1 could not be, named below)" in result.out
+    assert "restored 1 file from the server's trash (1 could not be, named below)" in result.out
     assert "in the server's trash, and not restored: injected fault (HTTP 404)" in result.err
     assert [sha for sha, p in fake.photos.items() if p["trashed_at"]] == [first]
 
@@ -330,3 +330,15 @@ def test_an_upload_refused_for_a_moment_is_sent_again_after_retry_after(
     assert code == 0, err
     assert summary["uploaded"] == 2
     assert not fake.faults, "the refusal was never sent"
+
+
+def test_a_push_with_nothing_to_send_says_so_not_uploading_0_files(
+        run: Run, fake: FakeServer, tmp_path: Path) -> None:
+    photo_tree(tmp_path / "photos", 2)
+    assert push_json(run, str(tmp_path / "photos"))[0] == 0
+
+    result = run("push", str(tmp_path / "photos"))  # stderr is no terminal: plain lines
+
+    assert result.code == 0, result.err
+    assert "nothing to upload" in result.err.splitlines()
+    assert "uploading:" not in result.err, result.err
