@@ -43,14 +43,15 @@ VISIBLE = """() => [...document.querySelectorAll("#timeline .tile .open")].filte
 
 
 @contextmanager
-def _alice_signed_in(browser: Any, tmp_path: Path, script: str) -> Iterator[Any]:  # noqa: F811
+def _alice_signed_in(browser: Any, tmp_path: Path, script: str,  # noqa: F811
+                     width: int = 1280) -> Iterator[Any]:
     """A server whose alice has the photos ``script`` makes, and her page, signed in. No
     thumbnails are stored: each is answered with nothing, quickly."""
     server = start_server(tmp_path)
     try:
         server.imgbackup("createuser", "alice", "--password", PASSWORD)
         server.imgbackup("shell", "-c", script)
-        page = _new_page(browser, 1280, 800)
+        page = _new_page(browser, width, 800)
         page.route("**/thumbnail", lambda route: route.fulfill(status=404, body=""))
         _log_in(page, server.url, "alice")
         yield page

@@ -73,17 +73,18 @@ export function days(photos) {
  * One month's layout below its heading: days placed left to right while they fit on a line
  * (a day of one row takes its natural width), each a justified block under its heading.
  * ``missing`` photos not loaded yet are counted into the height as typical rows.
+ * A day is at least ``headWidth`` wide, the room its heading needs (its whole date and count).
  * Returns {days: [{key, count, photos, x, y, width, rows}], loaded, height}: ``loaded`` is
  * where the loaded photos end.
  */
-export function layoutMonth(photos, missing, width, height) {
+export function layoutMonth(photos, missing, width, height, headWidth = 240) {
   const placed = [];
   let x = 0;
   let y = MONTH_HEAD;
   let lineHeight = 0;
   for (const day of days(photos)) {
     const block = justify(day.photos, width, height);
-    const blockWidth = Math.min(width, Math.max(block.width, 240)); // room for the date
+    const blockWidth = Math.min(width, Math.max(block.width, headWidth)); // room for the date
     if (x > 0 && x + blockWidth > width) {
       y += lineHeight + GAP * 2;
       x = 0;

@@ -30,6 +30,18 @@ export function dayHead(day, onSelect) {
   return head;
 }
 
+/** The width a day's heading needs, measured in ``container`` as drawn (its fonts, its
+ * locale): the widest date (a Wednesday of September) with a count of hundreds. */
+export function dayHeadWidth(container) {
+  const probe = dayHead({ key: "2026-09-30" }, () => {});
+  probe.querySelector(".count").textContent = plural(999, "photo");
+  probe.style.visibility = "hidden";
+  container.append(probe);
+  const width = Math.ceil(probe.getBoundingClientRect().width) + 4;
+  probe.remove();
+  return width;
+}
+
 /** A photo's tile: ``onOpen(event)`` on the photo, ``onCheck(event)`` on its check box. */
 export function tile(photo, { selected, onOpen, onCheck }) {
   const name = photo.filename || photo.id.slice(0, 12);

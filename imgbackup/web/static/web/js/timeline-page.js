@@ -13,15 +13,25 @@ import { toast } from "./toast.js";
 import { Uploader } from "./upload.js";
 import { Viewer } from "./viewer.js";
 
-// The toolbar sticks under the header, whose height depends on how its links wrap.
+// The toolbar sticks under the header, whose height depends on how its links wrap. The
+// scrubber starts below the toolbar's lowest place: at the top of the page, where the page's
+// padding is still above it (else its top year label sat partly under the toolbar).
 const header = document.querySelector("header.bar");
 const measureHeader = () => {
   const style = document.documentElement.style;
-  style.setProperty("--bar-height", `${header ? header.offsetHeight : 0}px`);
-  style.setProperty("--toolbar-height", `${$(".toolbar").offsetHeight}px`);
+  const toolbar = $(".toolbar");
+  const bar = header ? header.offsetHeight : 0;
+  const padding = parseFloat(getComputedStyle(toolbar.parentElement).paddingTop) || 0;
+  style.setProperty("--bar-height", `${bar}px`);
+  style.setProperty("--toolbar-bottom", `${bar + padding + toolbar.offsetHeight}px`);
 };
 measureHeader();
 window.addEventListener("resize", measureHeader);
+// Both change height without a resize too (a selection bar shows, buttons wrap as fonts load):
+// a stale height put the scrubber's top year label under the toolbar.
+const watch = new ResizeObserver(measureHeader);
+watch.observe($(".toolbar"));
+if (header) watch.observe(header);
 
 const container = $("#timeline");
 const { since, until, camera, place, q, favourite } = container.dataset;

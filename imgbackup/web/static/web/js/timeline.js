@@ -10,7 +10,7 @@ import { layoutMonth, rowHeightFor } from "./layout.js";
 import { insertPhoto, patchPhotos, removePhoto, replacePhoto } from "./month-edits.js";
 import { MonthLoader } from "./month-loader.js";
 import { compactMonth, dropMonth, emptyMonth, heldCounts, locate, stubbedPagesIn } from "./month-pages.js";
-import { dayHead, monthHead, monthLabel, tile, yearHead } from "./timeline-nodes.js";
+import { dayHead, dayHeadWidth, monthHead, monthLabel, tile, yearHead } from "./timeline-nodes.js";
 
 export { monthLabel };
 
@@ -150,12 +150,14 @@ export class Timeline {
     const widthChanged = width !== this.width;
     this.width = width;
     const height = rowHeightFor(width);
+    if (widthChanged) this.headWidth = dayHeadWidth(this.container); // fonts may have loaded
     const anchor = this.anchor();
     let top = 0;
     let year = null;
     for (const month of this.months) {
       if (!month.layout || widthChanged) {
-        month.layout = layoutMonth(month.items, month.count - month.items.length, width, height);
+        month.layout = layoutMonth(month.items, month.count - month.items.length, width, height,
+          this.headWidth);
       }
       month.yearHead = month.key.slice(0, 4) !== year;
       year = month.key.slice(0, 4);
