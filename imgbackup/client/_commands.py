@@ -216,14 +216,16 @@ def _print_push(report: PushReport, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_summary(report)))
     elif report.error and not report.files_seen:
-        pass  # stopped before looking at a file: "0 photos found" would read as an empty folder
+        pass  # stopped before looking at a file: "0 ... files found" would read as an empty folder
     else:
         if report.dry_run:
             sent = f"would upload {len(report.would_upload)} "
             sent += f"({human_bytes(report.would_upload_bytes)})"
         else:
             sent = f"uploaded {report.uploaded} ({human_bytes(report.uploaded_bytes)})"
-        print(f"{count(report.images, 'photo')} found ({count(report.not_images, 'other file')} "
+        # Files, as found on disk: a Live Photo is two (its still and its clip).
+        print(f"{count(report.images, 'photo or video file')} found "
+              f"({count(report.not_images, 'other file')} "
               f"skipped, {count(report.duplicates, 'duplicate')}), "
               f"{count(report.read, 'file')} read ({human_bytes(report.read_bytes)}); "
               f"{report.already_backed_up} already backed up{_trash_note(report)}; {sent}")

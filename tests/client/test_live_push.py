@@ -65,7 +65,7 @@ def test_damaged_photos_are_named_with_the_servers_reason_and_the_run_exits_1(
     report = summary(run("push", "--json", "--quiet", str(photos)))
 
     assert result.code == 1, result.err
-    assert "6 photos found" in result.out
+    assert "6 photo or video files found" in result.out
     failed = {Path(f["path"]).name: f["reason"] for f in report["failed"]}
     assert set(failed) == set(damaged), report
     assert failed["empty.jpg"] == "refused by the server: the file is empty"  # named once

@@ -134,7 +134,8 @@ def test_the_summary_reads_as_a_sentence_in_the_singular_too(
 
     result = run("push", "--quiet", str(tmp_path / "photos"))
 
-    assert result.out.startswith("1 photo found (1 other file skipped, 0 duplicates), "
+    assert result.out.startswith("1 photo or video file found (1 other file skipped, "
+                                 "0 duplicates), "
                                  "2 files read"), result.out
 
 
