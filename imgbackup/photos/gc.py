@@ -10,7 +10,8 @@ touching anything a row refers to.
 - Original rows no photo refers to, removed with their bytes under the row lock (trash.release);
 - partial bytes of resumable uploads no upload row refers to (photos/resumable.py).
 
-Every deletion is decided again under the Original row's lock, the lock ingest takes."""
+Every deletion is decided again under the locks ingest takes (photos/sha_lock.py, then the
+Original row's)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,15 @@ from django.utils import timezone
 from imgbackup.photos.models import Original
 from imgbackup.photos.resumable import sweep_leftovers
 from imgbackup.photos.trash import release
-from imgbackup.photos.verify import DERIVED, ORIGINALS, default_grace, is_young, sha_of, walk
+from imgbackup.photos.verify import (
+    DERIVED,
+    ORIGINALS,
+    default_grace,
+    is_young,
+    sha_of,
+    still_orphan,
+    walk,
+)
 from imgbackup.storage import blobs, incoming_dir
 
 log = logging.getLogger(__name__)
@@ -75,10 +84,11 @@ def _orphans(cutoff: datetime, report: GcReport) -> None:
         if is_young(storage, name, cutoff):
             continue
         with transaction.atomic():
-            # Under the lock ingest and purge take (on SQLite the write lock of the database):
-            # an upload of these bytes either committed its row already, or it checks the
-            # object again under this lock before committing and writes it again if gone.
-            if sha256 and Original.objects.select_for_update().filter(sha256=sha256).exists():
+            # Under the locks ingest takes (photos/sha_lock.py, then the row's; on
+            # SQLite the write lock of the database): an upload of these bytes either committed
+            # its row already, or it checks the object again under them before committing and
+            # writes it again if gone.
+            if not still_orphan(storage, name, sha256, cutoff):
                 continue
             try:
                 size = storage.size(name)

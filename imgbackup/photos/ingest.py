@@ -36,6 +36,7 @@ from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, o
 from imgbackup.photos.places import search_fields
 from imgbackup.photos.quota import check_quota
 from imgbackup.photos.rejected import Rejected as Rejected  # the upload views catch it here
+from imgbackup.photos.sha_lock import hold as hold_sha
 from imgbackup.photos.trash import restore
 from imgbackup.photos.uploads import Spooled
 from imgbackup.storage import blobs
@@ -159,6 +160,9 @@ def _kept(owner: User, upload: Spooled, info: MediaInfo, modified_at: datetime |
 def _ensure_original(upload: Spooled, info: MediaInfo) -> tuple[Original, bool]:
     """The Original row, locked, with its object present in storage; True if inserted now."""
     new = False
+    # Before any row lock: gc deciding that these bytes' object is an orphan waits for this
+    # transaction, or this one for its decision (then the object is written again below).
+    hold_sha(upload.sha256)
     for _attempt in range(5):
         made = _insert_original(upload, info)
         if made is not None:

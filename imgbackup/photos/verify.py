@@ -25,6 +25,7 @@ from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 
+from imgbackup.photos import sha_lock
 from imgbackup.photos.ingest import HEX64
 from imgbackup.photos.models import Original, Photo, original_name
 from imgbackup.storage import blobs
@@ -131,7 +132,9 @@ def verify(progress: Progress | None = None, grace: timedelta | None = None) -> 
         if is_young(storage, name, cutoff):
             report.in_flight += 1
             continue
-        if still_orphan(storage, name, named):
+        with transaction.atomic():
+            orphan = still_orphan(storage, name, named, cutoff)
+        if orphan:
             report.orphans.append(Finding(name, "no Original row refers to this object"))
     referenced = set(Photo.objects.values_list("original_id", flat=True).distinct())
     for sha256 in sorted(set(rows) - referenced):
@@ -150,13 +153,20 @@ def still_missing(storage: Storage, sha256: str, name: str) -> bool:
         return not storage.exists(name)
 
 
-def still_orphan(storage: Storage, name: str, sha256: str | None) -> bool:
-    """Decided again under the lock ingest and destroy take: an object whose row appeared (an
-    upload committed) or that vanished (a destroy finished) is not an orphan."""
-    with transaction.atomic():
-        if sha256 and Original.objects.select_for_update().filter(sha256=sha256).exists():
+def still_orphan(storage: Storage, name: str, sha256: str | None, cutoff: datetime) -> bool:
+    """Decided again under the locks ingest and destroy take (photos/sha_lock.py, then the
+    row's): an object whose row appeared (an upload committed), that vanished (a destroy
+    finished) or that is young again (gone and written anew by an upload since it was
+    listed: its row may not be committed yet) is not an orphan. Call in ``atomic``; gc
+    deletes the object before the transaction ends, so no upload can revive it meanwhile."""
+    if sha256:
+        sha_lock.hold(sha256)
+        if Original.objects.select_for_update().filter(sha256=sha256).exists():
             return False
-        return storage.exists(name)
+    try:
+        return storage.get_modified_time(name) <= cutoff
+    except FileNotFoundError:
+        return False
 
 
 def _check_original(storage: Storage, sha256: str, size: int, report: Report) -> None:
