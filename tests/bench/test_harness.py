@@ -99,7 +99,8 @@ def _busy_span(before: dict[str, tuple[float, float]],
     return max(sum(after[t]) - sum(before.get(t, (0.0, 0.0))) for t in after)
 
 
-def test_item_1b_splits_the_server_trees_cpu_by_process_and_thread() -> None:
+def test_item_1b_splits_the_server_trees_cpu_by_process_and_thread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """A busy child of the 'server' is a web worker's main thread; the server's own busy thread
     is the master's; a child that only sleeps costs nothing."""
     import os
@@ -107,13 +108,17 @@ def test_item_1b_splits_the_server_trees_cpu_by_process_and_thread() -> None:
     import threading
     import time
 
-    from bench import cpu_split
+    from bench import cpu_split, servers
 
     busy = ("import sys, time\nsys.stdin.readline()\nt = time.thread_time() + 0.2\n"
             "while time.thread_time() < t: pass\nprint(flush=True)\ntime.sleep(10)")
     children = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, text=True)
                 for code in (busy, "import sys; sys.stdin.readline()")]
+    # The 'server' tree is this process and these two children: in a whole test run this
+    # process has other children too (live servers of other tests), busy on their own.
+    ours = [child.pid for child in children]
+    monkeypatch.setattr(servers, "_descendants", lambda pid: ours if pid == os.getpid() else [])
     spun, done = threading.Event(), threading.Event()
 
     def spin() -> None:  # alive until the last reading: an ended thread's time is gone
