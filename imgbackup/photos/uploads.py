@@ -87,17 +87,16 @@ HASH_CHUNK = 1024 * 1024
 
 def hash_file(path: Path, size: int) -> tuple[str, str]:
     """SHA-256 and MD5 of the first ``size`` bytes of ``path``, read 1 MiB at a time."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+    hashes = BothHashes()
     remaining = size
     with path.open("rb") as f:
         while remaining > 0:
             chunk = f.read(min(HASH_CHUNK, remaining))
             if not chunk:
                 raise ValueError(f"{path} is shorter than {size} bytes")
-            sha256.update(chunk)
-            md5.update(chunk)
+            hashes.update(chunk)
             remaining -= len(chunk)
-    return sha256.hexdigest(), md5.hexdigest()
+    return hashes.hexdigests()
 
 
 class SpoolWriter:
