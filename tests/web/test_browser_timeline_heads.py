@@ -4,6 +4,7 @@ year label is below the toolbar, not partly under it."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +56,39 @@ def test_a_day_of_one_photo_shows_its_whole_date_and_the_top_year_is_below_the_t
         label = year.bounding_box()
         toolbar = page.locator(".toolbar").bounding_box()
         assert label["y"] >= toolbar["y"] + toolbar["height"], (label, toolbar)
+
+
+# Five years of a photo a month, then three years of one photo each: on the bar those three
+# years start a few pixels apart.
+CROWDED = seed(
+    photos("months", 60, "M%04d.JPG", "datetime(2021 + i // 12, 1 + i % 12, 15, tzinfo=UTC)"),
+    photos("lonely", 3, "L%04d.JPG", "datetime(2019 - i, 6, 1, tzinfo=UTC)"),
+)
+
+LABELS = """() => [...document.querySelectorAll("#scrubber .scrubber-year")].map((m) => {
+  const box = m.getBoundingClientRect();
+  return {month: m.dataset.month, text: m.textContent, dot: m.classList.contains("scrubber-dot"),
+          top: box.top, bottom: box.bottom};
+})"""
+
+
+@pytest.mark.slow
+def test_the_scrubbers_year_labels_do_not_overlap_when_years_are_crowded(
+        browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    with _alice_signed_in(browser, tmp_path, CROWDED, width=1280) as page:
+        page.locator('#scrubber .scrubber-year[data-month="2017-06"]').wait_for(state="attached")
+        marks = page.evaluate(LABELS)
+        _shot(page, "timeline-scrubber-crowded.png")
+
+        # Every year keeps its mark, newest first.
+        assert [m["text"] for m in marks] == ["2025", "2024", "2023", "2022", "2021", "2019",
+                                            "2018", "2017"], marks
+        labels = [m for m in marks if not m["dot"]]
+        for above, below in pairwise(labels):
+            assert above["bottom"] <= below["top"], (above, below)  # no label over another
+        assert any(m["dot"] for m in marks if m["month"] < "2020"), marks
+        # A dot is still a year: pressed, it takes the timeline to that year.
+        dot = page.locator('#scrubber .scrubber-year[data-month="2017-06"]')
+        box = dot.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.locator('#timeline .month[data-month="2017-06"]').wait_for()

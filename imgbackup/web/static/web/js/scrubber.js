@@ -4,6 +4,9 @@
 import { el } from "./dom.js";
 import { monthLabel } from "./timeline.js";
 
+// The height a year label needs on the bar, in pixels (its font is .7rem).
+const LABEL_HEIGHT = 14;
+
 export class Scrubber {
   constructor(root, timeline) {
     this.root = root;
@@ -56,7 +59,24 @@ export class Scrubber {
         this.marksByMonth.delete(key);
       }
     }
+    this.crowd();
     this.follow();
+  }
+
+  /** A year of few photos sits a pixel or two from the next on the bar: its label would be
+   * drawn over the next one. Newest first, a label that would touch the one above it is
+   * shown as a dot (still a year mark: pressing it jumps to that year, hovering names it). */
+  crowd() {
+    const height = this.root.clientHeight;
+    let free = -Infinity;
+    const marks = [...this.marksByMonth.values()]
+      .map((mark) => ({ mark, y: (parseFloat(mark.style.top) / 100) * height }))
+      .sort((a, b) => a.y - b.y);
+    for (const { mark, y } of marks) {
+      const dot = y < free;
+      mark.classList.toggle("scrubber-dot", dot);
+      if (!dot) free = y + LABEL_HEIGHT;
+    }
   }
 
   follow() {
