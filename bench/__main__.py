@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shutil
 import signal
 import sys
@@ -22,6 +23,7 @@ from bench import (
     imaging,
     ingest,
     library,
+    pinning,
     report,
     resumable,
     search,
@@ -104,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None,
                         help="write BENCHMARKS.md and results.json here instead of the repo")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--pin", action="store_true",
+                        help="servers on half of the CPUs, the bench's clients on the other "
+                             "half (taskset)")
     parser.add_argument("--search-sizes", default="",
                         help="library sizes for item 8 instead of the scale's, e.g. 10000,100000")
     parser.add_argument("--search-engines", default="",
@@ -135,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.timeline_engines:
         engines = tuple(args.timeline_engines.split(","))
         scale = dataclasses.replace(scale, timeline_engines=engines)
+    cpus = len(os.sched_getaffinity(0))
+    if args.pin:
+        pinning.pin()
     wanted = set(filter(None, args.only.split(",")))
     work = Path(tempfile.mkdtemp(prefix="imgbackup-bench-"))
     started = time.perf_counter()
@@ -151,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     items.sort(key=lambda item: (int(item_number(item.key)), item.key))
-    env = report.environment(scale.name, time.perf_counter() - started)
+    env = report.environment(scale.name, time.perf_counter() - started, cpus,
+                             pinning.describe())
     md_path = (args.out / "BENCHMARKS.md") if args.out else report.BENCHMARKS_MD
     json_path = (args.out / "results.json") if args.out else report.RESULTS_JSON
     json_path.parent.mkdir(parents=True, exist_ok=True)

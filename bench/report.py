@@ -86,12 +86,14 @@ def _git_head() -> str:
         return "unknown"
 
 
-def environment(scale_name: str, total_seconds: float) -> dict[str, Any]:
+def environment(scale_name: str, total_seconds: float, cpus: int | None = None,
+                pinned: str = "") -> dict[str, Any]:
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _git_head(),
         "scale": scale_name,
-        "cpus": len(os.sched_getaffinity(0)),
+        "cpus": cpus or len(os.sched_getaffinity(0)),
+        "pinned": pinned,
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -125,7 +127,8 @@ def render_markdown(items: list[Item], env: dict[str, Any], preamble: str,
     lines = [preamble.rstrip(), "",
              f"Last run: {env['date']}, commit `{env['commit']}`, scale `{env['scale']}`, "
              f"{env['cpus']} CPUs, load average {env['load_average']}, Python "
-             f"{env['python']}, {env['total_seconds']:.0f} s in all.", "",
+             f"{env['python']}, {env['total_seconds']:.0f} s in all"
+             f"{'; ' + env['pinned'] if env.get('pinned') else ''}.", "",
              "| # | item | target | met? |", "| --- | --- | --- | --- |"]
     for item in items:
         met = ("not measured" if item.not_measured else

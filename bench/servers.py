@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import pinning
+
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -113,7 +115,8 @@ def imgbackup(work: Path, extra_env: dict[str, str] | None = None,
     log = work / f"imgbackup-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "imgbackup", "serve", "--host", HOST, "--port", str(port)],
+            pinning.server_command([sys.executable, "-m", "imgbackup", "serve", "--host", HOST,
+                                    "--port", str(port)]),
             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=work)
     server = Server("imgbackup", port, process, log, env)
     try:
@@ -142,8 +145,9 @@ def original(work: Path) -> Iterator[Server]:
     log = work / f"original-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.original_design", "--port", str(port),
-             "--dir", str(images), "--workers", str(WORKERS), "--threads", str(THREADS)],
+            pinning.server_command([
+                sys.executable, "-m", "bench.original_design", "--port", str(port),
+                "--dir", str(images), "--workers", str(WORKERS), "--threads", str(THREADS)]),
             env=_python_env({}), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     server = Server("original design", port, process, log)
     try:
@@ -206,8 +210,9 @@ def nginx(work: Path, root: Path) -> Iterator[Server]:
         user="user root;" if os.geteuid() == 0 else ""))
     log = prefix / "stdout.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf),
-                                    "-e", str(prefix / "error.log")],
+        process = subprocess.Popen(pinning.server_command([NGINX, "-p", str(prefix), "-c",
+                                                           str(conf), "-e",
+                                                           str(prefix / "error.log")]),
                                    stdout=out, stderr=subprocess.STDOUT)
     server = Server("nginx", port, process, prefix / "error.log")
     try:
