@@ -84,10 +84,10 @@ def _insert(rows: list[DBTaskResult[Any, Any]]) -> None:
                               for f in fields)
             with connection.cursor() as cursor:
                 cursor.execute(_sql(connection, len(chunk)), values)
-    for row in rows:
-        row._state.adding, row._state.db = False, alias
-        post_save.send(sender=DBTaskResult, instance=row, created=True, update_fields=None,
-                       raw=False, using=alias)
+        for row in rows:
+            row._state.adding, row._state.db = False, alias
+            post_save.send(sender=DBTaskResult, instance=row, created=True, update_fields=None,
+                           raw=False, using=alias)
 
 
 def _sql(connection: BaseDatabaseWrapper, count: int) -> str:
