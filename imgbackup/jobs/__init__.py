@@ -4,6 +4,7 @@ Callers name a plain function by reference and its JSON-able arguments::
 
     from imgbackup import jobs
     jobs.enqueue(make_derived, sha256, "thumbnail")
+    jobs.enqueue_all([jobs.Call(make_derived, (sha256, kind)) for kind in kinds])  # one INSERT
 
 The queue is Django's tasks framework (the ``django-tasks`` backport) with the database backend
 of ``django-tasks-db``: a job is a row in the same database as the photos, so enqueueing inside
@@ -14,6 +15,6 @@ idempotent: a worker that dies half-way has its job run again (see jobs/worker.p
 
 from __future__ import annotations
 
-from imgbackup.jobs.queue import enqueue, pending
+from imgbackup.jobs.queue import Call, enqueue, enqueue_all, pending
 
-__all__ = ["enqueue", "pending"]
+__all__ = ["Call", "enqueue", "enqueue_all", "pending"]

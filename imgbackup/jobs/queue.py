@@ -6,9 +6,11 @@ before every preview (photos/background.py)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -17,20 +19,50 @@ from django_tasks import task
 
 from imgbackup.jobs.busy import patiently
 
+if TYPE_CHECKING:
+    from django_tasks.base import Task
+
 log = logging.getLogger(__name__)
 # Jobs are functions inside imgbackup only: a row naming anything else is never imported.
 ALLOWED_PREFIX = "imgbackup."
 
 
+@dataclass(frozen=True)
+class Call:
+    """``func(*args)`` as a job; a higher ``priority`` is claimed first."""
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    priority: int = 0
+
+
 def enqueue(func: Callable[..., Any], *args: Any, priority: int = 0) -> None:
     """Queue ``func(*args)``. Inside a transaction the job commits (or not) with it."""
-    enqueue_path(f"{func.__module__}.{func.__qualname__}", list(args), priority)
+    enqueue_all([Call(func, args, priority)])
+
+
+def enqueue_all(calls: Sequence[Call]) -> None:
+    """Queue each call, in one INSERT (jobs/rows.py); inside a transaction, with it."""
+    _first_attempts([(f"{c.func.__module__}.{c.func.__qualname__}", list(c.args), c.priority)
+                     for c in calls])
 
 
 def enqueue_path(path: str, args: list[Any], priority: int = 0) -> None:
-    if not path.startswith(ALLOWED_PREFIX):
-        raise ValueError(f"{path}: only functions of imgbackup can be jobs")
-    _enqueue(path, args, attempt=1, priority=priority, delay=None)
+    _first_attempts([(path, args, priority)])
+
+
+def _first_attempts(jobs: list[tuple[str, list[Any], int]]) -> None:
+    from imgbackup.jobs import rows  # imports the models: not while the apps load
+
+    for path, _args, _priority in jobs:
+        if not path.startswith(ALLOWED_PREFIX):
+            raise ValueError(f"{path}: only functions of imgbackup can be jobs")
+    rows.enqueue_all([(_runner(priority), (path, args, 1, priority))
+                      for path, args, priority in jobs])
+
+
+@cache
+def _runner(priority: int) -> Task[Any, Any]:
+    return run_job.using(priority=priority)
 
 
 def pending(func: Callable[..., Any], *args: Any) -> bool:
@@ -49,12 +81,11 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=int(settings.JOB_RETRY_SECONDS) * 4 ** (attempt - 1))
 
 
-def _enqueue(path: str, args: list[Any], attempt: int, priority: int,
-             delay: timedelta | None) -> None:
-    runner = run_job.using(priority=priority)
-    if delay is not None:
-        runner = runner.using(run_after=timezone.now() + delay)
-    runner.enqueue(path, args, attempt, priority)
+def _retry(path: str, args: list[Any], attempt: int, priority: int, delay: timedelta) -> None:
+    """The next attempt, after ``delay``: queued by django-tasks' own ``enqueue`` (a worker's
+    path, not a request's)."""
+    run_job.using(priority=priority, run_after=timezone.now() + delay).enqueue(
+        path, args, attempt, priority)
 
 
 @task()
@@ -72,7 +103,7 @@ def run_job(path: str, args: list[Any], attempt: int = 1, priority: int = 0) -> 
             wait = backoff(attempt)
             log.warning("job %s%r failed (attempt %d); again in %s", path, tuple(args),
                         attempt, wait)
-            _enqueue(path, args, attempt + 1, priority=priority, delay=wait)
+            _retry(path, args, attempt + 1, priority, wait)
         else:
             log.error("job %s%r failed %d times; giving up (see imgbackup jobs)", path,
                       tuple(args), attempt)

@@ -16,10 +16,11 @@ PRIORITY = {"thumbnail": 10, "preview": 0}
 
 
 def after_ingest(original: Original, photo: Photo) -> None:
-    """Queue the derived images of a newly kept original (inside ingest's transaction); for a
-    video, they are made from its poster frame, and its playable copy comes last."""
-    for kind in SIZES:
-        jobs.enqueue(make_derived, original.sha256, kind, priority=PRIORITY.get(kind, 0))
+    """Queue the derived images of a newly kept original (inside ingest's transaction, one
+    INSERT); for a video, they are made from its poster frame, and its playable copy comes
+    last."""
+    jobs.enqueue_all([jobs.Call(make_derived, (original.sha256, kind), PRIORITY.get(kind, 0))
+                      for kind in SIZES])
     queue_copy(original, photo)
 
 
