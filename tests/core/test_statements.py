@@ -4,6 +4,8 @@ photo row ingest writes, the token lookup, the quota checks) agreeing with the O
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -174,3 +176,43 @@ def test_the_quota_reads_count_only_the_owners_own_bytes(
     assert check_quota(bob.user, size, photo.original_id) == 0
     with pytest.raises(QuotaExceeded), transaction.atomic():
         check_quota(bob.user, 1, locked=True)
+
+
+def test_two_uploads_of_one_user_at_once_pass_the_quota_one_by_one(
+        transactional_db: None) -> None:
+    # The second check waits for the first upload's transaction (PostgreSQL: the quota row's
+    # lock; SQLite: the write lock taken at BEGIN), then reads the usage it committed.
+    user = User.objects.create_user("erin")
+    set_quota(user, 100)
+    checked, outcome = threading.Event(), []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                check_quota(user, 100, locked=True)
+                original = Original.objects.create(sha256="e" * 64, md5="f" * 32, size=100,
+                                                   content_type="image/jpeg")
+                Photo.objects.create(owner=user, original=original, taken_at=timezone.now(),
+                                     taken_at_source="upload")
+                checked.set()
+                time.sleep(0.5)  # the second check is waiting meanwhile
+        finally:
+            connection.close()
+
+    def second() -> None:
+        checked.wait(10)
+        try:
+            with transaction.atomic():
+                check_quota(user, 100, locked=True)
+            outcome.append("passed")
+        except QuotaExceeded:
+            outcome.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert outcome == ["refused"]
