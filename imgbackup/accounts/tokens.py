@@ -24,6 +24,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=5)
 # token_for runs on every API request: one statement built once, not the ORM's select_related
 # query compiled per call (~1.5 ms of CPU per request; bench/analysis.md, item 1b).
 _TOKENS, _USERS = Rows(ApiToken), Rows(User)
+_TOKEN_USER = ApiToken._meta.get_field("user")
 
 
 def _by_digest(sql: Sql) -> str:
@@ -94,7 +95,7 @@ def token_for(raw: str) -> ApiToken | None:
     if row is None:
         return None
     token, user = _TOKENS.load(row), _USERS.load(row, _TOKENS.width)
-    ApiToken._meta.get_field("user").set_cached_value(token, user)  # as select_related does
+    _TOKEN_USER.set_cached_value(token, user)  # as select_related does
     if not user.is_active:
         return None
     now = timezone.now()
