@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from imgbackup.imaging.decode import ImageTooLarge
@@ -36,9 +36,11 @@ from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, o
 from imgbackup.photos.places import search_fields
 from imgbackup.photos.quota import check_quota
 from imgbackup.photos.rejected import Rejected as Rejected  # the upload views catch it here
+from imgbackup.photos.search_keys import camera_key, lens_key
 from imgbackup.photos.sha_lock import hold as hold_sha
 from imgbackup.photos.trash import restore
 from imgbackup.photos.uploads import Spooled
+from imgbackup.statements import Insert, Rows, Sql, Statement
 from imgbackup.storage import blobs
 from imgbackup.video import probe as video
 from imgbackup.video.probe import VideoInfo
@@ -49,6 +51,28 @@ ACCEPTED_VIDEOS = "MP4, MOV, M4V, 3GP, MKV, WebM, AVI, MPEG-TS/MTS/M2TS"
 HEX64 = re.compile(r"[0-9a-f]{64}")
 HEX32 = re.compile(r"[0-9a-f]{32}")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# The statements of every upload, built once rather than compiled by the ORM per call: each
+# ORM statement cost ~0.5-1 ms of CPU, several times the SQL (bench/analysis.md, item 1b).
+_PHOTOS, _ORIGINALS = Rows(Photo), Rows(Original)
+_INSERT_PHOTO = Insert(Photo)
+_INSERT_ORIGINAL = Insert(Original, ignore_conflict="sha256")
+
+
+def _photo_of_owner(sql: Sql) -> str:
+    return (f"SELECT {_PHOTOS.columns(sql, 'p')} FROM {sql.table(Photo, 'p')} "  # noqa: S608
+            f"WHERE {sql.column(Photo, 'owner', 'p')} = %s "
+            f"AND {sql.column(Photo, 'original', 'p')} = %s")
+
+
+def _original_locked(sql: Sql) -> str:
+    return (f"SELECT {_ORIGINALS.columns(sql, 'o')} FROM {sql.table(Original, 'o')} "  # noqa: S608
+            f"WHERE {sql.column(Original, 'sha256', 'o')} = %s{sql.for_update}")
+
+
+_PHOTO_OF_OWNER = Statement(_photo_of_owner)
+_ORIGINAL_LOCKED = Statement(_original_locked, locking=True)
 
 
 @dataclass(frozen=True)
@@ -138,7 +162,7 @@ def _kept(owner: User, upload: Spooled, info: MediaInfo, modified_at: datetime |
           searchable: dict[str, Any]) -> Ingested:
     original, new = _ensure_original(upload, info)
     # An original this transaction inserted has no photo yet: nobody else can see it.
-    photo = None if new else Photo.objects.filter(owner=owner, original=original).first()
+    photo = None if new else _photo_of(owner, original)
     if photo is not None:
         restore(photo)  # a Live Photo's clip comes back with it
         return Ingested(photo, created=False)
@@ -146,15 +170,29 @@ def _kept(owner: User, upload: Spooled, info: MediaInfo, modified_at: datetime |
     # (Refused here, bytes placed in step 3 and owned by nobody are cleared by gc.)
     check_quota(owner, upload.size or 0, name=upload.name or "file", locked=True)
     taken_at, source = _taken_at(info, modified_at)
-    photo = Photo.objects.create(
+    photo = Photo(
         owner=owner, original=original, filename=display_name(upload.name),
         width=info.width, height=info.height, taken_at=taken_at, taken_at_source=source,
         camera_make=info.camera_make, camera_model=info.camera_model, lens=info.lens,
         latitude=info.latitude, longitude=info.longitude, **_media_fields(info),
         **searchable,
     )
+    # What Photo.save does before its INSERT (tests/core/test_statements.py compares the rows).
+    photo.camera_key = camera_key(photo.camera_make, photo.camera_model)
+    photo.lens_key = lens_key(photo.lens)
+    _INSERT_PHOTO.insert(photo)
     after_ingest(original, photo)
     return Ingested(photo, created=True)
+
+
+def _photo_of(owner: User, original: Original) -> Photo | None:
+    """``owner``'s photo of these bytes, if they have one (at most one: a unique pair)."""
+    row = _PHOTO_OF_OWNER.row([owner.pk, original.sha256])
+    if row is None:
+        return None
+    photo = _PHOTOS.load(row)
+    photo.owner, photo.original = owner, original
+    return photo
 
 
 def _ensure_original(upload: Spooled, info: MediaInfo) -> tuple[Original, bool]:
@@ -172,9 +210,9 @@ def _ensure_original(upload: Spooled, info: MediaInfo) -> tuple[Original, bool]:
             break
         # Under READ COMMITTED (PostgreSQL) a destroy holding the lock may delete the row we
         # just found; once it commits our locking read finds nothing, and we create it again.
-        found = Original.objects.select_for_update().filter(sha256=upload.sha256).first()
-        if found is not None:
-            original = found
+        row = _ORIGINAL_LOCKED.row([upload.sha256])
+        if row is not None:
+            original = _ORIGINALS.load(row)
             break
     else:
         raise Rejected(503, "conflict", f"{upload.name}: the server is busy with these bytes; "
@@ -190,21 +228,8 @@ def _insert_original(upload: Spooled, info: MediaInfo) -> Original | None:
     INSERT did), where get_or_create took four (SELECT, SAVEPOINT, INSERT, RELEASE): with
     the ORM's preparation of each, ~1.3 ms of CPU per upload (bench/analysis.md, item 1b)."""
     row = Original(sha256=upload.sha256, md5=upload.md5, size=int(upload.size or 0),
-                   content_type=info.content_type, created_at=timezone.now())
-    fields = Original._meta.concrete_fields
-    quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(Original._meta.db_table)} "  # noqa: S608 - names from the model
-           f"({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))}) "
-           f"ON CONFLICT ({quote(Original._meta.pk.column)}) DO NOTHING")
-    values = [f.get_db_prep_save(f.pre_save(row, add=False), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        inserted = cursor.rowcount == 1
-    if not inserted:
-        return None
-    row._state.adding, row._state.db = False, connection.alias
-    return row
+                   content_type=info.content_type)
+    return row if _INSERT_ORIGINAL.insert(row) else None
 
 
 def _media_fields(info: MediaInfo) -> dict[str, object]:

@@ -9,6 +9,21 @@ from __future__ import annotations
 from django.db import transaction
 
 from imgbackup.photos.models import MediaType, Photo
+from imgbackup.statements import Rows, Sql, Statement
+
+_PHOTOS = Rows(Photo)
+
+
+def _halves(sql: Sql) -> str:
+    """The owner's photos with one content identifier, locked (built once: this runs after
+    every upload of a Live Photo's half; bench/analysis.md, item 1b)."""
+    return (f"SELECT {_PHOTOS.columns(sql, 'p')} FROM {sql.table(Photo, 'p')} "  # noqa: S608
+            f"WHERE {sql.column(Photo, 'owner', 'p')} = %s "
+            f"AND {sql.column(Photo, 'content_identifier', 'p')} = %s "
+            f"ORDER BY {sql.column(Photo, 'id', 'p')}{sql.for_update}")
+
+
+_HALVES = Statement(_halves, locking=True)
 
 
 def link_motion(photo: Photo) -> None:
@@ -17,9 +32,8 @@ def link_motion(photo: Photo) -> None:
     if not photo.content_identifier:
         return
     with transaction.atomic():
-        halves = (Photo.objects.select_for_update()
-                  .filter(owner_id=photo.owner_id, content_identifier=photo.content_identifier)
-                  .order_by("id"))
+        halves = [_PHOTOS.load(row)
+                  for row in _HALVES.rows([photo.owner_id, photo.content_identifier])]
         still = next((p for p in halves if p.media_type == MediaType.PHOTO), None)
         clip = next((p for p in halves if p.media_type == MediaType.VIDEO), None)
         if still is None or clip is None:

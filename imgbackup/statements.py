@@ -1,0 +1,193 @@
+"""SQL statements built once per database, run without the ORM's work on every call.
+
+Why: on the upload path each ORM statement cost 0.5-1 ms of Python (compiling the query: the
+select list, the joins, the where tree) where the SQL itself took a few microseconds; a small
+photo's upload ran eight of them (bench/analysis.md, item 1b). A ``Statement``'s text is made
+once per database (alias and vendor) from the models' meta, so table and column names are the
+ones the migrations made, quoted by the backend; values are always bound parameters. Rows read
+back become model instances through ``Rows``, with the converters the ORM applies (SQLite's
+datetimes made aware, its booleans); an ``Insert`` prepares each value with the field's own
+``pre_save`` and ``get_db_prep_save``, as ``Model.save`` does, and sends ``pre_save`` and
+``post_save`` like it. Only for a few hot statements: everything else stays the ORM."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+from django.db.models.expressions import Col
+from django.db.models.signals import post_save, pre_save
+from django.db.transaction import TransactionManagementError
+
+M = TypeVar("M", bound=Model)
+Row = tuple[Any, ...]
+Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+
+
+class Sql:
+    """What a statement's text is built from: the connection's quoting and features."""
+
+    def __init__(self, db: BaseDatabaseWrapper) -> None:
+        self.db = db
+        self.quote = db.ops.quote_name
+
+    def table(self, model: type[Model], alias: str = "") -> str:
+        name = self.quote(model._meta.db_table)
+        return f"{name} {alias}" if alias else name
+
+    def column(self, model: type[Model], field: str, alias: str = "") -> str:
+        found = model._meta.get_field(field)
+        if not isinstance(found, Field) or found.column is None:
+            raise ValueError(f"{model.__name__}.{field} is not a column")
+        column = self.quote(found.column)
+        return f"{alias}.{column}" if alias else column
+
+    @property
+    def for_update(self) -> str:
+        """The row lock of a locking read; SQLite has none (its write transactions start
+        IMMEDIATE: the database's write lock is held from BEGIN)."""
+        return " FOR UPDATE" if self.db.features.has_select_for_update else ""
+
+
+def _db() -> BaseDatabaseWrapper:
+    """The connection ``django.db.connection`` stands for, looked up once per call rather than
+    at each of its attributes (each one a thread-local lookup)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+class Statement:
+    """One SQL text, built by ``build`` the first time it runs on a database. A ``locking``
+    statement (a read that locks its rows) refuses to run outside a transaction, where its
+    lock would end with the statement."""
+
+    def __init__(self, build: Callable[[Sql], str], *, locking: bool = False) -> None:
+        self._build = build
+        self._texts: dict[tuple[str, str], str] = {}
+        self.locking = locking
+
+    def text(self, db: BaseDatabaseWrapper | None = None) -> str:
+        db = db or _db()
+        key = db.alias, db.vendor
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self._build(Sql(db))
+        return text
+
+    def rows(self, params: Sequence[Any]) -> list[Row]:
+        db = self._checked()
+        with db.cursor() as cursor:
+            cursor.execute(self.text(db), params)
+            rows: list[Row] = cursor.fetchall()
+        return rows
+
+    def row(self, params: Sequence[Any]) -> Row | None:
+        """The first row, or None."""
+        db = self._checked()
+        with db.cursor() as cursor:
+            cursor.execute(self.text(db), params)
+            row: Row | None = cursor.fetchone()
+        return row
+
+    def _checked(self) -> BaseDatabaseWrapper:
+        db = _db()
+        if self.locking and not db.in_atomic_block:
+            raise TransactionManagementError("a locking read must run inside a transaction")
+        return db
+
+
+class Rows(Generic[M]):
+    """Instances of ``model`` from its concrete columns in a statement's rows (all of them, in
+    the model's order: ``columns`` writes that part of the select list)."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.fields: list[Field[Any, Any]] = list(model._meta.concrete_fields)
+        self.names = [f.attname for f in self.fields]
+        self.width = len(self.fields)
+        self._converters: dict[tuple[str, str], list[tuple[int, list[Converter], Col]]] = {}
+
+    def columns(self, sql: Sql, alias: str) -> str:
+        return ", ".join(f"{alias}.{sql.quote(f.column)}" for f in self.fields)
+
+    def load(self, row: Row, start: int = 0) -> M:
+        db = _db()
+        values = list(row[start:start + self.width])
+        for i, converters, col in self._converters_of(db):
+            for convert in converters:
+                values[i] = convert(values[i], col, db)
+        instance: M = self.model.from_db(db.alias, self.names, values)
+        return instance
+
+    def _converters_of(self, db: BaseDatabaseWrapper) -> list[tuple[int, list[Converter], Col]]:
+        """The ORM's converters of each column (the backend's, then the field's own), once
+        per database, as its SQL compiler gathers them."""
+        key = db.alias, db.vendor
+        found = self._converters.get(key)
+        if found is None:
+            found = []
+            for i, field in enumerate(self.fields):
+                col = field.get_col(self.model._meta.db_table)
+                converters = db.ops.get_db_converters(col) + col.get_db_converters(db)
+                if converters:
+                    found.append((i, converters, col))
+            self._converters[key] = found
+        return found
+
+
+class Insert(Generic[M]):
+    """``INSERT`` of an instance's concrete fields, an automatic primary key left to the
+    database and set on the instance after. With ``ignore_conflict`` (a column), a row that
+    conflicts on it is not inserted, and ``insert`` answers False."""
+
+    def __init__(self, model: type[M], *, ignore_conflict: str | None = None) -> None:
+        meta = model._meta
+        if any(f is not meta.auto_field for f in meta.db_returning_fields):
+            raise ValueError(f"{model.__name__}: columns the database fills are not supported")
+        self.model = model
+        self.fields = [f for f in meta.local_concrete_fields
+                       if f is not meta.auto_field and not f.generated]
+        self.auto = meta.auto_field
+        self._statement = Statement(lambda sql: self._text(sql, ignore_conflict))
+
+    def _text(self, sql: Sql, ignore_conflict: str | None) -> str:
+        columns = ", ".join(sql.quote(f.column) for f in self.fields)
+        marks = ", ".join(["%s"] * len(self.fields))
+        text = f"INSERT INTO {sql.table(self.model)} ({columns}) VALUES ({marks})"  # noqa: S608
+        if ignore_conflict is not None:
+            text += f" ON CONFLICT ({sql.column(self.model, ignore_conflict)}) DO NOTHING"
+        if self._returning(sql.db):
+            text += f" RETURNING {sql.quote(self.auto.column)}"  # type: ignore[union-attr]
+        return text
+
+    def _returning(self, db: BaseDatabaseWrapper) -> bool:
+        return self.auto is not None and bool(db.features.can_return_columns_from_insert)
+
+    def insert(self, instance: M) -> bool:
+        """Insert ``instance``; True if a row was inserted (then the instance is saved)."""
+        db = _db()
+        model, using = self.model, db.alias
+        pre_save.send(sender=model, instance=instance, raw=False, using=using,
+                      update_fields=None)
+        values = [f.get_db_prep_save(f.pre_save(instance, add=True), db)
+                  for f in self.fields]
+        with db.cursor() as cursor:
+            cursor.execute(self._statement.text(db), values)
+            if self._returning(db):
+                returned = cursor.fetchone()
+                if returned is None:  # a conflict: nothing inserted, nothing returned
+                    return False
+                key = returned[0]
+            elif cursor.rowcount != 1:
+                return False
+            elif self.auto is not None:  # SQLite before 3.35: no RETURNING
+                key = db.ops.last_insert_id(cursor, model._meta.db_table,
+                                                    self.auto.column)
+        if self.auto is not None:
+            setattr(instance, self.auto.attname, key)
+        instance._state.adding, instance._state.db = False, using
+        post_save.send(sender=model, instance=instance, created=True, update_fields=None,
+                       raw=False, using=using)
+        return True
