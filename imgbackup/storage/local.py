@@ -22,19 +22,6 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def make_folder(folder: Path) -> None:
-    """Make ``folder`` and any missing parent, each durable: a new folder's entry is synced
-    into its parent, so a crash cannot lose the folder under a synced file."""
-    missing: list[Path] = []
-    while not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    for path in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # made by another thread meanwhile
-            path.mkdir()
-        fsync_dir(path.parent)
-
-
 class LocalBlobStorage(FileSystemStorage):
     """FileSystemStorage for content-addressed objects.
 
@@ -42,8 +29,8 @@ class LocalBlobStorage(FileSystemStorage):
     never picks another name and never overwrites. The bytes reach the final name only whole:
     hard-linked (or renamed) from a temp file on the same filesystem that was already fsynced,
     then the folder is fsynced, so a crash leaves either nothing or the complete file. The
-    folder is made only when the link finds it missing (make_folder: then its own entry is
-    synced too), so a save in an existing folder costs one link and one folder sync."""
+    folder is made only when the link finds it missing, so a save into an existing folder
+    costs one link and one folder sync."""
 
     @property
     def incoming_dir(self) -> Path:
@@ -75,14 +62,14 @@ class LocalBlobStorage(FileSystemStorage):
         return name
 
     def _in_folder(self, target: Path, place: Callable[[], None]) -> None:
-        """``place()`` a file at ``target``; when its folder is missing, make the folder (each
-        new folder's own entry synced into its parent) and place it again."""
+        """``place()`` a file at ``target``; when its folder is missing, make the folder and
+        place it again."""
         try:
             place()
         except FileNotFoundError:
             if target.parent.is_dir():
                 raise  # the source is what is missing
-            make_folder(target.parent)
+            target.parent.mkdir(parents=True, exist_ok=True)
             place()
 
     def _place(self, target: Path, content: File[Any]) -> None:

@@ -1,6 +1,6 @@
 """Local blob storage's saves (imgbackup/storage/local.py): a save links the spooled file
-straight to its final name; the folder is made only when the link finds it missing, and a
-folder made is itself made durable. Edges of that: a folder deleted since, a missing source,
+straight to its final name and syncs its folder; the folder is made only when the link finds
+it missing. Edges of that: a folder deleted since, a missing source,
 a whole copy already there, a damaged one."""
 
 from __future__ import annotations
@@ -53,16 +53,13 @@ def _synced(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return synced
 
 
-def test_a_first_save_makes_its_folders_each_synced_into_its_parent(
+def test_a_first_save_makes_its_folders_and_syncs_the_file_s_folder(
         storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = tmp_path / "blobs"
-    root.mkdir()
     synced = _synced(monkeypatch)
     with _spool(tmp_path, b"photo") as spooled:
         assert storage.save(NAME, spooled) == NAME
-    assert (root / NAME).read_bytes() == b"photo"
-    # Each new folder's entry in its parent, then the file's entry in its folder.
-    assert synced == [root, root / "originals", root / "originals/ab", root / "originals/ab/cd"]
+    assert (tmp_path / "blobs" / NAME).read_bytes() == b"photo"
+    assert synced == [tmp_path / "blobs/originals/ab/cd"]
 
 
 def test_a_save_into_an_existing_folder_makes_no_folder_and_syncs_it_once(
@@ -72,7 +69,12 @@ def test_a_save_into_an_existing_folder_makes_no_folder_and_syncs_it_once(
     synced = _synced(monkeypatch)
     made: list[Any] = []
     real_mkdir = os.mkdir
-    monkeypatch.setattr(os, "mkdir", lambda *a, **k: made.append(a) or real_mkdir(*a, **k))
+
+    def mkdir(*args: Any, **kwargs: Any) -> None:
+        made.append(args)
+        real_mkdir(*args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
     with _spool(tmp_path, b"second", "2.part") as spooled:
         storage.save("originals/ab/cd/abcd5678", spooled)
     assert made == []
