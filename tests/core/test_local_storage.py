@@ -15,6 +15,8 @@ from django.core.files.base import ContentFile, File
 from imgbackup.storage import local
 from imgbackup.storage.local import LocalBlobStorage
 
+pytestmark = pytest.mark.backend_independent
+
 NAME = "originals/ab/cd/abcd1234"
 
 

@@ -17,6 +17,9 @@ from imgbackup import slow_clients
 from imgbackup.slow_clients import GuardedThreadWorker, _head_complete
 
 
+pytestmark = pytest.mark.backend_independent
+
+
 class _Heartbeat:
     def __init__(self) -> None:
         self.beats = 0
