@@ -6,7 +6,9 @@ few seconds took every thread of a default server. And after a response the thre
 main loop, for a closing connection) reads and discards whatever body the application left
 unread, so an anonymous upload announcing 60 MB held a thread until it had sent it.
 
-This worker changes three things, and nothing else:
+This worker changes three things (and two costs: a kept-alive connection's next head, usually
+there already when the loop wakes, goes to a thread in the same turn; the heartbeat is written
+once a second, not at every turn of the loop):
 
 1. **Heads are read by the main loop.** A new (or kept-alive) connection's bytes are collected
    without blocking until the blank line that ends the headers; only then does a thread take
@@ -48,6 +50,9 @@ MAX_HEAD = 4096 + 100 * 8192
 # read in a thread (64 MiB), but for 5 s at most (nginx's lingering_timeout), and no thread.
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 64 * 1024 * 1024
+# The heartbeat's period (see GuardedThreadWorker.notify); a quarter of a shorter worker
+# timeout.
+NOTIFY_EVERY = 1.0
 TIMEOUT_408 = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: "
                b"text/plain\r\nContent-Length: 27\r\n\r\nthe request head came late\n")
 
@@ -62,9 +67,10 @@ class _Waiting:
     discarded: int = 0
 
 
-def _head_complete(head: bytes) -> bool:
+def _head_complete(head: bytes | bytearray) -> bool:
     # Empty lines before a request line are allowed (RFC 9112 section 2.2) and skipped.
-    return b"\r\n\r\n" in head.lstrip(b"\r\n") or b"\n\n" in head.lstrip(b"\r\n")
+    start = len(head) - len(head.lstrip(b"\r\n")) if head[:1] in (b"\r", b"\n") else 0
+    return head.find(b"\r\n\r\n", start) >= 0 or head.find(b"\n\n", start) >= 0
 
 
 def body_fully_read(parser: Any) -> bool:
@@ -105,6 +111,17 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         self.waiting: dict[int, _Waiting] = {}  # by socket fd
         self.header_timeout = 10.0
         self.body_timeout = 60.0
+        self.notified = float("-inf")
+
+    def notify(self) -> None:
+        """Tell the master this worker is alive: at most every NOTIFY_EVERY seconds. gunicorn
+        calls it at every turn of the loop, that is several times per request, and each is a
+        ``utime`` of the worker's heartbeat file; the master only needs one within the
+        worker timeout (``imgbackup serve``: 600 s)."""
+        now = time.monotonic()
+        if now - self.notified >= min(NOTIFY_EVERY, self.timeout / 4):
+            self.notified = now
+            super().notify()
 
     def init_process(self) -> None:
         from django.conf import settings
@@ -130,13 +147,25 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
 
     def on_client_socket_readable(self, conn: TConn, client: socket.socket) -> None:
         """A kept-alive connection starts its next request: collect its head first too."""
-        self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        self._await_head(conn)
+        self._await_head(conn, registered=True)
 
-    def _await_head(self, conn: TConn) -> None:
+    def _await_head(self, conn: TConn, registered: bool = False) -> None:
+        """Collect ``conn``'s next head. What the socket holds is read at once: a kept-alive
+        connection that woke the loop usually holds the whole head already, which then goes
+        to a thread without a second turn of the loop and two ``epoll_ctl`` calls (bench
+        item 1b: the main loop's share of a small upload). A socket the loop watches already
+        (``registered``) is re-pointed, not unregistered and registered again."""
         conn.sock.setblocking(False)
-        self._watch(_Waiting(conn, time.monotonic() + self.header_timeout), self._read_head)
+        waiting = _Waiting(conn, time.monotonic() + self.header_timeout)
+        if self._collect(waiting, registered):
+            return
+        self.waiting[conn.sock.fileno()] = waiting
+        callback = partial(self._read_head, waiting)
+        if registered:
+            self.poller.modify(conn.sock, selectors.EVENT_READ, callback)
+        else:
+            self.poller.register(conn.sock, selectors.EVENT_READ, callback)
 
     def _watch(self, waiting: _Waiting, on_readable: Any) -> None:
         """Let the loop call ``on_readable(waiting, sock)`` when the socket has bytes."""
@@ -145,22 +174,30 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
                              partial(on_readable, waiting))
 
     def _read_head(self, waiting: _Waiting, sock: socket.socket) -> None:
-        data = _receive(sock)
+        self._collect(waiting, registered=True)
+
+    def _collect(self, waiting: _Waiting, registered: bool) -> bool:
+        """Add what the socket has to the head; True when the wait is over: the head handed
+        to a thread, or the connection closed (either way no longer watched)."""
+        data = _receive(waiting.conn.sock)
         if data is None:
-            return
+            return False
+        if data:
+            waiting.head += data
+            if not (_head_complete(waiting.head) or len(waiting.head) > MAX_HEAD):
+                return False
+        if registered:
+            self._forget(waiting)
+        conn = waiting.conn
         if not data:
-            self._forget(waiting)
-            self._close(waiting.conn)
-            return
-        waiting.head += data
-        if _head_complete(bytes(waiting.head)) or len(waiting.head) > MAX_HEAD:
-            self._forget(waiting)
-            conn = waiting.conn
-            if conn.parser is None:
-                conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
-            conn.parser.unreader.unread(bytes(waiting.head))
-            conn.data_ready = True
-            self.enqueue_req(conn)
+            self._close(conn)
+            return True
+        if conn.parser is None:
+            conn.parser = http.get_parser(self.cfg, conn.sock, conn.client)
+        conn.parser.unreader.unread(bytes(waiting.head))
+        conn.data_ready = True
+        self.enqueue_req(conn)
+        return True
 
     def _forget(self, waiting: _Waiting) -> None:
         with contextlib.suppress(KeyError, ValueError, OSError):

@@ -30,7 +30,8 @@ OVERRIDES = frozenset({"PATCH", "PUT", "DELETE"})
 def _override(request: HttpRequest, overrides: frozenset[str]) -> None:
     """Answer a POST as the method its X-HTTP-Method-Override names, when that is one of
     ``overrides``; naming any other is refused (405). Only a POST is ever overridden."""
-    override = request.headers.get("X-HTTP-Method-Override", "").strip().upper()
+    # From META: request.headers would build a dict of every header for this one (~9 us).
+    override = request.META.get("HTTP_X_HTTP_METHOD_OVERRIDE", "").strip().upper()
     if request.method != "POST" or not override or not overrides:
         return
     if override not in overrides:

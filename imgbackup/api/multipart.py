@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -34,7 +35,9 @@ MAX_PART_HEAD = 1024  # one part's headers, as Django's parser (MAX_TOTAL_HEADER
 
 def parse(request: HttpRequest) -> tuple[QueryDict, MultiValueDict[str, HashedUpload]]:
     """The request's fields and files, read from its body (which must not have been read)."""
-    _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+    params = request.content_params  # Django parsed the Content-Type already
+    if params is None:
+        _, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
     boundary = params.get("boundary", "")
     if not boundary or len(boundary) > 200 or not boundary.isascii():
         raise MultiPartParserError(f"invalid boundary in multipart: {boundary[:80]!r}")
@@ -132,7 +135,7 @@ class _Parser:
         self._route(headers)
 
     def _route(self, headers: dict[str, str]) -> None:
-        _, disposition = parse_header_parameters(headers.get("content-disposition", ""))
+        disposition = _disposition(headers.get("content-disposition", ""))
         name = disposition.get("name", "").strip()
         if not name:
             self._stream(None)
@@ -226,8 +229,23 @@ def _headers(raw: str) -> dict[str, str]:
     return headers
 
 
+def _disposition(value: str) -> dict[str, str]:
+    """A part's Content-Disposition parameters. The shape every client we know sends (plain
+    quoted name and filename) is read with one regular expression; anything else (escapes,
+    RFC 2231, other spacing) by Django's parser, which builds an email message for it."""
+    simple = _SIMPLE_DISPOSITION.fullmatch(value)
+    if simple is None:
+        return parse_header_parameters(value)[1]
+    name, filename = simple.groups()
+    return {"name": name} if filename is None else {"name": name, "filename": filename}
+
+
+_SIMPLE_DISPOSITION = re.compile(r'form-data; name="([^"\\]*)"(?:; filename="([^"\\]*)")?')
+
+
 def _sanitize(filename: str) -> str | None:
     """Django's rule: no folders, no unprintable characters, not empty, ``.`` or ``..``."""
     name = html.unescape(filename).rsplit("/")[-1].rsplit("\\")[-1]
-    name = "".join(char for char in name if char.isprintable())
+    if not name.isprintable():
+        name = "".join(char for char in name if char.isprintable())
     return None if name in {"", ".", ".."} else name

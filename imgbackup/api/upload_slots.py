@@ -37,6 +37,7 @@ from imgbackup.jobs.quiet import upload_in_flight
 RETRY_AFTER_SECONDS = 5
 _lock = threading.Lock()
 _process_slots: threading.BoundedSemaphore | None = None
+_folders: dict[tuple[str, str], Path] = {}  # by data folder and database (_slot_folder)
 
 
 def _process_semaphore() -> threading.BoundedSemaphore:
@@ -57,14 +58,30 @@ def _busy(status: int, code: str, message: str) -> ApiError:
     return error
 
 
+def _slot_folder() -> Path:
+    """``<data>/run/uploads/<database>``: per database too, since user ids are only unique
+    within one (test runs share a data folder). Made when a slot's file cannot be opened."""
+    key = (str(settings.DATA_DIR), str(connection.settings_dict["NAME"]))
+    folder = _folders.get(key)
+    if folder is None:
+        database = hashlib.sha256(key[1].encode()).hexdigest()[:12]
+        folder = _folders[key] = Path(key[0]) / "run" / "uploads" / database
+    return folder
+
+
+def _open_slot(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:  # the folder is new, or was deleted since
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
 def _user_lock(user: User) -> int | None:
     """An open descriptor holding one of the user's slots, or None when all are taken."""
-    # Per database too: user ids are only unique within one (test runs share a data folder).
-    database = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
-    folder = Path(settings.DATA_DIR) / "run" / "uploads" / database
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _slot_folder()
     for slot in range(int(settings.MAX_CONCURRENT_UPLOADS)):
-        fd = os.open(folder / f"{user.pk}.{slot}", os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _open_slot(folder / f"{user.pk}.{slot}")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

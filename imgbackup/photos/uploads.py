@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
-import tempfile
+import random
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from imgbackup.storage import incoming_dir
+from imgbackup.storage import blobs, incoming_dir
 from imgbackup.storage.writeback import Writeback
 
 
@@ -25,23 +26,61 @@ class HashedUpload(UploadedFile):
 
     def __init__(self, name: str, content_type: str, charset: str | None,
                  field_name: str) -> None:
-        self.spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the request
-            prefix="upload-", suffix=".part", dir=incoming_dir()
-        )
+        self.path, fd = _new_spool()
+        self.spool = io.FileIO(fd, "r+")  # unbuffered: SpoolWriter writes to its descriptor
         super().__init__(self.spool, name, content_type, 0, charset)
         self.field_name = field_name
         self.index = 0  # position among the request's files, in arrival order
         self.quota_checked = False  # room proved before the body was read (photos/quota.py)
         self.sha256 = ""
         self.md5 = ""
+        self.removed = False
 
     def temporary_file_path(self) -> str:
-        return str(self.spool.name)
+        return str(self.path)
 
     def close(self) -> None:
-        # Already gone when ingest moved it or gc cleared it.
-        with contextlib.suppress(FileNotFoundError):
-            self.spool.close()
+        """Close the spool and remove its name (the object stored from it is a link of its
+        own). Django closes every file of request.FILES when the request ends."""
+        self.spool.close()
+        if not self.removed:
+            self.removed = True
+            # Already gone when gc cleared it.
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+    def __del__(self) -> None:
+        # As NamedTemporaryFile did: a spool never closed is removed when it is collected.
+        with contextlib.suppress(Exception):
+            if not self.removed:
+                self.close()
+
+
+_SPOOL_FLAGS = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_spool_folder: tuple[object, Path] | None = None  # (the blob storage, its incoming folder)
+
+
+def _new_spool() -> tuple[Path, int]:
+    """A new empty ``upload-*.part`` file in the storage's incoming folder, open for reading
+    and writing (what NamedTemporaryFile made, without its wrappers and their system calls).
+    The folder is looked up and made once per storage; when the file cannot be created
+    because the folder is gone since, it is made again."""
+    global _spool_folder
+    storage = blobs()
+    known = _spool_folder
+    folder = known[1] if known is not None and known[0] is storage else None
+    for _attempt in range(100):
+        if folder is None:
+            folder = incoming_dir()
+            _spool_folder = (storage, folder)
+        path = folder / f"upload-{random.getrandbits(48):012x}.part"
+        try:
+            return path, os.open(path, _SPOOL_FLAGS, 0o600)
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            folder = None
+    raise FileExistsError(f"no free spool file name in {folder}")
 
 
 class CompletedFile(File):  # type: ignore[type-arg]

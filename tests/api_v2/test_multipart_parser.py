@@ -83,3 +83,35 @@ def test_a_body_cut_off_is_malformed_and_leaves_no_spool(cut: int, db: None) -> 
     with pytest.raises(MultiPartParserError):
         parse(body(("photo", "a.jpg", TRICKY))[:cut], 3)
     assert set(incoming_dir().iterdir()) == before
+
+
+@pytest.mark.parametrize("value", [
+    'form-data; name="file"; filename="IMG_0001.JPG"',
+    'form-data; name="file"',
+    'form-data; name=""; filename="a.jpg"',
+    'form-data; name="a;b"; filename="x; y=z.jpg"',
+    'form-data; name="照片"; filename="日本 语.jpg"',
+    'form-data; name="f"; filename="a\\"b.jpg"',
+    'form-data; name="f"; filename="C:\\\\photos\\\\a.jpg"',
+    "form-data; name=\"f\"; filename*=UTF-8''%E7%85%A7.jpg",
+    'form-data;name="f";filename="a.jpg"',
+    'Form-Data; Name="f"; FILENAME="a.jpg"',
+    'form-data; name=f; filename=a.jpg',
+    'form-data; name="f"; filename="a.jpg"; size=3',
+    'attachment; name="f"',
+    "",
+])
+def test_a_part_s_disposition_is_read_as_django_reads_it(value: str) -> None:
+    """The regular expression for the usual shape and Django's parser for the rest agree."""
+    from django.utils.http import parse_header_parameters
+
+    assert multipart._disposition(value) == parse_header_parameters(value)[1]
+
+
+@pytest.mark.parametrize(("sent", "kept"), [
+    ("IMG_1.jpg", "IMG_1.jpg"), ("../../etc/passwd", "passwd"), ("a\\b.jpg", "b.jpg"),
+    ("a\x00b\x1f.jpg", "ab.jpg"), ("tab\there.jpg", "tabhere.jpg"), ("..", None), ("", None),
+    ("&amp;.jpg", "&.jpg"), ("照片.jpg", "照片.jpg"),
+])
+def test_file_names_are_cleaned_as_django_cleans_them(sent: str, kept: str | None) -> None:
+    assert multipart._sanitize(sent) == kept

@@ -3,6 +3,7 @@ upload is refused at once, before its body is read, with Retry-After; other user
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -103,3 +104,18 @@ def test_a_tus_creation_with_a_body_takes_an_upload_slot(
     created = client.post("/api/v2/uploads/", chunk, content_type=CHUNK,
                           HTTP_UPLOAD_LENGTH=str(len(body)), **alice.auth, **TUS)
     assert created.status_code == 201 and created["Upload-Offset"] == str(len(chunk))
+
+
+def test_the_slots_folder_deleted_while_the_server_runs_is_made_again(
+        client: Client, alice: Persona, slots: ExitStack) -> None:
+    """The folder is made when a slot's file cannot be opened, not checked on every upload."""
+    with upload_slot(alice.user):
+        pass
+    folder = upload_slots._slot_folder()
+    shutil.rmtree(folder)
+    for _ in range(2):
+        slots.enter_context(upload_slot(alice.user))  # made again; both slots work
+    assert sorted(p.name for p in folder.iterdir()) == [f"{alice.user.pk}.0",
+                                                        f"{alice.user.pk}.1"]
+    refused = client.post("/api/v2/photos", {"f": jpeg_file(1)}, **alice.auth)
+    assert refused.status_code == 429  # the limit holds in the new folder too

@@ -1,0 +1,132 @@
+"""Local blob storage's saves (imgbackup/storage/local.py): a save links the spooled file
+straight to its final name and syncs its folder; the folder is made only when the link finds
+it missing. Edges of that: a folder deleted since, a missing source,
+a whole copy already there, a damaged one."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile, File
+
+from imgbackup.storage import local
+from imgbackup.storage.local import LocalBlobStorage
+
+pytestmark = pytest.mark.backend_independent
+
+NAME = "originals/ab/cd/abcd1234"
+
+
+class Spooled(File):  # type: ignore[type-arg]
+    """Bytes complete on disk, as an upload hands them to the storage."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path.open("rb"), path.name)
+        self.path = path
+        self.size = path.stat().st_size
+
+    def temporary_file_path(self) -> str:
+        return str(self.path)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalBlobStorage:
+    return LocalBlobStorage(location=str(tmp_path / "blobs"))
+
+
+def _spool(tmp_path: Path, data: bytes, name: str = "upload.part") -> Spooled:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return Spooled(path)
+
+
+def _synced(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    synced: list[Path] = []
+    real = local.fsync_dir
+
+    def spy(path: Path) -> None:
+        synced.append(Path(path))
+        real(path)
+
+    monkeypatch.setattr(local, "fsync_dir", spy)
+    return synced
+
+
+def test_a_first_save_makes_its_folders_and_syncs_the_file_s_folder(
+        storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced = _synced(monkeypatch)
+    with _spool(tmp_path, b"photo") as spooled:
+        assert storage.save(NAME, spooled) == NAME
+    assert (tmp_path / "blobs" / NAME).read_bytes() == b"photo"
+    assert synced == [tmp_path / "blobs/originals/ab/cd"]
+
+
+def test_a_save_into_an_existing_folder_makes_no_folder_and_syncs_it_once(
+        storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _spool(tmp_path, b"first", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    synced = _synced(monkeypatch)
+    made: list[Any] = []
+    real_mkdir = os.mkdir
+
+    def mkdir(*args: Any, **kwargs: Any) -> None:
+        made.append(args)
+        real_mkdir(*args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    with _spool(tmp_path, b"second", "2.part") as spooled:
+        storage.save("originals/ab/cd/abcd5678", spooled)
+    assert made == []
+    assert synced == [tmp_path / "blobs/originals/ab/cd"]
+
+
+def test_a_folder_deleted_since_the_last_save_is_made_again(
+        storage: LocalBlobStorage, tmp_path: Path) -> None:
+    with _spool(tmp_path, b"first", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    storage.delete(NAME)
+    (tmp_path / "blobs/originals/ab/cd").rmdir()
+    (tmp_path / "blobs/originals/ab").rmdir()
+    with _spool(tmp_path, b"again", "2.part") as spooled:
+        assert storage.save(NAME, spooled) == NAME
+    assert (tmp_path / "blobs" / NAME).read_bytes() == b"again"
+
+
+def test_a_missing_spool_file_is_an_error_not_a_new_folder(
+        storage: LocalBlobStorage, tmp_path: Path) -> None:
+    with _spool(tmp_path, b"first", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    spooled = _spool(tmp_path, b"gone", "2.part")
+    spooled.path.unlink()
+    with pytest.raises(FileNotFoundError), spooled:
+        storage.save("originals/ab/cd/abcd5678", spooled)
+    assert not (tmp_path / "blobs/originals/ab/cd/abcd5678").exists()
+
+
+def test_a_whole_copy_is_kept_and_a_damaged_one_replaced(
+        storage: LocalBlobStorage, tmp_path: Path) -> None:
+    with _spool(tmp_path, b"photo", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    stored = tmp_path / "blobs" / NAME
+    inode = stored.stat().st_ino
+    with _spool(tmp_path, b"photo", "2.part") as spooled:
+        assert storage.save(NAME, spooled) == NAME
+    assert stored.stat().st_ino == inode  # kept, not linked again
+    stored.unlink()
+    stored.write_bytes(b"pho")  # cut short
+    with _spool(tmp_path, b"photo", "3.part") as spooled:
+        assert storage.save(NAME, spooled) == NAME
+    assert stored.read_bytes() == b"photo"
+    assert sorted(p.name for p in stored.parent.iterdir()) == [stored.name]
+
+
+def test_bytes_without_a_file_on_disk_are_written_whole_and_never_overwrite(
+        storage: LocalBlobStorage, tmp_path: Path) -> None:
+    assert storage.save(NAME, ContentFile(b"photo")) == NAME
+    assert storage.save(NAME, ContentFile(b"photo")) == NAME
+    assert (tmp_path / "blobs" / NAME).read_bytes() == b"photo"
+    with pytest.raises(FileNotFoundError):
+        storage.open(NAME + "x")
