@@ -28,10 +28,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from imgbackup.hashing import BothHashes
 from imgbackup.photos.ingest import Ingested, Rejected, ingest
 from imgbackup.photos.models import ResumableUpload
 from imgbackup.photos.resumable import Claims, open_uploads, opened
-from imgbackup.photos.uploads import BothHashes, CompletedFile
+from imgbackup.photos.uploads import CompletedFile
 from imgbackup.storage.partials import partial_store
 
 
