@@ -23,7 +23,7 @@ from imgbackup.storage.writeback import Writeback
 class HashedUpload(UploadedFile):
     """An uploaded file spooled to a temp file beside the blob storage, with its hashes."""
 
-    def __init__(self, name: str, content_type: str, charset: str | None,
+    def __init__(self, name: str | None, content_type: str, charset: str | None,
                  field_name: str) -> None:
         self.spool = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed with the request
             prefix="upload-", suffix=".part", dir=incoming_dir()
