@@ -44,7 +44,7 @@ def _instrument() -> None:
         store.assemble = _timed("assemble (S3: complete the multipart upload, GET it into "
                                 "the spool)", store.assemble)  # type: ignore[method-assign]
         store.discard = _timed("discard what is left", store.discard)  # type: ignore[method-assign]
-    partials._hash = _timed("read the file to hash it (no saved state)", partials._hash)
+    partials.hash_file = _timed("read the file to hash it (no saved state)", partials.hash_file)
     ingest.identify = _timed("ingest: identify", ingest.identify)
     ingest._place = _timed("ingest: place under the hash (S3: copy inside the store)",
                            ingest._place)

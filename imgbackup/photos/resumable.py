@@ -4,7 +4,7 @@ through the one ingest, terminate, expire.
 Order of events for an append, for safety:
 1. the request takes the upload's lease by compare-and-set on (offset, lease): of two requests
    at the same offset one wins, the other is told 409; the lease is renewed while bytes flow
-   and lapses by itself if its server dies;
+   and lapses by itself if its server dies (photos/resumable_lease.py);
 2. the bytes go to the partial store (storage/partials.py), durably, but count only when
 3. the row's offset moves forward, in the same update that releases the lease, and only if
    the lease is still this request's. A chunk whose checksum does not match is never counted.
@@ -13,9 +13,10 @@ Order of events for an append, for safety:
    bytes counted.
 4. The request whose bytes complete the file finishes those hashes (or, when no saved state
    can be trusted, reads the whole file to hash it), compares the hashes the client claimed,
-   and hands it to ``photos.ingest`` like any upload, all before the row says the upload is
-   complete: a crash in between leaves the last chunk to be sent again, and a failed check
-   keeps nothing (the upload is removed)."""
+   and hands it to ``photos.ingest`` like any upload; the row says the upload is complete (and
+   releases the lease) in the photo's own transaction: both commit or neither, so a crash
+   before leaves the last chunk to be sent again, and a failed check keeps nothing (the upload
+   is removed). Its partial bytes are discarded only after that commit."""
 
 from __future__ import annotations
 
@@ -36,15 +37,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from imgbackup.photos.ingest import HEX32, HEX64, Rejected, display_name, ingest
+from imgbackup.photos.ingest import HEX32, HEX64, Ingested, Rejected, display_name, ingest
 from imgbackup.photos.models import Photo, ResumableUpload
+from imgbackup.photos.resumable_lease import LEASE, Lease, LostTurn
 from imgbackup.photos.running_hashes import RunningHashes
 from imgbackup.photos.uploads import CompletedFile
 from imgbackup.storage.partials import Busy, partial_store
 
 MB = 1024 * 1024
-LEASE = timedelta(seconds=60)
-RENEW_EVERY = timedelta(seconds=15)
 MAX_METADATA = 4096
 _KEY = re.compile(r"[^\s,]+")
 CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
@@ -206,12 +206,12 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
     """Append ``chunk`` and, if it completes the file, ingest it. Returns the row as committed.
     Rejected: 409 wrong offset or busy, 413 past the length, 460 checksum mismatch."""
     _set_length(upload, chunk)
-    token = _take_lease(upload, chunk.offset)
+    lease = Lease.take(upload, chunk.offset)
     try:
         digest = CHECKSUMS[chunk.checksum[0]]() if chunk.checksum else None
         hashes = RunningHashes.resume(upload.state.get("hashes"), chunk.offset)
         room = None if upload.length is None else upload.length - chunk.offset
-        body = _metered(chunk.body, (digest, hashes), room, upload.pk, token)
+        body = _metered(chunk.body, (digest, hashes), room, lease)
         try:
             state, written = partial_store().append(upload.id, upload.state, chunk.offset, body)
         except Busy:
@@ -221,14 +221,13 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
                            "of the bytes received does not match; the chunk was discarded")
         offset = chunk.offset + written
         state = _with_hashes(state, hashes, offset)
-        photo_id = _finish(upload, state, token) if offset == upload.length else ""
-        if photo_id:
-            state = {}
-        _commit(upload, token, offset=offset, state=state, photo_id=photo_id)
+        if offset == upload.length:
+            _finish(upload, state, lease)
+        else:
+            _committed(upload, lease, {"offset": offset, "state": state})
         return upload
     finally:
-        ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(lease="",
-                                                                        lease_until=None)
+        lease.release()
 
 
 def _set_length(upload: ResumableUpload, chunk: Chunk) -> None:
@@ -244,20 +243,6 @@ def _set_length(upload: ResumableUpload, chunk: Chunk) -> None:
     upload.length = chunk.length
 
 
-def _take_lease(upload: ResumableUpload, offset: int) -> str:
-    token, now = secrets.token_hex(16), timezone.now()
-    taken = (ResumableUpload.objects.filter(pk=upload.pk, offset=offset, photo_id="")
-             .filter(Q(lease="") | Q(lease_until__lt=now))
-             .update(lease=token, lease_until=now + LEASE))
-    if taken:
-        return token
-    upload.refresh_from_db()
-    if upload.offset != offset:
-        raise Rejected(409, "offset_mismatch", f"Upload-Offset is {offset} but the upload is "
-                       f"at {upload.offset}: ask with HEAD and send from there")
-    raise Rejected(409, "conflict", "another request is sending this upload")
-
-
 def _with_hashes(state: dict[str, Any], hashes: RunningHashes | None,
                  offset: int) -> dict[str, Any]:
     """The store's state with the running hashes saved, if they cover exactly ``offset``."""
@@ -268,11 +253,10 @@ def _with_hashes(state: dict[str, Any], hashes: RunningHashes | None,
 
 
 def _metered(body: Iterable[bytes | memoryview], digests: tuple[Any, RunningHashes | None],
-             room: int | None, pk: str, token: str) -> Iterator[bytes | memoryview]:
+             room: int | None, lease: Lease) -> Iterator[bytes | memoryview]:
     """The body, fed to the chunk's checksum and the whole file's running hashes, never past
     the upload's length, renewing the lease."""
     digest, hashes = digests
-    renewed = timezone.now()
     for piece in body:
         if room is not None and len(piece) > room:
             raise Rejected(413, "too_large", "the chunk goes past Upload-Length")
@@ -283,23 +267,25 @@ def _metered(body: Iterable[bytes | memoryview], digests: tuple[Any, RunningHash
         if hashes is not None:
             hashes.update(piece)
         yield piece
-        if timezone.now() - renewed > RENEW_EVERY:
-            renewed = timezone.now()
-            if not ResumableUpload.objects.filter(pk=pk, lease=token).update(
-                    lease_until=renewed + LEASE):
-                raise Rejected(409, "conflict", "this request lost its turn to send")
+        lease.renew_if_due()
 
 
-def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
-    """Hash the whole file, check the claims and ingest it: the new photo's id. Anything
-    refused removes the upload (nothing is kept of it)."""
+def _finish(upload: ResumableUpload, state: dict[str, Any], lease: Lease) -> None:
+    """Hash the whole file, check the claims and ingest it; the row is written complete in the
+    photo's transaction. Anything refused removes the upload (nothing is kept of it)."""
     length = int(upload.length or 0)
-    # Hashing and ingest of a large file outlast a lease: hold it ~1 s per 20 MB more.
-    ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(
-        lease_until=timezone.now() + LEASE + timedelta(seconds=length / (20 * MB)))
+    # Hashing and ingest of a large file may outlast what is left of the lease: ~1 s per 20 MB.
+    lease.hold_for(length / (20 * MB))
     store = partial_store()
     hashes = RunningHashes.resume(state.get("hashes"), length)
     whole = store.assemble(upload.id, state, length, hashes.hexdigests() if hashes else None)
+    values: dict[str, Any] = {"offset": length, "state": {}}
+
+    def complete(kept: Ingested) -> None:
+        values["photo_id"] = kept.photo.original_id
+        values["expires_at"] = _expiry()
+        lease.commit(**values)
+
     try:
         for name, claimed, got in (("sha256", upload.sha256, whole.sha256),
                                    ("md5", upload.md5, whole.md5)):
@@ -309,7 +295,9 @@ def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
                                "nothing was kept")
         with CompletedFile(whole.path, upload.filename, length, whole.sha256, whole.md5,
                            whole.s3_key) as f:
-            kept = ingest(upload.owner, f, upload.modified_at)
+            ingest(upload.owner, f, upload.modified_at, within=complete)
+    except LostTurn:
+        raise  # the upload is another request's now: not removed
     except Rejected:
         remove(upload, state)
         raise
@@ -323,15 +311,18 @@ def _finish(upload: ResumableUpload, state: dict[str, Any], token: str) -> str:
     finally:
         if whole.temporary:
             whole.path.unlink(missing_ok=True)
-    store.discard(upload.id, state)
-    return kept.photo.original_id
+    _done(upload, lease, values)
+    store.discard(upload.id, state)  # after the commit: a crash before it keeps the bytes
 
 
-def _commit(upload: ResumableUpload, token: str, **values: Any) -> None:
+def _committed(upload: ResumableUpload, lease: Lease, values: dict[str, Any]) -> None:
     values["expires_at"] = _expiry()
-    if not ResumableUpload.objects.filter(pk=upload.pk, lease=token).update(
-            lease="", lease_until=None, **values):
-        raise Rejected(409, "conflict", "this request lost its turn to send")
+    lease.commit(**values)
+    _done(upload, lease, values)
+
+
+def _done(upload: ResumableUpload, lease: Lease, values: dict[str, Any]) -> None:
+    lease.released = True
     for name, value in values.items():
         setattr(upload, name, value)
 

@@ -6,7 +6,6 @@ whatever the file's size."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import random
@@ -17,6 +16,7 @@ from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
+from imgbackup.hashing import BothHashes
 from imgbackup.storage import blobs, incoming_dir
 from imgbackup.storage.writeback import Writeback
 
@@ -24,7 +24,7 @@ from imgbackup.storage.writeback import Writeback
 class HashedUpload(UploadedFile):
     """An uploaded file spooled to a temp file beside the blob storage, with its hashes."""
 
-    def __init__(self, name: str, content_type: str, charset: str | None,
+    def __init__(self, name: str | None, content_type: str, charset: str | None,
                  field_name: str) -> None:
         self.path, fd = _new_spool()
         self.spool = io.FileIO(fd, "r+")  # unbuffered: SpoolWriter writes to its descriptor
@@ -101,41 +101,8 @@ class CompletedFile(File):  # type: ignore[type-arg]
         return str(self.path)
 
 
-class BothHashes:
-    """SHA-256 (the object's name) and MD5 (the original API's ``?md5=``) of the same bytes, in
-    the caller's thread. (MD5 in a helper thread beside them, tried in issue 17, showed no gain
-    on a shared 2-core machine in three rounds of measurement and was removed: bench/analysis.md,
-    item 1b.)"""
-
-    def __init__(self) -> None:
-        self.sha256 = hashlib.sha256()
-        self.md5 = hashlib.md5(usedforsecurity=False)
-
-    def update(self, data: bytes | memoryview) -> None:
-        self.sha256.update(data)
-        self.md5.update(data)
-
-    def hexdigests(self) -> tuple[str, str]:
-        return self.sha256.hexdigest(), self.md5.hexdigest()
-
-
 # What ingest takes: the bytes complete on the storage's filesystem, with their hashes.
 Spooled = HashedUpload | CompletedFile
-HASH_CHUNK = 1024 * 1024
-
-
-def hash_file(path: Path, size: int) -> tuple[str, str]:
-    """SHA-256 and MD5 of the first ``size`` bytes of ``path``, read 1 MiB at a time."""
-    hashes = BothHashes()
-    remaining = size
-    with path.open("rb") as f:
-        while remaining > 0:
-            chunk = f.read(min(HASH_CHUNK, remaining))
-            if not chunk:
-                raise ValueError(f"{path} is shorter than {size} bytes")
-            hashes.update(chunk)
-            remaining -= len(chunk)
-    return hashes.hexdigests()
 
 
 class SpoolWriter:

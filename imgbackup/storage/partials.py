@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import tempfile
 from collections.abc import Iterable
@@ -36,6 +35,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from storages.utils import clean_name
 
+from imgbackup.hashing import BothHashes, hash_file
 from imgbackup.storage import blobs, incoming_dir
 from imgbackup.storage.local import fsync_dir
 from imgbackup.storage.writeback import Writeback
@@ -142,7 +142,7 @@ class LocalPartials:
         path = self.path(upload_id)
         with path.open("r+b") as f:
             f.truncate(length)
-        sha256, md5 = known or _hash(path, length)
+        sha256, md5 = known or hash_file(path, length)
         return Assembled(path, sha256, md5)
 
     def discard(self, upload_id: str, state: State) -> None:
@@ -155,12 +155,6 @@ class LocalPartials:
                 if path.stat().st_mtime < before.timestamp():
                     found[path.stem] = {}
         return found
-
-
-def _hash(path: Path, length: int) -> tuple[str, str]:
-    from imgbackup.photos.uploads import hash_file
-
-    return hash_file(path, length)
 
 
 class S3Partials:
@@ -236,18 +230,17 @@ class S3Partials:
                key: str | None = None) -> Assembled:
         """Write the whole file to the local spool folder (hashing it on the way unless its
         hashes are ``known``)."""
-        sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        hashes = BothHashes()
         fd, name = tempfile.mkstemp(prefix="resumable-", suffix=".part", dir=incoming_dir())
         with os.fdopen(fd, "wb") as out:
             pieces = [data] if data is not None else iter(lambda: body.read(READ_CHUNK), b"")
             for piece in pieces:
                 if known is None:
-                    sha256.update(piece)
-                    md5.update(piece)
+                    hashes.update(piece)
                 out.write(piece)
             out.flush()
             os.fsync(out.fileno())
-        digests = known or (sha256.hexdigest(), md5.hexdigest())
+        digests = known or hashes.hexdigests()
         return Assembled(Path(name), *digests, key, temporary=True)
 
     def discard(self, upload_id: str, state: State) -> None:

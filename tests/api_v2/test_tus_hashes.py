@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -50,14 +49,14 @@ def no_rereading(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         def update(self, data: bytes) -> None:
             hashed.append(len(data))
 
-        def hexdigest(self) -> str:
-            return "0" * 64
+        def hexdigests(self) -> tuple[str, str]:
+            return "0" * 64, "0" * 32
 
     def read_to_hash(*args: Any) -> tuple[str, str]:
         raise AssertionError("completion read the whole file to hash it")
 
-    monkeypatch.setattr(partials, "hashlib", SimpleNamespace(sha256=Spy, md5=Spy))
-    monkeypatch.setattr(partials, "_hash", read_to_hash)
+    monkeypatch.setattr(partials, "BothHashes", Spy)
+    monkeypatch.setattr(partials, "hash_file", read_to_hash)
     return hashed
 
 

@@ -1,6 +1,7 @@
-"""A tus creation whose body is the whole file (photos/resumable_whole.py): its row is written
-once, complete, in the photo's own transaction; refused bytes leave nothing; a body that ends
-early is kept as an ordinary open upload; the derived-image jobs wait for the upload."""
+"""A tus creation whose body is the whole file (photos/resumable_whole.py): spooled like a
+multipart upload, its row written once, complete, in the photo's own transaction; refused
+bytes leave nothing; a body that ends early is kept as an ordinary open upload (under the cap
+of open uploads); the derived-image jobs wait for the upload."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from conftest import Persona, make_jpeg, on_s3
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from .test_tus import create, head, meta, patch, stored
 
@@ -22,13 +23,16 @@ from imgbackup.jobs import quiet
 from imgbackup.photos.models import Photo, ResumableUpload
 from imgbackup.photos.resumable import Claims
 from imgbackup.photos.resumable_whole import create_whole
+from imgbackup.storage import incoming_dir
 from imgbackup.storage.partials import partial_store
 
 
 def nothing_left() -> bool:
     soon = timezone.now() + timedelta(seconds=5)
+    # The spool folder is the test's own only with local storage (conftest._blob_root).
+    spooled = [] if on_s3() else list(incoming_dir().glob("upload-*"))
     return (not Photo.objects.exists() and not ResumableUpload.objects.exists()
-            and partial_store().leftovers(soon) == {})
+            and partial_store().leftovers(soon) == {} and spooled == [])
 
 
 def test_the_whole_file_in_the_creation_commits_once(client: Client, alice: Persona) -> None:
@@ -92,6 +96,23 @@ def test_a_body_that_ends_early_is_an_open_upload_to_resume(client: Client,
     last = patch(client, alice, location, 300, body[300:])
     assert last.status_code == 204, last.content
     assert stored(last["Imgbackup-Photo-Id"]) == body
+
+
+@override_settings(MAX_OPEN_UPLOADS=1)
+def test_the_cap_of_open_uploads_counts_a_whole_body_only_if_it_ends_early(
+        client: Client, alice: Persona) -> None:
+    from imgbackup.photos.ingest import Rejected
+
+    assert create(client, alice, 10).status_code == 201  # the one open upload allowed
+    body = make_jpeg(67)
+    # Written complete, it is never open: the cap does not refuse it.
+    assert create(client, alice, len(body), body).status_code == 201
+    with pytest.raises(Rejected) as refused:
+        create_whole(alice.user, len(body), Claims(), [memoryview(body[:100])])
+    assert refused.value.status == 429 and refused.value.code == "too_many_uploads"
+    assert ResumableUpload.objects.filter(photo_id="").count() == 1
+    soon = timezone.now() + timedelta(seconds=5)
+    assert len(partial_store().leftovers(soon)) == 1  # the first upload's; none of the refused
 
 
 def test_a_body_past_the_length_is_refused(alice: Persona) -> None:
