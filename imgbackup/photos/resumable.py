@@ -42,7 +42,7 @@ from imgbackup.photos.models import Photo, ResumableUpload
 from imgbackup.photos.resumable_lease import LEASE, Lease, LostTurn
 from imgbackup.photos.running_hashes import RunningHashes
 from imgbackup.photos.uploads import CompletedFile
-from imgbackup.storage.partials import Busy, partial_store
+from imgbackup.storage.partials import Busy, PartialStore, partial_store
 
 MB = 1024 * 1024
 MAX_METADATA = 4096
@@ -212,8 +212,9 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
         hashes = RunningHashes.resume(upload.state.get("hashes"), chunk.offset)
         room = None if upload.length is None else upload.length - chunk.offset
         body = _metered(chunk.body, (digest, hashes), room, lease)
+        store = partial_store()
         try:
-            state, written = partial_store().append(upload.id, upload.state, chunk.offset, body)
+            state, written = store.append(upload.id, upload.state, chunk.offset, body)
         except Busy:
             raise Rejected(409, "conflict", "another request is sending this upload") from None
         if chunk.checksum and digest is not None and digest.digest() != chunk.checksum[1]:
@@ -222,7 +223,7 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
         offset = chunk.offset + written
         state = _with_hashes(state, hashes, offset)
         if offset == upload.length:
-            _finish(upload, state, lease)
+            _finish(upload, state, lease, store)
         else:
             _committed(upload, lease, {"offset": offset, "state": state})
         return upload
@@ -270,13 +271,13 @@ def _metered(body: Iterable[bytes | memoryview], digests: tuple[Any, RunningHash
         lease.renew_if_due()
 
 
-def _finish(upload: ResumableUpload, state: dict[str, Any], lease: Lease) -> None:
+def _finish(upload: ResumableUpload, state: dict[str, Any], lease: Lease,
+            store: PartialStore) -> None:
     """Hash the whole file, check the claims and ingest it; the row is written complete in the
     photo's transaction. Anything refused removes the upload (nothing is kept of it)."""
     length = int(upload.length or 0)
     # Hashing and ingest of a large file may outlast what is left of the lease: ~1 s per 20 MB.
     lease.hold_for(length / (20 * MB))
-    store = partial_store()
     hashes = RunningHashes.resume(state.get("hashes"), length)
     whole = store.assemble(upload.id, state, length, hashes.hexdigests() if hashes else None)
     values: dict[str, Any] = {"offset": length, "state": {}}
