@@ -28,7 +28,9 @@ class HashedUpload(UploadedFile):
                  field_name: str) -> None:
         self.path, fd = _new_spool()
         self.spool = io.FileIO(fd, "r+")  # unbuffered: SpoolWriter writes to its descriptor
-        super().__init__(self.spool, name, content_type, 0, charset)
+        super().__init__(self.spool, name or "nameless", content_type, 0, charset)
+        if name is None:  # a file without a usable name (a tus upload's "", "." or ".."):
+            self._name = None  # Django's setter refuses ""; None would take the descriptor
         self.field_name = field_name
         self.index = 0  # position among the request's files, in arrival order
         self.quota_checked = False  # room proved before the body was read (photos/quota.py)

@@ -113,6 +113,18 @@ def test_whole_upload_in_the_creation(client: Client, alice: Persona) -> None:
     assert made["Imgbackup-Photo-Id"] == hashlib.sha256(body).hexdigest()
 
 
+@pytest.mark.parametrize("filename", [None, "", ".", ".."])
+def test_a_whole_creation_without_a_usable_name_keeps_a_photo_without_one(
+        client: Client, alice: Persona, filename: str | None) -> None:
+    body = make_jpeg(5)
+    headers = {} if filename is None else {
+        "HTTP_UPLOAD_METADATA": "filename " + base64.b64encode(filename.encode()).decode()}
+    made = create(client, alice, len(body), body, **headers)
+    assert made.status_code == 201, made.content
+    photo = Photo.objects.get(original_id=made["Imgbackup-Photo-Id"])
+    assert photo.filename == ""  # not the spool's name, nor a stand-in
+
+
 def test_a_creation_naming_bytes_already_kept_is_complete_at_once(
         client: Client, alice: Persona, bob: Persona) -> None:
     body = make_jpeg(4)
