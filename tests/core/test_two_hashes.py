@@ -152,3 +152,25 @@ def test_a_forked_process_makes_its_own_helper(
     BothHashes().update(bytes(MIB))
     assert hashing._helper is not first and hashing._helper is not None
     assert hashing._helper.pid == -1
+
+
+def test_uploads_hashing_at_once_each_get_their_own_digests(two_cpus: list[int]) -> None:
+    """Threads contend for the one helper (and take pieces back): no piece is lost or
+    crossed, whichever thread hashed it."""
+    datas = [os.urandom(12 * SPLIT_FROM + i) for i in range(4)]
+    got: dict[int, tuple[str, str]] = {}
+
+    def upload(i: int) -> None:
+        hashes, view = BothHashes(), memoryview(datas[i])
+        for start in range(0, len(view), SPLIT_FROM + 1):
+            hashes.update(view[start:start + SPLIT_FROM + 1])
+        got[i] = hashes.hexdigests()
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert got == {i: (hashlib.sha256(d).hexdigest(), hashlib.md5(d).hexdigest())
+                   for i, d in enumerate(datas)}
+    assert two_cpus  # some pieces went to the helper
