@@ -121,7 +121,10 @@ class SpoolWriter:
         self.writeback = Writeback(self.fd)
 
     def write(self, data: bytes | memoryview) -> None:
-        self.hashes.update(data)
+        # Written while the helper thread computes its MD5 (imgbackup/hashing.py).
+        self.hashes.update(data, alongside=lambda: self._write(data))
+
+    def _write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(self.fd, view):]
