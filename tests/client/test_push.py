@@ -285,6 +285,39 @@ def test_uploads_stream_from_disk_in_bounded_chunks_with_a_content_length(
     assert len(chunks) >= 5_000_000 // multipart.CHUNK
 
 
+def test_a_file_cut_short_while_it_is_sent_fails_alone_and_is_read_again_next_time(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    victim = folder / "big.jpg"
+    victim.write_bytes(b"\xff\xd8\xff" + os.urandom(3 * multipart.CHUNK))
+    (folder / "small.jpg").write_bytes(make_jpeg(1))
+
+    class CutShort(httpx.BaseTransport):
+        """Another program truncates the file once its first bytes have gone out."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = bytearray()
+            for chunk in request.stream:  # type: ignore[union-attr]
+                body += chunk
+                if b"big.jpg" in body and victim.stat().st_size > multipart.CHUNK:
+                    with victim.open("r+b") as f:
+                        f.truncate(multipart.CHUNK)
+            return fake.handle(httpx.Request(request.method, request.url,
+                                             headers=request.headers, content=bytes(body)))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(fake, "transport", CutShort)
+        patched.setattr("imgbackup.client._push.BATCH_FILES", 1)
+        code, summary, _ = push_json(run, str(folder))
+
+    assert code == 1 and summary["uploaded"] == 1 and len(fake.blobs) == 1
+    assert summary["failed"] == [{"path": str(victim),
+                                  "reason": "changed while it was being sent"}]
+    code, summary, _ = push_json(run, str(folder))  # its cached hash was dropped
+    assert code == 0 and summary["read"] == 1 and len(fake.blobs) == 2
+
+
 def test_photos_found_in_the_trash_are_restored_and_one_that_cannot_be_is_named(
         run: Run, fake: FakeServer, tmp_path: Path) -> None:
     photo_tree(tmp_path / "photos", 3)
