@@ -12,11 +12,15 @@ import hashlib
 import mimetypes
 import os
 from dataclasses import dataclass
-from typing import BinaryIO
+from io import RawIOBase
 
 from imgbackup.client._sniff import HEAD_SIZE, media_type
 
 CHUNK = 1024 * 1024
+# Hashing reads into one reused buffer: a fresh 1 MiB object per read cost ~450 page faults per
+# 5.7 MB photo (identify 5.8 -> 4.8 ms per photo; the SHA-256 alone is 3.4 ms). Not mmap (3.8
+# ms): a file cut short by another program while mapped kills the process with SIGBUS.
+HASH_BUFFER = 256 * 1024
 # Names that say "photo" or "video": the web app's photo extensions, and common video ones.
 MEDIA_EXTENSIONS = frozenset({
     ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".gif", ".webp", ".heic", ".heif", ".avif",
@@ -39,7 +43,7 @@ def identify(path: str) -> tuple[Identity, os.stat_result]:
     key must describe the bytes hashed, even if the file changed since the scan).
 
     Raises OSError when the file cannot be read (vanished, unreadable)."""
-    with open(path, "rb") as f:
+    with open(path, "rb", buffering=0) as f:
         st = os.fstat(f.fileno())
         head = f.read(HEAD_SIZE)
         content_type = media_type(head) or named_type(path)
@@ -59,11 +63,14 @@ def named_type(path: str) -> str | None:
 
 def sha256_of(path: str) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open(path, "rb", buffering=0) as f:
         update(digest, f)
     return digest.hexdigest()
 
 
-def update(digest: hashlib._Hash, f: BinaryIO) -> None:
-    while chunk := f.read(CHUNK):
-        digest.update(chunk)
+def update(digest: hashlib._Hash, f: RawIOBase) -> None:
+    """Add what is left of ``f`` to ``digest``, through one reused buffer."""
+    buffer = bytearray(HASH_BUFFER)
+    view = memoryview(buffer)
+    while n := f.readinto(buffer):
+        digest.update(view[:n])

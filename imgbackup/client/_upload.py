@@ -16,6 +16,7 @@ import httpx
 
 from imgbackup.client._api import Api, json_object
 from imgbackup.client._errors import ClientError, Rejected
+from imgbackup.client._multipart import Body, FilePart
 from imgbackup.client._progress import Progress
 
 
@@ -45,19 +46,12 @@ class FileChanged(Exception):
 
 
 class _Counted:
-    """A file as httpx reads it for the multipart body: at most the size that was hashed,
-    counting bytes into the progress as they go out."""
+    """A file as the multipart body reads it: at most the size that was hashed, counting
+    bytes into the progress as they go out."""
 
     def __init__(self, f: BinaryIO, item: Item, sent: list[int], progress: Progress) -> None:
         self._f, self._item, self._sent, self._progress = f, item, sent, progress
         self._left = item.size
-
-    def fileno(self) -> int:
-        return self._f.fileno()  # httpx takes the Content-Length from fstat
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self._left = self._item.size - offset
-        return self._f.seek(offset, whence)
 
     def read(self, n: int = -1) -> bytes:
         want = self._left if n < 0 else min(n, self._left)
@@ -121,7 +115,7 @@ def _post(api: Api, pending: list[Item], failures: list[Failure], sent: list[int
     failures) and post them; the i-th ``sha256`` and ``last_modified`` go with the i-th file."""
     with ExitStack() as stack:
         readable: list[Item] = []
-        files: list[tuple[str, tuple[str, Any, str]]] = []
+        files: list[FilePart] = []
         for item in pending:
             try:
                 f = stack.enter_context(open(item.path, "rb"))
@@ -134,16 +128,18 @@ def _post(api: Api, pending: list[Item], failures: list[Failure], sent: list[int
             if os.fstat(f.fileno()).st_size != item.size:
                 failures.append(Failure(item.path, "changed since it was read; run again", True))
                 continue
-            files.append((_field(len(readable)), (_display_name(item.path),
-                                                  _Counted(f, item, sent, progress),
-                                                  item.content_type)))
+            files.append(FilePart(_field(len(readable)), _display_name(item.path),
+                                  item.content_type, item.size,
+                                  _Counted(f, item, sent, progress)))
             readable.append(item)
         pending[:] = readable
         if not files:
             raise _NothingToSend
-        data = {"sha256": [item.sha256 for item in readable],
-                "last_modified": [str(item.mtime_ns // 1_000_000) for item in readable]}
-        return api.http.post("photos", data=data, files=files)
+        fields = [("sha256", item.sha256) for item in readable] + [
+            ("last_modified", str(item.mtime_ns // 1_000_000)) for item in readable]
+        body = Body(fields, files)
+        return api.http.post("photos", content=iter(body), headers={
+            "Content-Type": body.content_type, "Content-Length": str(len(body))})
 
 
 class _NothingToSend(Exception):

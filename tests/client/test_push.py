@@ -13,6 +13,7 @@ import httpx
 import pytest
 from conftest import make_jpeg
 
+from imgbackup.client import _multipart as multipart
 from imgbackup.client._progress import human_bytes
 
 from .conftest import Run, photo_tree
@@ -253,7 +254,7 @@ def test_a_server_without_api_v2_exits_5_and_says_so(run: Run, fake: FakeServer,
     assert result.code == 5 and "is it an imgbackup server with API v2?" in result.err
 
 
-def test_uploads_stream_from_disk_in_small_chunks_with_a_content_length(
+def test_uploads_stream_from_disk_in_bounded_chunks_with_a_content_length(
         run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     big = tmp_path / "big.jpg"
     big.write_bytes(b"\xff\xd8\xff" + os.urandom(5_000_000))
@@ -279,7 +280,42 @@ def test_uploads_stream_from_disk_in_small_chunks_with_a_content_length(
 
     assert code == 0, err
     assert summary["uploaded_bytes"] == big.stat().st_size and len(fake.blobs) == 1
-    assert sum(chunks) > 5_000_000 and max(chunks) <= 64 * 1024
+    # Memory stays at one chunk (plus the small multipart framing) whatever the file's size.
+    assert sum(chunks) > 5_000_000 and max(chunks) <= multipart.CHUNK + 4096
+    assert len(chunks) >= 5_000_000 // multipart.CHUNK
+
+
+def test_a_file_cut_short_while_it_is_sent_fails_alone_and_is_read_again_next_time(
+        run: Run, fake: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    victim = folder / "big.jpg"
+    victim.write_bytes(b"\xff\xd8\xff" + os.urandom(3 * multipart.CHUNK))
+    (folder / "small.jpg").write_bytes(make_jpeg(1))
+
+    class CutShort(httpx.BaseTransport):
+        """Another program truncates the file once its first bytes have gone out."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            body = bytearray()
+            for chunk in request.stream:  # type: ignore[union-attr]
+                body += chunk
+                if b"big.jpg" in body and victim.stat().st_size > multipart.CHUNK:
+                    with victim.open("r+b") as f:
+                        f.truncate(multipart.CHUNK)
+            return fake.handle(httpx.Request(request.method, request.url,
+                                             headers=request.headers, content=bytes(body)))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(fake, "transport", CutShort)
+        patched.setattr("imgbackup.client._push.BATCH_FILES", 1)
+        code, summary, _ = push_json(run, str(folder))
+
+    assert code == 1 and summary["uploaded"] == 1 and len(fake.blobs) == 1
+    assert summary["failed"] == [{"path": str(victim),
+                                  "reason": "changed while it was being sent"}]
+    code, summary, _ = push_json(run, str(folder))  # its cached hash was dropped
+    assert code == 0 and summary["read"] == 1 and len(fake.blobs) == 2
 
 
 def test_photos_found_in_the_trash_are_restored_and_one_that_cannot_be_is_named(
