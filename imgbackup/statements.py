@@ -13,9 +13,10 @@ datetimes made aware, its booleans); an ``Insert`` prepares each value with the 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
@@ -151,11 +152,12 @@ class Insert(Generic[M]):
                        if f is not meta.auto_field and not f.generated]
         self.auto = meta.auto_field
         self._statement = Statement(lambda sql: self._text(sql, ignore_conflict))
+        self._many: dict[int, Statement] = {}  # insert_all's, by row count
 
-    def _text(self, sql: Sql, ignore_conflict: str | None) -> str:
+    def _text(self, sql: Sql, ignore_conflict: str | None, count: int = 1) -> str:
         columns = ", ".join(sql.quote(f.column) for f in self.fields)
-        marks = ", ".join(["%s"] * len(self.fields))
-        text = f"INSERT INTO {sql.table(self.model)} ({columns}) VALUES ({marks})"  # noqa: S608
+        marks = ", ".join([f"({', '.join(['%s'] * len(self.fields))})"] * count)
+        text = f"INSERT INTO {sql.table(self.model)} ({columns}) VALUES {marks}"  # noqa: S608
         if ignore_conflict is not None:
             text += f" ON CONFLICT ({sql.column(self.model, ignore_conflict)}) DO NOTHING"
         if self._returning(sql.db):
@@ -169,10 +171,7 @@ class Insert(Generic[M]):
         """Insert ``instance``; True if a row was inserted (then the instance is saved)."""
         db = _db()
         model, using = self.model, db.alias
-        pre_save.send(sender=model, instance=instance, raw=False, using=using,
-                      update_fields=None)
-        values = [f.get_db_prep_save(f.pre_save(instance, add=True), db)
-                  for f in self.fields]
+        values = self._values(instance, db)
         with db.cursor() as cursor:
             cursor.execute(self._statement.text(db), values)
             if self._returning(db):
@@ -187,7 +186,36 @@ class Insert(Generic[M]):
                                                     self.auto.column)
         if self.auto is not None:
             setattr(instance, self.auto.attname, key)
-        instance._state.adding, instance._state.db = False, using
-        post_save.send(sender=model, instance=instance, created=True, update_fields=None,
-                       raw=False, using=using)
+        self._saved(instance, using)
         return True
+
+    def insert_all(self, instances: Sequence[M], chunk: int = 50) -> None:
+        """Insert every instance, ``chunk`` rows per statement, all or none (as
+        ``Model.save_base``: no savepoint; an error marks the caller's transaction for
+        rollback). For models whose key is not the database's to fill."""
+        if self.auto is not None:
+            raise ValueError(f"{self.model.__name__}: insert_all needs keys set beforehand")
+        db = _db()
+        with transaction.atomic(using=db.alias, savepoint=False):
+            for start in range(0, len(instances), chunk):
+                part = instances[start:start + chunk]
+                values = [value for instance in part for value in self._values(instance, db)]
+                statement = self._many.get(len(part))
+                if statement is None:
+                    statement = self._many[len(part)] = Statement(
+                        partial(self._text, ignore_conflict=None, count=len(part)))
+                with db.cursor() as cursor:
+                    cursor.execute(statement.text(db), values)
+            for instance in instances:
+                self._saved(instance, db.alias)
+
+    def _values(self, instance: M, db: BaseDatabaseWrapper) -> list[Any]:
+        """``pre_save`` sent, then each field's value as ``Model.save`` prepares it."""
+        pre_save.send(sender=self.model, instance=instance, raw=False, using=db.alias,
+                      update_fields=None)
+        return [f.get_db_prep_save(f.pre_save(instance, add=True), db) for f in self.fields]
+
+    def _saved(self, instance: M, using: str) -> None:
+        instance._state.adding, instance._state.db = False, using
+        post_save.send(sender=self.model, instance=instance, created=True, update_fields=None,
+                       raw=False, using=using)

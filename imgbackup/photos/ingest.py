@@ -36,7 +36,6 @@ from imgbackup.photos.models import MediaType, Original, Photo, TakenAtSource, o
 from imgbackup.photos.places import search_fields
 from imgbackup.photos.quota import check_quota
 from imgbackup.photos.rejected import Rejected as Rejected  # the upload views catch it here
-from imgbackup.photos.search_keys import camera_key, lens_key
 from imgbackup.photos.sha_lock import hold as hold_sha
 from imgbackup.photos.trash import restore
 from imgbackup.photos.uploads import Spooled
@@ -177,9 +176,7 @@ def _kept(owner: User, upload: Spooled, info: MediaInfo, modified_at: datetime |
         latitude=info.latitude, longitude=info.longitude, **_media_fields(info),
         **searchable,
     )
-    # What Photo.save does before its INSERT (tests/core/test_statements.py compares the rows).
-    photo.camera_key = camera_key(photo.camera_make, photo.camera_model)
-    photo.lens_key = lens_key(photo.lens)
+    photo.derive_keys()  # as Photo.save does (tests/core/test_statements.py compares the rows)
     _INSERT_PHOTO.insert(photo)
     after_ingest(original, photo)
     return Ingested(photo, created=True)

@@ -129,10 +129,14 @@ class Photo(models.Model):
         return f"{self.filename or self.original_id} of {self.owner_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # The search columns follow the text they are made from, whoever saves the row.
+        self.derive_keys()
+        super().save(*args, **kwargs)
+
+    def derive_keys(self) -> None:
+        """The search columns from the text they are made from: whoever writes the row (save,
+        or ingest's own INSERT) sets them here."""
         self.camera_key = camera_key(self.camera_make, self.camera_model)
         self.lens_key = lens_key(self.lens)
-        super().save(*args, **kwargs)
 
     @property
     def sha256(self) -> str:

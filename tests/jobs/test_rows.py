@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tasks.signals import task_enqueued
 from django_tasks_db.models import DBTaskResult
 
+from imgbackup.statements import Insert
 from imgbackup.jobs import queue, rows
 from imgbackup.photos import background
 from imgbackup.photos.models import Photo
@@ -114,10 +115,13 @@ def test_jobs_queued_together_outside_a_transaction_all_go_in_or_none(
         monkeypatch: pytest.MonkeyPatch) -> None:
     calls = [queue.Call(background.make_derived, (f"{n:064d}", "thumbnail"))
              for n in range(rows.CHUNK * 2 + 3)]
-    real = rows._sql
+    insert = Insert(DBTaskResult)  # a fresh one: no statement text cached yet
+    real = insert._text
     table = DBTaskResult._meta.db_table
-    monkeypatch.setattr(rows, "_sql", lambda c, count: real(c, count) if count == rows.CHUNK
-                        else real(c, count).replace(table, "no_such_table"))
+    monkeypatch.setattr(insert, "_text", lambda sql, ignore_conflict, count=1: (
+        real(sql, ignore_conflict, count) if count == rows.CHUNK
+        else real(sql, ignore_conflict, count).replace(table, "no_such_table")))
+    monkeypatch.setattr(rows, "_INSERT", insert)
     with pytest.raises(Exception, match="no_such_table"):
         queue.enqueue_all(calls)
     assert DBTaskResult.objects.count() == 0
