@@ -22,6 +22,25 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def make_folders(folder: Path) -> None:
+    """``folder`` and its missing parents made, each one's entry then synced in its parent:
+    a folder's fsync makes its own entries durable, not its entry in its parent (POSIX; ext4
+    and XFS happen to do it, others need not). A folder another process made at the same
+    moment is synced too: it may not have synced it yet."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir()
+        except FileExistsError:
+            if not made.is_dir():
+                raise
+    for made in missing:
+        fsync_dir(made.parent)
+
+
 class LocalBlobStorage(FileSystemStorage):
     """FileSystemStorage for content-addressed objects.
 
@@ -30,7 +49,9 @@ class LocalBlobStorage(FileSystemStorage):
     hard-linked (or renamed) from a temp file on the same filesystem that was already fsynced,
     then the folder is fsynced, so a crash leaves either nothing or the complete file. The
     folder is made only when the link finds it missing, so a save into an existing folder
-    costs one link and one folder sync."""
+    costs one link and one folder sync; a folder made is synced into its parent (and so on
+    up to the first folder that existed), so under strict POSIX the new entry is durable
+    too, not only the file inside it."""
 
     @property
     def incoming_dir(self) -> Path:
@@ -69,7 +90,7 @@ class LocalBlobStorage(FileSystemStorage):
         except FileNotFoundError:
             if target.parent.is_dir():
                 raise  # the source is what is missing
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(target.parent)
             place()
 
     def _place(self, target: Path, content: File[Any]) -> None:

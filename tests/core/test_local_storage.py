@@ -55,13 +55,34 @@ def _synced(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return synced
 
 
-def test_a_first_save_makes_its_folders_and_syncs_the_file_s_folder(
+def test_a_first_save_makes_its_folders_and_syncs_each_into_its_parent(
         storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced = _synced(monkeypatch)
     with _spool(tmp_path, b"photo") as spooled:
         assert storage.save(NAME, spooled) == NAME
     assert (tmp_path / "blobs" / NAME).read_bytes() == b"photo"
-    assert synced == [tmp_path / "blobs/originals/ab/cd"]
+    # Each folder made (blobs, originals, ab, cd) is synced into its parent, deepest first,
+    # then the file's folder for the file's own entry.
+    assert synced == [tmp_path / "blobs/originals/ab", tmp_path / "blobs/originals",
+                      tmp_path / "blobs", tmp_path, tmp_path / "blobs/originals/ab/cd"]
+
+
+def test_a_new_leaf_folder_is_synced_into_its_existing_parent(
+        storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _spool(tmp_path, b"first", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    synced = _synced(monkeypatch)
+    with _spool(tmp_path, b"second", "2.part") as spooled:
+        storage.save("originals/ab/ef/abef5678", spooled)
+    assert synced == [tmp_path / "blobs/originals/ab", tmp_path / "blobs/originals/ab/ef"]
+
+
+def test_a_folder_that_is_a_file_is_an_error(
+        storage: LocalBlobStorage, tmp_path: Path) -> None:
+    (tmp_path / "blobs/originals").mkdir(parents=True)
+    (tmp_path / "blobs/originals/ab").write_bytes(b"not a folder")
+    with pytest.raises(OSError), _spool(tmp_path, b"photo") as spooled:
+        storage.save(NAME, spooled)
 
 
 def test_a_save_into_an_existing_folder_makes_no_folder_and_syncs_it_once(
