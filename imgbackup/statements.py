@@ -197,17 +197,34 @@ class Insert(Generic[M]):
             raise ValueError(f"{self.model.__name__}: insert_all needs keys set beforehand")
         db = _db()
         with transaction.atomic(using=db.alias, savepoint=False):
-            for start in range(0, len(instances), chunk):
-                part = instances[start:start + chunk]
-                values = [value for instance in part for value in self._values(instance, db)]
-                statement = self._many.get(len(part))
-                if statement is None:
-                    statement = self._many[len(part)] = Statement(
-                        partial(self._text, ignore_conflict=None, count=len(part)))
-                with db.cursor() as cursor:
-                    cursor.execute(statement.text(db), values)
+            self._execute([self._values(instance, db) for instance in instances], chunk, db)
             for instance in instances:
                 self._saved(instance, db.alias)
+
+    def insert_prepared(self, rows: Sequence[list[Any]], chunk: int = 50) -> None:
+        """``insert_all`` of rows whose values are already prepared (each as ``prepared``
+        makes them, in ``fields``' order), with no instance and no signal: for a caller that
+        made sure nobody but itself listens to this model's ``pre_save`` and ``post_save``."""
+        if self.auto is not None:
+            raise ValueError(f"{self.model.__name__}: insert_prepared needs keys set")
+        db = _db()
+        with transaction.atomic(using=db.alias, savepoint=False):
+            self._execute(rows, chunk, db)
+
+    def _execute(self, rows: Sequence[list[Any]], chunk: int, db: BaseDatabaseWrapper) -> None:
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            statement = self._many.get(len(part))
+            if statement is None:
+                statement = self._many[len(part)] = Statement(
+                    partial(self._text, ignore_conflict=None, count=len(part)))
+            with db.cursor() as cursor:
+                cursor.execute(statement.text(db), [value for row in part for value in row])
+
+    def prepared(self, instance: M, db: BaseDatabaseWrapper | None = None) -> list[Any]:
+        """The values ``insert`` would send for ``instance`` (``pre_save`` sent), in
+        ``fields``' order."""
+        return self._values(instance, db or _db())
 
     def _values(self, instance: M, db: BaseDatabaseWrapper) -> list[Any]:
         """``pre_save`` sent, then each field's value as ``Model.save`` prepares it."""

@@ -10,6 +10,7 @@ import pytest
 from conftest import Persona, make_jpeg
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models.signals import pre_save
 from django.test import Client
 from django.utils import timezone
 from django_tasks.signals import task_enqueued
@@ -39,14 +40,27 @@ def _columns(result_id: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("later", [False, True])
-def test_a_row_written_here_is_the_row_django_tasks_writes(db: None, later: bool) -> None:
+def test_a_row_written_here_is_the_row_django_tasks_writes(db: None, later: bool,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """The first row of a task built whole, the next ones from its template: each the row
+    ``Task.enqueue`` writes."""
+    monkeypatch.setattr(rows, "_templates", {})
     task = queue._runner(10)
     if later:
         task = task.using(run_after=timezone.now() + timedelta(minutes=5))
     args = (JOB, ["a" * 64, "thumbnail"], 1, 10)
     theirs = task.enqueue(*args).id
     rows.enqueue_all([(task, args)])
-    mine = DBTaskResult.objects.exclude(id=theirs).get().id
+    rows.enqueue_all([(task, args), (task, args)])
+    assert len(rows._templates) == (0 if later else 1)
+    mine = list(DBTaskResult.objects.exclude(id=theirs).values_list("id", flat=True))
+    assert len(mine) == 3
+    for one in mine:
+        _same_row(theirs, one)
+
+
+def _same_row(theirs: Any, mine: Any) -> None:
     expected, written = _columns(theirs), _columns(mine)
     assert written.keys() == expected.keys()
     for column in expected:
@@ -60,6 +74,35 @@ def test_a_row_written_here_is_the_row_django_tasks_writes(db: None, later: bool
     for field in ("status", "args", "kwargs", "backend", "task", "started_at", "finished_at",
                   "worker_ids", "errors"):
         assert getattr(mine_read, field) == getattr(theirs_read, field), field
+
+
+def test_rows_of_a_template_have_their_own_id_arguments_and_time(db: None) -> None:
+    calls = [queue.Call(background.make_derived, (f"{n:064d}", kind), 10)
+             for n in range(3) for kind in ("thumbnail", "preview")]
+    queue.enqueue_all(calls)
+    queued = list(DBTaskResult.objects.order_by("enqueued_at"))
+    assert [r.args_kwargs["args"][1] for r in queued] == [list(c.args) for c in calls]
+    assert len({r.id for r in queued}) == len(calls)
+    times = [r.enqueued_at for r in queued]
+    assert times == sorted(times) and times[0] < times[-1]
+
+
+def test_a_pre_save_listener_sees_every_row(db: None) -> None:
+    """Someone else listening to the model's pre_save: no template, every row built whole
+    (and their receiver called for each)."""
+    seen: list[Any] = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance.args_kwargs["args"][1])
+
+    queue.enqueue_all([queue.Call(background.make_derived, ("a" * 64, "thumbnail"), 10)])
+    pre_save.connect(listener, sender=DBTaskResult)
+    try:
+        queue.enqueue_all([queue.Call(background.make_derived, ("b" * 64, kind), 10)
+                           for kind in ("thumbnail", "preview")])
+    finally:
+        pre_save.disconnect(listener, sender=DBTaskResult)
+    assert seen == [["b" * 64, "thumbnail"], ["b" * 64, "preview"]]
 
 
 def test_task_enqueued_is_sent_when_someone_listens(db: None) -> None:
