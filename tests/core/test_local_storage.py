@@ -61,10 +61,10 @@ def test_a_first_save_makes_its_folders_and_syncs_each_into_its_parent(
     with _spool(tmp_path, b"photo") as spooled:
         assert storage.save(NAME, spooled) == NAME
     assert (tmp_path / "blobs" / NAME).read_bytes() == b"photo"
-    # Each folder made (blobs, originals, ab, cd) is synced into its parent, deepest first,
-    # then the file's folder for the file's own entry.
-    assert synced == [tmp_path / "blobs/originals/ab", tmp_path / "blobs/originals",
-                      tmp_path / "blobs", tmp_path, tmp_path / "blobs/originals/ab/cd"]
+    # The file's folder for the file's own entry, then each folder made (cd, ab, originals,
+    # blobs) synced into its parent, deepest first.
+    assert synced == [tmp_path / "blobs/originals/ab/cd", tmp_path / "blobs/originals/ab",
+                      tmp_path / "blobs/originals", tmp_path / "blobs", tmp_path]
 
 
 def test_a_new_leaf_folder_is_synced_into_its_existing_parent(
@@ -74,7 +74,7 @@ def test_a_new_leaf_folder_is_synced_into_its_existing_parent(
     synced = _synced(monkeypatch)
     with _spool(tmp_path, b"second", "2.part") as spooled:
         storage.save("originals/ab/ef/abef5678", spooled)
-    assert synced == [tmp_path / "blobs/originals/ab", tmp_path / "blobs/originals/ab/ef"]
+    assert synced == [tmp_path / "blobs/originals/ab/ef", tmp_path / "blobs/originals/ab"]
 
 
 def test_a_folder_that_is_a_file_is_an_error(
@@ -151,3 +151,25 @@ def test_bytes_without_a_file_on_disk_are_written_whole_and_never_overwrite(
     assert (tmp_path / "blobs" / NAME).read_bytes() == b"photo"
     with pytest.raises(FileNotFoundError):
         storage.open(NAME + "x")
+
+
+def test_folders_made_are_synced_even_when_another_save_placed_the_file_first(
+        storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link finds the folder missing, the folder is made, and by the second link another
+    process has placed the same bytes: the folder made here is still synced into its parent."""
+    with _spool(tmp_path, b"first", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    synced = _synced(monkeypatch)
+    target = tmp_path / "blobs/originals/ab/ef/abef5678"
+    real_place = storage._place
+
+    def place(final: Path, content: Any) -> None:
+        if final.parent.is_dir():  # the other process wins the race once the folder exists
+            final.write_bytes(b"photo")
+        real_place(final, content)
+
+    monkeypatch.setattr(storage, "_place", place)
+    with _spool(tmp_path, b"photo", "2.part") as spooled:
+        storage.save("originals/ab/ef/abef5678", spooled)
+    assert target.read_bytes() == b"photo"
+    assert synced == [tmp_path / "blobs/originals/ab"]
