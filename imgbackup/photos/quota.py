@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
+from django.db import connection
 
 from imgbackup.accounts.models import Quota
 from imgbackup.photos.models import Photo, StorageUsage
@@ -55,8 +56,19 @@ def _limit_owned_usage(sql: Sql) -> str:
             f"WHERE {sql.column(Quota, 'user', 'q')} = %s")
 
 
+def _limit_usage(sql: Sql) -> str:
+    """The limit and the usage in one read: only where the transaction took the database's
+    write lock at BEGIN (SQLite, IMMEDIATE), so no other writer commits between BEGIN and
+    this read. On PostgreSQL a ``FOR UPDATE`` read that waited for the lock still sees the
+    usage of its own snapshot, from before the upload that held the lock committed: there the
+    usage is read by a statement of its own, after the lock is granted."""
+    return (f"SELECT {sql.column(Quota, 'max_bytes', 'q')}, ({_usage(sql)}) "  # noqa: S608
+            f"FROM {sql.table(Quota, 'q')} WHERE {sql.column(Quota, 'user', 'q')} = %s")
+
+
 _USAGE = Statement(_usage)
 _LIMIT_LOCKED = Statement(lambda sql: _limit(sql) + sql.for_update, locking=True)
+_LIMIT_USAGE_LOCKED = Statement(_limit_usage, locking=True)
 _LIMIT_OWNED_USAGE = Statement(_limit_owned_usage)
 
 
@@ -75,17 +87,23 @@ def check_quota(user: User, size: int, sha256: str | None = None, *, name: str =
 
     Returns the bytes left beside ``size`` (None: no quota; 0 when bytes already owned
     passed without reading the usage), for ``room_for``."""
-    if locked:
+    limit: int
+    if locked and not connection.features.has_select_for_update:  # SQLite: see _limit_usage
+        row = _LIMIT_USAGE_LOCKED.row([user.pk, user.pk])
+        if row is None or row[0] is None:
+            return None
+        limit, used = row[0], int(row[1] or 0)
+    elif locked:
         row = _LIMIT_LOCKED.row([user.pk])
         if row is None or row[0] is None:
             return None
-        limit: int = row[0]
+        limit = row[0]
         used = usage_of(user)
     else:
         row = _LIMIT_OWNED_USAGE.row([user.pk, sha256 or "", user.pk, user.pk])
         if row is None or row[0] is None:
             return None
-        limit, owned, used = row[0], row[1], int(row[2] or 0)
+        limit, owned, used = row[0], bool(row[1]), int(row[2] or 0)
         if owned:
             return 0
     if used + size > limit:
