@@ -6,8 +6,9 @@ Order of events, for safety:
 2. they are identified from their own bytes (never the name or Content-Type): an image by
    Pillow, else a video by FFmpeg in a sandboxed child process (imgbackup/video), and the
    owner's storage quota is checked (photos/quota.py) — before anything is stored;
-3. the object is put in storage, durably, before any lock is taken: the slow part (a disk
-   sync, or an upload to S3) never holds the database's write lock (SQLite) or the row lock;
+3. the object is put in storage before any lock is taken: the slow part (a disk sync, or an
+   upload to S3) never holds the database's write lock (SQLite) or the row lock; on local
+   storage its folder syncs run beside step 4 and are waited for before step 5's commit;
 4. under the Original row's lock, the object is checked again and written again if it is
    gone, so a purge or gc of the same bytes either finished before (and the object is
    written again) or waits until this photo exists;
@@ -41,6 +42,7 @@ from imgbackup.photos.trash import restore
 from imgbackup.photos.uploads import Spooled
 from imgbackup.statements import Insert, Rows, Sql, Statement
 from imgbackup.storage import blobs
+from imgbackup.storage.syncs import Pending, overlapped
 from imgbackup.video import probe as video
 from imgbackup.video.probe import VideoInfo
 
@@ -133,27 +135,32 @@ def ingest(owner: User, upload: Spooled, modified_at: datetime | None = None,
     info = identify(upload)
     if not upload.quota_checked:  # else checked before its body was read, this request
         check_quota(owner, upload.size or 0, upload.sha256, name=upload.name or "file")
-    _place(upload)
-    searchable = search_fields(info.camera_make, info.camera_model, info.lens, info.latitude,
-                               info.longitude)
-    for _attempt in range(3):
-        try:
-            kept = _commit(owner, upload, info, modified_at, searchable, within)
-        except IntegrityError:
-            # The same user sent the same bytes twice at once; the other request won.
-            continue
-        if kept.created:
-            link_motion(kept.photo)  # a Live Photo's other half may be here already
-        return kept
+    # The object's folder syncs (local storage) run while the transaction does its work; they
+    # are waited for before it commits (storage/syncs.py).
+    with overlapped() as syncing:
+        _place(upload)
+        searchable = search_fields(info.camera_make, info.camera_model, info.lens,
+                                   info.latitude, info.longitude)
+        for _attempt in range(3):
+            try:
+                kept = _commit(owner, upload, info, modified_at, searchable, within, syncing)
+            except IntegrityError:
+                # The same user sent the same bytes twice at once; the other request won.
+                continue
+            if kept.created:
+                link_motion(kept.photo)  # a Live Photo's other half may be here already
+            return kept
     raise Rejected(409, "conflict", f"{upload.name}: try again")
 
 
 def _commit(owner: User, upload: Spooled, info: MediaInfo, modified_at: datetime | None,
-            searchable: dict[str, Any], within: Callable[[Ingested], None] | None) -> Ingested:
+            searchable: dict[str, Any], within: Callable[[Ingested], None] | None,
+            syncing: Pending) -> Ingested:
     with transaction.atomic():
         kept = _kept(owner, upload, info, modified_at, searchable)
         if within is not None:
             within(kept)
+        syncing.wait()  # the object and its folders on disk before the rows naming it commit
         return kept
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage
 
+from imgbackup.storage import syncs
 from imgbackup.storage.partial import PartialFile
 
 
@@ -46,6 +47,11 @@ def sync_entries(folders: list[Path]) -> None:
         fsync_dir(folder.parent)
 
 
+def _sync_all(folder: Path, made: list[Path]) -> None:
+    fsync_dir(folder)
+    sync_entries(made)
+
+
 class LocalBlobStorage(FileSystemStorage):
     """FileSystemStorage for content-addressed objects.
 
@@ -77,7 +83,7 @@ class LocalBlobStorage(FileSystemStorage):
             self._in_folder(final, lambda: self._place(final, content), made)
         except FileExistsError:
             if final.stat().st_size == content.size:
-                sync_entries(made)
+                syncs.run(lambda: sync_entries(made))
                 return name
             # The copy under this name is damaged (its size differs from bytes that hash to
             # the name): replace it whole with the good copy just received.
@@ -86,11 +92,11 @@ class LocalBlobStorage(FileSystemStorage):
                 staged.unlink()
             self._place(staged, content)
             staged.replace(final)
-        fsync_dir(final.parent)
         # The new folders' entries, after the file's own folder (before or after made no
         # difference on ext4 here: each folder sync costs a device flush, ~2-3 ms of wall
-        # time and ~0.1 ms of CPU, bench/analysis.md item 1b, sixth round).
-        sync_entries(made)
+        # time and ~0.1 ms of CPU, bench/analysis.md item 1b, sixth round). Inside
+        # syncs.overlapped() (ingest), on a worker thread, waited for before the rows commit.
+        syncs.run(lambda: _sync_all(final.parent, made))
         return name
 
     def _in_folder(self, target: Path, place: Callable[[], None], made: list[Path]) -> None:
