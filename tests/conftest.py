@@ -54,6 +54,39 @@ def on_postgres() -> bool:
     return RUN_DATABASE.startswith(("postgres://", "postgresql://"))
 
 
+def _share_botocore_data() -> None:
+    """In the S3 run every test gets a storage of its own, and each storage its own boto3
+    session, which parsed botocore's JSON models (endpoints, S3's API) again: 0.1-0.3 s of
+    CPU per test that touches storage, against ~0.015 s with one loader shared by the
+    test process's sessions. The loader only reads botocore's own data files and caches what
+    it read; sessions, credentials, clients and connections stay one per storage as in the
+    server. Live servers run in their own processes and are not touched."""
+    import functools
+
+    import botocore.loaders
+    import botocore.session
+
+    class Paths(list[str]):
+        """Each boto3 session appends boto3's data folder to its loader's search paths: once
+        is enough for a shared loader."""
+
+        def append(self, path: str) -> None:
+            if path not in self:
+                super().append(path)
+
+    @functools.cache
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        loader = botocore.loaders.create_loader(search_path_string)
+        loader._search_paths = Paths(loader.search_paths)
+        return loader
+
+    botocore.session.create_loader = create_loader
+
+
+if on_s3():
+    _share_botocore_data()
+
+
 def unique_name(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:12]}"
 
@@ -79,6 +112,19 @@ def _blob_root(request: pytest.FixtureRequest, settings: Any, tmp_path: Path) ->
     storages._storages.pop("blobs", None)
     yield root
     storages._storages.pop("blobs", None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(request: pytest.FixtureRequest, settings: Any) -> None:
+    """A fast password hash for the tests' own process (personas, logins, password forms):
+    Django's default, PBKDF2 with 1 000 000 rounds, costs ~0.4 s of CPU per user made and per
+    login, which was most of the time of the tests that use ``alice``/``bob``/``admin``
+    (tests/core/test_ranges.py + 4 other files: 258 s -> 38 s). What is checked never depends
+    on the hash's cost. Live servers (``start_server``, ``imgbackup`` subprocesses) keep the
+    production default, so logins through them still use it; a test marked
+    ``real_password_hash`` gets it too (tests/security/test_password_hash.py)."""
+    if request.node.get_closest_marker("real_password_hash") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_jpeg(seed: int = 0, size: tuple[int, int] = (64, 48), **save: Any) -> bytes:
@@ -338,6 +384,11 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 def copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_password_hash: keeps Django's default password "
+                            "hash in the test process (the others get a fast one)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
