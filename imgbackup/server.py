@@ -15,7 +15,6 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from imgbackup import periodic, worker_gc
-from imgbackup.jobs import embedded
 from imgbackup.proxies import Network
 
 LOOPBACK = (ip_network("127.0.0.1"), ip_network("::1"))
@@ -91,7 +90,11 @@ def _bind(host: str, port: int) -> None:
 
 def combined_hooks() -> dict[str, Any]:
     """The master's hooks: the periodic purge and the embedded job workers, each in turn; and
-    the workers' own: the garbage collector's freeze once the application is loaded."""
+    the workers' own: the garbage collector's freeze once the application is loaded. The job
+    queue is imported here, not with the module: ``gunicorn_options`` is also used by the
+    benchmarks' replica of the original design, which has no job queue (nor its settings)."""
+    from imgbackup.jobs import embedded
+
     parts = [periodic.server_hooks(), embedded.server_hooks(), worker_gc.server_hooks()]
 
     def chain(name: str) -> Any:

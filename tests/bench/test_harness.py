@@ -28,12 +28,15 @@ def test_a_tiny_run_reports_every_item_it_was_asked_for(tmp_path: Path) -> None:
     for item in items.values():
         # Measured with figures, or saying why not: never silently empty.
         assert item["rows"] or item["not_measured"], item
+    # Item 1 is measured against both references: a reference server that fails to start
+    # (the original design's replica, once, when imgbackup.server imported the job queue)
+    # must fail here, not leave BENCHMARKS.md with "not measured".
     upload = items["1"]
-    if upload["measured"]:
-        names = {row["reference_name"] for row in upload["rows"]}
-        assert {"nginx WebDAV PUT", "original design view"} <= names
-        # (CPU per photo may round to 0 at these sizes: /proc counts 10 ms ticks.)
-        assert all(row["ratio"] is not None for row in upload["rows"] if row["unit"] == "MB/s")
+    assert upload["measured"], upload["not_measured"]
+    names = {row["reference_name"] for row in upload["rows"]}
+    assert {"nginx WebDAV PUT", "original design view"} <= names
+    # (CPU per photo may round to 0 at these sizes: /proc counts 10 ms ticks.)
+    assert all(row["ratio"] is not None for row in upload["rows"] if row["unit"] == "MB/s")
     # Item 1b states the floor and each path's multiple of it.
     assert items["1b"]["measured"], items["1b"]
     metrics = {row["metric"]: row for row in items["1b"]["rows"]}
