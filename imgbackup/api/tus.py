@@ -66,7 +66,7 @@ def creation(request: HttpRequest) -> HttpResponse:
     _check_version(request)
     user = caller(request)
     length = _length(request)
-    claims = _rejected_as_api(resumable.parse_metadata, request.headers.get("Upload-Metadata", ""))
+    claims = _rejected_as_api(resumable.parse_metadata, _header(request, "Upload-Metadata") or "")
     if length is not None:
         # Past the quota: told before a byte is sent (ingest checks again at completion,
         # under the quota row's lock).
@@ -141,8 +141,15 @@ def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
     return _state(HttpResponse(status=204), upload)
 
 
+def _header(request: HttpRequest, name: str) -> str | None:
+    """A request header, read from META as ``request.headers`` would find it, without building
+    that mapping of every header for the four or five a tus request reads (~10 us)."""
+    value = request.META.get("HTTP_" + name.upper().replace("-", "_"))
+    return None if value is None else str(value)
+
+
 def _check_version(request: HttpRequest) -> None:
-    if request.headers.get("Tus-Resumable") != VERSION:
+    if _header(request, "Tus-Resumable") != VERSION:
         raise ApiError(412, "unsupported_version", f"send Tus-Resumable: {VERSION}")
 
 
@@ -180,7 +187,7 @@ def _upload_for_user(request: HttpRequest, upload_id: str) -> ResumableUpload:
 
 
 def _number(request: HttpRequest, header: str) -> int | None:
-    raw = request.headers.get(header)
+    raw = _header(request, header)
     if raw is None:
         return None
     if not _NUMBER.fullmatch(raw.strip()):
@@ -190,7 +197,7 @@ def _number(request: HttpRequest, header: str) -> int | None:
 
 def _length(request: HttpRequest) -> int | None:
     length = _number(request, "Upload-Length")
-    deferred = request.headers.get("Upload-Defer-Length")
+    deferred = _header(request, "Upload-Defer-Length")
     if length is None and deferred != "1":
         raise bad_request("send Upload-Length, or Upload-Defer-Length: 1")
     if length is not None and deferred is not None:
@@ -206,7 +213,7 @@ def _content_length(request: HttpRequest) -> int:
 
 
 def _checksum(request: HttpRequest) -> tuple[str, bytes] | None:
-    raw = request.headers.get("Upload-Checksum")
+    raw = _header(request, "Upload-Checksum")
     if raw is None:
         return None
     algorithm, _, encoded = raw.strip().partition(" ")

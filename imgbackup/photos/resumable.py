@@ -42,6 +42,7 @@ from imgbackup.photos.models import Photo, ResumableUpload
 from imgbackup.photos.resumable_lease import LEASE, Lease, LostTurn
 from imgbackup.photos.running_hashes import RunningHashes
 from imgbackup.photos.uploads import CompletedFile
+from imgbackup.statements import Rows, Sql, Statement
 from imgbackup.storage.partials import Busy, PartialStore, partial_store
 
 MB = 1024 * 1024
@@ -179,11 +180,27 @@ def _already_kept(owner: User, claims: Claims, length: int | None) -> Photo | No
     return photo
 
 
+# Every HEAD, PATCH and DELETE looks its upload up first: one statement built once per
+# database (statements.py), not the ORM's query compiled per request.
+_UPLOADS = Rows(ResumableUpload)
+
+
+def _by_owner_and_id(sql: Sql) -> str:
+    return (f"SELECT {_UPLOADS.columns(sql, 'r')} "  # noqa: S608
+            f"FROM {sql.table(ResumableUpload, 'r')} "
+            f"WHERE {sql.column(ResumableUpload, 'owner', 'r')} = %s "
+            f"AND {sql.column(ResumableUpload, 'id', 'r')} = %s")
+
+
+_BY_OWNER_AND_ID = Statement(_by_owner_and_id)
+
+
 def upload_of(owner: User, upload_id: str) -> ResumableUpload | None:
     """The owner's upload with this id, expired or not; None for anyone else's or none."""
     if not HEX32.fullmatch(upload_id):
         return None
-    return ResumableUpload.objects.filter(owner=owner, pk=upload_id).first()
+    row = _BY_OWNER_AND_ID.row([owner.pk, upload_id])
+    return None if row is None else _UPLOADS.load(row)
 
 
 def expired(upload: ResumableUpload) -> bool:

@@ -30,9 +30,14 @@ from imgbackup.photos.ingest import Ingested, Rejected, ingest
 from imgbackup.photos.models import ResumableUpload
 from imgbackup.photos.resumable import Claims, open_uploads, opened
 from imgbackup.photos.uploads import HashedUpload, SpoolWriter
+from imgbackup.statements import Insert
 from imgbackup.storage.partials import READ_CHUNK, partial_store
 
 RAW = "application/octet-stream"
+# The complete row, written in the photo's transaction: one INSERT whose text is made once
+# (statements.py), not the ORM's save() compiling it on every upload (~0.3 ms of CPU per
+# creation-with-upload; bench/analysis.md, item 1b, sixth round).
+_INSERT_ROW = Insert(ResumableUpload)
 
 
 def create_whole(owner: User, length: int, claims: Claims,
@@ -84,7 +89,7 @@ def _finish(row: ResumableUpload, upload: HashedUpload, length: int,
 
     def complete(kept: Ingested) -> None:
         row.offset, row.photo_id = length, kept.photo.original_id
-        row.save(force_insert=True)
+        _INSERT_ROW.insert(row)
 
     upload.quota_checked = quota_checked
     ingest(row.owner, upload, row.modified_at, within=complete)

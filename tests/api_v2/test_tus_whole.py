@@ -22,6 +22,7 @@ from .test_tus import create, head, meta, patch, stored
 from imgbackup.jobs import quiet
 from imgbackup.photos.models import Photo, ResumableUpload
 from imgbackup.photos.resumable import Claims
+from imgbackup.photos import resumable_whole
 from imgbackup.photos.resumable_whole import create_whole
 from imgbackup.storage import incoming_dir
 from imgbackup.storage.partials import partial_store
@@ -62,7 +63,8 @@ def test_the_row_commits_with_the_photo_or_not_at_all(
     def fails(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(ResumableUpload, "save", fails)
+    # The complete row's INSERT (resumable_whole._INSERT_ROW) fails inside the photo's commit.
+    monkeypatch.setattr(resumable_whole._INSERT_ROW, "insert", fails)
     client.raise_request_exception = False
     body = make_jpeg(62)
     assert create(client, alice, len(body), body).status_code == 500

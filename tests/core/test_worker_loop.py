@@ -104,3 +104,56 @@ def test_kept_alive_connections_are_answered_whole_split_pipelined_and_after_a_p
             assert _answers(sock, 1) == [b"HTTP/1.1 200 OK"]
     finally:
         server.stop()
+
+
+@pytest.fixture
+def tcp_pair() -> Any:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+        with client, server:
+            yield server, client
+
+
+def _corked(sock: socket.socket) -> bool:
+    return bool(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK))
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_CORK"), reason="Linux only")
+def test_an_answer_is_corked_from_its_start_and_uncorked_once_written(
+        tcp_pair: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Head and body leave in one segment: corked when the application starts its answer (not
+    before: a 100 Continue must leave at once), uncorked when the worker has written it, even
+    when writing it failed."""
+    server, client = tcp_pair
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        assert not _corked(server)
+        start_response("200 OK", [("Content-Length", "2")])
+        assert _corked(server)
+        return [b"ok"]
+
+    slow_clients.closing_when_unread(app)({"gunicorn.socket": server}, lambda *a: None)
+    assert _corked(server)
+
+    outcomes = iter([None, OSError("the client went away")])
+
+    def written(self: Any, req: Any, conn: Any) -> bool:
+        server.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        failure = next(outcomes)
+        if failure is not None:
+            raise failure
+        return True
+
+    monkeypatch.setattr(slow_clients.ThreadWorker, "handle_request", written)
+    worker: Any = GuardedThreadWorker.__new__(GuardedThreadWorker)
+    worker.body_timeout = 5.0
+    conn: Any = type("Conn", (), {"sock": server})()
+    assert worker.handle_request(None, conn) is True
+    assert not _corked(server)
+    client.settimeout(5)
+    assert client.recv(100).endswith(b"\r\n\r\nok")  # sent at once, not after 200 ms
+    slow_clients.cork(server, True)
+    with pytest.raises(OSError):
+        worker.handle_request(None, conn)
+    assert not _corked(server)
