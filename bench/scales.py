@@ -1,4 +1,5 @@
-"""How much each benchmark does: ``full`` for BENCHMARKS.md (under 15 minutes on 2 cores),
+"""How much each benchmark does: ``full`` for BENCHMARKS.md (about an hour on 2 shared cores:
+3 554 s on 2026-11-30 at load 5-13, most of it seeding the million-photo libraries),
 ``small`` for a run of items 1 and 1b on a shared machine (minutes), ``tiny`` for the
 harness's own smoke test (seconds)."""
 
