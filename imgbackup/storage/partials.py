@@ -37,7 +37,7 @@ from storages.utils import clean_name
 
 from imgbackup.hashing import BothHashes, hash_file
 from imgbackup.storage import blobs, incoming_dir
-from imgbackup.storage.local import fsync_dir
+from imgbackup.storage.local import fsync_dir, make_folders, sync_entries
 from imgbackup.storage.writeback import Writeback
 
 State = dict[str, Any]
@@ -100,7 +100,9 @@ def partial_store() -> PartialStore:
 
 class LocalPartials:
     def __init__(self, root: Path) -> None:
-        root.mkdir(parents=True, exist_ok=True)
+        # A folder made here is synced into its parent (and so on up), as local storage's
+        # are: the uploads' offsets acknowledged later must not vanish with their folder.
+        sync_entries(make_folders(root))
         self.root = root
 
     def path(self, upload_id: str) -> Path:

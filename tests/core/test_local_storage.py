@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile, File
 
 from imgbackup.storage import local
 from imgbackup.storage.local import LocalBlobStorage
+from imgbackup.storage.partials import LocalPartials
 
 pytestmark = pytest.mark.backend_independent
 
@@ -173,3 +174,17 @@ def test_folders_made_are_synced_even_when_another_save_placed_the_file_first(
         storage.save("originals/ab/ef/abef5678", spooled)
     assert target.read_bytes() == b"photo"
     assert synced == [tmp_path / "blobs/originals/ab"]
+
+
+def test_the_partial_uploads_folder_is_synced_into_its_parents_when_made(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resumable upload's acknowledged offset lives in .resumable/: a crash must not take the
+    folder's own entry with it (strict POSIX: the parent's fsync makes it durable)."""
+    synced = _synced(monkeypatch)
+    root = tmp_path / "data" / ".resumable"
+    LocalPartials(root)
+    assert root.is_dir()
+    assert synced == [tmp_path / "data", tmp_path]
+    synced.clear()
+    LocalPartials(root)  # there already: nothing to make, nothing to sync
+    assert synced == []
