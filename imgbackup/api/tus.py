@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.http.request import HttpHeaders
 from django.http.response import HttpResponseBase
 from django.utils.http import http_date
 
@@ -142,9 +143,10 @@ def _patch(request: HttpRequest, upload: ResumableUpload) -> HttpResponse:
 
 
 def _header(request: HttpRequest, name: str) -> str | None:
-    """A request header, read from META as ``request.headers`` would find it, without building
-    that mapping of every header for the four or five a tus request reads (~10 us)."""
-    value = request.META.get("HTTP_" + name.upper().replace("-", "_"))
+    """A request header, read from META under Django's own name for it (``request.headers``'
+    ``to_wsgi_name``), without building that mapping of every header for the four or five a
+    tus request reads (~10 us)."""
+    value = request.META.get(HttpHeaders.to_wsgi_name(name))
     return None if value is None else str(value)
 
 
