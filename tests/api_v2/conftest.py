@@ -80,8 +80,7 @@ def upload(client: Client, persona: Persona, *seeds: int, **fields: Any) -> list
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_fresh(settings: Any) -> None:
-    """A fast password hash (these tests are not about hashing; the default costs a second of
-    CPU per user and login), and no login failures counted from an earlier test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fresh() -> None:
+    """No login failures counted from an earlier test (the fast password hash is every test's:
+    tests/conftest.py ``_fast_passwords``)."""
     cache.clear()

@@ -13,8 +13,9 @@ from api_v2.conftest import call
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_fresh(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fresh() -> None:
+    """No login failures counted from an earlier test (the fast password hash is every test's:
+    tests/conftest.py ``_fast_passwords``)."""
     cache.clear()
 
 
