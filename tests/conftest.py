@@ -386,11 +386,6 @@ def copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, dirs_exist_ok=True)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "real_password_hash: keeps Django's default password "
-                            "hash in the test process (the others get a fast one)")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In the PostgreSQL + S3 run, leave out the tests marked ``backend_independent``: what
     they check (pixels, parsing, the CLI against a fake server, the web app's own behaviour in
