@@ -26,12 +26,18 @@ class _Server(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in {**self.options, **combined_hooks()}.items():
+        # The master loads the application before it forks (preload_app) and freezes it
+        # (load): the web workers and the job workers then share its pages instead of each
+        # loading its own copy (bench item 2; docs/architecture.md, "Memory"). A SIGHUP then
+        # restarts the workers with the code the master loaded: restart the server to update.
+        options = {**self.options, **combined_hooks(), "preload_app": True}
+        for key, value in options.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
         from imgbackup.wsgi import application
 
+        worker_gc.freeze_for_fork()
         return application
 
 
