@@ -23,6 +23,7 @@ LOOPBACK = (ip_network("127.0.0.1"), ip_network("::1"))
 class _Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
+        self.hooks: dict[str, Any] | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -30,7 +31,10 @@ class _Server(BaseApplication):  # type: ignore[misc]
         # (load): the web workers and the job workers then share its pages instead of each
         # loading its own copy (bench item 2; docs/architecture.md, "Memory"). A SIGHUP then
         # restarts the workers with the code the master loaded: restart the server to update.
-        options = {**self.options, **combined_hooks(), "preload_app": True}
+        # The hooks are made once: a SIGHUP reads the configuration again, and the hooks of
+        # the first reading hold the job workers and the purge that on_exit must stop.
+        self.hooks = self.hooks or combined_hooks()
+        options = {**self.options, **self.hooks, "preload_app": True}
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -93,3 +93,18 @@ def test_no_job_worker_without_job_workers(tmp_path: Path) -> None:
         assert not [p for p in children(server.process.pid) if name(p) == SPAWNER]
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_a_reload_keeps_the_job_workers_and_the_stop_after_it_stops_them(
+        tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    spawner, worker = _job_worker(server)
+    web = children(server.process.pid)
+    os.kill(server.process.pid, signal.SIGHUP)  # new web workers, same job workers
+    eventually(lambda: not set(web) & set(children(server.process.pid)) - {spawner})
+    assert _job_worker(server) == (spawner, worker)
+    server.process.terminate()
+    server.process.wait(30)
+    # The master waited for them (on_exit): nothing is left the moment it has exited.
+    assert not alive(spawner) and not alive(worker)
