@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
@@ -64,6 +65,8 @@ def prepare_fork() -> None:
         names = ", ".join(t.name for t in threading.enumerate()
                           if t is not threading.current_thread())
         raise UnsafeFork(f"other threads run ({names})")
+    if os_threads() > 1:  # started by a C library (a BLAS pool, a codec), unseen by Python
+        raise UnsafeFork(f"{os_threads() - 1} threads of a library run")
     connections.close_all()
     forget_connections()
     if still := open_connections():
@@ -72,6 +75,14 @@ def prepare_fork() -> None:
     gc.freeze()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or the child would write the parent's buffered text again
+
+
+def os_threads() -> int:
+    """Threads of this process, Python's or not (Linux; elsewhere Python's alone)."""
+    try:
+        return sum(1 for _ in Path(f"/proc/{os.getpid()}/task").iterdir())
+    except OSError:
+        return threading.active_count()
 
 
 def name_process(name: str) -> None:

@@ -4,9 +4,11 @@ and what is alive is frozen so that the child shares it."""
 
 from __future__ import annotations
 
+import _thread
 import gc
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -64,9 +66,26 @@ def test_it_refuses_to_fork_while_another_thread_runs(unfrozen: None) -> None:
         other.join()
 
 
+@pytest.mark.backend_independent
+def test_it_refuses_to_fork_while_a_thread_python_does_not_know_of_runs(
+        unfrozen: None) -> None:
+    hold = _thread.allocate_lock()
+    hold.acquire()
+    _thread.start_new_thread(hold.acquire, ())  # as a C library's pool would: not in threading
+    try:
+        assert threading.active_count() == 1
+        with pytest.raises(UnsafeFork, match="threads of a library"):
+            prepare_fork()
+    finally:
+        hold.release()
+        deadline = time.monotonic() + 5
+        while spawner.os_threads() > 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_forked_child_opens_a_connection_of_its_own(unfrozen: None) -> None:
-    if threading.active_count() > 1:
+    if spawner.os_threads() > 1:
         pytest.skip("another thread runs in this test process: no fork here")
     _connected()
     parent_backend = _backend_id()
