@@ -50,7 +50,7 @@ TICK = 0.5  # the spawner's look at its children and its parent
 # What ps and top show for them (/proc/PID/comm); bench/servers.py finds the worker by it.
 SPAWNER_NAME = "imgbackup-spawn"
 WORKER_NAME = "imgbackup-job"
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
 
 class UnsafeFork(RuntimeError):
@@ -167,6 +167,7 @@ def _spawner_main(count: int, master: int, alive_fd: int) -> int:
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, on_signal)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as for the master, a reload, not a stop
     children: dict[int, int] = {}  # pid -> slot
     due = dict.fromkeys(range(count), 0.0)  # slot -> when to start it
     while not stop and os.getppid() == master:
@@ -192,7 +193,7 @@ def _fork_worker(alive_fd: int) -> int:
 
 
 def _worker_main() -> int:
-    for signum in STOP_SIGNALS:
+    for signum in (*STOP_SIGNALS, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)  # the worker sets its own (graceful) handlers
     name_process(WORKER_NAME)
     call_command("worker", parent_pid=os.getppid())

@@ -102,6 +102,7 @@ def test_a_reload_keeps_the_job_workers_and_the_stop_after_it_stops_them(
     spawner, worker = _job_worker(server)
     web = children(server.process.pid)
     os.kill(server.process.pid, signal.SIGHUP)  # new web workers, same job workers
+    os.kill(spawner, signal.SIGHUP)  # as a hang-up sent to the group would: ignored
     eventually(lambda: not set(web) & set(children(server.process.pid)) - {spawner})
     assert _job_worker(server) == (spawner, worker)
     server.process.terminate()
