@@ -256,13 +256,16 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def job_worker_pid(server_pid: int) -> int | None:
-    """The ``imgbackup worker`` child that ``imgbackup serve`` started, if it runs."""
+    """The job worker that ``imgbackup serve`` started, if it runs: forked by its spawner and
+    named ``imgbackup-job`` (imgbackup/jobs/spawner.py), or ``imgbackup worker --parent-pid``
+    exec'd when it could not be forked."""
     for pid in _descendants(server_pid):
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
         except OSError:
             continue
-        if b"worker" in argv and b"--parent-pid" in argv:
+        if comm == "imgbackup-job" or (b"worker" in argv and b"--parent-pid" in argv):
             return pid
     return None
 

@@ -247,9 +247,10 @@ def _memory_item(outcomes: dict[str, Outcome], scale: Scale) -> Item:
         f"by random junk up to the size (a JPEG decoder reads the header and stops). imgbackup "
         f"ran with IMGBACKUP_MAX_UPLOAD_MB={scale.big_upload_mb + 64} (IMGBACKUP_MAX_PIXELS "
         f"unchanged: the header says 640x480) and answered {ours.big_status}; the original "
-        f"view answered {ref.big_status}. RSS is the sum of VmRSS over the gunicorn master and "
-        f"its {servers.WORKERS} workers, read from /proc every 20 ms; PSS (smaps_rollup) "
-        f"counts the pages the forked workers share with the master once, not three times.")
+        f"view answered {ref.big_status}. RSS is the sum of VmRSS over every process the "
+        f"server started (imgbackup: the gunicorn master, its {servers.WORKERS} web workers, "
+        f"the job workers' spawner and its job worker), read from /proc every 20 ms; PSS "
+        f"(smaps_rollup) counts each page the forked processes share once, not once each.")
     return item
 
 

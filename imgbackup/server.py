@@ -23,15 +23,25 @@ LOOPBACK = (ip_network("127.0.0.1"), ip_network("::1"))
 class _Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
+        self.hooks: dict[str, Any] | None = None
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in {**self.options, **combined_hooks()}.items():
+        # The master loads the application before it forks (preload_app) and freezes it
+        # (load): the web workers and the job workers then share its pages instead of each
+        # loading its own copy (bench item 2; docs/architecture.md, "Memory"). A SIGHUP then
+        # restarts the workers with the code the master loaded: restart the server to update.
+        # The hooks are made once: a SIGHUP reads the configuration again, and the hooks of
+        # the first reading hold the job workers and the purge that on_exit must stop.
+        self.hooks = self.hooks or combined_hooks()
+        options = {**self.options, **self.hooks, "preload_app": True}
+        for key, value in options.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
         from imgbackup.wsgi import application
 
+        worker_gc.freeze_for_fork()
         return application
 
 

@@ -15,14 +15,20 @@ worker anyway - and cycles made by requests are still found and freed.
 The youngest generation is collected after 10 000 net allocations instead of 700: a page of 500
 holds ~2 000 dicts and tuples while it is built, so at 700 every page paid about two young
 collections, each walking the half-built page (~1-2 ms of its ~21 ms of CPU); at 10 000 one page
-in a hundred does. What requests leave behind in cycles is at most that many objects more."""
+in a hundred does. What requests leave behind in cycles is at most that many objects more.
+
+The master freezes too, before it forks (``freeze_for_fork``): a worker's first collection
+would otherwise walk, and so write, every object it inherited, copying the master's pages into
+its own (bench item 2, the memory target)."""
 
 from __future__ import annotations
 
 import gc
 from typing import Any
 
+from django.db import connections
 from django.urls import get_resolver
+from PIL import Image
 
 YOUNG = 10_000  # allocations (less deallocations) between two collections of generation 0
 
@@ -34,6 +40,18 @@ def freeze_loaded() -> int:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG, older, oldest)
+    return gc.get_freeze_count()
+
+
+def freeze_for_fork() -> int:
+    """In the master, before it forks: load the views, close the database connections (no
+    child may inherit one), collect and freeze. A child's collector then never writes the
+    headers of the objects it inherited, so their pages stay shared with the master."""
+    get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    Image.init()  # Pillow's format plugins, which the first image read would import
+    connections.close_all()
+    gc.collect()
+    gc.freeze()
     return gc.get_freeze_count()
 
 

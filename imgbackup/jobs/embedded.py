@@ -1,8 +1,12 @@
-"""The workers ``imgbackup serve`` runs by itself: ``IMGBACKUP_JOB_WORKERS`` child processes
-(``imgbackup worker --parent-pid``), each watched by a thread of the gunicorn master and started
-again if it exits. Children, not threads of the master: the master forks the web workers and
-must hold no database connection for them to inherit. A child whose server is killed notices
-its parent is gone and stops after the job in hand."""
+"""The workers ``imgbackup serve`` runs by itself: ``IMGBACKUP_JOB_WORKERS`` child processes,
+started again if they exit. Children, not threads of the master: the master forks the web
+workers and must hold no database connection for them to inherit. A child whose server is
+killed notices its parent is gone and stops after the job in hand.
+
+They are forked from the loaded master by the spawner (jobs/spawner.py), which shares the
+application's memory with them. When that cannot be done safely (another thread already runs
+in the master) or the spawner dies, each is instead ``imgbackup worker --parent-pid`` exec'd
+(``EmbeddedWorker``), watched by a thread of the master: the same work, its own memory."""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import threading
 from typing import Any
 
 from django.conf import settings
+
+from imgbackup.jobs.spawner import Spawner, UnsafeFork
 
 log = logging.getLogger(__name__)
 RESTART_AFTER = 5.0
@@ -54,19 +60,55 @@ class EmbeddedWorker:
             self._stop.wait(RESTART_AFTER)
 
 
-def server_hooks() -> dict[str, Any]:
-    """gunicorn settings that run IMGBACKUP_JOB_WORKERS job workers beside the server."""
-    workers = [EmbeddedWorker(f"imgbackup-worker-{i}")
-               for i in range(max(0, int(settings.JOB_WORKERS)))]
-    if not workers:
-        return {}
+class JobWorkers:
+    """The master's job workers: forked by the spawner, or exec'd when that cannot be."""
 
-    def when_ready(server: Any) -> None:
-        for worker in workers:
-            worker.start()
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.spawner: Spawner | None = None
+        self.execd: list[EmbeddedWorker] = []
+        self._lock = threading.Lock()
+        self._stopped = False
 
-    def on_exit(server: Any) -> None:
-        for worker in workers:
+    def fork(self) -> None:
+        """In gunicorn's on_starting: the master is loaded and runs no other thread yet."""
+        spawner = Spawner(self.count, fallback=self.exec)
+        try:
+            spawner.start()
+        except (UnsafeFork, OSError) as exc:
+            log.warning("job workers started by exec, not forked: %s", exc)
+        else:
+            self.spawner = spawner
+
+    def watch(self) -> None:
+        if self.spawner is None:
+            self.exec()
+        else:
+            self.spawner.watch()
+
+    def exec(self) -> None:
+        with self._lock:
+            if self._stopped or self.execd:
+                return
+            self.execd = [EmbeddedWorker(f"imgbackup-worker-{i}") for i in range(self.count)]
+            for worker in self.execd:
+                worker.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+        if self.spawner is not None:
+            self.spawner.stop()
+        for worker in self.execd:
             worker.stop()
 
-    return {"when_ready": when_ready, "on_exit": on_exit}
+
+def server_hooks() -> dict[str, Any]:
+    """gunicorn settings that run IMGBACKUP_JOB_WORKERS job workers beside the server."""
+    count = max(0, int(settings.JOB_WORKERS))
+    if not count:
+        return {}
+    workers = JobWorkers(count)
+    return {"on_starting": lambda server: workers.fork(),
+            "when_ready": lambda server: workers.watch(),
+            "on_exit": lambda server: workers.stop()}

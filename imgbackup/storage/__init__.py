@@ -41,6 +41,22 @@ def incoming_dir() -> Path:
     return fallback
 
 
+def forget_connections() -> None:
+    """Close the blob storage's client in this thread, if it has one (S3): before a fork."""
+    forget = getattr(blobs(), "forget_connections", None)
+    if callable(forget):
+        forget()
+
+
+def open_connections() -> list[str]:
+    """What this process holds open to the database and the store, by name ([]: nothing)."""
+    from django.db import connections
+
+    held = [f"database {c.alias!r}" for c in connections.all() if c.connection is not None]
+    has = getattr(blobs(), "has_connections", None)
+    return held + (["S3 client"] if callable(has) and has() else [])
+
+
 def storage_problem() -> str | None:
     """None when blob storage answers, else a sentence saying what is wrong."""
     return cast(BlobStorage, blobs()).healthy()

@@ -13,6 +13,7 @@ Built on django-storages' S3Storage, with what a backup server needs on top:
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +55,25 @@ class S3BlobStorage(S3Storage):  # type: ignore[misc]
         options.setdefault("client_config", CLIENT)
         options.setdefault("transfer_config", TRANSFER)
         super().__init__(**options)
+
+    def _holders(self) -> tuple[threading.local, ...]:
+        return (self._connections, self._unsigned_connections)
+
+    def has_connections(self) -> bool:
+        """Whether this thread holds a client (and so, maybe, an open socket to the store)."""
+        return self._bucket is not None or any(
+            getattr(holder, "connection", None) is not None for holder in self._holders())
+
+    def forget_connections(self) -> None:
+        """Close this thread's clients and forget them, as unpickling does: a process about to
+        fork must not hand its sockets to a child (spawner.prepare_fork)."""
+        for holder in self._holders():
+            resource = getattr(holder, "connection", None)
+            if resource is not None:
+                resource.meta.client.close()
+        self._connections = threading.local()
+        self._unsigned_connections = threading.local()
+        self._bucket = None
 
     @property
     def incoming_dir(self) -> Path:

@@ -1,5 +1,6 @@
 """Starting the server: a port that is taken is said at once, with what to run instead, before
-any migration or "serving" line; `make serve` says what it installs and takes PORT."""
+any migration or "serving" line; `make serve` says what it installs and takes PORT. Migrations
+are applied in a forked child, so their memory is not kept by the server (bench item 2)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.utils import OperationalError
 
 from imgbackup.management.commands import serve
 from imgbackup.server import check_port, next_free_port
@@ -72,3 +74,30 @@ def test_make_serve_says_what_it_installs_and_takes_the_port(tmp_path: Path) -> 
     install = next(i for i, line in enumerate(plan) if "pip install" in line and " -e " in line)
     assert plan[install - 1].startswith('echo "make: installing imgbackup')
     assert plan[-1] == f"{tmp_path}/venv/bin/imgbackup serve --port 8001"
+
+
+def test_migrations_are_applied_in_a_child_whose_memory_goes_with_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ran = tmp_path / "ran"
+    monkeypatch.setattr(serve, "migrate", lambda: ran.write_text(str(os.getpid())))
+    serve.migrate_apart()
+    assert int(ran.read_text()) != os.getpid()
+
+
+def test_a_database_that_cannot_be_reached_is_said_as_the_child_met_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable() -> None:
+        raise OperationalError("connection refused on port 1")
+
+    monkeypatch.setattr(serve, "migrate", unreachable)
+    with pytest.raises(OperationalError, match="connection refused on port 1"):
+        serve.migrate_apart()
+
+
+def test_a_migration_that_fails_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise RuntimeError("a broken migration")
+
+    monkeypatch.setattr(serve, "migrate", broken)
+    with pytest.raises(CommandError, match="applying the migrations failed"):
+        serve.migrate_apart()
