@@ -97,8 +97,10 @@ class _Mark:
             self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
 
     def __del__(self) -> None:  # its thread ended: the file is an idle leftover, removed later
-        with suppress(OSError):
-            os.close(self.fd)
+        fd = getattr(self, "fd", None)  # None: __init__ failed before it opened one
+        if fd is not None:
+            with suppress(OSError):
+                os.close(fd)
 
 
 _marks = threading.local()
@@ -138,9 +140,11 @@ def upload_in_flight() -> Iterator[None]:
         yield
     finally:
         mark.depth -= 1
-        mark_upload()
-        if mark.depth == 0:
-            fcntl.flock(mark.fd, fcntl.LOCK_UN)
+        try:
+            mark_upload()
+        finally:
+            if mark.depth == 0:
+                fcntl.flock(mark.fd, fcntl.LOCK_UN)
 
 
 def uploads_in_flight() -> int:
