@@ -144,6 +144,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int,
         "keepalive": 5,
         "accesslog": "-",
         "access_log_format": '%(h)s "%(r)s" %(s)s %(B)s %(M)sms',
+        # The same lines, only the five fields the format names worked out per request.
+        "logger_class": "imgbackup.access_log.AccessLogger",
         "errorlog": "-",
         "proc_name": "imgbackup",
         "forwarded_allow_ips": ",".join(str(network) for network in trusted_proxies),

@@ -3,8 +3,8 @@ photos first, and makes their thumbnails and previews as soon as no upload is in
 
 Every upload is *in flight* while its body is received and ingested (``upload_in_flight``,
 entered by ``api.upload_slots.upload_slot``, which every upload path takes, tus chunks too): it
-holds an ``flock`` on a file of its own in ``<data>/run/in-flight/``, so an upload whose
-process dies stops counting
+holds an ``flock`` on a file of its own in ``<data>/run/in-flight/`` (its thread's, kept from
+one upload to the next), so an upload whose process dies stops counting
 with its file descriptors, and it marks the time it ends. A job worker on the same machine
 waits before claiming each job (``wait_for_quiet``) until no upload is in flight and the last
 one ended ``IMGBACKUP_JOB_QUIET_SECONDS`` ago, a short settle (0.5 s) that spans the gap between
@@ -27,7 +27,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -43,16 +44,31 @@ HOLDS_AT_MOST = 60.0
 _numbers = itertools.count()
 
 
+@lru_cache(maxsize=8)
+def _run_folder_of(data_dir: str) -> Path:
+    return Path(data_dir) / "run"
+
+
 def _run_folder() -> Path:
-    return Path(settings.DATA_DIR) / "run"
+    return _run_folder_of(str(settings.DATA_DIR))
 
 
 def _mark_file() -> Path:
-    return _run_folder() / "upload-activity"
+    return _mark_file_of(_run_folder())
 
 
 def _in_flight_folder() -> Path:
-    return _run_folder() / "in-flight"
+    return _in_flight_folder_of(_run_folder())
+
+
+@lru_cache(maxsize=8)
+def _mark_file_of(run: Path) -> Path:
+    return run / "upload-activity"
+
+
+@lru_cache(maxsize=8)
+def _in_flight_folder_of(run: Path) -> Path:
+    return run / "in-flight"
 
 
 def mark_upload() -> None:
@@ -65,25 +81,76 @@ def mark_upload() -> None:
         path.touch()
 
 
+class _Mark:
+    """A thread's own file in the in-flight folder, kept open from one of its uploads to the
+    next: an upload then costs a ``utime`` and two ``flock``s, not a file made and removed (with
+    the folder's ``mkdir``): 0.22-0.28 -> ~0.1 ms of a server thread's CPU per upload
+    (bench/analysis.md, issue 17, seventh round)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.pid, self.depth = folder, os.getpid(), 0
+        path = folder / f"{self.pid}.{threading.get_ident()}.{next(_numbers)}"
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:  # the folder is new, or was removed since
+            folder.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __del__(self) -> None:  # its thread ended: the file is an idle leftover, removed later
+        fd = getattr(self, "fd", None)  # None: __init__ failed before it opened one
+        if fd is not None:
+            with suppress(OSError):
+                os.close(fd)
+
+
+_marks = threading.local()
+
+
+def _thread_mark() -> _Mark:
+    folder = _in_flight_folder()
+    mark: _Mark | None = getattr(_marks, "mark", None)
+    if mark is None or mark.folder is not folder or mark.pid != os.getpid():
+        mark = _marks.mark = _Mark(folder)
+    return mark
+
+
+def _hold(mark: _Mark) -> _Mark:
+    """Lock ``mark`` for an upload starting now; a new mark when the reader removed this one
+    as an old leftover while it was idle (``uploads_in_flight``), which it cannot do once the
+    lock is held."""
+    os.utime(mark.fd)  # the upload's age counts from now (HOLDS_AT_MOST)
+    fcntl.flock(mark.fd, fcntl.LOCK_EX)
+    if os.fstat(mark.fd).st_nlink > 0:
+        return mark
+    fcntl.flock(mark.fd, fcntl.LOCK_UN)
+    fresh = _marks.mark = _Mark(mark.folder)
+    fcntl.flock(fresh.fd, fcntl.LOCK_EX)
+    return fresh
+
+
 @contextmanager
 def upload_in_flight() -> Iterator[None]:
-    """Count an upload as in flight for the block; its end is marked (``mark_upload``)."""
-    folder = _in_flight_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{os.getpid()}.{threading.get_ident()}.{next(_numbers)}"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    """Count an upload as in flight for the block (an flock on the thread's own file in
+    ``<data>/run/in-flight/``); its end is marked (``mark_upload``)."""
+    mark = _thread_mark()
+    if mark.depth == 0:
+        mark = _hold(mark)
+    mark.depth += 1
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
-        mark_upload()
-        path.unlink(missing_ok=True)
-        os.close(fd)  # releases the flock
+        mark.depth -= 1
+        try:
+            mark_upload()
+        finally:
+            if mark.depth == 0:
+                fcntl.flock(mark.fd, fcntl.LOCK_UN)
 
 
 def uploads_in_flight() -> int:
-    """Uploads in flight on this machine for less than HOLDS_AT_MOST. An unlocked file is
-    the leftover of a process that died; it is removed once it is old."""
+    """Uploads in flight on this machine for less than HOLDS_AT_MOST. An unlocked file is an
+    idle thread's (locked again at its next upload) or the leftover of a thread or process
+    that ended; it is removed once it is old (an idle thread then makes a new one)."""
     try:
         entries = list(os.scandir(_in_flight_folder()))
     except FileNotFoundError:

@@ -238,3 +238,57 @@ def test_a_waiting_worker_holds_no_job(monkeypatch: pytest.MonkeyPatch,
         worker.running = False
         worker._stop_siblings()
         thread.join(timeout=10)
+
+
+def test_a_threads_uploads_share_one_mark_file_made_once() -> None:
+    """An upload costs a utime and two flocks, not a file made and removed per upload."""
+    folder = quiet._in_flight_folder()
+    inodes: list[int] = []
+    for _ in range(3):
+        with quiet.upload_in_flight():
+            assert quiet.uploads_in_flight() == 1
+            inodes += [entry.stat().st_ino for entry in os.scandir(folder)]
+        assert quiet.uploads_in_flight() == 0
+    assert len(set(inodes)) == 1 and len(inodes) == 3
+    with quiet.upload_in_flight(), quiet.upload_in_flight():  # nested: held until the outer ends
+        pass
+    with quiet.upload_in_flight():
+        with quiet.upload_in_flight():
+            pass
+        assert quiet.uploads_in_flight() == 1
+    assert quiet.uploads_in_flight() == 0
+
+
+def test_an_idle_mark_removed_as_a_leftover_is_made_again_for_the_next_upload() -> None:
+    with quiet.upload_in_flight():
+        pass
+    folder = quiet._in_flight_folder()
+    [idle] = list(folder.iterdir())
+    old = time.time() - quiet.HOLDS_AT_MOST - 1
+    os.utime(idle, (old, old))
+    assert quiet.uploads_in_flight() == 0
+    assert list(folder.iterdir()) == []  # removed: unlocked and old
+    with quiet.upload_in_flight():
+        assert quiet.uploads_in_flight() == 1  # a new file, young and locked
+        [fresh] = list(folder.iterdir())
+        assert fresh != idle
+    # Removed between the check and the lock: the lock then finds it gone and makes another.
+    real_flock = quiet.fcntl.flock
+    removed: list[str] = []
+
+    def flock_after_removal(fd: int, operation: int) -> None:
+        if operation == quiet.fcntl.LOCK_EX and not removed:
+            removed.extend(entry.name for entry in folder.iterdir())
+            for name in removed:
+                (folder / name).unlink()
+        real_flock(fd, operation)
+
+    quiet.fcntl.flock = flock_after_removal  # type: ignore[assignment]
+    try:
+        with quiet.upload_in_flight():
+            quiet.fcntl.flock = real_flock
+            assert removed == [fresh.name]
+            assert quiet.uploads_in_flight() == 1
+    finally:
+        quiet.fcntl.flock = real_flock
+    assert quiet.uploads_in_flight() == 0
