@@ -69,9 +69,12 @@ def mark_upload() -> None:
 def upload_in_flight() -> Iterator[None]:
     """Count an upload as in flight for the block; its end is marked (``mark_upload``)."""
     folder = _in_flight_folder()
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{os.getpid()}.{threading.get_ident()}.{next(_numbers)}"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:  # the first upload here: the folder is made once, not each time
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -5,6 +5,7 @@ none is in flight and the last one ended a short settle ago."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -238,3 +239,16 @@ def test_a_waiting_worker_holds_no_job(monkeypatch: pytest.MonkeyPatch,
         worker.running = False
         worker._stop_siblings()
         thread.join(timeout=10)
+
+
+def test_the_in_flight_folder_is_made_when_it_is_missing(settings: Any, tmp_path: Path) -> None:
+    """Made by the first upload (opening its file fails first), and again after it is gone;
+    each upload's file is removed when it ends."""
+    settings.DATA_DIR = tmp_path
+    for _ in range(2):
+        assert not (tmp_path / "run").exists()
+        with quiet.upload_in_flight():
+            assert quiet.uploads_in_flight() == 1
+        assert quiet.uploads_in_flight() == 0
+        assert list((tmp_path / "run" / "in-flight").iterdir()) == []
+        shutil.rmtree(tmp_path / "run")
