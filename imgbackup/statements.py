@@ -64,13 +64,21 @@ def _db() -> BaseDatabaseWrapper:
 
 def _direct(db: BaseDatabaseWrapper) -> bool:
     """Whether a statement may run on the SQLite connection's own cursor: nothing would see
-    the difference. Not when the connection is not open yet or its health check is due (the
-    first statement of a request: Django's cursor does both), nor when anything watches the
-    statements (an ``execute_wrapper``, the query log of DEBUG or of a test's query count)."""
-    return (db.vendor == "sqlite" and db.connection is not None
-            and (getattr(db, "health_check_done", False)
-                 or not getattr(db, "health_check_enabled", True))
-            and not db.execute_wrappers and not db.queries_logged)
+    the difference. Not when anything watches the statements (an ``execute_wrapper``, the
+    query log of DEBUG or of a test's query count), nor when the connection is not open (Django's
+    cursor opens it). A health check that is due (a request's first statement) is run first,
+    as Django's cursor runs it."""
+    if db.vendor != "sqlite" or db.execute_wrappers or db.queries_logged:
+        return False
+    db.close_if_health_check_failed()
+    return db.connection is not None
+
+
+def _own_cursor(db: BaseDatabaseWrapper) -> Any:
+    """The connection's own cursor. (Never in an asynchronous context: there the connection
+    of the context is not open, Django refuses to open it, and ``_direct`` says no.)"""
+    db.validate_no_broken_transaction()
+    return db.connection.cursor()
 
 
 @contextmanager
@@ -79,20 +87,20 @@ def executed(statement: Statement, db: BaseDatabaseWrapper, params: Sequence[Any
     """A cursor that ran ``statement`` with ``params``, closed after the block.
 
     On SQLite, where nothing would see the difference (``_direct``), on the connection's own
-    cursor, what Django's cursor does without its layers: the transaction checked for an
-    earlier error (``validate_no_broken_transaction``), the text converted once
-    (``sqlite_text``), database errors raised as Django's (``wrap_database_errors``: ingest
-    retries on its IntegrityError; the API answers 503 for its OperationalError). Django's
-    cursor per statement, its wrappers and its ``%s`` rewrite by a regular expression cost
-    ~18 µs per statement hot (23.5 against 5 µs), six or seven statements per upload
-    (bench/analysis.md, item 1b, seventh round). Elsewhere Django's cursor, as before."""
+    cursor, what Django's cursor does without its layers: the health check when due, the
+    transaction checked for an earlier error
+    (``validate_no_broken_transaction``), the text converted once (``sqlite_text``), database
+    errors raised as Django's (``wrap_database_errors``: ingest retries on its IntegrityError;
+    the API answers 503 for its OperationalError). Django's cursor per statement, its
+    wrappers and its ``%s`` rewrite by a regular expression cost ~18 µs per statement hot
+    (23.5 against 5 µs), seven statements per upload (bench/analysis.md, item 1b, seventh
+    round). Elsewhere Django's cursor, as before."""
     if not _direct(db):
         with db.cursor() as cursor:
             cursor.execute(statement.text(db), params)
             yield cursor
         return
-    db.validate_no_broken_transaction()
-    cursor = db.connection.cursor()
+    cursor = _own_cursor(db)
     try:
         with db.wrap_database_errors:
             cursor.execute(statement.sqlite_text(db), params)

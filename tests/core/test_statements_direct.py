@@ -3,12 +3,14 @@ seen the same way from outside; Django's cursor whenever something watches or ch
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import SynchronousOnlyOperation
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.transaction import TransactionManagementError
 
@@ -91,21 +93,28 @@ def test_what_watches_statements_sees_them(django_assert_num_queries: Any) -> No
         USERS.row(["%"])
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_first_statement_of_a_request_runs_the_health_check(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """With CONN_HEALTH_CHECKS, Django checks a reused connection at its first cursor of a
-    request: a statement then goes through Django's cursor."""
+    request: a statement runs the same check first, and a connection found broken is closed
+    and opened again before the statement runs."""
     db = connections[DEFAULT_DB_ALIAS]
     db.ensure_connection()
-    checked: list[bool] = []
-    real = db.close_if_health_check_failed
-
-    def check() -> None:
-        checked.append(True)
-        real()
-
-    monkeypatch.setattr(db, "close_if_health_check_failed", check)
+    before = db.connection
     monkeypatch.setattr(db, "health_check_enabled", True)
     monkeypatch.setattr(db, "health_check_done", False)
-    USERS.row(["%"])
-    assert checked == [True]
+    monkeypatch.setattr(db, "is_usable", lambda: False)
+    assert USERS.row(["no one"]) is None
+    assert db.health_check_done
+    assert db.connection is not None and db.connection is not before
+
+
+def test_a_statement_refuses_to_run_in_an_asynchronous_context(direct: Callable[[], Any],
+                                                               ) -> None:
+    async def inside() -> None:
+        with direct():
+            USERS.row(["%"])
+
+    with pytest.raises(SynchronousOnlyOperation):
+        asyncio.run(inside())
