@@ -253,9 +253,10 @@ class Insert(Generic[M]):
         rollback). For models whose key is not the database's to fill."""
         self._keys_set()
         db = _db()
-        self.insert_prepared([self._values(instance, db) for instance in instances], chunk)
-        for instance in instances:
-            self._saved(instance, db.alias)
+        with transaction.atomic(using=db.alias, savepoint=False):
+            self.insert_prepared([self._values(instance, db) for instance in instances], chunk)
+            for instance in instances:
+                self._saved(instance, db.alias)
 
     def insert_prepared(self, rows: Sequence[list[Any]], chunk: int = 50) -> None:
         """``insert_all`` of rows whose values are already prepared (each as ``prepared``
