@@ -5,6 +5,7 @@ none is in flight and the last one ended a short settle ago."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -292,3 +293,16 @@ def test_an_idle_mark_removed_as_a_leftover_is_made_again_for_the_next_upload() 
     finally:
         quiet.fcntl.flock = real_flock
     assert quiet.uploads_in_flight() == 0
+
+
+def test_the_in_flight_folder_is_made_when_it_is_missing(settings: Any, tmp_path: Path) -> None:
+    """Made by the first upload (opening its file fails first), and again after it is gone
+    (the thread's kept file, found removed, is made anew)."""
+    settings.DATA_DIR = tmp_path
+    for _ in range(2):
+        assert not (tmp_path / "run").exists()
+        with quiet.upload_in_flight():
+            assert quiet.uploads_in_flight() == 1
+        assert quiet.uploads_in_flight() == 0
+        assert len(list((tmp_path / "run" / "in-flight").iterdir())) == 1  # kept, unlocked
+        shutil.rmtree(tmp_path / "run")

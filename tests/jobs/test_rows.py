@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import Persona, make_jpeg
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.signals import pre_save
 from django.test import Client
 from django.utils import timezone
@@ -168,3 +168,47 @@ def test_jobs_queued_together_outside_a_transaction_all_go_in_or_none(
     with pytest.raises(Exception, match="no_such_table"):
         queue.enqueue_all(calls)
     assert DBTaskResult.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_queued_in_a_callers_transaction_that_fail_part_way_never_commit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside an upload's transaction the rows go in without an atomic block of their own;
+    a chunk that fails after others went in marks the caller's transaction for rollback, so
+    a caller that carries on cannot commit the first chunks without the rest."""
+    calls = [queue.Call(background.make_derived, (f"{n:064d}", "thumbnail"))
+             for n in range(rows.CHUNK * 2 + 3)]
+    insert = Insert(DBTaskResult)
+    real = insert._text
+    table = DBTaskResult._meta.db_table
+    monkeypatch.setattr(insert, "_text", lambda sql, ignore_conflict, count=1: (
+        real(sql, ignore_conflict, count) if count == rows.CHUNK
+        else real(sql, ignore_conflict, count).replace(table, "no_such_table")))
+    monkeypatch.setattr(rows, "_INSERT", insert)
+    with transaction.atomic():
+        with pytest.raises(Exception, match="no_such_table"):
+            queue.enqueue_all(calls)
+        assert connection.needs_rollback
+    assert DBTaskResult.objects.count() == 0
+
+
+def test_the_private_api_of_django_tasks_used_here_is_the_one_pinned() -> None:
+    """rows.py writes django-tasks-db's rows itself with three names that are not its public
+    API (``DatabaseBackend._get_id``, ``Signal._live_receivers``, ``set_run_after``). A new
+    django-tasks, django-tasks-db or Django fails here first: read rows.py against it (and
+    ``test_a_row_written_here_is_the_row_django_tasks_writes``) before moving the pins."""
+    import inspect
+    from importlib.metadata import version
+
+    import django
+    from django.dispatch import Signal
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.signal_handlers import set_run_after
+
+    pinned = {"django-tasks": "0.12.0", "django-tasks-db": "0.13.0"}
+    assert {name: version(name) for name in pinned} == pinned
+    assert django.VERSION[:2] == (5, 2)
+    assert list(inspect.signature(DatabaseBackend._get_id).parameters) == ["self"]
+    assert list(inspect.signature(Signal._live_receivers).parameters) == ["self", "sender"]
+    sync, asynchronous = pre_save._live_receivers(DBTaskResult)
+    assert set_run_after in sync and asynchronous == []
