@@ -153,9 +153,9 @@ def test_the_jobs_are_in_the_uploads_transaction(client: Client, alice: Persona,
     assert DBTaskResult.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
-def test_jobs_queued_together_outside_a_transaction_all_go_in_or_none(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def _calls_whose_last_chunk_fails(monkeypatch: pytest.MonkeyPatch) -> list[queue.Call]:
+    """Two chunks' worth of jobs and three more, queued by an Insert whose statements for
+    fewer rows than a chunk (the last) name a table that does not exist."""
     calls = [queue.Call(background.make_derived, (f"{n:064d}", "thumbnail"))
              for n in range(rows.CHUNK * 2 + 3)]
     insert = Insert(DBTaskResult)  # a fresh one: no statement text cached yet
@@ -165,6 +165,13 @@ def test_jobs_queued_together_outside_a_transaction_all_go_in_or_none(
         real(sql, ignore_conflict, count) if count == rows.CHUNK
         else real(sql, ignore_conflict, count).replace(table, "no_such_table")))
     monkeypatch.setattr(rows, "_INSERT", insert)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_queued_together_outside_a_transaction_all_go_in_or_none(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _calls_whose_last_chunk_fails(monkeypatch)
     with pytest.raises(Exception, match="no_such_table"):
         queue.enqueue_all(calls)
     assert DBTaskResult.objects.count() == 0
@@ -176,15 +183,7 @@ def test_jobs_queued_in_a_callers_transaction_that_fail_part_way_never_commit(
     """Inside an upload's transaction the rows go in without an atomic block of their own;
     a chunk that fails after others went in marks the caller's transaction for rollback, so
     a caller that carries on cannot commit the first chunks without the rest."""
-    calls = [queue.Call(background.make_derived, (f"{n:064d}", "thumbnail"))
-             for n in range(rows.CHUNK * 2 + 3)]
-    insert = Insert(DBTaskResult)
-    real = insert._text
-    table = DBTaskResult._meta.db_table
-    monkeypatch.setattr(insert, "_text", lambda sql, ignore_conflict, count=1: (
-        real(sql, ignore_conflict, count) if count == rows.CHUNK
-        else real(sql, ignore_conflict, count).replace(table, "no_such_table")))
-    monkeypatch.setattr(rows, "_INSERT", insert)
+    calls = _calls_whose_last_chunk_fails(monkeypatch)
     with transaction.atomic():
         with pytest.raises(Exception, match="no_such_table"):
             queue.enqueue_all(calls)
