@@ -5,9 +5,11 @@ dies, stops with the server, and never outlives it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,6 +18,19 @@ from conftest import LiveServer, make_jpeg, start_server
 from jobs.processes import alive, argv, children, eventually, name, named_child, private_share
 
 SPAWNER, WORKER = "imgbackup-spawn", "imgbackup-job"
+
+
+@contextlib.contextmanager
+def _group_killed_after(server: LiveServer) -> Iterator[LiveServer]:
+    """The block, then SIGKILL to whatever is left of the server's process group (master, web
+    workers, spawner, job workers: start_server gives it a session of its own), so a test
+    that fails half-way leaves no server running. Harmless once everything has ended."""
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
 
 
 def _job_worker(server: LiveServer) -> tuple[int, int]:
@@ -57,33 +72,33 @@ def test_serve_makes_derived_images_in_the_background(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_job_worker_restarts_and_never_outlives_its_server(tmp_path: Path) -> None:
-    server = start_server(tmp_path)
-    try:
-        spawner, worker = _job_worker(server)
-        os.kill(worker, signal.SIGKILL)  # dies: the spawner starts another (after 5 s)
-        again = eventually(lambda: next((pid for pid in children(spawner)
-                                         if name(pid) == WORKER and pid != worker), None), 30)
-        os.kill(spawner, signal.SIGKILL)  # the spawner dies: its worker stops (parent gone),
-        eventually(lambda: not alive(again))  # and the master execs one instead
-        execd = eventually(lambda: next((pid for pid in children(server.process.pid)
-                                         if "--parent-pid" in argv(pid)), None))
-        assert argv(execd)[argv(execd).index("--parent-pid") + 1] == str(server.process.pid)
-        assert "the job workers' spawner" in server.log.read_text()
-    finally:
-        os.kill(server.process.pid, signal.SIGKILL)  # killed: no on_exit, no goodbye
-        server.process.wait()
-    eventually(lambda: not alive(execd))  # --parent-pid: it saw its parent was gone
+    with _group_killed_after(start_server(tmp_path)) as server:
+        try:
+            spawner, worker = _job_worker(server)
+            os.kill(worker, signal.SIGKILL)  # dies: the spawner starts another (after 5 s)
+            again = eventually(lambda: next((pid for pid in children(spawner)
+                                             if name(pid) == WORKER and pid != worker), None), 30)
+            os.kill(spawner, signal.SIGKILL)  # the spawner dies: its worker stops (parent gone),
+            eventually(lambda: not alive(again))  # and the master execs one instead
+            execd = eventually(lambda: next((pid for pid in children(server.process.pid)
+                                             if "--parent-pid" in argv(pid)), None))
+            assert argv(execd)[argv(execd).index("--parent-pid") + 1] == str(server.process.pid)
+            assert "the job workers' spawner" in server.log.read_text()
+        finally:
+            os.kill(server.process.pid, signal.SIGKILL)  # killed: no on_exit, no goodbye
+            server.process.wait()
+        eventually(lambda: not alive(execd))  # --parent-pid: it saw its parent was gone
 
 
 @pytest.mark.slow
 def test_the_forked_job_workers_stop_when_the_server_is_killed(tmp_path: Path) -> None:
-    server = start_server(tmp_path, {"IMGBACKUP_JOB_WORKERS": "2"})
-    spawner, _ = _job_worker(server)
-    workers = eventually(lambda: [p for p in children(spawner) if name(p) == WORKER]
-                         if len(children(spawner)) == 2 else None)
-    os.kill(server.process.pid, signal.SIGKILL)
-    server.process.wait()
-    eventually(lambda: not any(alive(pid) for pid in [spawner, *workers]), 15)
+    with _group_killed_after(start_server(tmp_path, {"IMGBACKUP_JOB_WORKERS": "2"})) as server:
+        spawner, _ = _job_worker(server)
+        workers = eventually(lambda: [p for p in children(spawner) if name(p) == WORKER]
+                             if len(children(spawner)) == 2 else None)
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+        eventually(lambda: not any(alive(pid) for pid in [spawner, *workers]), 15)
 
 
 def test_no_job_worker_without_job_workers(tmp_path: Path) -> None:
@@ -98,14 +113,14 @@ def test_no_job_worker_without_job_workers(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_reload_keeps_the_job_workers_and_the_stop_after_it_stops_them(
         tmp_path: Path) -> None:
-    server = start_server(tmp_path)
-    spawner, worker = _job_worker(server)
-    web = children(server.process.pid)
-    os.kill(server.process.pid, signal.SIGHUP)  # new web workers, same job workers
-    os.kill(spawner, signal.SIGHUP)  # as a hang-up sent to the group would: ignored
-    eventually(lambda: not set(web) & set(children(server.process.pid)) - {spawner})
-    assert _job_worker(server) == (spawner, worker)
-    server.process.terminate()
-    server.process.wait(30)
-    # The master waited for them (on_exit): nothing is left the moment it has exited.
-    assert not alive(spawner) and not alive(worker)
+    with _group_killed_after(start_server(tmp_path)) as server:
+        spawner, worker = _job_worker(server)
+        web = children(server.process.pid)
+        os.kill(server.process.pid, signal.SIGHUP)  # new web workers, same job workers
+        os.kill(spawner, signal.SIGHUP)  # as a hang-up sent to the group would: ignored
+        eventually(lambda: not set(web) & set(children(server.process.pid)) - {spawner})
+        assert _job_worker(server) == (spawner, worker)
+        server.process.terminate()
+        server.process.wait(30)
+        # The master waited for them (on_exit): nothing is left the moment it has exited.
+        assert not alive(spawner) and not alive(worker)
