@@ -29,6 +29,7 @@ from django_tasks_db.management.commands.db_worker import Worker as _DbWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
+from imgbackup import allocator
 from imgbackup.jobs.busy import patiently
 from imgbackup.jobs.quiet import wait_for_quiet
 
@@ -143,6 +144,7 @@ class Worker(_DbWorker):
                          for _ in range(max(1, threads) - 1)]
 
     def run(self) -> None:
+        allocator.limit_arenas()  # before the loops' threads take arenas of their own
         patiently(requeue_abandoned)
         if not self.batch:
             threading.Thread(target=self._housekeeping, name="jobs-housekeeping",
@@ -229,6 +231,7 @@ class Worker(_DbWorker):
                 patiently(partial(row.set_successful, value))
         finally:
             self.running_task = False
+            allocator.trim()  # what the job freed (a render's buffers) back to the kernel
 
     def _give_back(self) -> None:
         row = self.held

@@ -243,3 +243,16 @@ def test_a_retried_thumbnail_keeps_its_place_before_the_previews(
     again = claim_next("test:1:retry")
     assert again is not None and again.args_kwargs["args"][1] == [sha, "thumbnail"]
     assert again.priority == 10
+
+
+def test_the_worker_limits_its_arenas_and_trims_after_each_job(
+        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a render freed goes back to the kernel (imgbackup/allocator.py)."""
+    from imgbackup import allocator
+
+    calls: list[str] = []
+    monkeypatch.setattr(allocator, "trim", lambda: calls.append("trim") or True)
+    monkeypatch.setattr(allocator, "limit_arenas", lambda: calls.append("limit") or True)
+    _upload(client, alice)
+    _work()
+    assert calls == ["limit", "trim", "trim"]  # at its start; after the thumbnail, the preview
