@@ -140,6 +140,7 @@ class Worker(_DbWorker):
                          worker_id=worker_id(), excluded_queue_names=[])
         self.parent_pid = parent_pid
         self.held: DBTaskResult[Any, Any] | None = None
+        self.trimmed = True  # nothing rendered yet
         self.siblings = [Worker(interval=interval, batch=batch, parent_pid=None)
                          for _ in range(max(1, threads) - 1)]
 
@@ -211,7 +212,11 @@ class Worker(_DbWorker):
         close_old_connections()
         self.held = patiently(lambda: claim_next(self.worker_id))
         if self.held is None:
+            if not self.trimmed:  # what the renders freed back to the kernel, once idle
+                allocator.trim()
+                self.trimmed = True
             return None
+        self.trimmed = False  # not between the jobs of a burst: the next would fault it in
         self.run_task(self.held)
         self.held = None
         return True
@@ -231,7 +236,6 @@ class Worker(_DbWorker):
                 patiently(partial(row.set_successful, value))
         finally:
             self.running_task = False
-            allocator.trim()  # what the job freed (a render's buffers) back to the kernel
 
     def _give_back(self) -> None:
         row = self.held
