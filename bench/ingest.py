@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -100,25 +99,6 @@ def _requests(work: Path, path: str, photos: list[bytes], tag: str,
             for i, (body, size) in enumerate(_bodies(folder, path, photos, tag))]
 
 
-def _pending_jobs(data_dir: Path) -> int:
-    """Jobs queued or running, read straight from the server's SQLite file."""
-    with sqlite3.connect(f"file:{data_dir / 'imgbackup.sqlite3'}?mode=ro", uri=True,
-                         timeout=30) as db:
-        row = db.execute("SELECT count(*) FROM django_tasks_database_dbtaskresult "
-                         "WHERE status IN ('READY', 'RUNNING')").fetchone()
-    return int(row[0])
-
-
-def _drain(server: servers.Server, timeout: float = 600) -> float:
-    """Wait until the server's job queue is empty; the tree CPU seconds spent meanwhile."""
-    pid, data = server.process.pid, Path(server.env["IMGBACKUP_DATA_DIR"])
-    before = servers.tree_cpu_seconds(pid)
-    deadline = time.monotonic() + timeout
-    while _pending_jobs(data) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return servers.tree_cpu_seconds(pid) - before
-
-
 def _timed(targets: dict[str, servers.Server], batches: dict[str, list[list[Request]]],
            clients: int) -> dict[str, Measured]:
     """Batches in turns (the first path changing every round), as item 1 does."""
@@ -139,7 +119,7 @@ def _timed(targets: dict[str, servers.Server], batches: dict[str, list[list[Requ
                     split, cpu_split.snapshot(server.process.pid)))
             found.client_cpu += time.process_time() - ours
             if path != NGINX:
-                found.background += _drain(server)
+                found.background += servers.drain_jobs(server)
     return measured
 
 
@@ -149,7 +129,7 @@ def _idle(targets: dict[str, servers.Server], requests: dict[str, list[Request]]
     for path, server in targets.items():
         for request in requests[path]:
             if path != NGINX:
-                _drain(server)
+                servers.drain_jobs(server)
             os.sync()
             measured[path].idle.append(client.run(server.port, [request], 1).latencies[0])
 
@@ -228,7 +208,7 @@ def _cli(work: Path, photos: list[bytes], imgbackup: servers.Server,
            "IMGBACKUP_TOKEN": imgbackup.token, "IMGBACKUP_URL": imgbackup.url}
     startup = _startup_cpu(empty, env)
     pushed = _push_cpu(folder, env)
-    _drain(imgbackup)
+    servers.drain_jobs(imgbackup)
     curl = shutil.which("curl")
     sent = float("nan")
     if curl:
@@ -249,7 +229,7 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
         for path, server in targets.items():
             client.run(server.port, _requests(work, path, warm, "warm", server.token),
                        scale.clients)
-        _drain(ours)
+        servers.drain_jobs(ours)
         batch = 2 * scale.clients
         timed = {path: [reqs[i:i + batch] for i in range(0, len(reqs), batch)]
                  for path in paths

@@ -6,6 +6,7 @@ import http.client
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -282,6 +283,25 @@ def thread_times(pid: int) -> dict[str, tuple[float, float]]:
             continue
         times[task.name] = (on_cpu / 1e9, waiting / 1e9)
     return times
+
+
+def pending_jobs(data_dir: Path) -> int:
+    """Jobs queued or running, read straight from the server's SQLite file."""
+    with sqlite3.connect(f"file:{data_dir / 'imgbackup.sqlite3'}?mode=ro", uri=True,
+                         timeout=30) as db:
+        row = db.execute("SELECT count(*) FROM django_tasks_database_dbtaskresult "
+                         "WHERE status IN ('READY', 'RUNNING')").fetchone()
+    return int(row[0])
+
+
+def drain_jobs(server: Server, timeout: float = 600) -> float:
+    """Wait until the server's job queue is empty; the tree CPU seconds spent meanwhile."""
+    pid, data = server.process.pid, Path(server.env["IMGBACKUP_DATA_DIR"])
+    before = tree_cpu_seconds(pid)
+    deadline = time.monotonic() + timeout
+    while pending_jobs(data) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return tree_cpu_seconds(pid) - before
 
 
 def _descendants(pid: int) -> list[int]:

@@ -35,6 +35,7 @@ class Outcome:
     peak_pss: int = 0
     baseline_pss: int = 0
     peak_single: int = 0
+    after_use_pss: int = 0  # once every upload was made and its thumbnails rendered
     big_status: int = 0
     profile: str = ""
 
@@ -156,6 +157,10 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
                                scale.clients))
         for target in ("imgbackup", "original"):
             _big_upload(served[target], outcomes[target], body)
+        servers.drain_jobs(ours)  # item 1's thumbnails and previews, rendered by now
+        time.sleep(1)  # the last job's trim, the workers' last request ended
+        for target in ("imgbackup", "original"):
+            outcomes[target].after_use_pss = servers.tree_memory(served[target].process.pid)[1]
     body.unlink()
     mean_mb = sum(map(len, photos)) / len(photos) / MB
     yield _upload_item(outcomes, len(photos), mean_mb, scale, hashing_cpu(photos))
@@ -240,8 +245,10 @@ def _memory_item(outcomes: dict[str, Outcome], scale: Scale) -> Item:
              "original design view", higher_is_better=False)
     item.row("peak RSS of the largest single process", "MB", ours.peak_single / MB,
              ref.peak_single / MB, "original design view", higher_is_better=False)
+    item.row("PSS sum after use", "MB", ours.after_use_pss / MB, ref.after_use_pss / MB,
+             "original design view", higher_is_better=False)
     # Judged on the memory really used (PSS); the RSS sum is above as asked, see the note.
-    item.target_met = ours.peak_pss / MB < 150
+    item.target_met = max(ours.peak_pss, ours.after_use_pss) / MB < 150
     item.notes.append(
         f"Sent: one multipart POST of {scale.big_upload_mb} MiB: a real 640x480 JPEG followed "
         f"by random junk up to the size (a JPEG decoder reads the header and stops). imgbackup "
@@ -250,7 +257,10 @@ def _memory_item(outcomes: dict[str, Outcome], scale: Scale) -> Item:
         f"view answered {ref.big_status}. RSS is the sum of VmRSS over every process the "
         f"server started (imgbackup: the gunicorn master, its {servers.WORKERS} web workers, "
         f"the job workers' spawner and its job worker), read from /proc every 20 ms; PSS "
-        f"(smaps_rollup) counts each page the forked processes share once, not once each.")
+        f"(smaps_rollup) counts each page the forked processes share once, not once each. 'PSS "
+        f"sum after use' is read once everything above was sent (item 1's uploads, downloads "
+        f"and profiled pass, this upload) and the job queue is empty (item 1's thumbnails and "
+        f"previews rendered): what the processes kept; the target holds for it too.")
     return item
 
 

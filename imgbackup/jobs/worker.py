@@ -29,6 +29,7 @@ from django_tasks_db.management.commands.db_worker import Worker as _DbWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
+from imgbackup import allocator
 from imgbackup.jobs.busy import patiently
 from imgbackup.jobs.quiet import wait_for_quiet
 
@@ -139,10 +140,12 @@ class Worker(_DbWorker):
                          worker_id=worker_id(), excluded_queue_names=[])
         self.parent_pid = parent_pid
         self.held: DBTaskResult[Any, Any] | None = None
+        self.trimmed = True  # nothing rendered yet
         self.siblings = [Worker(interval=interval, batch=batch, parent_pid=None)
                          for _ in range(max(1, threads) - 1)]
 
     def run(self) -> None:
+        allocator.limit_arenas()  # before the loops' threads take arenas of their own
         patiently(requeue_abandoned)
         if not self.batch:
             threading.Thread(target=self._housekeeping, name="jobs-housekeeping",
@@ -209,7 +212,11 @@ class Worker(_DbWorker):
         close_old_connections()
         self.held = patiently(lambda: claim_next(self.worker_id))
         if self.held is None:
+            if not self.trimmed:  # what the renders freed back to the kernel, once idle
+                allocator.trim()
+                self.trimmed = True
             return None
+        self.trimmed = False  # not between the jobs of a burst: the next would fault it in
         self.run_task(self.held)
         self.held = None
         return True

@@ -243,3 +243,20 @@ def test_a_retried_thumbnail_keeps_its_place_before_the_previews(
     again = claim_next("test:1:retry")
     assert again is not None and again.args_kwargs["args"][1] == [sha, "thumbnail"]
     assert again.priority == 10
+
+
+def test_the_worker_limits_its_arenas_and_trims_once_its_jobs_are_done(
+        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the renders freed goes back to the kernel (imgbackup/allocator.py) once no job
+    is due: not between two jobs, where the next render would fault it in again."""
+    from imgbackup import allocator
+
+    calls: list[str] = []
+    monkeypatch.setattr(allocator, "trim", lambda: calls.append("trim") or True)
+    monkeypatch.setattr(allocator, "limit_arenas", lambda: calls.append("limit") or True)
+    _work()
+    assert calls == ["limit"]  # nothing rendered: nothing to give back
+    calls.clear()
+    _upload(client, alice)
+    _work()
+    assert calls == ["limit", "trim"]  # the thumbnail, the preview, then the queue is empty
