@@ -44,12 +44,16 @@ def freeze_loaded() -> int:
 
 
 def freeze_for_fork() -> int:
-    """In the master, before it forks: load the views, close the database connections (no
-    child may inherit one), collect and freeze. A child's collector then never writes the
-    headers of the objects it inherited, so their pages stay shared with the master."""
+    """In the master, before it forks: load the views, close the database connections and the
+    store's clients (no child may inherit one), collect and freeze. A child's collector then
+    never writes the headers of the objects it inherited, so their pages stay shared with the
+    master. Also what ``jobs.spawner.prepare_fork`` does before it checks."""
+    from imgbackup.storage import forget_connections
+
     get_resolver().url_patterns  # noqa: B018 (imports every view module)
     Image.init()  # Pillow's format plugins, which the first image read would import
     connections.close_all()
+    forget_connections()
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()

@@ -27,7 +27,6 @@ Order of events, and why it is safe:
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -39,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
-from django.db import connections
 
-from imgbackup.storage import forget_connections, open_connections
+from imgbackup.storage import open_connections
+from imgbackup.worker_gc import freeze_for_fork
 
 log = logging.getLogger(__name__)
 RESTART_AFTER = 5.0
@@ -67,12 +66,9 @@ def prepare_fork() -> None:
         raise UnsafeFork(f"other threads run ({names})")
     if os_threads() > 1:  # started by a C library (a BLAS pool, a codec), unseen by Python
         raise UnsafeFork(f"{os_threads() - 1} threads of a library run")
-    connections.close_all()
-    forget_connections()
+    freeze_for_fork()  # closes the connections, collects, freezes (cheap once server.load ran it)
     if still := open_connections():
         raise UnsafeFork(f"connections still open: {', '.join(still)}")
-    gc.collect()
-    gc.freeze()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or the child would write the parent's buffered text again
 

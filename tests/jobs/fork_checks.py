@@ -17,7 +17,7 @@ import django
 os.environ["DJANGO_SETTINGS_MODULE"] = "imgbackup.settings"
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 
 from imgbackup.jobs import spawner  # noqa: E402
 from imgbackup.jobs.spawner import UnsafeFork, prepare_fork  # noqa: E402
@@ -52,7 +52,7 @@ def closes() -> None:
 
 def unclosable() -> None:
     _connected()
-    spawner.connections.close_all = lambda: None
+    connections.close_all = lambda: None
     _refused("database 'default'")
 
 
