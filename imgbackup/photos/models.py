@@ -68,8 +68,10 @@ class MediaType(models.TextChoices):
 class Photo(models.Model):
     """One user's photo: their copy of an Original, with what they and the bytes say of it."""
 
+    # No index of its own: one_photo_per_owner's (owner, original) leads with it, and every
+    # INSERT of a photo would update a second one (migration 0012_lean_photo_indexes).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="photos")
+                              related_name="photos", db_index=False)
     original = models.ForeignKey(Original, on_delete=models.PROTECT, related_name="photos")
     filename = models.CharField(max_length=255, blank=True)
     width = models.PositiveIntegerField(null=True)
@@ -95,7 +97,7 @@ class Photo(models.Model):
     # its own. Motion Photos: where the MP4 inside the JPEG starts.
     content_identifier = models.CharField(max_length=100, blank=True)
     motion = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+                               related_name="+", db_index=False)  # see motion_links
     is_motion = models.BooleanField(default=False)
     motion_offset = models.BigIntegerField(null=True, blank=True)
     # Search (photos/search_keys.py): folded words of make + model and of the lens, and the
@@ -122,6 +124,10 @@ class Photo(models.Model):
                          condition=models.Q(trashed_at__isnull=True)),
             models.Index(fields=["owner", "content_identifier"], name="live_photo_pairs",
                          condition=~models.Q(content_identifier="")),
+            # The clips' stills, for the SET_NULL when a clip is deleted: partial, so the
+            # INSERT of a photo without a clip (nearly every one) does not update it.
+            models.Index(fields=["motion"], name="motion_links",
+                         condition=models.Q(motion__isnull=False)),
             *SEARCH_INDEXES,
         ]
 
