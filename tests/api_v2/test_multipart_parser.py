@@ -115,3 +115,20 @@ def test_a_part_s_disposition_is_read_as_django_reads_it(value: str) -> None:
 ])
 def test_file_names_are_cleaned_as_django_cleans_them(sent: str, kept: str | None) -> None:
     assert multipart._sanitize(sent) == kept
+
+
+def test_a_delimiter_across_the_end_of_the_buffer_is_found(db: None) -> None:
+    """The 1 MiB body buffer fills up with a delimiter cut in two at its end (at every
+    offset across it), near-misses just before it: each file still ends where it should."""
+    from imgbackup.body import BUFFER
+
+    head = len(body(("photo", "a.jpg", b""))) - len(f"\r\n--{BOUNDARY}--\r\nepilogue")
+    near = b"\r\n--" + BOUNDARY[:-1].encode() + b"\x00"
+    delimiter = len(f"\r\n--{BOUNDARY}")
+    for cut in (0, 1, delimiter // 2, delimiter - 1, delimiter, delimiter + 1):
+        size = BUFFER - head - delimiter + cut  # it ends `cut` bytes past the buffer
+        data = (near * (size // len(near) + 1))[:size]
+        parser = parse(body(("photo", "a.jpg", data), ("photo", "b.jpg", b"tail")), 1 << 30)
+        assert [(u.size, u.sha256) for u in parser.files.getlist("photo")] == [
+            (size, hashlib.sha256(data).hexdigest()),
+            (4, hashlib.sha256(b"tail").hexdigest())], cut
