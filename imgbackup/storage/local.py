@@ -26,17 +26,30 @@ def fsync_dir(path: Path) -> None:
 def make_folders(folder: Path) -> list[Path]:
     """``folder`` and its missing parents made; the ones missing, deepest first (each must
     then be synced into its parent: ``sync_entries``)."""
-    missing: list[Path] = []
-    while not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    for made in reversed(missing):
+    return [] if folder.is_dir() else make_missing(folder)
+
+
+def make_missing(folder: Path) -> list[Path]:
+    """``folder``, found missing a moment ago (a link into it said so), made with its missing
+    parents; the ones made, deepest first. Each is made by trying ``mkdir`` first, without a
+    ``stat`` before: a parent that exists answers that mkdir with EEXIST, one that is missing
+    with ENOENT (then it is made first). Every folder tried was missing a moment ago (the
+    link's ENOENT, or its child's), so one found made meanwhile, by another process, is
+    listed too: its entry may not be synced yet."""
+    made: list[Path] = []
+    todo = [folder]
+    while todo:
         try:
-            made.mkdir()
+            todo[-1].mkdir()
+        except FileNotFoundError:
+            todo.append(todo[-1].parent)
+            continue
         except FileExistsError:
-            if not made.is_dir():
+            if not todo[-1].is_dir():
                 raise
-    return missing
+        made.append(todo.pop())
+    made.reverse()
+    return made
 
 
 def sync_entries(folders: list[Path]) -> None:
@@ -83,7 +96,8 @@ class LocalBlobStorage(FileSystemStorage):
             self._in_folder(final, lambda: self._place(final, content), made)
         except FileExistsError:
             if final.stat().st_size == content.size:
-                syncs.run(lambda: sync_entries(made))
+                if made:  # else nothing to sync: no hand-off to the sync thread
+                    syncs.run(lambda: sync_entries(made))
                 return name
             # The copy under this name is damaged (its size differs from bytes that hash to
             # the name): replace it whole with the good copy just received.
@@ -105,9 +119,9 @@ class LocalBlobStorage(FileSystemStorage):
         try:
             place()
         except FileNotFoundError:
-            if target.parent.is_dir():
-                raise  # the source is what is missing
-            made.extend(make_folders(target.parent))
+            # The folder made without looking first (a stat per level): when it was there
+            # and the source is what is missing, the second place raises.
+            made.extend(make_missing(target.parent))
             place()
 
     def _place(self, target: Path, content: File[Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.files.base import ContentFile, File
 
-from imgbackup.storage import local
+from imgbackup.storage import local, syncs
 from imgbackup.storage.local import LocalBlobStorage
 from imgbackup.storage.partials import LocalPartials
 
@@ -188,3 +188,68 @@ def test_the_partial_uploads_folder_is_synced_into_its_parents_when_made(
     synced.clear()
     LocalPartials(root)  # there already: nothing to make, nothing to sync
     assert synced == []
+
+
+def test_a_missing_folder_is_made_without_a_stat_first(
+        storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link's ENOENT says the folder is missing: mkdir is tried at once, and a parent only
+    when that mkdir says it is missing too (no stat of each level before)."""
+    with _spool(tmp_path, b"first", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    calls: list[str] = []
+    real_mkdir, real_stat = os.mkdir, os.stat
+    blobs = tmp_path / "blobs"
+
+    def mkdir(path: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            real_mkdir(path, *args, **kwargs)
+        except OSError as exc:
+            calls.append(f"mkdir {Path(path).relative_to(blobs)} {type(exc).__name__}")
+            raise
+        calls.append(f"mkdir {Path(path).relative_to(blobs)}")
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(path).startswith(str(blobs / "originals")) and Path(path).name != "ef01":
+            calls.append(f"stat {Path(path).relative_to(blobs)}")
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(os, "stat", stat)
+    with _spool(tmp_path, b"second", "2.part") as spooled:
+        storage.save("originals/ef/01/ef01", spooled)
+    assert calls == ["mkdir originals/ef/01 FileNotFoundError", "mkdir originals/ef",
+                     "mkdir originals/ef/01"]
+    assert (blobs / "originals/ef/01/ef01").read_bytes() == b"second"
+
+
+def test_a_folder_another_process_made_meanwhile_is_synced_into_its_parent(
+        storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link finds the folder missing, then another process makes it before our mkdir: it
+    may not have synced the folder's entry yet, so this save does."""
+    with _spool(tmp_path, b"first", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    synced = _synced(monkeypatch)
+    real_place = storage._place
+    folder = tmp_path / "blobs/originals/ab/ef"
+
+    def place(final: Path, content: Any) -> None:
+        if not folder.exists():
+            folder.mkdir()  # the other process
+            raise FileNotFoundError(final)  # what our link said, a moment before
+        real_place(final, content)
+
+    monkeypatch.setattr(storage, "_place", place)
+    with _spool(tmp_path, b"photo", "2.part") as spooled:
+        storage.save("originals/ab/ef/abef5678", spooled)
+    assert synced == [folder, tmp_path / "blobs/originals/ab"]
+
+
+def test_bytes_already_stored_hand_nothing_to_the_sync_thread(
+        storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _spool(tmp_path, b"photo", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    handed: list[Any] = []
+    monkeypatch.setattr(syncs.Pending, "add", lambda self, sync: handed.append(sync))
+    with syncs.overlapped(), _spool(tmp_path, b"photo", "2.part") as spooled:
+        assert storage.save(NAME, spooled) == NAME
+    assert handed == []
