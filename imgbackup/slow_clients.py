@@ -9,9 +9,7 @@ unread, so an anonymous upload announcing 60 MB held a thread until it had sent 
 This worker changes three things (and three costs: a kept-alive connection's next head,
 usually there already when the loop wakes, goes to a thread in the same turn; the heartbeat is
 written once a second, not at every turn of the loop; an answer is corked while gunicorn
-writes its head and body, so a small one leaves in one segment, ``cork``; the thread that
-answered a kept-alive connection serves a next head that comes whole within KEEPALIVE_GRACE,
-``handle``; a refused body that came whole with its head is skipped, ``_skip_buffered``):
+writes its head and body, so a small one leaves in one segment, ``cork``):
 
 1. **Heads are read by the main loop.** A new (or kept-alive) connection's bytes are collected
    without blocking until the blank line that ends the headers; only then does a thread take
@@ -33,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import select
 import selectors
 import socket
 import time
@@ -57,12 +54,6 @@ LINGER_BYTES = 64 * 1024 * 1024
 # The heartbeat's period (see GuardedThreadWorker.notify); a quarter of a shorter worker
 # timeout.
 NOTIFY_EVERY = 1.0
-# How long a thread that has just answered on a kept-alive connection watches it for the
-# client's next request before handing it back to the main loop (``_next_head``): only when
-# no other request waits for a thread. A client on the same machine or network sends its next
-# request well within it; the loop's hand-back and hand-out it saves cost more CPU than the
-# wait (bench/analysis.md, issue 17, eighth round).
-KEEPALIVE_GRACE = 0.002
 TIMEOUT_408 = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: "
                b"text/plain\r\nContent-Length: 27\r\n\r\nthe request head came late\n")
 
@@ -118,7 +109,7 @@ def closing_when_unread(app: Any) -> Any:
     def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
         def start(status: str, headers: Any, exc_info: Any = None) -> Any:
             reader = getattr(environ.get("wsgi.input"), "reader", None)
-            if not (isinstance(reader, LengthReader) and _skip_buffered(reader)):
+            if not (isinstance(reader, LengthReader) and reader.length == 0):
                 force_close = getattr(getattr(start_response, "__self__", None),
                                       "force_close", None)
                 if force_close is not None:
@@ -129,19 +120,6 @@ def closing_when_unread(app: Any) -> Any:
         return app(environ, start)
 
     return wrapped
-
-
-def _skip_buffered(reader: LengthReader) -> bool:
-    """Whether the body's unread rest is gone: none was left, or all of it had come with the
-    head (a refused form post of a few bytes) and is skipped without reading the socket, so
-    the connection stays alive. A rest still on its way is left unread."""
-    if reader.length == 0:
-        return True
-    with reader.unreader.buf.getbuffer() as held:
-        if reader.length > held.nbytes:
-            return False
-    reader.read(reader.length)
-    return True
 
 
 class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
@@ -262,41 +240,6 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
                     waiting.conn.sock.send(TIMEOUT_408)
             self._close(waiting.conn)
 
-    # --- the next request on a kept-alive connection, in the same thread --------------------
-    def handle(self, conn: TConn) -> Any:
-        """Serve ``conn``'s request, then the requests that follow on it at once: a thread
-        that has answered watches the connection for KEEPALIVE_GRACE, and a whole head that
-        arrives meanwhile is served by it too, without going back through the main loop (the
-        pipe that wakes it, two ``epoll_ctl`` calls, a hand-out to a thread). Anything else
-        goes back to the loop as before: a partial head (the loop collects it, with its
-        deadline), nothing (kept alive), a connection the client closed."""
-        while True:
-            result = super().handle(conn)
-            if result is not True or not self._may_wait(conn):
-                return result
-            head = _next_head(conn.sock, KEEPALIVE_GRACE)
-            if head is None:
-                return True  # nothing yet: the loop keeps it alive
-            if not head or (not _head_complete(head) and len(head) <= MAX_HEAD):
-                conn.pending_head = head
-                return _PENDING
-            conn.parser.unreader.unread(head)
-
-    def _may_wait(self, conn: TConn) -> bool:
-        queue = getattr(self.tpool, "_work_queue", None)
-        return (self.alive and queue is not None and queue.empty()
-                and not conn.parser.unreader.buf.getvalue())
-
-    def _resume(self, conn: TConn) -> None:
-        """On the main loop: a connection whose thread read part of a next head (or its end)."""
-        head: bytes = conn.pending_head
-        del conn.pending_head
-        if not head:
-            self._close(conn)
-            return
-        waiting = _Waiting(conn, time.monotonic() + self.header_timeout, bytearray(head))
-        self._watch(waiting, self._read_head)
-
     # --- bodies --------------------------------------------------------------------------
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -322,9 +265,6 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         if result is False and self.alive:
             self._linger(conn)
             return
-        if result is _PENDING:
-            self._resume(conn)
-            return
         super().finish_request(conn, fs)
 
     def _linger(self, conn: TConn) -> None:
@@ -346,20 +286,6 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         if not data or waiting.discarded > LINGER_BYTES:
             self._forget(waiting)
             self._close(waiting.conn)
-
-
-_PENDING = object()  # a thread read part of the next head, or the connection's end
-
-
-def _next_head(sock: socket.socket, grace: float) -> bytes | None:
-    """What a kept-alive connection sends within ``grace`` seconds: ``None`` for nothing,
-    ``b""`` for its end; read without blocking, so a slow client cannot hold the thread."""
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    if not poller.poll(grace * 1000):
-        return None
-    sock.setblocking(False)
-    return _receive(sock)
 
 
 def _receive(sock: socket.socket) -> bytes | None:
