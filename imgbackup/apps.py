@@ -6,8 +6,3 @@ class ImgbackupConfig(AppConfig):
 
     name = "imgbackup"
     label = "imgbackup"
-
-    def ready(self) -> None:
-        from imgbackup import csrf_tokens
-
-        csrf_tokens.install()
