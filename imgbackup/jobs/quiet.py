@@ -109,7 +109,7 @@ _marks = threading.local()
 def _thread_mark() -> _Mark:
     folder = _in_flight_folder()
     mark: _Mark | None = getattr(_marks, "mark", None)
-    if mark is None or mark.folder is not folder or mark.pid != os.getpid():
+    if mark is None or mark.folder != folder or mark.pid != os.getpid():
         mark = _marks.mark = _Mark(folder)
     return mark
 
