@@ -114,3 +114,14 @@ def test_memmem_never_gets_a_range_shorter_than_the_needle(
     for start, end in [(90, 80), (100, 100 + len(NEEDLE) - 1), (5, 0), (0, len(data))]:
         assert finder.find(NEEDLE, start, end) == data.find(NEEDLE, start, end)
     assert lengths == [len(data)]
+
+
+@pytest.mark.parametrize(("start", "end"), [(-40, 4096), (0, 4096 + 64), (-4096, 10**9)])
+def test_a_range_outside_the_buffer_is_bytearray_find_s_never_a_read_past_it(
+        start: int, end: int) -> None:
+    """A negative start counts from the end and an end past the buffer is clipped, as for
+    bytearray.find; memmem given such a range would read memory outside the buffer."""
+    data = bytearray(random.Random(7).randbytes(4096))
+    data[-len(NEEDLE):] = NEEDLE
+    data[:len(NEEDLE)] = NEEDLE
+    assert Finder(data).find(NEEDLE, start, end) == data.find(NEEDLE, start, end)
