@@ -16,20 +16,18 @@ a non-empty needle and a range inside the buffer, the cases where they agree by 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Callable
+
+from imgbackup import clib
 
 _MemMem = Callable[[int, int, bytes, int], int | None]
 
 
 def _load() -> _MemMem | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-        call = libc.memmem
-    except (OSError, AttributeError):
-        return None
-    call.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
-    call.restype = ctypes.c_void_p  # an int, or None for NULL
+    # restype c_void_p: the match's address as an int, or None for NULL
+    call: _MemMem | None = clib.function(
+        "memmem", (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t),
+        ctypes.c_void_p)
     return call
 
 

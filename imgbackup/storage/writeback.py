@@ -16,9 +16,10 @@ system refuses it, it is skipped and the fsync does all the work, as before."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 from collections.abc import Callable
+
+from imgbackup import clib
 
 SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start write-out of dirty pages, do not wait
 STEP = 1024 * 1024  # start the write-out of each MiB once it is written
@@ -27,13 +28,9 @@ STEP = 1024 * 1024  # start the write-out of each MiB once it is written
 def _load() -> Callable[[int, int, int, int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-        call = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    call.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
-    call.restype = ctypes.c_int
+    call: Callable[[int, int, int, int], int] | None = clib.function(
+        "sync_file_range", (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint),
+        ctypes.c_int)
     return call
 
 
