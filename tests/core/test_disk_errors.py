@@ -12,6 +12,7 @@ import pytest
 from conftest import Persona, make_jpeg
 from django.test import Client
 
+from imgbackup.photos.models import ResumableUpload
 from imgbackup.storage.local import LocalBlobStorage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.local_storage]
@@ -47,3 +48,19 @@ def test_low_space_makes_healthz_degraded_not_down(db: None, settings: Any) -> N
     assert r.status_code == 200
     assert r.json()["status"] == "degraded"
     assert "IMGBACKUP_MIN_FREE_MB" in r.json()["disk"]
+
+
+def test_a_file_where_the_partial_uploads_folder_must_be_is_an_error_in_the_api_shape(
+        alice: Persona, _blob_root: Any) -> None:
+    """Nothing the server made stands where its folder must be made (an administrator's
+    mistake, a restore gone wrong): the resumable upload is refused in the API's error shape,
+    no upload is left behind, and the file in the way is left as it was."""
+    blocker = _blob_root / ".resumable"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_bytes(b"not a folder")
+    r = Client(raise_request_exception=False).post(
+        "/api/v2/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="10", **alice.auth)
+    assert r.status_code == 500, r.content
+    assert r.json() == {"error": {"code": "server_error", "message": "internal error"}}
+    assert not ResumableUpload.objects.exists()
+    assert blocker.read_bytes() == b"not a folder"

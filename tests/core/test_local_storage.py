@@ -86,6 +86,45 @@ def test_a_folder_that_is_a_file_is_an_error(
         storage.save(NAME, spooled)
 
 
+def test_a_file_where_a_folder_must_be_made_is_an_error_that_names_it(tmp_path: Path) -> None:
+    """make_missing's mkdir answers EEXIST for a folder and for a file alike: a file is not
+    taken for the folder (listed as made, then synced as one), it is the error, and it is left
+    as it was. The partial uploads' folder (the only caller that makes a folder before
+    anything is placed in it) refuses to start on it rather than fail later, elsewhere."""
+    blocker = tmp_path / "blobs/.resumable"
+    blocker.parent.mkdir()
+    blocker.write_bytes(b"not a folder")
+    with pytest.raises(FileExistsError) as raised:
+        local.make_missing(blocker)
+    assert raised.value.filename == str(blocker)
+    with pytest.raises(FileExistsError):
+        LocalPartials(blocker)
+    assert blocker.read_bytes() == b"not a folder"
+
+
+def test_a_file_placed_where_the_save_makes_a_folder_fails_the_save_and_keeps_nothing(
+        storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The link finds the folder missing, then a file takes the folder's name before the mkdir:
+    the save fails, the file is left as it was, and no folder is synced as made."""
+    with _spool(tmp_path, b"first", "1.part") as spooled:
+        storage.save(NAME, spooled)
+    synced = _synced(monkeypatch)
+    blocker = tmp_path / "blobs/originals/ab/ef"
+    real_place = storage._place
+
+    def place(final: Path, content: Any) -> None:
+        if not blocker.exists():
+            blocker.write_bytes(b"not a folder")  # another program, a moment after our link
+            raise FileNotFoundError(final)
+        real_place(final, content)
+
+    monkeypatch.setattr(storage, "_place", place)
+    with pytest.raises(OSError), _spool(tmp_path, b"photo", "2.part") as spooled:
+        storage.save("originals/ab/ef/abef5678", spooled)
+    assert blocker.read_bytes() == b"not a folder"
+    assert synced == []
+
+
 def test_a_save_into_an_existing_folder_makes_no_folder_and_syncs_it_once(
         storage: LocalBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with _spool(tmp_path, b"first", "1.part") as spooled:
