@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import Persona
+from django.core.management import call_command
 from django.db import connection
 
 from api_v2.conftest import plan_of
@@ -76,3 +77,22 @@ def test_an_upload_updates_neither_an_owner_index_nor_the_motion_index() -> None
     assert not [d for d in definitions if d.endswith("(owner_id)")], definitions
     on_motion = [d for d in definitions if "(motion_id)" in d]
     assert len(on_motion) == 1 and "motion_id IS NOT NULL" in on_motion[0], on_motion
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_past_0012_makes_the_old_indexes_again_under_their_old_names() -> None:
+    """Undone, migration 0012 leaves the schema it found: the indexes on ``owner_id`` and
+    ``motion_id`` that 0001 and 0006 made, under the names Django gave them, and no partial
+    one; done again, the lean set, without rebuilding the table."""
+    lean = _definitions()
+    call_command("migrate", "photos", "0011", verbosity=0)
+    try:
+        back = _definitions()
+    finally:
+        call_command("migrate", "photos", verbosity=0)
+    made = sorted(d for d in back if d not in lean)
+    assert [(d.split()[2], d.split("(")[-1]) for d in made] == [
+        ("photos_photo_motion_id_58af8a44", "motion_id)"),
+        ("photos_photo_owner_id_d16c8dd1", "owner_id)")], made
+    assert [d.split()[2] for d in lean if d not in back] == ["motion_links"]
+    assert sorted(_definitions()) == sorted(lean)

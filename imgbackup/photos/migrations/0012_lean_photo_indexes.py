@@ -8,12 +8,17 @@
   ``IS NOT NULL`` to both engines' planners, and a photo without a clip is not in it.
 
 The old indexes are found by introspection (their names are Django's hashes) and dropped
-without rebuilding the table (an ``AlterField`` on SQLite would copy the whole library)."""
+with the schema editor's public ``remove_index``, without rebuilding the table: an
+``AlterField(db_index=False)`` would on SQLite copy the whole library into a new table (and
+fails there: the table's triggers lose it while it is copied). Going back, each is made
+again by ``add_index`` under the name Django gave it (table, column and a digest of both; the
+same on SQLite and PostgreSQL), so the schema is the one before this migration."""
 
 from django.conf import settings
 from django.db import migrations, models
 
-FIELDS = ("owner", "motion")
+# Each field's index before this migration, by the name 0001 and 0006 gave it.
+FIELDS = {"owner": "photos_photo_owner_id_d16c8dd1", "motion": "photos_photo_motion_id_58af8a44"}
 
 
 def _plain_indexes(schema_editor, model, column):
@@ -32,15 +37,14 @@ def drop(apps, schema_editor):
     for name in FIELDS:
         column = photo._meta.get_field(name).column
         for index in _plain_indexes(schema_editor, photo, column):
-            schema_editor.execute(schema_editor._delete_index_sql(photo, index))
+            schema_editor.remove_index(photo, models.Index(fields=[name], name=index))
 
 
 def make_again(apps, schema_editor):
     photo = apps.get_model("photos", "Photo")
-    for name in FIELDS:
-        field = photo._meta.get_field(name)
-        if not _plain_indexes(schema_editor, photo, field.column):
-            schema_editor.execute(schema_editor._create_index_sql(photo, fields=[field]))
+    for name, index in FIELDS.items():
+        if not _plain_indexes(schema_editor, photo, photo._meta.get_field(name).column):
+            schema_editor.add_index(photo, models.Index(fields=[name], name=index))
 
 
 class Migration(migrations.Migration):
