@@ -10,7 +10,9 @@ task's priority, queue and path, the model's defaults, the ``pre_save`` signal t
 ours, made once per row count (``statements.Insert.insert_all``, as the upload path's
 INSERTs). The rows go in the caller's transaction, as ``create()``'s did.
 ``tests/jobs/test_rows.py`` compares a row written here with one ``Task.enqueue`` writes,
-column by column, so a django-tasks-db that builds its row differently fails it.
+column by column, so a django-tasks-db that builds its row differently fails it; the inside
+names read here (``DatabaseBackend._get_id``, ``Signal._live_receivers``, the receivers told
+apart) are listed in ``tests/jobs/test_private_names.py``, which names the one an upgrade moved.
 
 ``task_enqueued`` is sent (with each row's ``TaskResult``) only when someone listens beyond
 django-tasks' own receiver, which writes one DEBUG log line: nothing in imgbackup does.
