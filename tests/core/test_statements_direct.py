@@ -4,6 +4,7 @@ seen the same way from outside; Django's cursor whenever something watches or ch
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +16,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.db.transaction import TransactionManagementError
 
 from imgbackup.photos.models import Original
-from imgbackup.statements import Insert, Sql, Statement
+from imgbackup.statements import Insert, Sql, Statement, executed
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,21 @@ def test_rows_come_back_with_the_text_converted_once(direct: Callable[[], Any]) 
         assert USERS.rows(["ann%"]) == [("ann%",)]
         assert USERS.row(["b%"]) == ("bob",)
     assert USERS.sqlite_text(connection).count("?") == 1
+
+
+def test_the_connections_own_cursor_is_closed_after_the_block(direct: Callable[[], Any]
+                                                               ) -> None:
+    """Also when the block fails: a cursor left open keeps its statement (and on SQLite a
+    read it has not finished) until the garbage collector finds it."""
+    db = connections[DEFAULT_DB_ALIAS]
+    with direct():
+        with executed(USERS, db, ["%"]) as cursor:
+            assert isinstance(cursor, sqlite3.Cursor)
+        with pytest.raises(ZeroDivisionError), executed(USERS, db, ["%"]) as failed:
+            1 / 0  # noqa: B018 - the block's error
+    for closed in (cursor, failed):
+        with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
+            closed.fetchall()
 
 
 def test_a_conflict_is_djangos_integrity_error(direct: Callable[[], Any]) -> None:
