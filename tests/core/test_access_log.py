@@ -37,9 +37,29 @@ ENVIRON = {"REMOTE_ADDR": "192.0.2.7", "REQUEST_METHOD": "POST",
            "HTTP_USER_AGENT": 'phone "7"', "HTTP_AUTHORIZATION": "Basic dXNlcjpwdw==",
            "wsgi.url_scheme": "http"}
 TOOK = datetime.timedelta(seconds=1, microseconds=23456)
+UPLOAD = (_Response(), _Request(), ENVIRON, TOOK)
 
 
-def _lines(logger_class: type[Logger], log_format: str) -> list[str]:
+class _Unsent:
+    """A response that sent nothing (no ``sent``), its status a number."""
+    status = 499
+    headers: list[tuple[str, str]] = []
+
+
+class _Bare:
+    headers: list[tuple[str, str]] = []
+
+
+# No client address, user, user agent or query string; a referer; under a millisecond (its
+# 0.987 ms truncated to 0, not rounded).
+BARE = (_Unsent(), _Bare(), {"REQUEST_METHOD": "GET", "RAW_URI": "/healthz",
+                             "SERVER_PROTOCOL": "HTTP/1.0", "PATH_INFO": "/healthz",
+                             "HTTP_REFERER": "https://example.com/?a=\"b\""},
+        datetime.timedelta(microseconds=987))
+Served = tuple[Any, Any, dict[str, Any], datetime.timedelta]
+
+
+def _lines(logger_class: type[Logger], log_format: str, served: Served = UPLOAD) -> list[str]:
     config = Config()
     config.set("accesslog", "-")
     config.set("access_log_format", log_format)
@@ -51,22 +71,23 @@ def _lines(logger_class: type[Logger], log_format: str) -> list[str]:
             lines.append(record.getMessage())
 
     logger.access_log.handlers = [Keep()]
-    logger.access(_Response(), _Request(), ENVIRON, TOOK)
+    logger.access(*served)
     return lines
 
 
+@pytest.mark.parametrize("served", [UPLOAD, BARE], ids=["upload", "bare"])
 @pytest.mark.parametrize("log_format", [
     SERVED, EVERY_PLAIN,
     '%(h)s %({user-agent}i)s %({content-type}o)s %({wsgi.url_scheme}e)s %(missing)s'])
-def test_each_line_is_the_one_gunicorns_logger_writes(log_format: str) -> None:
-    ours = _lines(AccessLogger, log_format)
+def test_each_line_is_the_one_gunicorns_logger_writes(log_format: str, served: Served) -> None:
+    ours = _lines(AccessLogger, log_format, served)
     assert len(ours) == 1
     if "%(t)s" in log_format:  # the time of day may tick between the two
-        theirs = _lines(Logger, log_format)
+        theirs = _lines(Logger, log_format, served)
         assert ours[0].split("[")[0] == theirs[0].split("[")[0]
         assert ours[0].split("]")[1] == theirs[0].split("]")[1]
     else:
-        assert ours == _lines(Logger, log_format)
+        assert ours == _lines(Logger, log_format, served)
 
 
 def test_the_served_line_reads_as_it_did() -> None:
@@ -83,6 +104,15 @@ def test_only_the_named_fields_are_worked_out() -> None:
     config.set("access_log_format", SERVED)
     atoms: dict[str, Any] = AccessLogger(config).atoms(_Response(), _Request(), ENVIRON, TOOK)
     assert sorted(atoms) == sorted(["h", "r", "s", "B", "M"])
+
+
+def test_a_format_changed_by_a_configuration_reload_is_followed() -> None:
+    config = Config()
+    config.set("access_log_format", SERVED)
+    logger = AccessLogger(config)
+    assert sorted(logger.atoms(*UPLOAD)) == sorted(["h", "r", "s", "B", "M"])
+    config.set("access_log_format", "%(m)s %(U)s")
+    assert logger.atoms(*UPLOAD) == {"m": "POST", "U": "/api/v2/photos"}
 
 
 def test_the_server_logs_through_it() -> None:
