@@ -60,6 +60,7 @@ MONTH_PAINTED = """(month) => {
   });
   return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
 }"""
+TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 COUNTS = """() => ({nodes: document.getElementsByTagName("*").length,
   heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
   tiles: document.querySelectorAll("#timeline .tile").length})"""
@@ -250,6 +251,41 @@ def _scrolled_rows(item: Item, size: int, figures: dict[str, Any]) -> None:
              "after the first screen", False)
 
 
+class _Settled:
+    """Counts of a page at rest: once no month page is in flight and the page has drawn what
+    came. Painted thumbnails on screen do not say the rows below them have loaded: a count taken
+    while a page is on its way misses them, and the figure would depend on the timing."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.open: set[Any] = set()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Any) -> None:
+        if "/timeline/buckets/" in request.url:
+            self.open.add(request)
+
+    def _ended(self, request: Any) -> None:
+        self.open.discard(request)
+
+    def counts(self, collect: bool = False, timeout: float = 30) -> dict[str, Any]:
+        """The page's COUNTS at rest, after a forced GC first when ``collect``."""
+        start, quiet = time.perf_counter(), 0
+        while quiet < 2:  # twice in a row: a landed page may ask for the next one
+            if time.perf_counter() - start > timeout:
+                raise TimeoutError(f"month pages still in flight after {timeout} s")
+            self.page.evaluate(TWO_FRAMES)
+            quiet = 0 if self.open else quiet + 1
+            if self.open:
+                self.page.wait_for_timeout(10)
+        if collect:
+            self.page.evaluate("() => window.gc && window.gc()")
+        counts: dict[str, Any] = self.page.evaluate(COUNTS)
+        return counts
+
+
 def _one_library(browser: Any, server: servers.Server, thumbnail: bytes) -> dict[str, Any]:
     servers.imgbackup_command(server.env, "shell", "-c", (
         "from django.contrib.auth.models import User; "
@@ -258,6 +294,7 @@ def _one_library(browser: Any, server: servers.Server, thumbnail: bytes) -> dict
     context.route("**/thumbnail", lambda route: route.fulfill(
         status=200, body=thumbnail, content_type="image/jpeg"))
     page = context.new_page()
+    settled = _Settled(page)
     try:
         page.goto(f"{server.url}/login")
         page.fill("#id_username", USER)
@@ -268,12 +305,12 @@ def _one_library(browser: Any, server: servers.Server, thumbnail: bytes) -> dict
         page.goto(server.url, wait_until="commit")
         _wait(page, PAINTED)
         first_screen = (time.perf_counter() - start) * 1000
-        before = page.evaluate(COUNTS)
+        before = settled.counts()
         month = _jump_target(page)
         jump = _scrub_to(page, month)
         page.evaluate("window.scrollTo(0, 0)")
-        scrolled, steady = _scroll_through(page)
-        after = page.evaluate(COUNTS)
+        scrolled, steady = _scroll_through(page, settled)
+        after = settled.counts(collect=True)
         return {"first_screen": first_screen, "jump": jump, "month": month,
                 "before": before, "steady": steady, "after": after,
                 "scrolled": scrolled}
@@ -299,14 +336,14 @@ def _scrub_to(page: Any, month: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _scroll_through(page: Any) -> tuple[int, dict[str, Any] | None]:
+def _scroll_through(page: Any, settled: _Settled) -> tuple[int, dict[str, Any] | None]:
     """Scroll a screen at a time until SCROLLED photos went by; how many did, and the page's
     counts one screen down (None in a library shorter than two screens)."""
     seen: set[str] = set()
     steady = None
     for step in range(5000):
         if step == 1:
-            steady = page.evaluate(COUNTS)
+            steady = settled.counts()
         ids = page.evaluate("() => [...document.querySelectorAll('#timeline .tile')]"
                             ".map((t) => t.dataset.id)")
         seen.update(ids)
@@ -316,5 +353,4 @@ def _scroll_through(page: Any) -> tuple[int, dict[str, Any] | None]:
             break
         page.evaluate("window.scrollBy(0, innerHeight)")
         _wait(page, PAINTED)
-    page.evaluate("() => window.gc && window.gc()")
     return len(seen), steady
