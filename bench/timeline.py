@@ -5,7 +5,11 @@ For each size (bench/seed.py's libraries: one photo every 7 minutes from 2015):
 - time from navigation to the first screen of thumbnails painted;
 - time from a scrubber jump to a month five years back (or the oldest, in a smaller library)
   until that month's first thumbnail is painted;
-- DOM nodes and JS heap after scrolling through 20 000 photos, against the first screen;
+- DOM nodes after scrolling through 20 000 photos, against the page one screen down (the first
+  position where the timeline's render window, a screen above and below the viewport, lies
+  whole inside the page; at the top there is nothing above, so the first screen holds about
+  two thirds of that), and beside it against the first screen; the JS heap after scrolling,
+  against the first screen;
 - p50 / p99 of ``GET /timeline/buckets`` and ``GET /timeline/buckets/{month}`` on SQLite and
   PostgreSQL.
 Thumbnails are answered by the browser itself (one small JPEG for every tile): the libraries
@@ -56,6 +60,7 @@ MONTH_PAINTED = """(month) => {
   });
   return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
 }"""
+TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 COUNTS = """() => ({nodes: document.getElementsByTagName("*").length,
   heap: performance.memory ? performance.memory.usedJSHeapSize : 0,
   tiles: document.querySelectorAll("#timeline .tile").length})"""
@@ -105,7 +110,8 @@ def _children_cpu() -> float:
 def measure(work: Path, scale: Scale) -> Iterator[Item]:
     browser_item = Item("9", "Timeline in Chromium (SQLite)",
                         target="first screen flat across sizes (≤ 1.5x the smallest at the "
-                               "largest); DOM and heap flat after scrolling")
+                               "largest); DOM and heap flat after scrolling (≤ 1.5x: nodes "
+                               "against one screen down, heap against the first screen)")
     api_item = Item("9b", "Timeline skeleton endpoints", target="p99 < 50 ms at the largest "
                     "size on SQLite and PostgreSQL, flat across sizes")
     load_before = os.getloadavg()
@@ -204,16 +210,11 @@ def _browser_rows(item: Item, served: list[tuple[int, servers.Server]]) -> None:
                 item.row(f"scrubber jump to {figures['month']} at {size:,} photos", "ms",
                          figures["jump"], figures["first_screen"], "first screen, same size",
                          False)
-                for what in ("nodes", "heap"):
-                    unit = "nodes" if what == "nodes" else "MB"
-                    scale = 1 if what == "nodes" else 1 / 1e6
-                    item.row(f"DOM {what} after {figures['scrolled']:,} photos at {size:,}",
-                             unit, figures["after"][what] * scale,
-                             figures["before"][what] * scale, "after the first screen", False)
+                _scrolled_rows(item, size, figures)
         finally:
             browser.close()
     firsts = [r for r in item.rows if r.metric.startswith("first screen")]
-    flat = [r for r in item.rows if r.metric.startswith("DOM")]
+    flat = [r for r in item.rows if r.metric.startswith("DOM") and not r.metric.endswith(BESIDE)]
     item.target_met = not failed and bool(firsts) and (firsts[-1].ratio or 9) <= 1.5 and all(
         (r.ratio or 9) <= 1.5 for r in flat)
     item.notes.append(
@@ -223,7 +224,66 @@ def _browser_rows(item: Item, served: list[tuple[int, servers.Server]]) -> None:
         "pressed at a month's mark until that month's thumbnails on screen have painted. "
         f"Scrolling: a screen at a time until {SCROLLED:,} photos (or the whole library) went "
         "by, then the page's element count and JS heap (after a forced GC where the browser "
-        "allows it), against the same after the first screen.")
+        "allows it). The element count is set against the count one screen down, the first "
+        "position where the timeline's render window (timeline.js MARGIN: one screen above and "
+        "below the viewport) lies whole inside the page: on the first screen there is nothing "
+        "above to render, so the page holds about two screens of nodes there and about three "
+        "everywhere else, 1.5x by construction, not growth with scrolling (bench/analysis.md). "
+        "The count after the first screen is reported beside it, outside the target. The heap "
+        "is set against the first screen's.")
+
+
+BESIDE = ", beside the first screen"  # a row reported, not read by the target
+
+
+def _scrolled_rows(item: Item, size: int, figures: dict[str, Any]) -> None:
+    after, before, steady = figures["after"], figures["before"], figures["steady"]
+    scrolled = f"after {figures['scrolled']:,} photos at {size:,}"
+    if steady:
+        item.row(f"DOM nodes {scrolled}", "nodes", after["nodes"], steady["nodes"],
+                 "one screen down", False)
+        item.row(f"DOM nodes {scrolled}{BESIDE}", "nodes", after["nodes"], before["nodes"],
+                 "after the first screen", False)
+    else:  # a library under two screens: the first screen is all there is
+        item.row(f"DOM nodes {scrolled}", "nodes", after["nodes"], before["nodes"],
+                 "after the first screen", False)
+    item.row(f"DOM heap {scrolled}", "MB", after["heap"] / 1e6, before["heap"] / 1e6,
+             "after the first screen", False)
+
+
+class _Settled:
+    """Counts of a page at rest: once no month page is in flight and the page has drawn what
+    came. Painted thumbnails on screen do not say the rows below them have loaded: a count taken
+    while a page is on its way misses them, and the figure would depend on the timing."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.open: set[Any] = set()
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Any) -> None:
+        if "/timeline/buckets/" in request.url:
+            self.open.add(request)
+
+    def _ended(self, request: Any) -> None:
+        self.open.discard(request)
+
+    def counts(self, collect: bool = False, timeout: float = 30) -> dict[str, Any]:
+        """The page's COUNTS at rest, after a forced GC first when ``collect``."""
+        start, quiet = time.perf_counter(), 0
+        while quiet < 2:  # twice in a row: a landed page may ask for the next one
+            if time.perf_counter() - start > timeout:
+                raise TimeoutError(f"month pages still in flight after {timeout} s")
+            self.page.evaluate(TWO_FRAMES)
+            quiet = 0 if self.open else quiet + 1
+            if self.open:
+                self.page.wait_for_timeout(10)
+        if collect:
+            self.page.evaluate("() => window.gc && window.gc()")
+        counts: dict[str, Any] = self.page.evaluate(COUNTS)
+        return counts
 
 
 def _one_library(browser: Any, server: servers.Server, thumbnail: bytes) -> dict[str, Any]:
@@ -234,6 +294,7 @@ def _one_library(browser: Any, server: servers.Server, thumbnail: bytes) -> dict
     context.route("**/thumbnail", lambda route: route.fulfill(
         status=200, body=thumbnail, content_type="image/jpeg"))
     page = context.new_page()
+    settled = _Settled(page)
     try:
         page.goto(f"{server.url}/login")
         page.fill("#id_username", USER)
@@ -244,14 +305,15 @@ def _one_library(browser: Any, server: servers.Server, thumbnail: bytes) -> dict
         page.goto(server.url, wait_until="commit")
         _wait(page, PAINTED)
         first_screen = (time.perf_counter() - start) * 1000
-        before = page.evaluate(COUNTS)
+        before = settled.counts()
         month = _jump_target(page)
         jump = _scrub_to(page, month)
         page.evaluate("window.scrollTo(0, 0)")
-        scrolled = _scroll_through(page)
-        after = page.evaluate(COUNTS)
+        scrolled, steady = _scroll_through(page, settled)
+        after = settled.counts(collect=True)
         return {"first_screen": first_screen, "jump": jump, "month": month,
-                "before": before, "after": after, "scrolled": scrolled}
+                "before": before, "steady": steady, "after": after,
+                "scrolled": scrolled}
     finally:
         context.close()
 
@@ -274,10 +336,14 @@ def _scrub_to(page: Any, month: str) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def _scroll_through(page: Any) -> int:
-    """Scroll a screen at a time until SCROLLED photos went by; how many did."""
+def _scroll_through(page: Any, settled: _Settled) -> tuple[int, dict[str, Any] | None]:
+    """Scroll a screen at a time until SCROLLED photos went by; how many did, and the page's
+    counts one screen down (None in a library shorter than two screens)."""
     seen: set[str] = set()
-    for _ in range(5000):
+    steady = None
+    for step in range(5000):
+        if step == 1:
+            steady = settled.counts()
         ids = page.evaluate("() => [...document.querySelectorAll('#timeline .tile')]"
                             ".map((t) => t.dataset.id)")
         seen.update(ids)
@@ -287,5 +353,4 @@ def _scroll_through(page: Any) -> int:
             break
         page.evaluate("window.scrollBy(0, innerHeight)")
         _wait(page, PAINTED)
-    page.evaluate("() => window.gc && window.gc()")
-    return len(seen)
+    return len(seen), steady

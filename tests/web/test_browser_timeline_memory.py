@@ -1,7 +1,9 @@
 """Scrolling the whole timeline keeps the photos held in memory bounded (issue 15: "the page's
 memory flat"): months far from the screen drop their photos, pages of a big month far from the
 screen keep only stubs, and both come back, with their thumbnails and the selection, when
-scrolled to again. The page says what it holds on ``#timeline[data-loaded-items]``."""
+scrolled to again. The page says what it holds on ``#timeline[data-loaded-items]``. And the
+DOM stays bounded wherever the scroll stops: every tile in it is within a screen of the
+viewport (timeline.js MARGIN), however far the page was scrolled."""
 
 from __future__ import annotations
 
@@ -48,6 +50,12 @@ PAINTED = """() => {
   return imgs.length > 0 && imgs.every((img) => img.complete && img.naturalWidth > 0);
 }"""
 HEIGHT = "() => parseFloat(document.querySelector('#timeline').style.height)"
+# The tiles in the DOM farther than a screen (timeline.js MARGIN) from the viewport: none, once
+# the render after a scroll has run (_until gives it its frame).
+FAR_TILES = """() => [...document.querySelectorAll("#timeline .tile")].filter((node) => {
+  const r = node.getBoundingClientRect();
+  return r.bottom < -innerHeight - 1 || r.top > 2 * innerHeight + 1;
+}).length"""
 
 
 def _thumbnail() -> bytes:
@@ -64,12 +72,14 @@ def _until(page: Any, script: str, timeout: float = 20) -> None:
 
 
 def _scroll_through(page: Any, step: int, held: list[tuple[int, int]]) -> None:
-    """Scroll by ``step`` px a screen at a time to the other end, noting what is held."""
+    """Scroll by ``step`` px a screen at a time to the other end, noting what is held and that
+    no tile far from the viewport stays in the DOM."""
     while True:
         before = page.evaluate("scrollY")
         page.evaluate(f"window.scrollBy(0, {step})")
         time.sleep(0.06)  # a frame or two: the render, and the fetches it starts
         held.append(tuple(page.evaluate(HELD)))
+        _until(page, f"() => ({FAR_TILES})() === 0", timeout=5)
         if page.evaluate("scrollY") == before:
             return
 
