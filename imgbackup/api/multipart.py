@@ -3,7 +3,7 @@
 Django's ``MultiPartParser`` joins, slices and re-queues every chunk of the body in Python
 (``LazyStream``, ``BoundaryIter``), on top of the copies of gunicorn's readers: with them, a
 6 MB photo cost about twice the CPU of the two hashes it needs (bench item 1b). Here the body
-is received into one 1 MiB buffer (``imgbackup.body``), the boundary is found with the C
+is received into one 2 MiB buffer (``imgbackup.body``), the boundary is found with the C
 library's ``memmem`` (``imgbackup.bytesearch``: ``bytearray.find`` costs 3-4 times as much on
 a delimiter this long) and each file's bytes are hashed and written from a ``memoryview`` of that
 buffer (``photos.uploads.SpoolWriter``), so memory stays one buffer whatever the file's size.

@@ -118,7 +118,7 @@ def test_file_names_are_cleaned_as_django_cleans_them(sent: str, kept: str | Non
 
 
 def test_a_delimiter_across_the_end_of_the_buffer_is_found(db: None) -> None:
-    """The 1 MiB body buffer fills up with a delimiter cut in two at its end (at every
+    """The body buffer (2 MiB) fills up with a delimiter cut in two at its end (at every
     offset across it), near-misses just before it: each file still ends where it should."""
     from imgbackup.body import BUFFER
 
