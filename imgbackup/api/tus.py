@@ -234,10 +234,11 @@ def _checksum(request: HttpRequest) -> tuple[str, bytes] | None:
 
 
 def _body(request: HttpRequest) -> Iterator[memoryview]:
-    """The request body, up to the thread buffer less a page (~2 MiB) at a time, until it ends or the client goes away: what
-    arrived before a dropped connection still counts (unless a checksum was sent for the
-    whole). Each piece is a view of one buffer, received into straight from the socket
-    (imgbackup/body.py): it is valid until the next piece is asked for."""
+    """The request body, up to the thread buffer less a page (~2 MiB) at a time, until it
+    ends or the client goes away: what arrived before a dropped connection still counts
+    (unless a checksum was sent for the whole). Each piece is a view of one buffer, received
+    into straight from the socket (imgbackup/body.py): it is valid until the next piece is
+    asked for."""
     reader = body_reader(request)
     view = _receive_view()
     while True:
