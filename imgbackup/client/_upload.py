@@ -70,9 +70,11 @@ class _Counted:
         """Put the file's bytes on ``sock`` with sendfile (client/_sendfile.py)."""
         try:
             send_slices(sock, self._f, self._left, self._count)
-        except (ConnectionError, TimeoutError):
-            raise  # the network's failure: Api.call tries again
-        except OSError as exc:  # sendfile reads the file too: a disk error, a share gone
+        except OSError as exc:
+            # sendfile reads the file too: a disk error or a share gone is this file's failure;
+            # anything else (a network unreachable, a reset...) is the network's: tried again.
+            if isinstance(exc, ConnectionError | TimeoutError) or _readable(self._f):
+                raise
             raise FileChanged(self._item, f"cannot be read: {exc.strerror or exc}") from None
         if self._left:
             raise FileChanged(self._item)  # shorter than when it was hashed
@@ -81,6 +83,14 @@ class _Counted:
         self._left -= size
         self._sent[0] += size
         self._progress.advance(size=size)
+
+
+def _readable(f: BinaryIO) -> bool:
+    try:
+        os.pread(f.fileno(), 1, f.tell())
+    except OSError:
+        return False
+    return True
 
 
 def send_batch(api: Api, batch: list[Item], progress: Progress,

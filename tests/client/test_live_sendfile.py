@@ -5,6 +5,7 @@ not used again; and which servers get this path at all."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -104,6 +105,29 @@ def test_a_photo_cut_short_while_it_is_sent_fails_alone_and_the_next_one_is_kept
     ids = {p["id"] for p in httpx.get(f"{served.url}/api/v2/photos", headers={
         "Authorization": f"Bearer {user}"}).json()["items"]}
     assert ids == {hashlib.sha256(other.read_bytes()).hexdigest()}
+
+
+def test_a_network_failure_inside_sendfile_is_tried_again_not_blamed_on_the_file(
+        run: Run, served: LiveServer, user: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]) -> None:
+    photo = tmp_path / "photos" / "IMG.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(noisy_jpeg(3))
+    real = socket.socket.sendfile
+    failures = [OSError(errno.ENETUNREACH, "Network is unreachable")]
+
+    def unreachable_once(self: socket.socket, *args: Any, **kwargs: Any) -> int:
+        if failures:
+            raise failures.pop()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "sendfile", unreachable_once)
+    result = summary(run("push", "--json", "--quiet", str(photo.parent)))
+
+    assert result["exit_code"] == 0 and result["uploaded"] == 1, result
+    assert failures == [] and len(no_sleep) == 1  # one pause, then the same request again
+    assert original(served, user, hashlib.sha256(photo.read_bytes()).hexdigest()) == \
+        photo.read_bytes()
 
 
 @pytest.fixture
