@@ -15,7 +15,10 @@ from typing import Any
 import httpx
 
 from imgbackup import __version__
+from imgbackup.client import _sendfile as sendfile
 from imgbackup.client._errors import AuthError, Rejected, ServerError, Unreachable
+from imgbackup.client._multipart import Body
+from imgbackup.client._sendfile import Poster
 
 # Worth another try: the server or a proxy in front of it is restarting or overloaded. 4xx are
 # about the request and would fail again; a 429 is tried again only when its Retry-After is
@@ -72,9 +75,21 @@ class Api:
             limits=httpx.Limits(max_connections=connections,
                                 max_keepalive_connections=connections),
         )
+        # Uploads' file bytes go by sendfile where they can (not through a test's transport).
+        self._poster = (Poster(str(self.http.base_url), self.http.headers, self.http.timeout)
+                        if transport is None and sendfile.usable(url) else None)
 
     def close(self) -> None:
         self.http.close()
+        if self._poster is not None:
+            self._poster.close()
+
+    def post_body(self, path: str, body: Body) -> httpx.Response:
+        """POST a multipart ``body`` (one try; see ``call``)."""
+        if self._poster is not None:
+            return self._poster.post(path, body)
+        return self.http.post(path, content=iter(body), headers={
+            "Content-Type": body.content_type, "Content-Length": str(len(body))})
 
     def __enter__(self) -> Api:
         return self

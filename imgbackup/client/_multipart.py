@@ -6,7 +6,8 @@ httpx, httpcore and h11 and costs a ``read``, a ``poll``, an ``ioctl`` and a ``s
 was much of what ``imgbackup push`` spent beyond hashing (bench item 1b). 256 KiB per read
 sends the same bytes in a quarter of the trips (1 MiB cost the same CPU: each fresh 1 MiB
 object page-faults in), with memory still one chunk per connection whatever the file's
-size."""
+size. Where it can, the push sends the files' bytes with sendfile instead (client/_sendfile.py,
+``Body.pieces``)."""
 
 from __future__ import annotations
 
@@ -57,25 +58,38 @@ class Body:
                                         zip(self._heads, self._files, strict=True))
                 + len(self._end))
 
-    def __iter__(self) -> Iterator[bytes]:
+    def pieces(self) -> Iterator[bytes | FilePart]:
+        """The body as framing bytes and the file parts between them, in order (for a sender
+        that puts files on the socket itself, client/_sendfile.py)."""
         lead = self._fields
         for head, part in zip(self._heads, self._files, strict=True):
             yield lead + head
-            left = part.size
-            while left > 0:
-                chunk = part.source.read(min(CHUNK, left))
-                if not chunk:  # the source must raise rather than come up short
-                    raise ValueError(f"{part.filename}: fewer bytes than announced")
-                left -= len(chunk)
-                yield chunk
+            yield part
             lead = b"\r\n"
         yield lead + self._end
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self.pieces():
+            if isinstance(piece, bytes):
+                yield piece
+            else:
+                yield from _read(piece)
 
     def _head(self, name: str, filename: str | None = None) -> bytes:
         head = f'--{self.boundary}\r\nContent-Disposition: form-data; name="{_quoted(name)}"'
         if filename is not None:
             head += f'; filename="{_quoted(filename)}"'
         return head.encode()
+
+
+def _read(part: FilePart) -> Iterator[bytes]:
+    left = part.size
+    while left > 0:
+        chunk = part.source.read(min(CHUNK, left))
+        if not chunk:  # the source must raise rather than come up short
+            raise ValueError(f"{part.filename}: fewer bytes than announced")
+        left -= len(chunk)
+        yield chunk
 
 
 def _quoted(value: str) -> str:

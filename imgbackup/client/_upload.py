@@ -7,6 +7,7 @@ such a file fails alone, with its reason; the rest of the batch goes on."""
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from imgbackup.client._api import Api, json_object
 from imgbackup.client._errors import ClientError, Rejected
 from imgbackup.client._multipart import Body, FilePart
 from imgbackup.client._progress import Progress
+from imgbackup.client._sendfile import send_slices
 
 
 @dataclass(frozen=True)
@@ -61,10 +63,34 @@ class _Counted:
             raise FileChanged(self._item, f"cannot be read: {exc.strerror or exc}") from None
         if want > 0 and not data:
             raise FileChanged(self._item)  # shorter than when it was hashed
-        self._left -= len(data)
-        self._sent[0] += len(data)
-        self._progress.advance(size=len(data))
+        self._count(len(data))
         return data
+
+    def send_to(self, sock: socket.socket) -> None:
+        """Put the file's bytes on ``sock`` with sendfile (client/_sendfile.py)."""
+        try:
+            send_slices(sock, self._f, self._left, self._count)
+        except OSError as exc:
+            # sendfile reads the file too: a disk error or a share gone is this file's failure;
+            # anything else (a network unreachable, a reset...) is the network's: tried again.
+            if isinstance(exc, ConnectionError | TimeoutError) or _readable(self._f):
+                raise
+            raise FileChanged(self._item, f"cannot be read: {exc.strerror or exc}") from None
+        if self._left:
+            raise FileChanged(self._item)  # shorter than when it was hashed
+
+    def _count(self, size: int) -> None:
+        self._left -= size
+        self._sent[0] += size
+        self._progress.advance(size=size)
+
+
+def _readable(f: BinaryIO) -> bool:
+    try:
+        os.pread(f.fileno(), 1, f.tell())
+    except OSError:
+        return False
+    return True
 
 
 def send_batch(api: Api, batch: list[Item], progress: Progress,
@@ -138,8 +164,7 @@ def _post(api: Api, pending: list[Item], failures: list[Failure], sent: list[int
         fields = [("sha256", item.sha256) for item in readable] + [
             ("last_modified", str(item.mtime_ns // 1_000_000)) for item in readable]
         body = Body(fields, files)
-        return api.http.post("photos", content=iter(body), headers={
-            "Content-Type": body.content_type, "Content-Length": str(len(body))})
+        return api.post_body("photos", body)
 
 
 class _NothingToSend(Exception):
