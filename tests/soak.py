@@ -29,15 +29,17 @@ from pathlib import Path
 
 import httpx
 
+from imgbackup.body import BUFFER
+
 CLIENTS = 8
 V1 = "/api/v1.0/service/image/"
 # The soak's server: start_server's processes and threads.
 WORKERS, THREADS = 2, 4
 MiB = 1 << 20
-# What a server thread may still take after warm-up without leaking, each once: its 2 MiB body
-# buffer (imgbackup/body.py) and its SQLite connection's page cache (SQLite's default
+# What a server thread may still take after warm-up without leaking, each once: its body buffer
+# (imgbackup/body.py, 2 MiB) and its SQLite connection's page cache (SQLite's default
 # cache_size, 2000 KiB), if it first served an upload or a query after warm-up.
-PER_THREAD = 2 * MiB + 2000 * 1024
+PER_THREAD = BUFFER + 2000 * 1024
 # Weights of the operations a client picks from (a backup client mostly uploads and checks).
 MIX = {"upload": 30, "check": 15, "list": 10, "thumbnail": 10, "download": 15, "trash": 10,
        "restore": 10}
