@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ctypes
 import re
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -30,7 +29,7 @@ from imgbackup.api.auth import caller
 from imgbackup.api.endpoint import endpoint
 from imgbackup.api.errors import ApiError, bad_request, not_found
 from imgbackup.api.upload_slots import upload_slot
-from imgbackup.body import body_reader, thread_buffer
+from imgbackup.body import body_reader, receive_view
 from imgbackup.photos import resumable
 from imgbackup.photos.ingest import Rejected
 from imgbackup.photos.models import ResumableUpload
@@ -44,10 +43,6 @@ CHUNK_TYPE = "application/offset+octet-stream"
 _NUMBER = re.compile(r"[0-9]{1,19}")
 T = TypeVar("T")
 OVERRIDES = frozenset({"PATCH", "DELETE", "HEAD"})
-# Where each read of a body lands: half a page into a page, and a whole number of pages long
-# (see _receive_view).
-PAGE = 4096
-RECEIVE_AT = PAGE // 2
 
 
 def tus(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -240,7 +235,7 @@ def _body(request: HttpRequest) -> Iterator[memoryview]:
     into straight from the socket (imgbackup/body.py): it is valid until the next piece is
     asked for."""
     reader = body_reader(request)
-    view = _receive_view()
+    view = receive_view()
     while True:
         try:
             got = reader.readinto(view)
@@ -249,23 +244,6 @@ def _body(request: HttpRequest) -> Iterator[memoryview]:
         if not got:
             return
         yield view[:got]
-
-
-def _receive_view() -> memoryview:
-    """The part of the thread's body buffer the socket's bytes are received into: from half a
-    page into a page, a whole number of pages long.
-
-    On loopback the bytes the kernel copies out of a socket sit at (or a few bytes after) the
-    start of a page, and the buffer itself begins 16 bytes into its first page (malloc's
-    header of a large block). Copied to that same place within a page, the receive ran at
-    about half its speed, as 4 KiB aliasing does (a store at the page offset of a load just
-    ahead of it): 1.6-1.75 ms of kernel CPU per 6 MB photo in ``_copy_to_iter``, against
-    0.65-0.68 ms half a page further on (bench/analysis.md, item 1b, ninth round). Reads of
-    whole pages keep every read's bytes at that distance."""
-    view = thread_buffer()
-    address = ctypes.addressof(ctypes.c_char.from_buffer(view))
-    start = (RECEIVE_AT - address) % PAGE
-    return view[start:start + len(view) - PAGE]
 
 
 def _rejected_as_api(action: Callable[..., T], *args: Any) -> T:

@@ -113,7 +113,7 @@ class Poster:
                 else:
                     raise TypeError(f"{piece.filename}: its source cannot sendfile")
         except (BrokenPipeError, ConnectionResetError):
-            return self._answer(conn, request)  # refused before the body was read, perhaps
+            pass  # refused before the body was read, perhaps: its answer says so
         return self._answer(conn, request)
 
     def _answer(self, conn: http.client.HTTPConnection, request: httpx.Request) -> httpx.Response:
