@@ -155,7 +155,7 @@ def _patch(api: Api, url: str, offset: int, data: bytes) -> int:
         answer = _request(api, "PATCH", url, {
             "Upload-Offset": str(offset), "Content-Type": CHUNK_TYPE,
             "Upload-Checksum": f"sha256 {checksum}"}, data, retry=False)
-        if answer.status_code < 300:
+        if 0 < answer.status_code < 300:  # 0: the network failed (_request)
             return int(answer.headers["Upload-Offset"])
         if attempt >= api.retry.attempts or (
                 answer.status_code not in {409, 423, *RETRY_STATUSES, 0}
