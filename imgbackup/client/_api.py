@@ -18,7 +18,7 @@ from imgbackup import __version__
 from imgbackup.client import _sendfile as sendfile
 from imgbackup.client._errors import AuthError, Rejected, ServerError, Unreachable
 from imgbackup.client._multipart import Body
-from imgbackup.client._sendfile import Poster
+from imgbackup.client._sendfile import Poster, Sendable
 
 # Worth another try: the server or a proxy in front of it is restarting or overloaded. 4xx are
 # about the request and would fail again; a 429 is tried again only when its Retry-After is
@@ -90,6 +90,18 @@ class Api:
             return self._poster.post(path, body)
         return self.http.post(path, content=iter(body), headers={
             "Content-Type": body.content_type, "Content-Length": str(len(body))})
+
+    def sends_files_to(self, url: str) -> bool:
+        """Whether a request to ``url`` (absolute) can put a file's bytes on the socket with
+        sendfile (``send_file``): plain HTTP to this server, no proxy, no test transport."""
+        return self._poster is not None and self._poster.serves(url)
+
+    def send_file(self, method: str, url: str, headers: dict[str, str], size: int,
+                  source: Sendable) -> httpx.Response:
+        """One request (one try) whose ``size`` body bytes ``source`` puts on the socket; only
+        where ``sends_files_to(url)``. Network failures are httpx's errors."""
+        assert self._poster is not None
+        return self._poster.send(method, url, headers, size, [source])
 
     def __enter__(self) -> Api:
         return self

@@ -4,17 +4,28 @@ chunk: the upload URL is kept in local state (``uploads.sqlite3`` beside the has
 by server and SHA-256, and the next run asks the server how far it got (HEAD) and goes on.
 
 Each chunk carries its SHA-256 (``Upload-Checksum``) and the creation carries the whole file's,
-so the server keeps nothing that differs from what was hashed here."""
+so the server keeps nothing that differs from what was hashed here.
+
+To a server reached over plain HTTP with no proxy (client/_sendfile.py), a chunk is hashed
+through one reused buffer per worker thread and its bytes go from the page cache to the socket
+with sendfile: the chunk is never held in the client. The file is read twice then (hash, send):
+should it change in between, the server's checksum refuses the chunk and the file fails ("run
+again"); should it end early, the file fails alone. Over HTTPS or a proxy each chunk is read
+into memory once, hashed and sent through httpx."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
+import socket
 import sqlite3
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urljoin
 
 import httpx
@@ -22,12 +33,14 @@ import httpx
 from imgbackup.client._api import RETRY_STATUSES, Api, checked, describe, waited_as_asked
 from imgbackup.client._cache import default_path
 from imgbackup.client._errors import Rejected, Unreachable
+from imgbackup.client._hashing import HASH_BUFFER
 from imgbackup.client._progress import Progress
-from imgbackup.client._upload import Failure, Item
+from imgbackup.client._upload import Failure, FileChanged, Item, send_file_bytes
 
 MiB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK_TYPE = "application/offset+octet-stream"
+_local = threading.local()  # each worker thread's hashing buffer
 
 
 def threshold() -> int:
@@ -96,19 +109,24 @@ def _send(api: Api, urls: UploadUrls, item: Item, progress: Progress,
     if url is None:
         url, offset = _create(api, urls, item)
     sent = 0
+    by_sendfile = api.sends_files_to(url)
     try:
         with open(item.path, "rb") as f:
             if os.fstat(f.fileno()).st_size != item.size:
                 return [Failure(item.path, "changed since it was read; run again", True)]
             while offset < item.size and not stop.is_set():
-                f.seek(offset)
-                data = f.read(min(chunk_size(), item.size - offset))
-                if not data:
+                size = min(chunk_size(), item.size - offset)
+                body = (_hashed(f, item, offset, size) if by_sendfile
+                        else _read(f, offset, size))
+                if body is None:
                     return [Failure(item.path, "changed since it was read; run again", True)]
                 before = offset
-                offset = _patch(api, url, offset, data)
+                offset = _patch(api, url, offset, body)
                 sent += offset - before
                 progress.advance(size=offset - before)
+    except FileChanged as exc:
+        progress.advance(size=-sent)
+        return [Failure(item.path, exc.reason, True)]
     except OSError as exc:
         return [Failure(item.path, f"cannot be read: {exc.strerror or exc}")]
     except BaseException:
@@ -118,6 +136,47 @@ def _send(api: Api, urls: UploadUrls, item: Item, progress: Progress,
         urls.put(api.url, item.sha256, None)
         progress.advance(files=1)
     return []
+
+
+@dataclass(frozen=True)
+class FileRange:
+    """``size`` bytes of a file from ``offset``, hashed (``checksum``, the SHA-256) and put on
+    the socket with sendfile as often as the chunk is sent."""
+
+    f: BinaryIO
+    item: Item
+    offset: int
+    size: int
+    checksum: bytes
+
+    def send_to(self, sock: socket.socket) -> None:
+        self.f.seek(self.offset)
+        send_file_bytes(sock, self.f, self.item, self.size, lambda n: None)
+
+
+def _hashed(f: io.BufferedReader, item: Item, offset: int, size: int) -> FileRange | None:
+    """The chunk at ``offset`` as a FileRange, hashed through this thread's buffer; None when
+    the file ends before the chunk does."""
+    buffer: bytearray | None = getattr(_local, "buffer", None)
+    if buffer is None:
+        buffer = _local.buffer = bytearray(HASH_BUFFER)
+    view = memoryview(buffer)
+    digest = hashlib.sha256()
+    f.seek(offset)
+    left = size
+    while left:
+        n = f.readinto(view[:min(left, len(view))])
+        if not n:
+            return None
+        digest.update(view[:n])
+        left -= n
+    return FileRange(f, item, offset, size, digest.digest())
+
+
+def _read(f: BinaryIO, offset: int, size: int) -> bytes | None:
+    f.seek(offset)
+    data = f.read(size)
+    return data or None
 
 
 def _resume(api: Api, urls: UploadUrls, item: Item) -> tuple[str | None, int]:
@@ -146,16 +205,17 @@ def _create(api: Api, urls: UploadUrls, item: Item) -> tuple[str, int]:
     return url, int(answer.headers.get("Upload-Offset", "0"))
 
 
-def _patch(api: Api, url: str, offset: int, data: bytes) -> int:
-    """Send ``data`` at ``offset``; the server's offset afterwards. After a failure the
+def _patch(api: Api, url: str, offset: int, body: bytes | FileRange) -> int:
+    """Send ``body`` at ``offset``; the server's offset afterwards. After a failure the
     server is asked where it stands (it keeps what arrived) and the rest is sent again."""
-    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    digest = body.checksum if isinstance(body, FileRange) else hashlib.sha256(body).digest()
+    checksum = base64.b64encode(digest).decode()
     attempt = 0
     while True:
         answer = _request(api, "PATCH", url, {
             "Upload-Offset": str(offset), "Content-Type": CHUNK_TYPE,
-            "Upload-Checksum": f"sha256 {checksum}"}, data, retry=False)
-        if answer.status_code < 300:
+            "Upload-Checksum": f"sha256 {checksum}"}, body, retry=False)
+        if 0 < answer.status_code < 300:  # 0: the network failed (_request)
             return int(answer.headers["Upload-Offset"])
         if attempt >= api.retry.attempts or (
                 answer.status_code not in {409, 423, *RETRY_STATUSES, 0}
@@ -169,14 +229,17 @@ def _patch(api: Api, url: str, offset: int, data: bytes) -> int:
 
 
 def _request(api: Api, method: str, url: str, headers: dict[str, str] | None = None,
-             body: bytes | None = None, retry: bool = True) -> httpx.Response:
+             body: bytes | FileRange | None = None, retry: bool = True) -> httpx.Response:
     """One tus request; network failures are retried (with ``retry``, 5xx too); a failure that
     outlasts the retries is Unreachable. A network failure gives a fake status 0 otherwise."""
     attempt = 0
     while True:
         try:
-            answer = api.http.request(method, url, headers={**TUS, **(headers or {})},
-                                      content=body)
+            if isinstance(body, FileRange):
+                answer = api.send_file(method, url, {**TUS, **(headers or {})}, body.size, body)
+            else:
+                answer = api.http.request(method, url, headers={**TUS, **(headers or {})},
+                                          content=body)
         except httpx.TransportError as exc:
             if attempt >= api.retry.attempts:
                 raise Unreachable(f"cannot reach {api.url}: {describe(exc)}") from None

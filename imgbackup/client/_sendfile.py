@@ -6,7 +6,9 @@ copied into the socket: a read, a copy and a trip through three libraries per pi
 was most of what ``imgbackup push`` spent beyond hashing (bench item 1b). Here the request head
 and the multipart framing are written with ``http.client``, each file goes out in slices of
 ``SLICE`` bytes (the progress advances after each) and the answer is read by ``http.client``
-and handed back as an ``httpx.Response``, so everything after the send is the same code.
+and handed back as an ``httpx.Response``, so everything after the send is the same code. The
+resumable path's PATCHes go the same way (``Poster.send``, client/_resumable.py): a chunk's
+bytes are not read into the client at all.
 
 Over HTTPS the bytes must be encrypted in user space anyway, and a proxy is httpx's to
 handle: both stay on httpx (``usable``). Network failures are raised as httpx's errors, so the
@@ -20,14 +22,14 @@ import select
 import socket
 import threading
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import BinaryIO, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import httpx
 
-from imgbackup.client._multipart import Body
+from imgbackup.client._multipart import Body, FilePart
 
 SLICE = 4 * 1024 * 1024  # bytes per sendfile call: the progress advances between them
 
@@ -70,7 +72,6 @@ class Poster:
     def __init__(self, base_url: str, headers: Mapping[str, str], timeout: httpx.Timeout) -> None:
         parts = urlsplit(base_url)
         self._base, self._host, self._port = base_url, parts.hostname or "", parts.port or 80
-        self._path = parts.path
         self._headers = {k: v for k, v in headers.items() if k.lower() != "accept-encoding"}
         self._timeout = timeout
         self._local = threading.local()
@@ -79,12 +80,27 @@ class Poster:
 
     def post(self, path: str, body: Body) -> httpx.Response:
         """POST ``body`` to ``path`` (under the base URL); the server's answer, read whole."""
-        url = self._base + path
-        request = httpx.Request("POST", url)
+        return self.send("POST", self._base + path, {"Content-Type": body.content_type},
+                         len(body), (_source(piece) for piece in body.pieces()))
+
+    def serves(self, url: str) -> bool:
+        """Whether ``url`` is on this poster's server (a tus upload URL the server gave)."""
+        parts = urlsplit(url)
+        return (parts.scheme == "http" and parts.hostname == self._host
+                and (parts.port or 80) == self._port)
+
+    def send(self, method: str, url: str, headers: Mapping[str, str], length: int,
+             pieces: Iterable[bytes | Sendable]) -> httpx.Response:
+        """Send a request of ``length`` body bytes, ``pieces`` in order, to ``url`` (on this
+        poster's server: ``serves``); the server's answer, read whole."""
+        request = httpx.Request(method, url)
+        parts = urlsplit(url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
         with _as_httpx_errors(request):
             conn = self._connection(request)
             try:
-                return self._exchange(conn, self._path + path, body, request)
+                return self._exchange(conn, method, target, {**headers, "Content-Length": str(
+                    length)}, pieces, request)
             except BaseException:
                 conn.close()  # half a body went out (or none): never reuse this connection
                 raise
@@ -95,23 +111,21 @@ class Poster:
                 conn.close()
             self._all.clear()
 
-    def _exchange(self, conn: http.client.HTTPConnection, target: str, body: Body,
+    def _exchange(self, conn: http.client.HTTPConnection, method: str, target: str,
+                  headers: Mapping[str, str], pieces: Iterable[bytes | Sendable],
                   request: httpx.Request) -> httpx.Response:
-        conn.putrequest("POST", target, skip_accept_encoding=True)
-        for name, value in {**self._headers, "Content-Type": body.content_type,
-                            "Content-Length": str(len(body))}.items():
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in {**self._headers, **headers}.items():
             conn.putheader(name, value)
         conn.endheaders()
         sock = conn.sock
         assert sock is not None  # connected by endheaders
         try:
-            for piece in body.pieces():
+            for piece in pieces:
                 if isinstance(piece, bytes):
                     sock.sendall(piece)
-                elif isinstance(piece.source, Sendable):
-                    piece.source.send_to(sock)
                 else:
-                    raise TypeError(f"{piece.filename}: its source cannot sendfile")
+                    piece.send_to(sock)
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused before the body was read, perhaps: its answer says so
         return self._answer(conn, request)
@@ -144,6 +158,14 @@ class Poster:
             assert conn.sock is not None
             conn.sock.settimeout(self._timeout.write)
         return conn
+
+
+def _source(piece: bytes | FilePart) -> bytes | Sendable:
+    if isinstance(piece, bytes):
+        return piece
+    if isinstance(piece.source, Sendable):
+        return piece.source
+    raise TypeError(f"{piece.filename}: its source cannot sendfile")
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:

@@ -19,7 +19,7 @@ from imgbackup.client._api import Api, json_object
 from imgbackup.client._errors import ClientError, Rejected
 from imgbackup.client._multipart import Body, FilePart
 from imgbackup.client._progress import Progress
-from imgbackup.client._sendfile import send_slices
+from imgbackup.client._sendfile import ProgressHook, send_slices
 
 
 @dataclass(frozen=True)
@@ -68,21 +68,28 @@ class _Counted:
 
     def send_to(self, sock: socket.socket) -> None:
         """Put the file's bytes on ``sock`` with sendfile (client/_sendfile.py)."""
-        try:
-            send_slices(sock, self._f, self._left, self._count)
-        except OSError as exc:
-            # sendfile reads the file too: a disk error or a share gone is this file's failure;
-            # anything else (a network unreachable, a reset...) is the network's: tried again.
-            if isinstance(exc, ConnectionError | TimeoutError) or _readable(self._f):
-                raise
-            raise FileChanged(self._item, f"cannot be read: {exc.strerror or exc}") from None
-        if self._left:
-            raise FileChanged(self._item)  # shorter than when it was hashed
+        send_file_bytes(sock, self._f, self._item, self._left, self._count)
 
     def _count(self, size: int) -> None:
         self._left -= size
         self._sent[0] += size
         self._progress.advance(size=size)
+
+
+def send_file_bytes(sock: socket.socket, f: BinaryIO, item: Item, size: int,
+                    advance: ProgressHook) -> None:
+    """Put ``size`` bytes of ``f`` from its position on ``sock`` with sendfile; FileChanged
+    when the file ends early or can no longer be read (that file fails alone)."""
+    try:
+        sent = send_slices(sock, f, size, advance)
+    except OSError as exc:
+        # sendfile reads the file too: a disk error or a share gone is this file's failure;
+        # anything else (a network unreachable, a reset...) is the network's: tried again.
+        if isinstance(exc, ConnectionError | TimeoutError) or _readable(f):
+            raise
+        raise FileChanged(item, f"cannot be read: {exc.strerror or exc}") from None
+    if sent < size:
+        raise FileChanged(item)  # shorter than when it was hashed
 
 
 def _readable(f: BinaryIO) -> bool:

@@ -52,3 +52,19 @@ def test_a_long_or_lasting_429_is_an_error(no_sleep: list[float]) -> None:
         with pytest.raises(ServerError) as failed:
             _resumable._patch(api_with(transport), UPLOAD, 0, b"12345")
         assert failed.value.status == 429
+
+
+def test_a_patch_whose_connection_fails_asks_where_the_server_stands_and_goes_on(
+        no_sleep: list[float]) -> None:
+    seen: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        if request.method == "HEAD":
+            return httpx.Response(200, headers={"Upload-Offset": "0"})
+        if seen.count("PATCH") == 1:
+            raise httpx.WriteError("connection reset", request=request)
+        return httpx.Response(204, headers={"Upload-Offset": "5"})
+
+    assert _resumable._patch(api_with(httpx.MockTransport(handle)), UPLOAD, 0, b"12345") == 5
+    assert seen == ["PATCH", "HEAD", "PATCH"] and len(no_sleep) == 1
