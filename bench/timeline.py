@@ -9,7 +9,7 @@ For each size (bench/seed.py's libraries: one photo every 7 minutes from 2015):
   position where the timeline's render window, a screen above and below the viewport, lies
   whole inside the page; at the top there is nothing above, so the first screen holds about
   two thirds of that), and beside it against the first screen; the JS heap after scrolling,
-  against the first screen;
+  against the first screen's, both at rest and after a forced GC;
 - p50 / p99 of ``GET /timeline/buckets`` and ``GET /timeline/buckets/{month}`` on SQLite and
   PostgreSQL.
 Thumbnails are answered by the browser itself (one small JPEG for every tile): the libraries
@@ -230,7 +230,8 @@ def _browser_rows(item: Item, served: list[tuple[int, servers.Server]]) -> None:
         "above to render, so the page holds about two screens of nodes there and about three "
         "everywhere else, 1.5x by construction, not growth with scrolling (bench/analysis.md). "
         "The count after the first screen is reported beside it, outside the target. The heap "
-        "is set against the first screen's.")
+        "is set against the first screen's, both taken at rest after a forced GC (like for "
+        "like; bench/analysis.md).")
 
 
 BESIDE = ", beside the first screen"  # a row reported, not read by the target
@@ -305,7 +306,10 @@ def _one_library(browser: Any, server: servers.Server, thumbnail: bytes) -> dict
         page.goto(server.url, wait_until="commit")
         _wait(page, PAINTED)
         first_screen = (time.perf_counter() - start) * 1000
-        before = settled.counts()
+        # At rest and after a forced GC, as the figure after scrolling is taken: a heap read
+        # without one holds whatever garbage the first screen's fetches left, and the ratio
+        # would set a collected heap against an uncollected one.
+        before = settled.counts(collect=True)
         month = _jump_target(page)
         jump = _scrub_to(page, month)
         page.evaluate("window.scrollTo(0, 0)")
