@@ -13,15 +13,17 @@ user = User.objects.get(username="alice")
 """
 
 
-def photos(label: str, count: int, name: str, taken: str) -> str:
-    """Source that gives alice ``count`` photos, the i-th named ``name % i`` and taken at
-    ``taken`` (a Python expression of ``i``); ``label`` tells their originals apart."""
+def photos(label: str, count: int, name: str, taken: str,
+           size: tuple[int, int] = (4000, 3000)) -> str:
+    """Source that gives alice ``count`` photos of ``size`` pixels, the i-th named ``name % i``
+    and taken at ``taken`` (a Python expression of ``i``); ``label`` tells their originals
+    apart."""
     return f"""
 originals = Original.objects.bulk_create([
     Original(sha256=hashlib.sha256(b"{label} %d" % i).hexdigest(), md5="0" * 32, size=1,
              content_type="image/jpeg") for i in range({count})])
 Photo.objects.bulk_create([
-    Photo(owner=user, original=o, filename="{name}" % i, width=4000, height=3000,
+    Photo(owner=user, original=o, filename="{name}" % i, width={size[0]}, height={size[1]},
           taken_at={taken}, taken_at_source="exif") for i, o in enumerate(originals)])
 """
 

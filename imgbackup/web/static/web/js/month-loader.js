@@ -1,15 +1,15 @@
 // The timeline's fetches: the skeleton (months and their counts), a month's next page, and a
-// page made stubs again (month-pages.js). A refresh starts a new generation, and an answer to
+// folded page again (month-pages.js). A refresh starts a new generation, and an answer to
 // an older one is dropped: a slow page never lands in a timeline that was reloaded meanwhile.
 import { api } from "./api.js";
-import { pageRange, replacePage } from "./month-pages.js";
+import { loadedCount, newPage, unfoldPage } from "./month-pages.js";
 
 const PAGE = 500;
 
 export class MonthLoader {
   /**
-   * ``landed(refilled)`` after a page changed what a month holds (a next page, or a page made
-   * stubs ``refilled``), ``settled()`` once a fetch of a next page is over (another may be
+   * ``landed(refilled)`` after a page changed what a month holds (a next page, or a folded page
+   * ``refilled``), ``settled()`` once a fetch of a next page is over (another may be
    * due), ``failed(err)`` when a fetch failed.
    */
   constructor(query, { landed, settled, failed }) {
@@ -38,10 +38,10 @@ export class MonthLoader {
     if (month.loading) return month.loading;
     const cursor = month.cursor;
     month.loading = this.fetch(month, PAGE, cursor, false, (page) => {
-      month.pages.push({ cursor, start: month.items.length });
-      month.items.push(...page.items);
+      if (month.cursor !== cursor) return false; // the month started again meanwhile
+      if (page.items.length) month.pages.push(newPage(cursor, page.items));
       month.cursor = page.next_cursor || null;
-      if (month.cursor === null) month.count = month.items.length;
+      if (month.cursor === null) month.count = loadedCount(month);
       month.layout = null;
       return page.items.length > 0;
     }).finally(() => {
@@ -51,15 +51,32 @@ export class MonthLoader {
     return month.loading;
   }
 
-  /** Fetch page ``k`` of the month again (it was made stubs); the layout does not move. */
+  /** Fetch page ``k`` of the month again (it was folded); the layout does not move. */
   refill(month, k) {
     if (month.filling.has(k)) return month.filling.get(k);
-    const [start, end] = pageRange(month, k);
-    const filling = this.fetch(month, end - start, month.pages[k].cursor, true,
-      (page) => replacePage(month, k, page.items))
+    const filling = this.fetch(month, month.pages[k].count, month.pages[k].cursor, true,
+      (page) => unfoldPage(month, k, page.items))
       .finally(() => month.filling.delete(k));
     month.filling.set(k, filling);
     return filling;
+  }
+
+  /** The ids of every photo of the month the user may select, fetched page by page and not
+   * kept (its pages far from the screen are folded); null when a fetch failed. */
+  async selectableIds(month) {
+    const ids = [];
+    let cursor;
+    try {
+      do {
+        const page = await api(`/timeline/buckets/${month.key}`, { query: { ...this.query, limit: PAGE, cursor } });
+        ids.push(...page.items.filter((p) => !p.read_only).map((p) => p.id));
+        cursor = page.next_cursor;
+      } while (cursor);
+    } catch (err) {
+      this.failed(err);
+      return null;
+    }
+    return ids;
   }
 
   /** One page of ``month``: ``use(page)`` answers for it, unless a refresh came meanwhile. */

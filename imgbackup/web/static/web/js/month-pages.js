@@ -1,22 +1,28 @@
 // What the timeline keeps in memory of each month, so that memory stays flat from the newest
-// photo to the oldest of a million:
+// photo to the oldest of a million, and through a month of any size:
 // - a month far from the screen keeps only its count and the height it had (its photos are
 //   dropped, and fetched again when it comes near: the page does not move, as its height stays);
-// - in a month near the screen, a page (a run of photos fetched together) far from the screen
-//   keeps only what the layout needs of each photo (id, aspect, date): a "stub". Its place on
-//   the page is unchanged, and the page is fetched again, by its cursor, when it comes near.
+// - in a month near the screen, a page (a run of photos fetched together) far from the screen is
+//   "folded": it keeps its cursor, its count, where it lies and where its layout starts
+//   (layout.js's state: a line, or a day and the few photos of a row begun on the page before),
+//   and none of its photos. The pages near the screen are laid out from the first one's state,
+//   so every photo stays where it was; a folded page is fetched again, by its cursor, when it
+//   comes near. A month's last page stays while more are to come: the next one starts from it.
 // The selection is a set of ids (selection.js), so it outlives both.
-import { DAY_HEAD } from "./layout.js";
+import { dayKey } from "./format.js";
+import { bodyHeight, layoutRun, startState } from "./layout.js";
+
+/** What the timeline's list shows in place of a folded page's photo (viewer.js: ``stub``). */
+export const FOLDED = Object.freeze({ stub: true });
 
 /** A month known from the skeleton only: nothing fetched yet. */
 export function emptyMonth(key, count) {
-  return { key, count, items: [], pages: [], cursor: undefined, loading: null, filling: new Map(), layout: null };
+  return { key, count, pages: [], cursor: undefined, loading: null, filling: new Map(), layout: null, end: null };
 }
 
-/** What a photo far from the screen keeps: enough to lay it out, select it, and fetch it again. */
-export function stubOf(photo) {
-  return { id: photo.id, aspect: photo.aspect, taken_at: photo.taken_at, uploaded_at: photo.uploaded_at,
-    read_only: photo.read_only, stub: true };
+/** A page as fetched: ``photos`` held, null once folded. */
+export function newPage(cursor, photos) {
+  return { cursor, count: photos.length, photos, entry: null, span: null, first: null, last: null, lead: null };
 }
 
 /** Whether the month may change what it holds now (no fetch of it under way). */
@@ -26,107 +32,159 @@ function idle(month) {
 
 /** Drop a month's photos, keeping its height; true when something was dropped. */
 export function dropMonth(month) {
-  if (!idle(month) || (!month.items.length && month.cursor === undefined)) return false;
+  if (!idle(month) || (!month.pages.length && month.cursor === undefined)) return false;
   const height = month.layout ? month.layout.height : 0;
-  Object.assign(month, { items: [], pages: [], cursor: undefined });
+  Object.assign(month, { pages: [], cursor: undefined, end: null });
   month.layout = height ? { days: [], loaded: 0, height, kept: true } : null;
   return true;
 }
 
-/** The index range [start, end) of the month's page ``k``. */
-export function pageRange(month, k) {
-  const next = month.pages[k + 1];
-  return [month.pages[k].start, next ? next.start : month.items.length];
+/** Forget what the month loaded: it starts again from its first page. */
+export function restartMonth(month) {
+  Object.assign(month, { pages: [], cursor: undefined, end: null, layout: null });
+}
+
+/** The photos the month holds, in order (a folded page's are not among them). */
+export function heldPhotos(month) {
+  return month.pages.flatMap((page) => page.photos || []);
 }
 
 /**
- * Where each page of the month lies, from the top of its body (the layout's coordinates):
- * [{top, bottom}] by page. Walks the laid-out tiles, which keep the photos' order.
+ * The month's photos in order, FOLDED in place of a folded page's; the last photos of a folded
+ * page that the next page's layout carries (the start of a row it finishes) are themselves.
  */
-export function pageSpans(month) {
-  const spans = month.pages.map(() => ({ top: Infinity, bottom: -Infinity }));
-  let index = 0;
-  let k = 0;
-  for (const day of month.layout.days) {
-    for (const row of day.rows) {
-      const top = day.y + DAY_HEAD + row.y;
-      for (let n = 0; n < row.tiles.length; n += 1, index += 1) {
-        while (k + 1 < month.pages.length && index >= month.pages[k + 1].start) k += 1;
-        const span = spans[k];
-        span.top = Math.min(span.top, top);
-        span.bottom = Math.max(span.bottom, top + row.height);
-      }
+export function itemsOf(month) {
+  return month.pages.flatMap((page, k) => {
+    if (page.photos) return page.photos;
+    const next = month.pages[k + 1];
+    const carried = next && next.photos && next.entry ? next.entry.carry.slice(-page.count) : [];
+    return [...Array(page.count - carried.length).fill(FOLDED), ...carried];
+  });
+}
+
+/** How many photos the month has loaded, held or folded. */
+export function loadedCount(month) {
+  return month.pages.reduce((sum, page) => sum + page.count, 0);
+}
+
+/**
+ * Lay out the month at ``width``: each run of pages held is laid out from its first page's state
+ * (a folded page keeps where it lies); {days, loaded, height} as the timeline draws it. When the
+ * width changed since a page was folded, its state no longer holds: the month starts again.
+ */
+export function layoutPages(month, width, height, headWidth) {
+  if (month.width !== width && month.pages.some((page) => !page.photos)) restartMonth(month);
+  month.width = width;
+  const placed = [];
+  let end = month.end;
+  for (let k = 0; k < month.pages.length;) {
+    if (!month.pages[k].photos) {
+      k += 1;
+      continue;
     }
+    let last = k;
+    while (last + 1 < month.pages.length && month.pages[last + 1].photos) last += 1;
+    const run = month.pages.slice(k, last + 1);
+    const from = k ? run[0].entry : startState();
+    if (!from) return restarted(month, width, height, headWidth);
+    const laid = layoutRun(run.map((page) => page.photos), from, width, height, headWidth);
+    run.forEach((page, n) => Object.assign(page, { entry: laid.states[n], span: laid.spans[n] }));
+    placed.push(...laid.days);
+    countOn(laid.days.at(-1), month.pages.slice(last + 1));
+    if (last === month.pages.length - 1) end = { loaded: laid.loaded, lineHeight: laid.lineHeight };
+    k = last + 1;
   }
-  return spans;
+  if (!month.pages.length) end = { loaded: startState().y, lineHeight: 0 };
+  if (!end) return restarted(month, width, height, headWidth);
+  month.end = end;
+  const missing = month.count - loadedCount(month);
+  return { days: placed, loaded: end.loaded, height: bodyHeight(end.loaded, end.lineHeight, missing, width, height) };
 }
 
-/** Whether page ``k`` holds stubs (it must be fetched again before it is drawn). */
-export function isStubbed(month, k) {
-  const [start] = pageRange(month, k);
-  return Boolean(month.items[start]?.stub);
+/** Count into a day cut short by folded ``pages`` after it their photos of that day. */
+function countOn(day, pages) {
+  for (const page of pages) {
+    if (!day || page.photos || page.lead.key !== day.key) return;
+    day.count += page.lead.count;
+    if (page.lead.count < page.count) return;
+  }
 }
 
-/** The pages of the month holding stubs that lie in [from, to) (body coordinates). */
-export function stubbedPagesIn(month, from, to) {
-  if (!month.layout || month.layout.kept || !month.pages.length) return [];
+/** A month whose held pages cannot be placed (an edit took the page a state came from): from
+ * its first page again. */
+function restarted(month, width, height, headWidth) {
+  restartMonth(month);
+  return layoutPages(month, width, height, headWidth);
+}
+
+/** The folded pages of the month that lie in [from, to) (body coordinates). */
+export function foldedPagesIn(month, from, to) {
+  if (!month.layout || month.layout.kept) return [];
   const pages = [];
-  pageSpans(month).forEach((span, k) => {
-    if (span.bottom >= from && span.top < to && isStubbed(month, k)) pages.push(k);
+  month.pages.forEach((page, k) => {
+    if (!page.photos && page.span.bottom >= from && page.span.top < to) pages.push(k);
   });
   return pages;
 }
 
 /**
- * Put page ``k``'s photos, fetched again, in place of its stubs; true when they are the same
- * photos. When they are not, the library changed under the stubs (an upload, a delete): the
- * month starts again from its first page.
+ * Fold the month's pages held outside [from, to) (body coordinates); true if any was. Not its
+ * last page while more are to come (the next page's layout starts from it).
  */
-export function replacePage(month, k, photos) {
-  if (!month.pages[k]) return false; // started again meanwhile
-  const [start, end] = pageRange(month, k);
-  const same = photos.length === end - start && photos.every((p, i) => p.id === month.items[start + i]?.id);
-  if (same) month.items.splice(start, end - start, ...photos);
-  else Object.assign(month, { items: [], pages: [], cursor: undefined });
-  month.layout = null;
-  return same;
-}
-
-/** The month, page and photo at ``index`` of all the months' photos in order, or null. */
-export function locate(months, index) {
-  let offset = 0;
-  for (const month of months) {
-    if (index < offset + month.items.length) {
-      const at = index - offset;
-      return { month, page: month.pages.findLastIndex((p) => p.start <= at), photo: month.items[at] };
-    }
-    offset += month.items.length;
-  }
-  return null;
-}
-
-/** Turn the month's pages outside [from, to) (body coordinates) into stubs; true if any was. */
-export function compactMonth(month, from, to) {
-  if (!idle(month) || !month.layout || month.layout.kept || !month.pages.length) return false;
+export function foldMonth(month, from, to) {
+  if (!idle(month) || !month.layout || month.layout.kept) return false;
   let changed = false;
-  pageSpans(month).forEach((span, k) => {
-    if ((span.bottom >= from && span.top < to) || isStubbed(month, k)) return;
-    const [start, end] = pageRange(month, k);
-    for (let i = start; i < end; i += 1) month.items[i] = stubOf(month.items[i]);
+  month.pages.forEach((page, k) => {
+    if (!page.photos || !page.count || (page.span.bottom >= from && page.span.top < to)) return;
+    if (k === month.pages.length - 1 && month.cursor !== null) return;
+    const key = dayKey(page.photos[0]);
+    const lead = page.photos.findIndex((p) => dayKey(p) !== key);
+    Object.assign(page, { first: page.photos[0].id, last: page.photos.at(-1).id, photos: null,
+      lead: { key, count: lead < 0 ? page.count : lead } });
     changed = true;
   });
   return changed;
 }
 
-/** How many photos the months hold in full, and as stubs (the page shows it for tests). */
-export function heldCounts(months) {
-  let full = 0;
-  let stubs = 0;
+/**
+ * Put page ``k``'s photos, fetched again, back in the month; true when they are the same
+ * photos. When they are not, the library changed under the folded page (an upload, a delete):
+ * the month starts again from its first page.
+ */
+export function unfoldPage(month, k, photos) {
+  const page = month.pages[k];
+  if (!page || page.photos) return false; // started again meanwhile
+  const same = photos.length === page.count && photos[0]?.id === page.first && photos.at(-1)?.id === page.last;
+  if (same) page.photos = photos;
+  else restartMonth(month);
+  month.layout = null;
+  return same;
+}
+
+/** The month, page and photo at ``index`` of all the months' photos in order (itemsOf), or null. */
+export function locate(months, index) {
+  let offset = 0;
   for (const month of months) {
-    for (const photo of month.items) {
-      if (photo.stub) stubs += 1;
-      else full += 1;
+    for (let k = 0; k < month.pages.length; k += 1) {
+      const page = month.pages[k];
+      if (index < offset + page.count) {
+        return { month, page: k, photo: page.photos ? page.photos[index - offset] : FOLDED };
+      }
+      offset += page.count;
     }
   }
-  return { full, stubs };
+  return null;
+}
+
+/** How many photos the months hold in full, and folded (the page shows it for tests). */
+export function heldCounts(months) {
+  let full = 0;
+  let folded = 0;
+  for (const month of months) {
+    for (const page of month.pages) {
+      if (page.photos) full += page.count;
+      else folded += page.count;
+    }
+  }
+  return { full, folded };
 }

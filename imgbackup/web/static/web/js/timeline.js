@@ -6,10 +6,10 @@
 // rows, days side by side), month-loader.js (fetches), month-pages.js (what a month keeps in
 // memory), month-edits.js (the user's changes to loaded photos), timeline-nodes.js (the nodes).
 import { plural } from "./format.js";
-import { layoutMonth, rowHeightFor } from "./layout.js";
+import { rowHeightFor } from "./layout.js";
 import { insertPhoto, patchPhotos, removePhoto, replacePhoto } from "./month-edits.js";
 import { MonthLoader } from "./month-loader.js";
-import { compactMonth, dropMonth, emptyMonth, heldCounts, locate, stubbedPagesIn } from "./month-pages.js";
+import { dropMonth, emptyMonth, foldMonth, foldedPagesIn, heldCounts, itemsOf, layoutPages, locate } from "./month-pages.js";
 import { dayHead, dayHeadWidth, monthHead, monthLabel, tile, yearHead } from "./timeline-nodes.js";
 
 export { monthLabel };
@@ -76,9 +76,10 @@ export class Timeline {
     return true;
   }
 
-  /** Every loaded photo, in timeline order (the viewer walks this). */
+  /** Every loaded photo, in timeline order (the viewer walks this); a folded page's are stubs
+   * (month-pages.js FOLDED) until fetched again (ready()). */
   get items() {
-    if (!this.itemsCache) this.itemsCache = this.months.flatMap((m) => m.items);
+    if (!this.itemsCache) this.itemsCache = this.months.flatMap((m) => itemsOf(m));
     return this.itemsCache;
   }
 
@@ -89,7 +90,7 @@ export class Timeline {
   /** The next page after the last photo loaded (the viewer stepping past the end). */
   loadMore() {
     let last = -1;
-    this.months.forEach((m, i) => { if (m.items.length) last = i; });
+    this.months.forEach((m, i) => { if (m.pages.length) last = i; });
     const month = this.months.slice(Math.max(last, 0)).find((m) => m.cursor !== null);
     return month ? this.loader.nextPage(month) : Promise.resolve(false);
   }
@@ -107,7 +108,7 @@ export class Timeline {
     if (!on) this.schedule();
   }
 
-  /** Drop what is far from [from, to) (page coordinates); fetch stubbed pages inside [near, far). */
+  /** Drop what is far from [from, to) (page coordinates); fetch folded pages inside [near, far). */
   keepNear(from, to, near, far) {
     let changed = false;
     for (const month of this.months) {
@@ -116,9 +117,9 @@ export class Timeline {
         if (!this.held) changed = dropMonth(month) || changed;
         continue;
       }
-      for (const k of stubbedPagesIn(month, near - base, far - base)) this.loader.refill(month, k);
-      if (!this.held && compactMonth(month, from - base, to - base)) {
-        month.layout = null; // the tiles let go of the full photos; the geometry is the same
+      for (const k of foldedPagesIn(month, near - base, far - base)) this.loader.refill(month, k);
+      if (!this.held && foldMonth(month, from - base, to - base)) {
+        month.layout = null; // the tiles let go of the folded photos; the geometry is the same
         changed = true;
       }
     }
@@ -130,9 +131,9 @@ export class Timeline {
 
   /** The number of photos held, on the container, for tests and anyone curious. */
   counted() {
-    const { full, stubs } = heldCounts(this.months);
+    const { full, folded } = heldCounts(this.months);
     this.container.dataset.loadedItems = String(full);
-    this.container.dataset.stubItems = String(stubs);
+    this.container.dataset.foldedItems = String(folded);
   }
 
   failed(err) {
@@ -156,8 +157,7 @@ export class Timeline {
     let year = null;
     for (const month of this.months) {
       if (!month.layout || widthChanged) {
-        month.layout = layoutMonth(month.items, month.count - month.items.length, width, height,
-          this.headWidth);
+        month.layout = layoutPages(month, width, height, this.headWidth);
       }
       month.yearHead = month.key.slice(0, 4) !== year;
       year = month.key.slice(0, 4);
@@ -207,16 +207,17 @@ export class Timeline {
     const top = base + day.y;
     const bottom = top + 36 + (day.rows.length ? day.rows.at(-1).y + day.rows.at(-1).height : 0);
     if (bottom < from || top > to) return;
-    const more = month.cursor !== null && day === month.layout.days.at(-1);
-    const head = this.place(keep, `d:${month.key}:${day.key}`, top, () => dayHead(day, (node) => this.selectDay(node)), day.x);
-    head.style.maxWidth = `${day.width}px`;
-    head.querySelector(".count").textContent = plural(day.count, "photo") + (more ? "+" : "");
-    head.dayPhotos = day.photos;
+    if (!day.continued) { // else its heading lies on a folded page, far above
+      const more = month.cursor !== null && day === month.layout.days.at(-1);
+      const head = this.place(keep, `d:${month.key}:${day.key}`, top, () => dayHead(day, (node) => this.selectDay(node)), day.x);
+      head.style.maxWidth = `${day.width}px`;
+      head.querySelector(".count").textContent = plural(day.count, "photo") + (more ? "+" : "");
+      head.dayPhotos = day.photos;
+    }
     for (const row of day.rows) {
       const rowTop = top + 36 + row.y;
       if (rowTop + row.height < from || rowTop > to) continue;
       for (const one of row.tiles) {
-        if (one.photo.stub) continue; // its page is being fetched again (keepNear)
         const node = this.place(keep, one.photo.id, rowTop, () => this.tile(one.photo), day.x + one.x);
         node.style.width = `${one.width}px`;
         node.style.height = `${row.height}px`;
@@ -254,7 +255,7 @@ export class Timeline {
 
   /** The loaded photos a selection may hold: the user's own, not a partner's. */
   get selectable() {
-    return this.items.filter((p) => !p.read_only);
+    return this.items.filter((p) => !p.stub && !p.read_only);
   }
 
   clicked(photo, event) {
@@ -266,11 +267,10 @@ export class Timeline {
     }
   }
 
+  /** A month's check box: all its own photos, fetched for their ids (not kept: month-pages.js). */
   async selectMonth(month) {
-    while (month.cursor !== null) {
-      if (!(await this.loader.nextPage(month))) break;
-    }
-    this.selection.toggleAll(month.items.filter((p) => !p.read_only).map((p) => p.id));
+    const ids = await this.loader.selectableIds(month);
+    if (ids) this.selection.toggleAll(ids);
   }
 
   paintSelection() {

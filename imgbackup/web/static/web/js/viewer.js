@@ -14,8 +14,9 @@ const SWIPE_PX = 50;
 
 export class Viewer {
   /** ``source`` is the Timeline: items, loadMore(), done, ready(), hold(), update(), remove(),
-   * reinsert(). Items far from the timeline's screen may be stubs (month-pages.js): ready(i)
-   * fetches one again before it is shown; hold() keeps the indexes still while the viewer is open. */
+   * reinsert(). Items far from the timeline's screen may be stubs (a folded page's, month-pages.js):
+   * ready(i) fetches its page again before it is shown; hold() keeps the indexes still while the
+   * viewer is open. */
   constructor(source) {
     this.source = source;
     this.index = -1;
