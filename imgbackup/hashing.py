@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,29 @@ def _free_helper(size: int) -> _Helper | None:
     return helper if helper.free.acquire(blocking=False) else None
 
 
+@contextmanager
+def md5_alongside(md5: Any, data: bytes | memoryview) -> Iterator[None]:
+    """``md5.update(data)`` in the helper thread while the block runs in this one, when it
+    pays (above); else before the block. The helper is done with ``data`` when the block is
+    left, by its end, an exception or a generator's close (the block may hold a ``yield``).
+    HashFailed if the helper's update failed."""
+    helper = _free_helper(len(data))
+    if helper is None:
+        md5.update(data)
+        yield
+        return
+    try:
+        helper.start(md5, data)
+        try:
+            yield
+        finally:
+            error = helper.finish()  # before the caller may refill the buffer
+    finally:
+        helper.free.release()
+    if error is not None:
+        raise HashFailed("the MD5 of the upload failed in the helper thread") from error
+
+
 class BothHashes:
     """SHA-256 and MD5 of the same bytes; MD5 in the helper thread when it pays (above)."""
 
@@ -134,26 +158,14 @@ class BothHashes:
         this thread. ``data`` is no longer read when this returns or raises."""
         if self.failed:
             raise HashFailed("an earlier piece of these bytes was not hashed")
-        helper = _free_helper(len(data))
-        if helper is None:
-            self.sha256.update(data)
-            self.md5.update(data)
-            if alongside is not None:
-                alongside()
-            return
         try:
-            helper.start(self.md5, data)
-            try:
+            with md5_alongside(self.md5, data):
                 self.sha256.update(data)
                 if alongside is not None:
                     alongside()
-            finally:
-                error = helper.finish()  # before the caller may refill the buffer
-        finally:
-            helper.free.release()
-        if error is not None:
+        except HashFailed:
             self.failed = True
-            raise HashFailed("the MD5 of the upload failed in the helper thread") from error
+            raise
 
     def hexdigests(self) -> tuple[str, str]:
         if self.failed:

@@ -26,7 +26,7 @@ import contextlib
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -234,6 +234,8 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
             state, written = store.append(upload.id, upload.state, chunk.offset, body)
         except Busy:
             raise Rejected(409, "conflict", "another request is sending this upload") from None
+        finally:
+            body.close()  # a piece's MD5 in the helper thread is done, whatever happened
         if chunk.checksum and digest is not None and digest.digest() != chunk.checksum[1]:
             raise Rejected(460, "checksum_mismatch", f"Upload-Checksum: the {chunk.checksum[0]} "
                            "of the bytes received does not match; the chunk was discarded")
@@ -271,7 +273,7 @@ def _with_hashes(state: dict[str, Any], hashes: RunningHashes | None,
 
 
 def _metered(body: Iterable[bytes | memoryview], digests: tuple[Any, RunningHashes | None],
-             room: int | None, lease: Lease) -> Iterator[bytes | memoryview]:
+             room: int | None, lease: Lease) -> Generator[bytes | memoryview, None, None]:
     """The body, fed to the chunk's checksum and the whole file's running hashes, never past
     the upload's length, renewing the lease."""
     digest, hashes = digests
@@ -282,9 +284,11 @@ def _metered(body: Iterable[bytes | memoryview], digests: tuple[Any, RunningHash
             room -= len(piece)
         if digest is not None:
             digest.update(piece)
-        if hashes is not None:
-            hashes.update(piece)
-        yield piece
+        if hashes is None:
+            yield piece
+        else:
+            with hashes.updating(piece):  # its MD5 beside the piece's write (the yield)
+                yield piece
         lease.renew_if_due()
 
 

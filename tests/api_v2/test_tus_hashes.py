@@ -4,6 +4,7 @@ what is kept."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import os
@@ -96,6 +97,47 @@ def test_a_saved_state_that_cannot_be_trusted_falls_back_to_reading_the_file(
     last = patch(client, alice, location, 100, body[100:])
     assert last["Imgbackup-Photo-Id"] == hashlib.sha256(body).hexdigest()
     assert stored(last["Imgbackup-Photo-Id"]) == body
+
+
+def test_an_upload_begun_with_rehashes_state_completes_by_reading_the_file(
+        client: Client, alice: Persona, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row saved by the code before OpenSSL's hashes: rehashes 0.3.0's real state and format.
+    Its hashes are dropped, completion reads the file, and the photo's hashes are right."""
+    from rehashes import PyMd5, PySha256
+
+    body = big_jpeg(5)
+    location = create(client, alice, len(body))["Location"]
+    assert patch(client, alice, location, 0, body[:MB]).status_code == 204
+    sha256, md5 = PySha256(), PyMd5()
+    sha256.update(body[:MB])
+    md5.update(body[:MB])
+    upload = ResumableUpload.objects.get()
+    upload.state["hashes"] = {"format": "rehashes-0.3.0", "at": MB,
+                              "sha256": base64.b64encode(sha256.serialize()).decode(),
+                              "md5": base64.b64encode(md5.serialize()).decode()}
+    upload.save()
+    read: list[int] = []
+    hash_file = partials.hash_file
+
+    def reading(path: Any, size: int) -> tuple[str, str]:
+        read.append(size)
+        return hash_file(path, size)
+
+    class Counting(partials.BothHashes):  # on S3, hashing the object as it is copied back
+        def update(self, data: Any, alongside: Any = None) -> None:
+            read.append(len(data))
+            super().update(data, alongside)
+
+    monkeypatch.setattr(partials, "hash_file", reading)
+    monkeypatch.setattr(partials, "BothHashes", Counting)
+    middle = patch(client, alice, location, MB, body[MB:5 * MB])
+    assert middle.status_code == 204
+    assert "hashes" not in ResumableUpload.objects.get().state  # dropped, not continued
+    last = patch(client, alice, location, 5 * MB, body[5 * MB:])
+    assert last["Imgbackup-Photo-Id"] == hashlib.sha256(body).hexdigest()
+    assert sum(read) == len(body)  # the whole file read to hash it
+    assert stored(last["Imgbackup-Photo-Id"]) == body
+    assert Photo.objects.get(owner=alice.user).original.md5 == hashlib.md5(body).hexdigest()
 
 
 def test_a_chunk_refused_for_its_checksum_leaves_the_running_hashes_as_they_were(
