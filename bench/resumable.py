@@ -236,10 +236,10 @@ def _throughput_item(tus_runs: list[Sent], post_runs: list[Sent], sizes: Sizes,
     item.target_met = (ratio is not None and ratio >= 0.8
                        and max(run.growth for run in tus_runs) < 100)
     runs = {"tus": iter(tus_runs), "post": iter(post_runs)}
+    ordered = [(side, next(runs[side])) for side in ORDER]  # as they were made
     each = ", ".join(f"{side} {run.mb_per_s:.0f} ({run.cpu_ms_per_mib:.2f})"
-                     for side, run in ((side, next(runs[side])) for side in ORDER))
-    dirty = {"tus": iter(tus_runs), "post": iter(post_runs)}
-    left = " / ".join(f"{next(dirty[side]).dirty_before:.0f}" for side in ORDER)
+                     for side, run in ordered)
+    left = " / ".join(f"{run.dirty_before:.0f}" for _, run in ordered)
     item.notes.append(
         f"Both send a real 640x480 JPEG followed by noise, {sizes.file // MIB} MiB, different "
         f"bytes each, to one `imgbackup serve` (gunicorn, {servers.WORKERS} workers x "

@@ -85,17 +85,23 @@ def _scroll_through(page: Any, step: int, held: list[tuple[int, int]]) -> None:
             return
 
 
+def _seeded_page(browser: Any, server: Any, seed: str) -> Any:  # noqa: F811
+    """alice's library made by ``seed``, and a page whose thumbnails the browser answers."""
+    server.imgbackup("createuser", "alice", "--password", PASSWORD)
+    server.imgbackup("shell", "-c", seed)
+    page = _new_page(browser, 1280, 800)
+    jpeg = _thumbnail()
+    page.route("**/thumbnail", lambda route: route.fulfill(
+        status=200, body=jpeg, headers={"Content-Type": "image/jpeg"}))
+    return page
+
+
 @pytest.mark.slow
 def test_scrolling_the_whole_library_keeps_memory_bounded(browser: Any,  # noqa: F811
                                                           tmp_path: Path) -> None:
     server = start_server(tmp_path)
     try:
-        server.imgbackup("createuser", "alice", "--password", PASSWORD)
-        server.imgbackup("shell", "-c", SEED)
-        page = _new_page(browser, 1280, 800)
-        jpeg = _thumbnail()
-        page.route("**/thumbnail", lambda route: route.fulfill(
-            status=200, body=jpeg, headers={"Content-Type": "image/jpeg"}))
+        page = _seeded_page(browser, server, SEED)
         _log_in(page, server.url, "alice")
         expect(page.locator("#timeline .tile").first).to_be_visible()
         _until(page, PAINTED)
@@ -195,12 +201,7 @@ def test_a_big_month_scrolled_past_holds_no_photo_of_its_far_pages(browser: Any,
     cell, no jump), in timeline order without a gap."""
     server = start_server(tmp_path)
     try:
-        server.imgbackup("createuser", "alice", "--password", PASSWORD)
-        server.imgbackup("shell", "-c", BURST_SEED)
-        page = _new_page(browser, 1280, 800)
-        jpeg = _thumbnail()
-        page.route("**/thumbnail", lambda route: route.fulfill(
-            status=200, body=jpeg, headers={"Content-Type": "image/jpeg"}))
+        page = _seeded_page(browser, server, BURST_SEED)
         open_fetches: set[Any] = set()
         page.on("request", lambda r: "/timeline/buckets/" in r.url and open_fetches.add(r))
         page.on("requestfinished", lambda r: open_fetches.discard(r))
