@@ -6,12 +6,13 @@ by server and SHA-256, and the next run asks the server how far it got (HEAD) an
 Each chunk carries its SHA-256 (``Upload-Checksum``) and the creation carries the whole file's,
 so the server keeps nothing that differs from what was hashed here.
 
-To a server reached over plain HTTP with no proxy (client/_sendfile.py), a chunk is hashed
-through one reused buffer per worker thread and its bytes go from the page cache to the socket
-with sendfile: the chunk is never held in the client. The file is read twice then (hash, send):
-should it change in between, the server's checksum refuses the chunk and the file fails ("run
-again"); should it end early, the file fails alone. Over HTTPS or a proxy each chunk is read
-into memory once, hashed and sent through httpx."""
+A chunk is never held in the client: it is hashed first, through one reused buffer per worker
+thread, then sent from the file. To a server reached over plain HTTP with no proxy
+(client/_sendfile.py) its bytes go from the page cache to the socket with sendfile; over HTTPS
+or through a proxy httpx sends them as they are read, ``PIECE`` bytes at a time, so each
+connection holds one piece, not one chunk. The file is read twice (hash, send): should it
+change in between, the server's checksum refuses the chunk and the file fails ("run again");
+should it end early, the file fails alone."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import os
 import socket
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +42,7 @@ from imgbackup.client._upload import Failure, FileChanged, Item, send_file_bytes
 MiB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK_TYPE = "application/offset+octet-stream"
+PIECE = 256 * 1024  # bytes per read of a chunk that httpx sends (HTTPS, a proxy)
 _local = threading.local()  # each worker thread's hashing buffer
 
 
@@ -109,15 +112,13 @@ def _send(api: Api, urls: UploadUrls, item: Item, progress: Progress,
     if url is None:
         url, offset = _create(api, urls, item)
     sent = 0
-    by_sendfile = api.sends_files_to(url)
     try:
         with open(item.path, "rb") as f:
             if os.fstat(f.fileno()).st_size != item.size:
                 return [Failure(item.path, "changed since it was read; run again", True)]
             while offset < item.size and not stop.is_set():
                 size = min(chunk_size(), item.size - offset)
-                body = (_hashed(f, item, offset, size) if by_sendfile
-                        else _read(f, offset, size))
+                body = _hashed(f, item, offset, size)
                 if body is None:
                     return [Failure(item.path, "changed since it was read; run again", True)]
                 before = offset
@@ -140,8 +141,9 @@ def _send(api: Api, urls: UploadUrls, item: Item, progress: Progress,
 
 @dataclass(frozen=True)
 class FileRange:
-    """``size`` bytes of a file from ``offset``, hashed (``checksum``, the SHA-256) and put on
-    the socket with sendfile as often as the chunk is sent."""
+    """``size`` bytes of a file from ``offset``, hashed (``checksum``, the SHA-256) and read
+    again from the file each time the chunk is sent: by sendfile (``send_to``) or through
+    httpx (``pieces``)."""
 
     f: BinaryIO
     item: Item
@@ -152,6 +154,19 @@ class FileRange:
     def send_to(self, sock: socket.socket) -> None:
         self.f.seek(self.offset)
         send_file_bytes(sock, self.f, self.item, self.size, lambda n: None)
+
+    def pieces(self) -> Iterator[bytes]:
+        """The chunk's bytes, read ``PIECE`` at a time as httpx sends them; FileChanged when
+        the file ends early (it fails alone, as with sendfile). A read error goes up as the
+        hashing pass's does (``_send``: "cannot be read")."""
+        self.f.seek(self.offset)
+        left = self.size
+        while left:
+            piece = self.f.read(min(PIECE, left))
+            if not piece:
+                raise FileChanged(self.item)  # shorter than when it was hashed
+            left -= len(piece)
+            yield piece
 
 
 def _hashed(f: io.BufferedReader, item: Item, offset: int, size: int) -> FileRange | None:
@@ -171,12 +186,6 @@ def _hashed(f: io.BufferedReader, item: Item, offset: int, size: int) -> FileRan
         digest.update(view[:n])
         left -= n
     return FileRange(f, item, offset, size, digest.digest())
-
-
-def _read(f: BinaryIO, offset: int, size: int) -> bytes | None:
-    f.seek(offset)
-    data = f.read(size)
-    return data or None
 
 
 def _resume(api: Api, urls: UploadUrls, item: Item) -> tuple[str | None, int]:
@@ -205,11 +214,10 @@ def _create(api: Api, urls: UploadUrls, item: Item) -> tuple[str, int]:
     return url, int(answer.headers.get("Upload-Offset", "0"))
 
 
-def _patch(api: Api, url: str, offset: int, body: bytes | FileRange) -> int:
+def _patch(api: Api, url: str, offset: int, body: FileRange) -> int:
     """Send ``body`` at ``offset``; the server's offset afterwards. After a failure the
     server is asked where it stands (it keeps what arrived) and the rest is sent again."""
-    digest = body.checksum if isinstance(body, FileRange) else hashlib.sha256(body).digest()
-    checksum = base64.b64encode(digest).decode()
+    checksum = base64.b64encode(body.checksum).decode()
     attempt = 0
     while True:
         answer = _request(api, "PATCH", url, {
@@ -229,17 +237,20 @@ def _patch(api: Api, url: str, offset: int, body: bytes | FileRange) -> int:
 
 
 def _request(api: Api, method: str, url: str, headers: dict[str, str] | None = None,
-             body: bytes | FileRange | None = None, retry: bool = True) -> httpx.Response:
+             body: FileRange | None = None, retry: bool = True) -> httpx.Response:
     """One tus request; network failures are retried (with ``retry``, 5xx too); a failure that
     outlasts the retries is Unreachable. A network failure gives a fake status 0 otherwise."""
     attempt = 0
+    headers = {**TUS, **(headers or {})}
     while True:
         try:
-            if isinstance(body, FileRange):
-                answer = api.send_file(method, url, {**TUS, **(headers or {})}, body.size, body)
-            else:
-                answer = api.http.request(method, url, headers={**TUS, **(headers or {})},
-                                          content=body)
+            if body is None:
+                answer = api.http.request(method, url, headers=headers)
+            elif api.sends_files_to(url):
+                answer = api.send_file(method, url, headers, body.size, body)
+            else:  # HTTPS or a proxy: httpx sends the chunk as it is read, never whole
+                answer = api.http.request(method, url, content=body.pieces(), headers={
+                    **headers, "Content-Length": str(body.size)})
         except httpx.TransportError as exc:
             if attempt >= api.retry.attempts:
                 raise Unreachable(f"cannot reach {api.url}: {describe(exc)}") from None
