@@ -184,3 +184,23 @@ def call_json(port: int, method: str, path: str, payload: Any = None,
     except ValueError:
         decoded = data.decode(errors="replace")[:500]
     return status, decoded, seconds
+
+
+def destroy_all(port: int, token: str) -> list[str]:
+    """Delete every photo of ``token``'s user, then each from the trash at once (``DELETE
+    /api/v2/trash/{id}``), so that their originals' bytes leave the server's disk now rather
+    than when the bench ends; the ids destroyed."""
+    destroyed: list[str] = []
+    while True:
+        status, body, _ = call_json(port, "GET", "/api/v2/photos?limit=100", token=token)
+        if status != 200:
+            raise RuntimeError(f"GET /api/v2/photos: {status} {body}")
+        ids = [str(item["id"]) for item in body["items"]]
+        if not ids:
+            return destroyed
+        for photo_id in ids:
+            for path in (f"/api/v2/photos/{photo_id}", f"/api/v2/trash/{photo_id}"):
+                status, answer, _ = call_json(port, "DELETE", path, token=token)
+                if status >= 300:
+                    raise RuntimeError(f"DELETE {path}: {status} {answer}")
+        destroyed += ids

@@ -153,15 +153,18 @@ def measure(work: Path, scale: Scale) -> Iterator[Item]:
     files.mkdir(parents=True, exist_ok=True)
     with _server(work / "tus-server", sizes.file) as server:
         _warm_up(server, files)
+        _discard(server)
         tus, post = _alternated(server, files, sizes)
         yield _throughput_item(tus, post, sizes, scale)
         yield _resume_item(server, files, sizes, scale)
         video = long_video(files / "tus.mp4", sizes.file, 3, sizes.video_frame)
         video_tus = by_tus(server, video, sizes.chunk)
         video.unlink()
+        _discard(server)
         body = long_video(files / "post-video.bin", sizes.file, 4, sizes.video_frame, True)
         video_post = by_post(server, body, sizes.file)
         body.unlink()
+        _discard(server)
     yield _video_item(video_tus, video_post, sizes, scale)
     yield completion_item(work, files, sizes, scale)
 
@@ -179,7 +182,15 @@ def _alternated(server: servers.Server, files: Path,
             path = jpeg_with_junk(files / "post.bin", sizes.file, 2 + 10 * number, multipart=True)
             runs[side].append(by_post(server, path, sizes.file))
         path.unlink()
+        _discard(server)
     return runs["tus"], runs["post"]
+
+
+def _discard(server: servers.Server) -> None:
+    """Destroy what was uploaded (trash, then emptied from it: the original's bytes leave the
+    disk), after the upload's timed span and before the next one's settling: a full-scale run
+    then holds one 2 GiB upload at a time, not all of them until it ends."""
+    client.destroy_all(server.port, server.token)
 
 
 def _median_run(runs: list[Sent]) -> Sent:
@@ -250,8 +261,9 @@ def _throughput_item(tus_runs: list[Sent], post_runs: list[Sent], sizes: Sizes,
         f"completion (hashes carried from chunk to chunk, ingest, hard link into originals/). "
         f"POST: `{V1}`, answered {post.status}; tus: {tus.status}. {len(ORDER)} uploads "
         f"alternated, in this order: {each} (MB/s, and the server tree's ms of CPU per MiB); "
-        f"each of a new file made just before it and "
-        f"deleted after it; before each, the same settling: `sync`, then {SETTLE_SECONDS:.0f} s "
+        f"each of a new file made just before it and deleted after it, the photo destroyed "
+        f"after it is timed (trash, then emptied from it: the original leaves the disk); "
+        f"before each, the same settling: `sync`, then {SETTLE_SECONDS:.0f} s "
         f"(longer than the kernel's 2 s free-page reporting delay: the memory freed by the "
         f"previous file is back with the host for every upload alike; the machine's Dirty + "
         f"Writeback then: {left} MiB). Throughput is each side's median run, the chunk times "
@@ -271,6 +283,7 @@ def _resume_item(server: servers.Server, files: Path, sizes: Sizes, scale: Scale
     again = sent - offset
     stored = _stored_sha256(server, path)
     path.unlink()
+    _discard(server)
     item = Item("11b", "Resume cost: a tus client killed half-way through a chunk",
                 target="bytes sent again ≤ one chunk; the stored bytes identical")
     item.row("bytes sent again after the kill", "MB", again / MIB, sizes.chunk / MIB,
