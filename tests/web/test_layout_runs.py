@@ -81,3 +81,90 @@ def test_a_run_of_pages_lays_out_as_the_whole_month(browser: Any,  # noqa: F811
         assert page.evaluate(CHECK, 120) == []
     finally:
         server.stop()
+
+
+# A month laid out, its far pages folded (month-pages.js), then laid out at another width: the
+# photos of its pages held are where a layout of the whole month at that width puts them, its
+# height is the whole month's, and it still has its folded pages (nothing to fetch again).
+REFOLD = """async (trials) => {
+  const { layoutRun, startState } = await import("/static/web/js/layout.js");
+  const { emptyMonth, foldMonth, layoutPages, newPage } =
+    await import("/static/web/js/month-pages.js");
+  let seed = 11;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const where = (days) => {
+    const placed = new Map();
+    for (const day of days) for (const row of day.rows) for (const one of row.tiles) {
+      const box = [day.x + one.x, day.y + row.y, one.width, row.height];
+      placed.set(one.photo.id, box.map((v) => v.toFixed(3)).join());
+    }
+    return placed;
+  };
+  const wrong = [];
+  for (let trial = 0; trial < trials; trial += 1) {
+    const count = 1200 + Math.floor(random() * 2000);
+    const gap = [60e3, 30 * 60e3, 8 * 3600e3][Math.floor(random() * 3)];
+    let t = Date.UTC(2024, 11, 31, 23);
+    const photos = [];
+    for (let i = 0; i < count; i += 1) {
+      t -= gap * (0.2 + random() * 1.6);
+      const aspect = random() < 0.3 ? (0.2 + random() * 5).toFixed(4) : "1.3333";
+      photos.push({ id: `p${i}`, aspect, taken_at: new Date(t).toISOString() });
+    }
+    const size = [120, 500][Math.floor(random() * 2)];
+    const month = { ...emptyMonth("2024-12", count), cursor: null };
+    for (let i = 0; i < count; i += size) {
+      month.pages.push(newPage(`c${i}`, photos.slice(i, i + size)));
+    }
+    const [before, after] = [[1280, 800], [800, 1425], [1425, 400], [400, 1280]][trial % 4];
+    month.layout = layoutPages(month, before, 210, 200);
+    const middle = month.pages[Math.floor(month.pages.length / 2)].span;
+    foldMonth(month, (middle.top + middle.bottom) / 2, (middle.top + middle.bottom) / 2 + 1);
+    const folded = month.pages.filter((page) => !page.photos).length;
+    const height = after < 900 ? 160 : 210;
+    month.layout = layoutPages(month, after, height, 200);
+    const whole = layoutRun(month.pages.map((_, k) => photos.slice(k * size, (k + 1) * size)),
+      startState(), after, height, 200);
+    const all = where(whole.days);
+    const held = where(month.layout.days);
+    const still = month.pages.filter((page) => !page.photos).length;
+    if (!folded || still !== folded) wrong.push([trial, "folded", folded, still]);
+    if (month.layout.loaded.toFixed(3) !== whole.loaded.toFixed(3)) wrong.push([trial, "end"]);
+    month.pages.forEach((page, k) => {
+      if (!page.photos) { // placed from its shapes alone: exactly where its photos would be
+        const span = whole.spans[k];
+        if (page.span.top !== span.top || page.span.bottom !== span.bottom) {
+          wrong.push([trial, k, "folded span"]);
+        }
+        return;
+      }
+      const next = month.pages[k + 1];
+      const carried = next && !next.photos ? whole.states[k + 1].carry : [];
+      const unfinished = new Set(carried.map((p) => p.id));
+      for (const photo of page.photos) {
+        if (!unfinished.has(photo.id) && held.get(photo.id) !== all.get(photo.id)) {
+          wrong.push([trial, k, photo.id, held.get(photo.id), all.get(photo.id)]);
+        }
+      }
+      if (page.span.top.toFixed(3) !== whole.spans[k].top.toFixed(3)) {
+        wrong.push([trial, k, "span"]);
+      }
+    });
+    if (!held.size) wrong.push([trial, "nothing held"]);
+  }
+  return wrong.slice(0, 8);
+}"""
+
+
+def test_a_folded_month_laid_out_at_a_new_width_is_the_whole_month_at_it(browser: Any,  # noqa: F811
+                                                                          tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    try:
+        page = _new_page(browser, 800, 600)
+        page.goto(f"{server.url}/login")
+        assert page.evaluate(REFOLD, 40) == []
+    finally:
+        server.stop()

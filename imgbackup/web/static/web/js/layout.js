@@ -18,10 +18,12 @@ export function rowHeightFor(width) {
   return 210;
 }
 
-function aspectOf(photo) {
+/** The aspect ratio a photo is laid out at. A panorama is shown at most 4:1 and a strip at most
+ * 1:3, so no tile is a sliver; rounded to a 32-bit float, so that a folded page's shapes
+ * (month-pages.js, a Float32Array) lay it out exactly as its photos do. */
+export function aspectOf(photo) {
   const aspect = Number(photo.aspect);
-  // A panorama is shown at most 4:1 and a strip at most 1:3, so no tile is a sliver.
-  return aspect > 0 ? Math.min(Math.max(aspect, 1 / 3), 4) : SQUARE;
+  return aspect > 0 ? Math.fround(Math.min(Math.max(aspect, 1 / 3), 4)) : SQUARE;
 }
 
 /**
@@ -161,6 +163,31 @@ export function layoutRun(pages, state, width, height, headWidth = 240) {
     index += day.photos.length;
   }
   return { days: placed, states, spans, loaded: y + lineHeight, lineHeight };
+}
+
+/** The first row of laid-out ``days`` that reaches below ``y`` (in the days' coordinates):
+ * {id, top, height}, ``id`` its last photo's (a photo held: a folded page's photos standing in
+ * by their shape only begin a row, month-pages.js), or null. */
+export function tileAt(days, y) {
+  for (const day of days) {
+    for (const row of day.rows) {
+      const top = day.y + DAY_HEAD + row.y;
+      if (top + row.height > y) return { id: row.tiles.at(-1).photo.id, top, height: row.height };
+    }
+  }
+  return null;
+}
+
+/** Where the photo ``id`` lies in laid-out ``days``: {top, height} of its row, or null. */
+export function tileOf(days, id) {
+  for (const day of days) {
+    for (const row of day.rows) {
+      if (row.tiles.some((tile) => tile.photo.id === id)) {
+        return { top: day.y + DAY_HEAD + row.y, height: row.height };
+      }
+    }
+  }
+  return null;
 }
 
 /** The height of a month's body: its photos end at ``loaded`` (the last line ``lineHeight``

@@ -3,14 +3,18 @@
 // - a month far from the screen keeps only its count and the height it had (its photos are
 //   dropped, and fetched again when it comes near: the page does not move, as its height stays);
 // - in a month near the screen, a page (a run of photos fetched together) far from the screen is
-//   "folded": it keeps its cursor, its count, where it lies and where its layout starts
-//   (layout.js's state: a line, or a day and the few photos of a row begun on the page before),
+//   "folded": it keeps its cursor, its count, where it lies, where its layout starts (layout.js's
+//   state: a line, or a day and the few photos of a row begun on the page before) and its
+//   photos' shapes (each one's aspect ratio in a Float32Array, and its days as runs of a count),
 //   and none of its photos. The pages near the screen are laid out from the first one's state,
 //   so every photo stays where it was; a folded page is fetched again, by its cursor, when it
-//   comes near. A month's last page stays while more are to come: the next one starts from it.
+//   comes near. After the width changes, the whole month is laid out again from the shapes (a
+//   folded page's photos stand in by their shape), which gives every page its new state and
+//   place, and nothing is fetched. A month's last page stays while more are to come: the next
+//   one starts from it.
 // The selection is a set of ids (selection.js), so it outlives both.
 import { dayKey } from "./format.js";
-import { bodyHeight, layoutRun, startState } from "./layout.js";
+import { aspectOf, bodyHeight, layoutRun, startState } from "./layout.js";
 
 /** What the timeline's list shows in place of a folded page's photo (viewer.js: ``stub``). */
 export const FOLDED = Object.freeze({ stub: true });
@@ -22,7 +26,7 @@ export function emptyMonth(key, count) {
 
 /** A page as fetched: ``photos`` held, null once folded. */
 export function newPage(cursor, photos) {
-  return { cursor, count: photos.length, photos, entry: null, span: null, first: null, last: null, lead: null };
+  return { cursor, count: photos.length, photos, entry: null, span: null, first: null, last: null, shape: null };
 }
 
 /** Whether the month may change what it holds now (no fetch of it under way). */
@@ -70,10 +74,12 @@ export function loadedCount(month) {
 /**
  * Lay out the month at ``width``: each run of pages held is laid out from its first page's state
  * (a folded page keeps where it lies); {days, loaded, height} as the timeline draws it. When the
- * width changed since a page was folded, its state no longer holds: the month starts again.
+ * width changed since a page was folded, the pages' states and places are found again first.
  */
 export function layoutPages(month, width, height, headWidth) {
-  if (month.width !== width && month.pages.some((page) => !page.photos)) restartMonth(month);
+  if (month.width !== width && month.pages.some((page) => !page.photos)) {
+    restate(month, width, height, headWidth);
+  }
   month.width = width;
   const placed = [];
   let end = month.end;
@@ -101,12 +107,58 @@ export function layoutPages(month, width, height, headWidth) {
   return { days: placed, loaded: end.loaded, height: bodyHeight(end.loaded, end.lineHeight, missing, width, height) };
 }
 
+/**
+ * Give every page of the month its state and place at ``width``: the whole month laid out once,
+ * a folded page's photos standing in by their shapes (standIns). Nothing is fetched; the pages
+ * held are laid out from these states next, as after any fold.
+ */
+function restate(month, width, height, headWidth) {
+  const pages = month.pages.map((page, k) => page.photos || standIns(page, month.pages[k + 1]));
+  const laid = layoutRun(pages, startState(), width, height, headWidth);
+  month.pages.forEach((page, k) => Object.assign(page, { entry: laid.states[k], span: laid.spans[k] }));
+  month.end = { loaded: laid.loaded, lineHeight: laid.lineHeight };
+}
+
+/**
+ * What lays a folded page out in place of its photos: for each, its aspect ratio and day
+ * (``stub``: no tile is drawn for it, the viewer fetches its page first); its last photos
+ * themselves where the page after, held, still carries them (the start of a row it finishes).
+ */
+function standIns(page, next) {
+  const carried = next && next.photos && next.entry ? next.entry.carry.slice(-page.count) : [];
+  const photos = [];
+  let at = 0;
+  for (const { key, count } of page.shape.days) {
+    for (const end = at + count; at < end; at += 1) {
+      photos.push({ stub: true, taken_at: key, aspect: page.shape.aspects[at] });
+    }
+  }
+  photos.splice(page.count - carried.length, carried.length, ...carried);
+  return photos;
+}
+
+/** A page's photos as a folded page keeps them: each one's aspect ratio, as layout.js reads it
+ * (4 bytes), and its days as runs [{key, count}] (a month has at most 31). */
+function shapeOf(photos) {
+  const aspects = new Float32Array(photos.length);
+  const days = [];
+  photos.forEach((photo, k) => {
+    aspects[k] = aspectOf(photo);
+    const key = dayKey(photo);
+    if (days.length && days.at(-1).key === key) days.at(-1).count += 1;
+    else days.push({ key, count: 1 });
+  });
+  return { aspects, days };
+}
+
 /** Count into a day cut short by folded ``pages`` after it their photos of that day. */
 function countOn(day, pages) {
   for (const page of pages) {
-    if (!day || page.photos || page.lead.key !== day.key) return;
-    day.count += page.lead.count;
-    if (page.lead.count < page.count) return;
+    if (!day || page.photos) return;
+    const lead = page.shape.days[0];
+    if (lead.key !== day.key) return;
+    day.count += lead.count;
+    if (lead.count < page.count) return;
   }
 }
 
@@ -137,10 +189,8 @@ export function foldMonth(month, from, to) {
   month.pages.forEach((page, k) => {
     if (!page.photos || !page.count || (page.span.bottom >= from && page.span.top < to)) return;
     if (k === month.pages.length - 1 && month.cursor !== null) return;
-    const key = dayKey(page.photos[0]);
-    const lead = page.photos.findIndex((p) => dayKey(p) !== key);
-    Object.assign(page, { first: page.photos[0].id, last: page.photos.at(-1).id, photos: null,
-      lead: { key, count: lead < 0 ? page.count : lead } });
+    Object.assign(page, { first: page.photos[0].id, last: page.photos.at(-1).id,
+      shape: shapeOf(page.photos), photos: null });
     changed = true;
   });
   return changed;
@@ -155,7 +205,7 @@ export function unfoldPage(month, k, photos) {
   const page = month.pages[k];
   if (!page || page.photos) return false; // started again meanwhile
   const same = photos.length === page.count && photos[0]?.id === page.first && photos.at(-1)?.id === page.last;
-  if (same) page.photos = photos;
+  if (same) Object.assign(page, { photos, shape: null });
   else restartMonth(month);
   month.layout = null;
   return same;

@@ -6,7 +6,7 @@
 // rows, days side by side), month-loader.js (fetches), month-pages.js (what a month keeps in
 // memory), month-edits.js (the user's changes to loaded photos), timeline-nodes.js (the nodes).
 import { plural } from "./format.js";
-import { rowHeightFor } from "./layout.js";
+import { rowHeightFor, tileAt, tileOf } from "./layout.js";
 import { insertPhoto, patchPhotos, removePhoto, replacePhoto } from "./month-edits.js";
 import { MonthLoader } from "./month-loader.js";
 import { dropMonth, emptyMonth, foldMonth, foldedPagesIn, heldCounts, itemsOf, layoutPages, locate } from "./month-pages.js";
@@ -44,7 +44,7 @@ export class Timeline {
     });
     const schedule = () => this.schedule();
     window.addEventListener("scroll", schedule, { passive: true });
-    window.addEventListener("resize", () => { this.width = 0; this.schedule(); });
+    window.addEventListener("resize", () => { this.resized = true; this.schedule(); });
     selection.onChange(() => this.paintSelection());
   }
 
@@ -108,7 +108,8 @@ export class Timeline {
     if (!on) this.schedule();
   }
 
-  /** Drop what is far from [from, to) (page coordinates); fetch folded pages inside [near, far). */
+  /** Drop what is far from [from, to) (page coordinates); fetch folded pages inside [near, far).
+   * True when a month let go of photos (a folded month is laid out again before it is drawn). */
   keepNear(from, to, near, far) {
     let changed = false;
     for (const month of this.months) {
@@ -123,10 +124,10 @@ export class Timeline {
         changed = true;
       }
     }
-    if (!changed) return;
+    if (!changed) return false;
     this.itemsCache = null;
     this.counted();
-    this.schedule();
+    return true;
   }
 
   /** The number of photos held, on the container, for tests and anyone curious. */
@@ -148,11 +149,12 @@ export class Timeline {
   /** Lay out what changed, keep the photo under the top of the screen still, draw. */
   relayout() {
     const width = this.container.clientWidth;
-    const widthChanged = width !== this.width;
+    const widthChanged = width !== this.width || this.resized;
+    const anchor = this.anchor(widthChanged);
     this.width = width;
+    this.resized = false;
     const height = rowHeightFor(width);
     if (widthChanged) this.headWidth = dayHeadWidth(this.container); // fonts may have loaded
-    const anchor = this.anchor();
     let top = 0;
     let year = null;
     for (const month of this.months) {
@@ -167,16 +169,35 @@ export class Timeline {
       top += month.height;
     }
     this.container.style.height = `${top}px`;
-    if (anchor && anchor.month.top !== anchor.top) window.scrollBy(0, anchor.month.top - anchor.top);
+    if (anchor) this.keepStill(anchor);
     for (const listener of this.listeners) listener(this);
   }
 
-  /** The month at the top of the screen and where it was, before a layout moves it. */
-  anchor() {
+  /**
+   * The month at the top of the screen and where it was, before a layout moves it; after a
+   * resize, also the first photo at the top of the screen (its rows move within the month).
+   */
+  anchor(resized) {
     if (!this.width) return null;
     const y = -this.container.getBoundingClientRect().top;
     const month = this.months.find((m) => m.top !== undefined && m.top + m.height > y);
-    return month && month.top < y ? { month, top: month.top } : null;
+    if (!month || month.top >= y) return null;
+    const base = month.top + month.offset;
+    const photo = resized && month.layout ? tileAt(month.layout.days, y - base) : null;
+    return { month, top: month.top, y, photo: photo && { ...photo, top: base + photo.top } };
+  }
+
+  /** Scroll so that what ``anchor`` saw at the top of the screen is there again: its photo at the
+   * same place (as much of it hidden above the screen as was), else its month. */
+  keepStill({ month, top, y, photo }) {
+    const now = photo && tileOf(month.layout.days, photo.id);
+    if (!now) {
+      if (month.top !== top) window.scrollBy(0, month.top - top);
+      return;
+    }
+    const above = Math.min(0, photo.top - y) * (now.height / photo.height);
+    const at = Math.max(0, photo.top - y) + above;
+    window.scrollBy(0, month.top + month.offset + now.top - at - y);
   }
 
   render() {
@@ -184,7 +205,7 @@ export class Timeline {
     const y = -this.container.getBoundingClientRect().top;
     const from = y - innerHeight * MARGIN;
     const to = y + innerHeight * (1 + MARGIN);
-    this.keepNear(y - innerHeight * KEEP, y + innerHeight * (1 + KEEP), from, to);
+    if (this.keepNear(y - innerHeight * KEEP, y + innerHeight * (1 + KEEP), from, to)) this.relayout();
     const keep = new Set();
     this.previous = null; // nodes go into the DOM in timeline order, for keyboards and readers
     for (const month of this.months) {
@@ -218,6 +239,7 @@ export class Timeline {
       const rowTop = top + 36 + row.y;
       if (rowTop + row.height < from || rowTop > to) continue;
       for (const one of row.tiles) {
+        if (one.photo.stub) continue; // a folded page's, by its shape: fetched when near
         const node = this.place(keep, one.photo.id, rowTop, () => this.tile(one.photo), day.x + one.x);
         node.style.width = `${one.width}px`;
         node.style.height = `${row.height}px`;
@@ -250,7 +272,7 @@ export class Timeline {
 
   /** A day's check box: its own photos (not a partner's) in or out of the selection. */
   selectDay(head) {
-    this.selection.toggleAll(head.dayPhotos.filter((p) => !p.read_only).map((p) => p.id));
+    this.selection.toggleAll(head.dayPhotos.filter((p) => !p.stub && !p.read_only).map((p) => p.id));
   }
 
   /** The loaded photos a selection may hold: the user's own, not a partner's. */
