@@ -4,6 +4,9 @@ that tile its LIVE badge without a reload (the clip adds no tile: the month's co
 the old tile stays on screen until the month's fresh page has come (no flash). A favourite set
 on another device shows when the page becomes visible again.
 
+A month that changed while the reader is in the middle of it is swapped in without moving what
+is on screen.
+
 No timing luck: the clip is sent through the API only after the page has drawn the still, the
 refresh is the one an upload through the page starts, and the month's fetch again is held
 until the test has looked at the page meanwhile."""
@@ -18,6 +21,8 @@ import httpx
 import pytest
 import videos
 from conftest import LiveServer
+
+from web.seeds import photos, seed
 
 from .test_browser import _choose_files, _log_in, _new_page, _photo, browser, expect
 
@@ -89,4 +94,54 @@ def test_a_clip_sent_after_its_stills_tile_was_drawn_gives_it_the_live_badge_wit
     expect(page.locator(f'#timeline .tile.favourite[data-id="{still_id}"]')).to_have_count(1)
     expect(live).to_have_count(1)
     assert errors == []
+    page.context.close()
+
+
+# Two months of 300 photos each (one page each), newest first: June, then May.
+SEED = seed(
+    photos("june", 300, "J%04d.JPG", "datetime(2024, 6, 28, tzinfo=UTC) - timedelta(hours=2 * i)"),
+    photos("may", 300, "M%04d.JPG", "datetime(2024, 5, 28, tzinfo=UTC) - timedelta(hours=2 * i)"),
+)
+# Resolves once the frame after the scroll has been drawn (the timeline renders in one).
+DRAWN = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+TOP_TILE = """() => {
+  const top = document.querySelector(".toolbar").getBoundingClientRect().bottom;
+  const tiles = [...document.querySelectorAll("#timeline .tile")]
+    .map((t) => ({ id: t.dataset.id, y: t.getBoundingClientRect().top }))
+    .filter((t) => t.y >= top).sort((a, b) => a.y - b.y);
+  return { first: tiles[0], scroll: scrollY };
+}"""
+
+
+@pytest.mark.slow
+def test_a_month_changed_elsewhere_is_swapped_in_without_moving_the_screen(
+        browser: Any, server: LiveServer) -> None:
+    token = server.user_with_token("alice")
+    server.imgbackup("shell", "-c", SEED)
+    auth = {"Authorization": f"Bearer {token}"}
+    page = _new_page(browser, 1280, 800)
+    page.route("**/thumbnail", lambda route: route.fulfill(status=404, body=""))
+    _log_in(page, server.url, "alice", "alice-password-123")
+    expect(page.locator("#timeline .tile").first).to_be_visible()
+    # Into the middle of June: its heading far above the screen.
+    page.evaluate("""() => {
+      const june = document.querySelector('#timeline .month[data-month="2024-06"]');
+      window.scrollBy(0, june.getBoundingClientRect().top + 6000);
+    }""")
+    page.evaluate(DRAWN)
+    before = page.evaluate(TOP_TILE)
+    june = httpx.get(f"{server.url}/api/v2/timeline/buckets/2024-06?limit=500",
+                     headers=auth).json()["items"]
+    assert before["first"]["id"] in [p["id"] for p in june[60:]]  # deep in the month
+
+    # Elsewhere: the photo at the top of the screen, and one above it, marked favourite.
+    for photo_id in (before["first"]["id"], june[0]["id"]):
+        httpx.patch(f"{server.url}/api/v2/photos/{photo_id}", json={"favourite": True},
+                    headers=auth).raise_for_status()
+    page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    top_id = before["first"]["id"]
+    expect(page.locator(f'#timeline .tile.favourite[data-id="{top_id}"]')).to_have_count(1)
+    page.evaluate(DRAWN)
+    after = page.evaluate(TOP_TILE)
+    assert after == before
     page.context.close()
