@@ -163,6 +163,9 @@ class MonthCount(models.Model):
     month = models.CharField(max_length=7)  # YYYY-MM
     live = models.IntegerField(default=0)
     favourite = models.IntegerField(default=0)
+    # Bumped with every change of what the month's items show, counts or not (migration
+    # 0013): a client compares it for equality, to know which months to fetch again.
+    version = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -18,7 +18,8 @@ Rules:
   the ``favourite`` filter (true or false) only the caller's own photos are listed and counted.
 - Month counts add up each owner's trigger-kept ``MonthCount`` rows, read from their index; a
   picture both hold is counted twice there until its month is loaded (clients then take the
-  month's real length, as the web timeline does).
+  month's real length, as the web timeline does). A month's version is the sum of its owners'
+  versions, which only grow: it changes whenever one of theirs does.
 - Read-only: a partner's item carries ``"owner"`` and ``"read_only": true`` and its urls point
   below /partners/{owner}/photos/{id}/. Every action (/photos/{id}, /photos/bulk, albums) looks
   only at the caller's own photos, so a partner's id is 404 or "not_found" there."""
@@ -64,17 +65,27 @@ class Merged:
             found.extend(timeline_parts(owner, theirs, filters))
         return found
 
-    def month_counts(self, favourite: bool | None) -> list[tuple[str, int]]:
-        """Months newest first with their counts, from the trigger-kept rows of each owner."""
+    def month_counts(self, favourite: bool | None) -> list[tuple[str, int, int]]:
+        """Months newest first with their counts and versions, from the trigger-kept rows of
+        each owner (a merged month's version is the sum of its owners': each only grows)."""
         if favourite is not None:
             rows = MonthCount.objects.filter(owner=self.user).order_by("-month")
-            return [(month, fav if favourite else live - fav)
-                    for month, live, fav in rows.values_list("month", "live", "favourite")]
+            return [(month, fav if favourite else live - fav, version)
+                    for month, live, fav, version
+                    in rows.values_list("month", "live", "favourite", "version")]
         counts: Counter[str] = Counter()
+        versions: Counter[str] = Counter()
         for owner_id in (self.user.pk, *self.partners):
-            counts.update(dict(MonthCount.objects.filter(owner_id=owner_id)
-                               .values_list("month", "live")))
-        return sorted(counts.items(), reverse=True)
+            for month, live, version in (MonthCount.objects.filter(owner_id=owner_id)
+                                         .values_list("month", "live", "version")):
+                counts[month] += live
+                versions[month] += version
+        return [(month, counts[month], versions[month]) for month in sorted(counts, reverse=True)]
+
+    def month_versions(self) -> dict[str, int]:
+        """Each month's version, summed over every owner the timeline shows: any filtered view
+        of a month changes only with a change its version counts."""
+        return {month: version for month, _, version in self.month_counts(None)}
 
     def render(self, base: Render) -> Render:
         """``base`` with whose photo it is; a partner's item read-only, its urls theirs."""

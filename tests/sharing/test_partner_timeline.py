@@ -39,6 +39,10 @@ def every_page(client: Client, persona: Persona, path: str, limit: int = 2) -> l
         cursor = f"&cursor={answer.json()['next_cursor']}"
 
 
+def counts(buckets: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [(b["month"], b["count"]) for b in buckets]
+
+
 def interleaved(alice: Persona, bob: Persona) -> None:
     """Bob's photos on days 0, 2, 4, ...; alice's on 1, 3, 5 ...; one picture both hold."""
     for n in range(6):
@@ -90,7 +94,7 @@ def test_the_merged_list_pages_across_owners_newest_first(client: Client, alice:
     own = every_page(client, alice, "/photos?partners=false")
     assert [i["owner"] for i in own] == ["alice"] * 3
     kept = call(client, "GET", "/timeline/buckets?partners=false", alice).json()["buckets"]
-    assert kept == [{"month": "2024-05", "count": 3}]
+    assert counts(kept) == [("2024-05", 3)]
     assert call(client, "GET", "/photos?partners=maybe", alice).status_code == 400
     # Bob chose nothing: his own timeline stays his.
     assert {i["owner"] for i in every_page(client, bob, "/photos")} == {"bob"}
@@ -103,16 +107,22 @@ def test_buckets_and_months_merge_the_partners_photos(client: Client, alice: Per
     share_timeline(client, bob, alice)
     buckets = call(client, "GET", "/timeline/buckets", alice).json()["buckets"]
     # The kept counts add up both owners' rows: the picture both hold counts twice there.
-    assert buckets == [{"month": "2024-05", "count": 7}, {"month": "2024-04", "count": 1}]
+    assert counts(buckets) == [("2024-05", 7), ("2024-04", 1)]
+    # And the versions: a change of either owner's month changes the merged one's.
+    own = {who.user.username: {b["month"]: b["version"] for b in call(
+        client, "GET", "/timeline/buckets?partners=false", who).json()["buckets"]}
+        for who in (alice, bob)}
+    assert [b["version"] for b in buckets] == [
+        own["alice"]["2024-05"] + own["bob"]["2024-05"], own["bob"]["2024-04"]]
     may = every_page(client, alice, "/timeline/buckets/2024-05", limit=4)
     assert len(may) == 6 and may[0]["owner"] == "bob" and may[0]["aspect"] is None
     april = call(client, "GET", "/timeline/buckets/2024-04", alice).json()["items"]
     assert [(i["owner"], i["read_only"]) for i in april] == [("bob", True)]
     # A filter counts what the list finds.
     counted = call(client, "GET", "/timeline/buckets?camera=sony", alice).json()["buckets"]
-    assert counted == [{"month": "2024-05", "count": 3}]
+    assert counts(counted) == [("2024-05", 3)]
     fav = call(client, "GET", "/timeline/buckets?favourite=false", alice).json()["buckets"]
-    assert fav == [{"month": "2024-05", "count": 3}]
+    assert counts(fav) == [("2024-05", 3)]
 
 
 def test_a_partners_photo_in_the_timeline_is_read_only(client: Client, alice: Persona,

@@ -223,7 +223,8 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "schema": {"type": "string", "format": "binary"}}}}},
         body="IdList", errors=("404", "415"))},
     "/timeline/buckets": {"get": op(
-        "The timeline's skeleton: months newest first with how many photos each holds",
+        ("The timeline's skeleton: months newest first with how many photos each holds "
+         "and a version that changes with anything they show"),
         {"200": json_answer("MonthList")}, params=LIST_PARAMS[2:])},
     "/timeline/buckets/{month}": {"get": op(
         "One month's photos in timeline order, with their aspect ratios, a page at a time",

@@ -151,7 +151,11 @@ SCHEMAS: dict[str, Schema] = {
     "MonthList": obj(buckets={"type": "array", "items": obj(
         month={"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$",
                "description": "YYYY-MM, the UTC clock month the photos were taken in"},
-        count={"type": "integer", "minimum": 1})}),
+        count={"type": "integer", "minimum": 1},
+        version={"type": "integer", "description": (
+            "changes whenever anything the month's items show changes (a photo added, "
+            "trashed, favourited, a Live Photo's clip paired with its still...), even when "
+            "the count stays the same: compare it for equality only")})}),
     "MonthItem": {"allOf": [ref("Photo"), obj(aspect={
         "type": ["number", "null"],
         "description": "width / height as displayed; null when unknown (lay it out square)"},

@@ -1,11 +1,14 @@
 """The timeline's skeleton, so a client can lay out a library of any size before loading it:
-``GET /timeline/buckets`` (months, newest first, with their counts) and
+``GET /timeline/buckets`` (months, newest first, with their counts and versions) and
 ``GET /timeline/buckets/{YYYY-MM}`` (that month's photos in timeline order, a page at a time).
 
 Months are UTC clock months: the timeline shows each photo on the day its ``taken_at`` reads in
 UTC, which for a camera clock without a zone is the camera's own clock (docs/architecture.md).
 Unfiltered, or filtered by favourite only, the counts come from ``MonthCount``, which database
 triggers keep exact; any other filter counts the matching photos, as the list would find them.
+A month's ``version`` (kept by the same triggers, whatever the filter) changes whenever anything
+its items show does, so a client can tell which months to fetch again even when their counts
+stayed the same.
 Partners' photos the caller chose to show are merged in (sharing/merged.py)."""
 
 from __future__ import annotations
@@ -41,18 +44,22 @@ def buckets(request: HttpRequest) -> HttpResponse:
         months = _counted(request, merged)
     else:
         months = merged.month_counts(bool_param(request, "favourite"))
-    return JsonResponse({"buckets": [{"month": month, "count": n} for month, n in months if n]})
+    return JsonResponse({"buckets": [{"month": month, "count": n, "version": version}
+                                     for month, n, version in months if n]})
 
 
-def _counted(request: HttpRequest, merged: Merged) -> list[tuple[str, int]]:
+def _counted(request: HttpRequest, merged: Merged) -> list[tuple[str, int, int]]:
     """Months of the photos the list would find: counted per part of the search (disjoint
-    parts, each read through its own index; photos/search.py) and added up."""
+    parts, each read through its own index; photos/search.py) and added up, each with the
+    whole month's version (every column a filter reads is one whose change bumps it)."""
     counts: Counter[str] = Counter()
     for rows in merged.parts(search_filters(request)):
         grouped = (rows.order_by().annotate(bucket=TruncMonth("taken_at", tzinfo=UTC))
                    .values("bucket").annotate(n=Count("id")))
         counts.update({row["bucket"].strftime("%Y-%m"): row["n"] for row in grouped})
-    return sorted(counts.items(), reverse=True)
+    versions = merged.month_versions()
+    return [(month, n, versions.get(month, 0)) for month, n in sorted(counts.items(),
+                                                                      reverse=True)]
 
 
 @endpoint("GET")

@@ -14,7 +14,8 @@ from imgbackup.photos.month_triggers import (
 
 def create_triggers(apps, schema_editor):
     for statement in statements(schema_editor.connection.vendor, create=True,
-                                counts=COUNTS_BEFORE_CLIPS, columns=COLUMNS_BEFORE_CLIPS):
+                                counts=COUNTS_BEFORE_CLIPS, columns=COLUMNS_BEFORE_CLIPS,
+                                versions=False):
         schema_editor.execute(statement, params=None)
 
 

@@ -6,6 +6,7 @@ from django.db import migrations
 
 from imgbackup.photos.month_triggers import (
     COLUMNS_BEFORE_CLIPS,
+    COLUMNS_BEFORE_VERSIONS,
     COUNTS_BEFORE_CLIPS,
     statements,
 )
@@ -13,7 +14,9 @@ from imgbackup.photos.month_triggers import (
 
 def without_clips(apps, schema_editor):
     vendor = schema_editor.connection.vendor
-    for statement in [*statements(vendor, create=False), *statements(vendor, create=True)]:
+    for statement in [*statements(vendor, create=False),
+                      *statements(vendor, create=True, columns=COLUMNS_BEFORE_VERSIONS,
+                                  versions=False)]:
         schema_editor.execute(statement, params=None)
 
 
@@ -21,7 +24,7 @@ def with_clips(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     for statement in [*statements(vendor, create=False),
                       *statements(vendor, create=True, counts=COUNTS_BEFORE_CLIPS,
-                                  columns=COLUMNS_BEFORE_CLIPS)]:
+                                  columns=COLUMNS_BEFORE_CLIPS, versions=False)]:
         schema_editor.execute(statement, params=None)
 
 

@@ -2,9 +2,10 @@
 // folded page again (month-pages.js). A refresh starts a new generation, and an answer to
 // an older one is dropped: a slow page never lands in a timeline that was reloaded meanwhile.
 import { api } from "./api.js";
-import { loadedCount, newPage, unfoldPage } from "./month-pages.js";
+import { emptyMonth, loadedCount, newPage, unfoldPage } from "./month-pages.js";
 
 const PAGE = 500;
+const RELOAD = 4; // pages at most fetched again before a changed month is swapped in
 
 export class MonthLoader {
   /**
@@ -49,6 +50,23 @@ export class MonthLoader {
       this.settled();
     });
     return month.loading;
+  }
+
+  /**
+   * A fresh copy of ``month`` (``count`` and ``version`` from a newer skeleton), fetched as far
+   * as the old one had loaded (at most RELOAD pages; the rest loads as it comes near), for the
+   * timeline to swap in whole: the old one stays on screen meanwhile. null when nothing came (a
+   * fetch failed, or a newer refresh began: that one fetches it again).
+   */
+  async reload(month, count, version) {
+    const generation = this.generation;
+    const fresh = emptyMonth(month.key, count, version);
+    const want = Math.max(loadedCount(month), 1);
+    for (let k = 0; k < RELOAD && fresh.cursor !== null && loadedCount(fresh) < want; k += 1) {
+      if (!(await this.nextPage(fresh))) break;
+    }
+    if (generation !== this.generation || fresh.cursor === undefined) return null;
+    return fresh;
   }
 
   /** Fetch page ``k`` of the month again (it was folded); the layout does not move. */

@@ -19,9 +19,13 @@ import { aspectOf, bodyHeight, layoutRun, startState } from "./layout.js";
 /** What the timeline's list shows in place of a folded page's photo (viewer.js: ``stub``). */
 export const FOLDED = Object.freeze({ stub: true });
 
-/** A month known from the skeleton only: nothing fetched yet. */
-export function emptyMonth(key, count) {
-  return { key, count, pages: [], cursor: undefined, loading: null, filling: new Map(), layout: null, end: null };
+/**
+ * A month known from the skeleton only: nothing fetched yet. ``listed`` and ``version`` are what
+ * the skeleton said of it (``count`` becomes the real number once it is all loaded: a picture
+ * that two partners hold is counted twice there), for the next refresh to compare.
+ */
+export function emptyMonth(key, count, version) {
+  return { key, count, listed: count, version, pages: [], cursor: undefined, loading: null, filling: new Map(), layout: null, end: null };
 }
 
 /** A page as fetched: ``photos`` held, null once folded. */

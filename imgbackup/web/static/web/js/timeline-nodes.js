@@ -61,5 +61,13 @@ export function tile(photo, { selected, onOpen, onCheck }) {
       : el("button", { type: "button", class: "check", "aria-label": `Select ${name}`,
         "aria-pressed": String(selected), onclick: onCheck }));
   node.classList.toggle("selected", selected);
+  node.photo = photo;
   return node;
+}
+
+/** Whether the tile made of photo ``a`` shows photo ``b`` as it is (a refresh keeps it). */
+export function sameTile(a, b) {
+  const shown = (p) => [p.id, p.filename, p.urls.thumbnail, p.favourite, p.media_type, p.duration,
+    p.has_motion, p.read_only, p.owner];
+  return Boolean(a) && shown(a).every((value, k) => value === shown(b)[k]);
 }

@@ -60,6 +60,11 @@ function refreshSoon() {
   }, 2000);
 }
 
+// Back on the page (another tab, a phone woken up): what other devices did meanwhile shows.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") refreshSoon();
+});
+
 const uploader = new Uploader({ maxBytes: Number(container.dataset.maxUploadBytes) || Infinity, onUploaded: refreshSoon });
 
 // The selection bar: what is ticked, and what can be done to all of it at once.

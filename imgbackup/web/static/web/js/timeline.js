@@ -10,7 +10,7 @@ import { rowHeightFor, tileAt, tileOf } from "./layout.js";
 import { insertPhoto, patchPhotos, removePhoto, replacePhoto } from "./month-edits.js";
 import { MonthLoader } from "./month-loader.js";
 import { dropMonth, emptyMonth, foldMonth, foldedPagesIn, heldCounts, itemsOf, layoutPages, locate } from "./month-pages.js";
-import { dayHead, dayHeadWidth, monthHead, monthLabel, tile, yearHead } from "./timeline-nodes.js";
+import { dayHead, dayHeadWidth, monthHead, monthLabel, sameTile, tile, yearHead } from "./timeline-nodes.js";
 
 export { monthLabel };
 
@@ -27,6 +27,7 @@ export class Timeline {
     this.selection = selection;
     this.months = [];
     this.nodes = new Map(); // key -> element placed now
+    this.swaps = new Map(); // changed month -> its fresh copy, to swap in when the viewer closes
     this.listeners = new Set();
     this.width = 0;
     this.frame = 0;
@@ -59,11 +60,16 @@ export class Timeline {
     if (!buckets) return false;
     this.status.textContent = "";
     const old = new Map(this.months.map((m) => [m.key, m]));
-    this.months = buckets.map(({ month, count }) => {
+    this.months = buckets.map(({ month, count, version }) => {
       const before = old.get(month);
-      // A month whose count did not change keeps what it loaded: no flash, no refetch.
-      if (before && before.count === count) return before;
-      return emptyMonth(month, count);
+      if (!before) return emptyMonth(month, count, version);
+      // A month whose count and version did not change keeps what it loaded: no refetch. (A
+      // server that sends no version leaves the counts alone to tell.)
+      if (before.listed === count && before.version === version) return before;
+      // One that changed keeps showing what it loaded until its fresh copy has come: no flash.
+      if (!before.pages.length) return emptyMonth(month, count, version);
+      this.reload(before, count, version);
+      return before;
     });
     this.counted();
     this.itemsCache = null;
@@ -74,6 +80,37 @@ export class Timeline {
     else this.container.querySelector(".empty-state")?.remove();
     this.render();
     return true;
+  }
+
+  /** Fetch a changed month again and swap it in once it came (its photos on screen stay put
+   * until then); while the viewer holds the indexes, once it lets go. */
+  async reload(month, count, version) {
+    const fresh = await this.loader.reload(month, count, version);
+    if (!fresh) return;
+    if (this.held) this.swaps.set(month, fresh);
+    else this.swap(month, fresh);
+  }
+
+  swap(month, fresh) {
+    const at = this.months.indexOf(month);
+    if (at < 0) return; // gone from the skeleton meanwhile
+    // Where the old one lay, so that the layout keeps what is on screen still (relayout).
+    Object.assign(fresh, { top: month.top, height: month.height, offset: month.offset, yearHead: month.yearHead });
+    this.months[at] = fresh;
+    this.itemsCache = null;
+    // Remade: its heading (the count) and the tiles that show something else now (a LIVE
+    // badge, a favourite); the others stay as they are, their images too.
+    this.nodes.get(`m:${month.key}`)?.remove();
+    this.nodes.delete(`m:${month.key}`);
+    for (const photo of itemsOf(fresh)) {
+      const node = this.nodes.get(photo.id);
+      if (node && !photo.stub && !sameTile(node.photo, photo)) {
+        node.remove();
+        this.nodes.delete(photo.id);
+      }
+    }
+    this.counted();
+    this.render();
   }
 
   /** Every loaded photo, in timeline order (the viewer walks this); a folded page's are stubs
@@ -105,7 +142,10 @@ export class Timeline {
   /** While held (the viewer is open), nothing is dropped: its indexes stay valid. */
   hold(on) {
     this.held = on;
-    if (!on) this.schedule();
+    if (on) return;
+    for (const [month, fresh] of this.swaps) this.swap(month, fresh);
+    this.swaps.clear();
+    this.schedule();
   }
 
   /** Drop what is far from [from, to) (page coordinates); fetch folded pages inside [near, far).
