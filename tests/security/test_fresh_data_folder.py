@@ -55,3 +55,12 @@ def test_other_commands_on_a_fresh_data_folder_say_it_is_not_set_up(
     assert f"imgbackup {args[0]}: the database" in said and "is not set up" in said
     if not on_postgres():
         assert str(tmp_path / "data") in said and "IMGBACKUP_DATA_DIR" in said
+
+
+def test_verify_on_a_fresh_data_folder_says_it_is_not_set_up(tmp_path: Path) -> None:
+    """verify keeps its own exit code for "could not run" (2), with the same sentence."""
+    answer = imgbackup(tmp_path / "data", "verify")
+    assert answer.returncode == 2
+    said = answer.stderr.decode()
+    assert "Traceback" not in said and "no such table" not in said, said[-400:]
+    assert "imgbackup verify: the database" in said and "is not set up" in said
