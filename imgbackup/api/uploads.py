@@ -57,7 +57,7 @@ def _check_room(request: HttpRequest) -> tuple[int, int | None] | None:
     if files_at_least <= 0:
         return None
     try:
-        left = check_quota(caller(request), files_at_least, name="this upload")
+        left = check_quota(caller(request), files_at_least, name="this upload", at_least=True)
     except Rejected as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
     return files_at_least, left
