@@ -8,6 +8,7 @@ import secrets
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 
@@ -221,6 +222,11 @@ LOGOUT_REDIRECT_URL = "/login"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", "UTC")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ValueError, ZoneInfoNotFoundError):
+    raise SystemExit(f"IMGBACKUP_TIME_ZONE must be a time zone name such as UTC or "
+                     f"Europe/Paris, not {TIME_ZONE!r}") from None
 USE_I18N = False
 USE_TZ = True
 
@@ -372,7 +378,10 @@ if WECHAT_SIGNUP not in {"open", "approve", "closed"}:
     raise SystemExit(f"IMGBACKUP_WECHAT_SIGNUP must be open, approve or closed, not "
                      f"{WECHAT_SIGNUP!r}")
 
-LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_LEVEL = env("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise SystemExit(f"IMGBACKUP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, "
+                     f"not {env('LOG_LEVEL', '')!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
