@@ -176,8 +176,16 @@ TEMPLATES = [
 def _database(url: str) -> dict[str, Any]:
     # Persistent connections, checked before each request reuses one: after the database
     # restarts, the first request gets a fresh connection instead of an error.
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600,
-                                                        conn_health_checks=True))
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600,
+                                                            conn_health_checks=True))
+    except ValueError:  # an unknown scheme, or no URL at all
+        config = {"ENGINE": ""}
+    if config["ENGINE"] not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
+        # Not the URL itself: it may hold a password, and this goes to the logs.
+        raise SystemExit("IMGBACKUP_DATABASE_URL must be sqlite:///path or "
+                         f"postgres://user:password@host:port/name, not a {scheme!r} URL")
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Fail fast (503, retry later) rather than hold a worker while the server is away.
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)

@@ -36,3 +36,15 @@ def test_a_bad_value_is_one_sentence_naming_the_variable(
 def test_a_log_level_in_lower_case_is_taken(tmp_path: Path) -> None:
     answer = check(tmp_path, IMGBACKUP_LOG_LEVEL="warning", IMGBACKUP_TIME_ZONE="Asia/Tokyo")
     assert answer.returncode == 0, answer.stderr[-600:]
+
+
+@pytest.mark.parametrize(("url", "scheme"), [("mysql://u:secret-pw@db/photos", "mysql"),
+                                             ("garbage", "")])
+def test_a_database_url_of_another_kind_is_one_sentence_without_its_password(
+        tmp_path: Path, url: str, scheme: str) -> None:
+    answer = check(tmp_path, IMGBACKUP_DATABASE_URL=url)
+    assert answer.returncode != 0
+    assert "Traceback" not in answer.stderr, answer.stderr[-600:]
+    assert ("IMGBACKUP_DATABASE_URL must be sqlite:///path or "
+            f"postgres://user:password@host:port/name, not a {scheme!r} URL") in answer.stderr
+    assert "secret-pw" not in answer.stderr
