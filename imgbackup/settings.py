@@ -8,6 +8,7 @@ import secrets
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 
@@ -175,8 +176,16 @@ TEMPLATES = [
 def _database(url: str) -> dict[str, Any]:
     # Persistent connections, checked before each request reuses one: after the database
     # restarts, the first request gets a fresh connection instead of an error.
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600,
-                                                        conn_health_checks=True))
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600,
+                                                            conn_health_checks=True))
+    except ValueError:  # an unknown scheme, or no URL at all
+        config = {"ENGINE": ""}
+    if config["ENGINE"] not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
+        # Not the URL itself: it may hold a password, and this goes to the logs.
+        raise SystemExit("IMGBACKUP_DATABASE_URL must be sqlite:///path or "
+                         f"postgres://user:password@host:port/name, not a {scheme!r} URL")
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Fail fast (503, retry later) rather than hold a worker while the server is away.
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
@@ -221,6 +230,11 @@ LOGOUT_REDIRECT_URL = "/login"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", "UTC")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ValueError, ZoneInfoNotFoundError):
+    raise SystemExit(f"IMGBACKUP_TIME_ZONE must be a time zone name such as UTC or "
+                     f"Europe/Paris, not {TIME_ZONE!r}") from None
 USE_I18N = False
 USE_TZ = True
 
@@ -372,7 +386,10 @@ if WECHAT_SIGNUP not in {"open", "approve", "closed"}:
     raise SystemExit(f"IMGBACKUP_WECHAT_SIGNUP must be open, approve or closed, not "
                      f"{WECHAT_SIGNUP!r}")
 
-LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_LEVEL = env("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise SystemExit(f"IMGBACKUP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, "
+                     f"not {env('LOG_LEVEL', '')!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

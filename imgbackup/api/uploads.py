@@ -19,8 +19,10 @@ from imgbackup.photos.uploads import HashedUpload
 def uploaded_files(request: HttpRequest) -> list[HashedUpload]:
     """Every file of the request, several under one field name included, in arrival order."""
     if request.content_type != "multipart/form-data":
-        raise ApiError(415 if request.content_type else 400, "bad_request",
-                       "send the photos as multipart/form-data")
+        message = "send the photos as multipart/form-data"
+        if request.content_type:  # a body of another type: its status and its code agree
+            raise ApiError(415, "unsupported_media_type", message)
+        raise bad_request(message)
     room = _check_room(request) if not hasattr(request, "_files") else None
     try:
         if not hasattr(request, "_files"):
@@ -55,7 +57,7 @@ def _check_room(request: HttpRequest) -> tuple[int, int | None] | None:
     if files_at_least <= 0:
         return None
     try:
-        left = check_quota(caller(request), files_at_least, name="this upload")
+        left = check_quota(caller(request), files_at_least, name="this upload", at_least=True)
     except Rejected as exc:
         raise ApiError(exc.status, exc.code, exc.message) from None
     return files_at_least, left

@@ -18,7 +18,14 @@ from imgbackup.client import _config, _ids
 from imgbackup.client._albums import AlbumOf, by_folder, named
 from imgbackup.client._api import Api, Retry
 from imgbackup.client._cache import HashCache
-from imgbackup.client._errors import AuthError, ClientError, ExitCode, Rejected, UsageError
+from imgbackup.client._errors import (
+    AuthError,
+    ClientError,
+    ExitCode,
+    Rejected,
+    ServerError,
+    UsageError,
+)
 from imgbackup.client._progress import Progress, count, human_bytes, human_wait
 from imgbackup.client._pull import PullReport
 from imgbackup.client._pull import pull as run_pull
@@ -40,16 +47,26 @@ def login(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("Password: ")
+    if not password:
+        raise UsageError("empty password: type it, or give it on the first line of standard "
+                         "input with --password-stdin")
     with _open_api(url, None, retries=2) as api:
         try:
             body = api.create_token(username, password, f"imgbackup CLI on {socket.gethostname()}")
         except AuthError:
             raise AuthError(f"{url} refused the user name or password") from None
-        except Rejected as exc:  # 429: too many failed logins
+        except Rejected as exc:  # 429: too many failed logins; 404: not a server's address
+            if exc.status == 404:
+                raise ServerError(_no_api(url), exc.status, exc.code) from None
             raise AuthError(_refused_login(url, exc)) from None
     path = _config.save(_config.Login(url, str(body["token"]), str(body.get("id", "")) or None))
     print(f"logged in to {url} as {username}; token saved in {path}")
     return ExitCode.OK
+
+
+def _no_api(url: str) -> str:
+    return (f"no imgbackup API at {url} (404 for /api/v2/auth/token): give the server's "
+            "address alone, as its web app is opened, e.g. https://photos.example.org")
 
 
 def _refused_login(url: str, exc: Rejected) -> str:

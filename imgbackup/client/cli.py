@@ -19,10 +19,12 @@ EXIT_CODES = exit_codes()  # every code, as ``imgbackup --help`` shows them
 
 # Each command's own codes: those it can end with, and what they mean for it.
 COMMAND_EXITS: dict[str, dict[int, str]] = {
-    "login": {0: "logged in; the token is saved", 2: MEANINGS[2],
+    "login": {0: "logged in; the token is saved",
+              2: "usage error (bad option or argument, or an empty password)",
               3: "the server refused the user name or password, or refuses logins for a "
                  "while after too many wrong passwords",
-              4: MEANINGS[4], 5: MEANINGS[5], 130: "interrupted (Ctrl-C)"},
+              4: MEANINGS[4], 5: f"no imgbackup API at URL (404: give the server's address "
+                                 f"alone), or {MEANINGS[5]}", 130: "interrupted (Ctrl-C)"},
     "logout": {0: "logged out (also when the server could not revoke the token: then a "
                   "warning says so)", 2: MEANINGS[2],
                3: "the saved login cannot be read", 130: "interrupted (Ctrl-C)"},

@@ -79,11 +79,12 @@ def usage_of(user: User) -> int:
 
 
 def check_quota(user: User, size: int, sha256: str | None = None, *, name: str = "",
-                locked: bool = False) -> int | None:
+                locked: bool = False, at_least: bool = False) -> int | None:
     """Raise QuotaExceeded (413 ``quota_exceeded``) if keeping ``size`` more bytes would take
     ``user`` past their quota. Bytes whose ``sha256`` the user already owns are free. With
     ``locked`` (inside a transaction) the user's quota row is locked first, so two uploads of
-    one user that commit at once cannot both pass on the same usage.
+    one user that commit at once cannot both pass on the same usage. ``at_least``: ``size``
+    is a lower bound (a body's length less its framing), and the refusal says so.
 
     Returns the bytes left beside ``size`` (None: no quota; 0 when bytes already owned
     passed without reading the usage), for ``room_for``."""
@@ -108,8 +109,9 @@ def check_quota(user: User, size: int, sha256: str | None = None, *, name: str =
             return 0
     if used + size > limit:
         what = f"{name}: " if name else ""
+        bound = "at least " if at_least else ""
         raise QuotaExceeded(
-            f"{what}{format_size(size)} more would take your storage past your quota: "
+            f"{what}{bound}{format_size(size)} more would take your storage past your quota: "
             f"{format_size(used)} of {format_size(limit)} used. Empty the trash or delete "
             "photos to make room, or ask an admin for a larger quota.")
     return limit - used - size

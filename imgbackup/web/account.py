@@ -64,7 +64,19 @@ class LoginView(auth_views.LoginView):
 
 
 login_view = with_csp(LoginView.as_view())
-logout_view = auth_views.LogoutView.as_view()
+class LogoutView(auth_views.LogoutView):
+    """POST signs out. A GET (a typed or followed link) cannot, and its 405 says how, with the
+    header's button, instead of the browser's blank page for an empty body."""
+
+    def http_method_not_allowed(self, request: HttpRequest, *args: object,
+                                **kwargs: object) -> HttpResponse:
+        message = "To log out, use the Log out button at the top: a link cannot sign anyone out."
+        response = render(request, "web/error.html", {"message": message}, status=405)
+        response["Allow"] = "POST, OPTIONS"
+        return response
+
+
+logout_view = with_csp(LogoutView.as_view())
 
 
 @page

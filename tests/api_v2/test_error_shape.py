@@ -40,3 +40,15 @@ def test_an_upload_with_nothing_kept_adds_its_lists_to_the_shape(client: Client,
     assert body["error"]["code"] == "unsupported_media_type"
     assert body["items"] == []
     assert body["rejected"][0]["error"]["code"] == "unsupported_media_type"
+
+
+def test_an_upload_that_is_not_multipart_says_415_with_its_code(client: Client,
+                                                                alice: Persona) -> None:
+    """The status and the code agree: 415 is `unsupported_media_type`, as api.md lists it."""
+    answer = client.post("/api/v2/photos", b"{}", content_type="application/json",
+                         **alice.auth)
+    assert answer.status_code == 415
+    assert answer.json()["error"]["code"] == "unsupported_media_type"
+    bare = client.post("/api/v2/photos", b"", content_type="", **alice.auth)
+    assert bare.status_code == 400
+    assert bare.json()["error"]["code"] == "bad_request"

@@ -73,7 +73,11 @@ def test_a_body_larger_than_the_room_left_is_refused_before_it_is_read(
                           **alice.auth)
     assert refused.status_code == 413, refused.content
     answer = refused.json()
-    assert "quota" in (answer["error"]["message"] if "error" in answer else answer["message"])
+    message = answer["error"]["message"] if "error" in answer else answer["message"]
+    assert "quota" in message
+    # Judged from Content-Length less the framing allowance (1 MiB): a lower bound of the
+    # files' size, said as one, not as the size of a body of 3 MiB.
+    assert message.startswith("this upload: at least 2.0 MiB more"), message
     assert not any(incoming_dir().iterdir()), "nothing of it may be spooled"
 
 

@@ -124,7 +124,7 @@ def test_a_month_that_is_no_month_is_not_found(client: Client, alice: Persona,
                                                month: str) -> None:
     answer = call(client, "GET", f"/timeline/buckets/{month}", alice)
     assert answer.status_code == 404
-    assert answer.json()["error"]["code"] == "not_found"
+    assert answer.json()["error"] == {"code": "not_found", "message": "month not found (YYYY-MM)"}
 
 
 def test_the_last_month_of_the_calendar_is_a_month(client: Client, alice: Persona) -> None:

@@ -58,6 +58,31 @@ def test_a_wrong_password_exits_3_and_stores_nothing(
     assert not _config.config_path().exists()
 
 
+def test_a_login_url_with_no_api_behind_it_exits_5_and_says_which_address_to_give(
+        run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 404 for POST /api/v2/auth/token is a wrong address (a path after the host, another
+    web site), not a refused password: exit 5 and say so, not 3 and "refused the login"."""
+    import httpx
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("alice-password-123\n"))
+    fake.faults = [httpx.Response(404, json={"error": {
+        "code": "not_found", "message": "no API at /api/v2/api/v2/auth/token"}})]
+    result = run("login", URL + "/api/v2", "-u", "alice", "--password-stdin")
+    assert result.code == ExitCode.SERVER, result.err
+    assert "refused" not in result.err
+    assert "no imgbackup API" in result.err and "e.g. https://photos.example.org" in result.err
+    assert not _config.config_path().exists()
+
+
+def test_an_empty_password_on_stdin_is_a_usage_error_and_sends_nothing(
+        run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    result = run("login", URL, "-u", "alice", "--password-stdin")
+    assert result.code == ExitCode.USAGE, result.err
+    assert "empty password" in result.err
+    assert not fake.requests
+
+
 def test_a_locked_out_login_says_how_long_to_wait(
         run: Run, fake: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("whatever\n"))

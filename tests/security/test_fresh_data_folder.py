@@ -55,3 +55,32 @@ def test_other_commands_on_a_fresh_data_folder_say_it_is_not_set_up(
     assert f"imgbackup {args[0]}: the database" in said and "is not set up" in said
     if not on_postgres():
         assert str(tmp_path / "data") in said and "IMGBACKUP_DATA_DIR" in said
+
+
+def test_verify_on_a_fresh_data_folder_says_it_is_not_set_up(tmp_path: Path) -> None:
+    """verify keeps its own exit code for "could not run" (2), with the same sentence."""
+    answer = imgbackup(tmp_path / "data", "verify")
+    assert answer.returncode == 2
+    said = answer.stderr.decode()
+    assert "Traceback" not in said and "no such table" not in said, said[-400:]
+    assert "imgbackup verify: the database" in said and "is not set up" in said
+
+
+def test_the_readmes_command_line_way_to_the_admin_account_makes_an_admin(
+        tmp_path: Path) -> None:
+    """README offers `createuser` "instead" of /setup, which closes once any account exists:
+    the line it shows must make an admin, or nobody can ever reach the Users page."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    line = next(line for line in readme.splitlines()
+                if line.startswith(".venv/bin/imgbackup createuser "))
+    args = shlex.split(line)[1:]
+    name = args[1]
+    data = tmp_path / "data"
+    assert imgbackup(data, *args).returncode == 0
+    asked = imgbackup(data, "shell", "-c", "from django.contrib.auth.models import User; "
+                      f"u = User.objects.get(username={name!r}); "
+                      "print(u.is_staff and u.is_superuser)")
+    # The last line: Django's shell may first say what it imported by itself.
+    assert asked.stdout.decode().strip().splitlines()[-1] == "True", asked.stderr.decode()[-400:]

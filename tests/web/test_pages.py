@@ -84,6 +84,18 @@ def test_alice_logs_in_and_out(alice: Persona) -> None:
     assert client.get("/").status_code == 302
 
 
+def test_logout_by_a_link_says_how_instead_of_a_blank_page(alice: Persona) -> None:
+    """A typed or followed /logout cannot sign anyone out (405), but the browser must show a
+    page that says how, with the button, not its own empty-body error."""
+    client = signed_in(alice)
+    answer = client.get("/logout")
+    assert answer.status_code == 405 and "POST" in answer["Allow"]
+    text = answer.content.decode()
+    assert "Log out button" in text
+    assert re.search(r'<form method="post" action="/logout"', text)
+    assert client.get("/").status_code == 200  # still signed in
+
+
 def test_a_wrong_password_does_not_sign_in(alice: Persona, client: Client) -> None:
     response = client.post("/login", {"username": "alice", "password": "nope"})
     assert response.status_code == 200

@@ -23,7 +23,7 @@ from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from imgbackup.api.endpoint import endpoint
-from imgbackup.api.errors import not_found
+from imgbackup.api.errors import ApiError
 from imgbackup.api.v2.light_rows import light
 from imgbackup.api.v2.pages import page
 from imgbackup.api.v2.params import bool_param
@@ -77,7 +77,7 @@ def month_range(month: str) -> tuple[datetime, datetime]:
     (a month is part of the path, like an id)."""
     match = MONTH.fullmatch(month)
     if match is None or match.group(1) == "0000":
-        raise not_found()
+        raise ApiError(404, "not_found", "month not found (YYYY-MM)")
     year, number = int(match.group(1)), int(match.group(2))
     start = datetime(year, number, 1, tzinfo=UTC)
     if number < 12:

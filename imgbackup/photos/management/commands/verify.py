@@ -3,10 +3,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
+from imgbackup.management.unready import unready_message
 from imgbackup.photos.verify import Report, verify
 
 # Exit codes, for scripts and monitoring: 0 clean, 1 problems found, 2 could not run.
@@ -31,13 +33,22 @@ class Command(BaseCommand):
         try:
             report = verify(progress=_Progress(), grace=grace)
         except Exception as exc:  # any failure to read is "could not run"
-            raise CommandError(f"verify could not run: {exc}", returncode=COULD_NOT_RUN) from exc
+            _could_not_run(exc)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
         else:
             self.stdout.write(_summary(report))
         if not report.clean:
             sys.exit(PROBLEMS)
+
+
+def _could_not_run(exc: Exception) -> NoReturn:
+    """Exit 2. A database never set up (most often IMGBACKUP_DATA_DIR is not the server's)
+    is said in the sentence every server command uses, not as "no such table"."""
+    if isinstance(exc, DatabaseError) and (message := unready_message("verify")):
+        sys.stderr.write(message + "\n")
+        sys.exit(COULD_NOT_RUN)
+    raise CommandError(f"verify could not run: {exc}", returncode=COULD_NOT_RUN) from exc
 
 
 class _Progress:

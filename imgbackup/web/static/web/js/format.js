@@ -58,6 +58,15 @@ export function takenSource(source) {
   return TAKEN_SOURCES[source] || "";
 }
 
+/** The camera as people name it: make and model, the make left out when the model starts
+ * with it ("Canon" + "Canon EOS R6" -> "Canon EOS R6"; "NIKON CORPORATION" + "NIKON D850"
+ * -> "NIKON D850"; "Apple" + "iPhone 15" -> "Apple iPhone 15"). */
+export function cameraName(make, model) {
+  const brand = (make || "").trim().split(/\s+/)[0].toLowerCase();
+  if (brand && (model || "").toLowerCase().startsWith(brand)) return model;
+  return [make, model].filter(Boolean).join(" ");
+}
+
 /** Seconds as a clock: 75.4 -> "1:15", 3725 -> "1:02:05". */
 export function formatDuration(seconds) {
   const total = Math.max(0, Math.round(Number(seconds) || 0));

@@ -4,7 +4,7 @@
 import { addToAlbum } from "./album-picker.js";
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
-import { formatBytes, formatDuration, formatLocal, takenSource } from "./format.js";
+import { cameraName, formatBytes, formatDuration, formatLocal, takenSource } from "./format.js";
 import { toast } from "./toast.js";
 import { whyNotShown } from "./viewer-error.js";
 import { Zoom } from "./zoom.js";
@@ -128,7 +128,7 @@ export class Viewer {
   }
 
   renderMeta(photo) {
-    const camera = [photo.camera_make, photo.camera_model].filter(Boolean).join(" ");
+    const camera = cameraName(photo.camera_make, photo.camera_model);
     const rows = [
       ["Taken", photo.taken_at ? `${formatLocal(photo.taken_at)}` : "", takenSource(photo.taken_at_source)],
       ["Camera", camera],
