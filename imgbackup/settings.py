@@ -3,6 +3,7 @@ the typed helpers below and documented in docs/configuration.md (a test enforces
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -19,20 +20,28 @@ def env(name: str, default: str) -> str:
     return os.environ.get(f"IMGBACKUP_{name}", default)
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int = 1) -> int:
+    """A whole number of at least ``minimum``: 1 unless 0 means something (a limit off)."""
     raw = env(name, str(default))
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SystemExit(f"IMGBACKUP_{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise SystemExit(f"IMGBACKUP_{name} must be {minimum} or more, not {raw!r}")
+    return value
 
 
 def env_float(name: str, default: float) -> float:
+    """A number of 0 or more (seconds)."""
     raw = env(name, str(default))
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SystemExit(f"IMGBACKUP_{name} must be a number, not {raw!r}") from None
+    if not 0 <= value < math.inf:  # also refuses nan
+        raise SystemExit(f"IMGBACKUP_{name} must be 0 or more, not {raw!r}")
+    return value
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -298,7 +307,7 @@ MAX_PIXELS = env_int("MAX_PIXELS", 250_000_000)
 RENDER_MEMORY_MB = env_int("RENDER_MEMORY_MB", 512)
 RENDER_JOBS = env_int("RENDER_JOBS", 2)
 # /healthz says "degraded" when a folder the server writes to has less free space than this.
-MIN_FREE_MB = env_int("MIN_FREE_MB", 1024)
+MIN_FREE_MB = env_int("MIN_FREE_MB", 1024, minimum=0)
 FILE_UPLOAD_HANDLERS = ["imgbackup.photos.uploads.HashingUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = MAX_UPLOAD_FILES
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file fields and JSON bodies
@@ -312,7 +321,7 @@ if VIDEO_TRANSCODE not in {"auto", "off"}:
     raise SystemExit(f"IMGBACKUP_VIDEO_TRANSCODE must be auto or off, not {VIDEO_TRANSCODE!r}")
 # The playable copy's shorter side (its height, for a landscape video), at most.
 VIDEO_MAX_HEIGHT = env_int("VIDEO_MAX_HEIGHT", 1080)
-TRASH_DAYS = env_int("TRASH_DAYS", 30)
+TRASH_DAYS = env_int("TRASH_DAYS", 30, minimum=0)
 # Resumable (tus) uploads: one left alone this long is removed with its bytes (by the purge),
 # and one user may have this many unfinished at once (429 beyond).
 UPLOAD_EXPIRY_HOURS = env_int("UPLOAD_EXPIRY_HOURS", 72)
@@ -337,26 +346,26 @@ BODY_TIMEOUT = env_int("BODY_TIMEOUT", 60)
 # Connections one worker process holds open (most without a thread: heads, keep-alive).
 MAX_CONNECTIONS = env_int("MAX_CONNECTIONS", 4096)
 # Uploads one user may have in flight at once on one server (more: 429 at once, unread).
-MAX_CONCURRENT_UPLOADS = env_int("MAX_CONCURRENT_UPLOADS", 4)
+MAX_CONCURRENT_UPLOADS = env_int("MAX_CONCURRENT_UPLOADS", 4, minimum=0)
 # The reverse proxies in front of the server: only their X-Forwarded-For (the client's
 # address, imgbackup/proxies.py) and X-Forwarded-Proto (gunicorn's forwarded_allow_ips) count.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
 # `imgbackup serve` runs `imgbackup purge` this often (seconds); 0 turns it off (use cron).
-PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600)
+PURGE_INTERVAL = env_int("PURGE_INTERVAL", 3600, minimum=0)
 
 # --- Background jobs (imgbackup/jobs) ------------------------------------------------------
 # A queue in the database itself (django-tasks-db): no other service to run.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Worker processes `imgbackup serve` starts beside the web server; 0 when `imgbackup worker`
 # runs elsewhere.
-JOB_WORKERS = env_int("JOB_WORKERS", 1)
+JOB_WORKERS = env_int("JOB_WORKERS", 1, minimum=0)
 # Jobs one worker process runs at once (threads): one per core, at most 4; they work only
 # once uploads go quiet.
 _CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 JOB_THREADS = env_int("JOB_THREADS", min(_CORES or 1, 4))
 # A failing job is tried this many times, waiting JOB_RETRY_SECONDS, then 4x longer each time.
 JOB_ATTEMPTS = env_int("JOB_ATTEMPTS", 5)
-JOB_RETRY_SECONDS = env_int("JOB_RETRY_SECONDS", 30)
+JOB_RETRY_SECONDS = env_int("JOB_RETRY_SECONDS", 30, minimum=0)
 # A job running longer than this is taken to have lost its worker and is run again.
 JOB_LEASE_MINUTES = env_int("JOB_LEASE_MINUTES", 120)
 # A worker on this machine starts a job only when no upload is in flight and the last one
@@ -377,7 +386,7 @@ WECHAT_CODE2SESSION_URL = env(
 )
 # Every login calls jscode2session and spends the app's WeChat quota: at most this many
 # attempts per address per fixed window (accounts/throttle.py spend); a limit of 0 turns it off.
-WECHAT_LOGIN_LIMIT = env_int("WECHAT_LOGIN_LIMIT", 30)
+WECHAT_LOGIN_LIMIT = env_int("WECHAT_LOGIN_LIMIT", 30, minimum=0)
 WECHAT_LOGIN_WINDOW_SECONDS = env_int("WECHAT_LOGIN_WINDOW_SECONDS", 60)
 # Who may become a user by logging in with WeChat: anyone (open), anyone but inactive until an
 # admin enables them on the Users page (approve), or nobody new (closed).

@@ -48,3 +48,33 @@ def test_a_database_url_of_another_kind_is_one_sentence_without_its_password(
     assert ("IMGBACKUP_DATABASE_URL must be sqlite:///path or "
             f"postgres://user:password@host:port/name, not a {scheme!r} URL") in answer.stderr
     assert "secret-pw" not in answer.stderr
+
+
+@pytest.mark.parametrize(("name", "value", "least"), [
+    ("IMGBACKUP_MAX_UPLOAD_MB", "-1", 1),
+    ("IMGBACKUP_RENDER_JOBS", "0", 1),
+    ("IMGBACKUP_WORKERS", "0", 1),
+    ("IMGBACKUP_GC_GRACE_MINUTES", "0", 1),
+    ("IMGBACKUP_TRASH_DAYS", "-3", 0),
+])
+def test_a_number_below_what_the_setting_can_mean_stops_the_start(
+        tmp_path: Path, name: str, value: str, least: int) -> None:
+    answer = check(tmp_path, **{name: value})
+    assert answer.returncode != 0
+    assert "Traceback" not in answer.stderr, answer.stderr[-600:]
+    assert f"{name} must be {least} or more, not {value!r}" in answer.stderr
+
+
+@pytest.mark.parametrize("value", ["-0.5", "nan", "inf"])
+def test_a_quiet_time_below_zero_or_not_finite_stops_the_start(tmp_path: Path, value: str) -> None:
+    answer = check(tmp_path, IMGBACKUP_JOB_QUIET_SECONDS=value)
+    assert answer.returncode != 0
+    assert f"IMGBACKUP_JOB_QUIET_SECONDS must be 0 or more, not {value!r}" in answer.stderr
+
+
+def test_zero_is_taken_where_it_turns_a_limit_off(tmp_path: Path) -> None:
+    answer = check(tmp_path, IMGBACKUP_JOB_WORKERS="0", IMGBACKUP_PURGE_INTERVAL="0",
+                   IMGBACKUP_TRASH_DAYS="0", IMGBACKUP_MAX_CONCURRENT_UPLOADS="0",
+                   IMGBACKUP_WECHAT_LOGIN_LIMIT="0", IMGBACKUP_MIN_FREE_MB="0",
+                   IMGBACKUP_JOB_RETRY_SECONDS="0", IMGBACKUP_JOB_QUIET_SECONDS="0")
+    assert answer.returncode == 0, answer.stderr[-600:]
