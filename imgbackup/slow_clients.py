@@ -15,7 +15,8 @@ writes its head and body, so a small one leaves in one segment, ``cork``):
    without blocking until the blank line that ends the headers; only then does a thread take
    the request, so a thread never waits for a head. A head not complete within
    IMGBACKUP_HEADER_TIMEOUT seconds of its first byte is answered 408 and closed; one larger
-   than gunicorn's own limits is handed on at once (gunicorn answers it 400).
+   than gunicorn's own limits is handed on at once (gunicorn refuses it: 414 for a request
+   line over 4094 bytes, 431 for headers, in the API's error shape).
 2. **Body and response reads and writes have a timeout**: a socket that makes no progress for
    IMGBACKUP_BODY_TIMEOUT seconds fails the request, freeing its thread.
 3. **A body the application did not read is not read.** A request refused before its body
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import selectors
 import socket
 import time
@@ -38,12 +40,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from gunicorn import http
+from gunicorn import http, util
 from gunicorn.http.body import LengthReader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 # Enough for gunicorn's own limits (request line 4094 + 100 fields of 8190 bytes); past this a
-# head is handed on and gunicorn refuses it with its 400.
+# head is handed on and gunicorn refuses it (414 or 431, ``_write_error``).
 MAX_HEAD = 4096 + 100 * 8192
 # A refused body: how long and how much of it the main loop discards before closing, so a
 # client that writes its whole body before reading the answer (WeChat's uploadFile, most HTTP
@@ -54,8 +56,30 @@ LINGER_BYTES = 64 * 1024 * 1024
 # The heartbeat's period (see GuardedThreadWorker.notify); a quarter of a shorter worker
 # timeout.
 NOTIFY_EVERY = 1.0
-TIMEOUT_408 = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: "
-               b"text/plain\r\nContent-Length: 27\r\n\r\nthe request head came late\n")
+# What gunicorn answers itself (a request it cannot parse) gets these codes in the API's error
+# shape instead of gunicorn's HTML page (``error_answer``).
+GUNICORN_CODES = {400: "bad_request", 403: "forbidden", 414: "uri_too_long",
+                  417: "expectation_failed", 431: "headers_too_large", 500: "server_error",
+                  501: "not_implemented"}
+
+
+def error_answer(status: int, reason: str, code: str, message: str) -> bytes:
+    """A whole answer, closing the connection, in the API's error shape (api/errors.py:
+    ``{"error": {"code", "message"}}``), for what the worker answers before any request reaches
+    the application: a head that came late, one gunicorn could not parse."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+def _write_error(sock: socket.socket, status: int, reason: str, message: str) -> None:
+    """gunicorn's ``util.write_error``, answering in the API's error shape."""
+    code = GUNICORN_CODES.get(status, "bad_request")
+    util.write_nonblock(sock, error_answer(status, reason, code, message or reason))
+
+
+TIMEOUT_408 = error_answer(408, "Request Timeout", "timeout", "the request head came late")
 
 
 @dataclass
@@ -148,6 +172,11 @@ class GuardedThreadWorker(ThreadWorker):  # type: ignore[misc]
         # getattr: the benchmarks' replica of the original design has its own settings.
         self.header_timeout = float(getattr(settings, "HEADER_TIMEOUT", 10))
         self.body_timeout = float(getattr(settings, "BODY_TIMEOUT", 60))
+        # A request gunicorn refuses while parsing it (a request line over 4094 bytes: 414, too
+        # many or too large headers: 431, a malformed line: 400) is answered by its
+        # Worker.handle_error through util.write_error, as an HTML page; this process serves
+        # only the API and its pages, so that answer takes the API's error shape instead.
+        util.write_error = _write_error
         super().init_process()
 
     # --- heads ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ generous (the machine is shared); docs/deployment.md has the measured figures.""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -150,6 +151,8 @@ def test_a_request_head_that_comes_too_late_is_answered_408_and_closed(tmp_path:
             answer = _answer(sock, 10)
             assert answer.startswith(b"HTTP/1.1 408"), answer
             assert 1.5 < time.monotonic() - start < 6
+            assert _error(sock, answer) == {"code": "timeout",
+                                            "message": "the request head came late"}
         # A request refused before its body says it closes the connection, so that no client
         # sends its next request there; one whose body was read keeps it alive.
         with httpx.Client() as client:
@@ -157,5 +160,44 @@ def test_a_request_head_that_comes_too_late_is_answered_408_and_closed(tmp_path:
                                   headers={"Content-Type": "multipart/form-data; boundary=b"})
             assert refused.status_code == 401 and refused.headers["connection"] == "close"
             assert client.get(server.url + "/healthz").headers["connection"] == "keep-alive"
+    finally:
+        server.stop()
+
+
+def _error(sock: socket.socket, start: bytes) -> dict[str, str]:
+    """The error of a whole answer that began with ``start``, read to its end (it closes)."""
+    sock.setblocking(True)
+    sock.settimeout(10)
+    data = start
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower(), head
+    assert b"connection: close" in head.lower(), head
+    error: dict[str, str] = json.loads(body)["error"]
+    return error
+
+
+@pytest.mark.parametrize(("request_head", "status", "code", "said"), [
+    (f"GET /api/v2/photos?q={'x' * 5000} HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long",
+     "Request Line is too large"),
+    ("GET /healthz HTTP/1.1\r\nHost: x\r\n" + "".join(f"X-{i}: y\r\n" for i in range(101))
+     + "\r\n", 431, "headers_too_large", "limit request headers fields"),
+    ("GET /healthz NOTHTTP\r\nHost: x\r\n\r\n", 400, "bad_request", "Invalid HTTP Version"),
+])
+def test_a_request_the_server_cannot_parse_is_refused_in_the_apis_error_shape(
+        tmp_path: Path, request_head: str, status: int, code: str, said: str) -> None:
+    """What gunicorn refuses before any request reaches the application (a URL over 4094
+    bytes, over 100 headers, a malformed request line): JSON in the API's shape, not HTML."""
+    server = start_server(tmp_path)
+    try:
+        host, _, port = server.url.removeprefix("http://").partition(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(request_head.encode())
+            start = _answer(sock, 10)
+            assert start.startswith(f"HTTP/1.1 {status} ".encode()), start[:200]
+            error = _error(sock, start)
+        assert error["code"] == code and said in error["message"], error
+        assert httpx.get(server.url + "/healthz").status_code == 200  # the server carries on
     finally:
         server.stop()
