@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+import pytest
 from conftest import Persona
 from django.db import connection
 from django.test import Client
@@ -45,6 +46,16 @@ def test_ten_thousand_hashes_in_one_call(client: Client, alice: Persona) -> None
 def test_more_than_ten_thousand_is_400(client: Client, alice: Persona) -> None:
     answer = call(client, "POST", "/photos/check", alice, {"hashes": ["0" * 32] * 10_001})
     assert answer.status_code == 400
+
+
+@pytest.mark.parametrize(("item", "said"), [(None, "null"), (5, "5"), ("abc", '"abc"'),
+                                           (["x"], '["x"]')])
+def test_something_not_a_hash_is_400_naming_it_as_it_was_sent(
+        client: Client, alice: Persona, item: object, said: str) -> None:
+    answer = call(client, "POST", "/photos/check", alice, {"hashes": ["0" * 32, item]})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == {
+        "code": "bad_request", "message": f"not an MD5 (32 hex) or SHA-256 (64 hex): {said}"}
 
 
 def test_repeated_and_mixed_case_hashes_are_answered_once_in_lower_case(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -114,6 +115,7 @@ def _hashes(value: object) -> list[str]:
     for item in value:
         digest = item.lower() if isinstance(item, str) else ""
         if not (HEX64.fullmatch(digest) or HEX32.fullmatch(digest)):
-            raise bad_request(f"not an MD5 (32 hex) or SHA-256 (64 hex): {str(item)[:80]!r}")
+            said = json.dumps(item)  # as sent: null, 5, "abc"
+            raise bad_request(f"not an MD5 (32 hex) or SHA-256 (64 hex): {said[:80]}")
         hashes[digest] = None
     return list(hashes)
