@@ -21,7 +21,11 @@ Order of events, and why it is safe:
    stay shared until they are written by the program itself (reference counts mostly).
 4. The master watches the spawner through a pipe whose writing end only the spawner holds:
    the end of file says it is gone. On ``on_exit`` the master waits for it; if it dies before,
-   the master logs it and starts the workers the exec'd way, so jobs go on.
+   the master logs it and starts the workers the exec'd way, so jobs go on. A spawner told to
+   stop by a signal says so on the pipe first (``STOPPING``): a stop sent to the whole process
+   group (systemd's default, ``timeout``, Ctrl-C) reaches it as it reaches the master, which
+   then stops too (its ``on_exit`` comes after the web workers' graceful stop, up to 30 s),
+   so the master waits for its own stop that long before it takes the spawner for dead.
 """
 
 from __future__ import annotations
@@ -50,6 +54,11 @@ TICK = 0.5  # the spawner's look at its children and its parent
 SPAWNER_NAME = "imgbackup-spawn"
 WORKER_NAME = "imgbackup-job"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+STOPPING = b"s"  # written on the alive pipe by a spawner stopping on a signal
+# How long the master, told by the spawner that it stops on a signal, waits for its own stop
+# (gunicorn's graceful stop of the web workers, 30 s, then on_exit) before starting the job
+# workers by exec: a signal sent to the spawner alone still leaves the jobs running.
+STOPPED_WITH_THE_SERVER = 30.0 + 10.0
 
 
 class UnsafeFork(RuntimeError):
@@ -97,6 +106,7 @@ class Spawner:
         self._gone = threading.Event()
         self._stopping = threading.Event()
         self._alive_fd = -1
+        self.stopped_with_the_server = STOPPED_WITH_THE_SERVER
 
     def start(self) -> None:
         """Fork the spawner (in the master, with no other thread running); UnsafeFork when
@@ -116,9 +126,12 @@ class Spawner:
         threading.Thread(target=self._watch, name="imgbackup-job-spawner", daemon=True).start()
 
     def _watch(self) -> None:
-        while os.read(self._alive_fd, 1) != b"":
-            pass
+        signalled = False
+        while (byte := os.read(self._alive_fd, 1)) != b"":
+            signalled = byte == STOPPING
         self._gone.set()
+        if signalled and self._stopping.wait(self.stopped_with_the_server):
+            return  # stopped with the server, by a signal sent to them both
         if not self._stopping.is_set():
             log.error("the job workers' spawner (pid %d) is gone; starting the job workers "
                       "by exec instead", self.pid)
@@ -176,6 +189,9 @@ def _spawner_main(count: int, master: int, alive_fd: int) -> int:
                 log.error("the job worker exited (%d); starting it again", code)
                 due[children.pop(pid)] = time.monotonic() + RESTART_AFTER
         time.sleep(TICK)
+    if stop:  # the master is most likely stopping too (a signal to the process group)
+        with contextlib.suppress(OSError):
+            os.write(alive_fd, STOPPING)
     _stop_all(children)
     return 0
 

@@ -17,6 +17,8 @@ import pytest
 from conftest import LiveServer, make_jpeg, start_server
 from jobs.processes import alive, argv, children, eventually, name, named_child, private_share
 
+from imgbackup.jobs.spawner import STOPPING, Spawner
+
 SPAWNER, WORKER = "imgbackup-spawn", "imgbackup-job"
 
 
@@ -124,3 +126,35 @@ def test_a_reload_keeps_the_job_workers_and_the_stop_after_it_stops_them(
         server.process.wait(30)
         # The master waited for them (on_exit): nothing is left the moment it has exited.
         assert not alive(spawner) and not alive(worker)
+
+
+def test_a_stop_sent_to_the_whole_process_group_starts_no_job_worker_on_the_way_out(
+        tmp_path: Path) -> None:
+    """systemd's default stop, ``timeout`` or Ctrl-C signal the master and the spawner at once;
+    the spawner, quicker to stop, must not be taken for dead and replaced while the server is
+    stopping (it was, sometimes: an error logged and job workers exec'd on the way out). Made
+    certain here by signalling the spawner first."""
+    with _group_killed_after(start_server(tmp_path)) as server:
+        spawner, worker = _job_worker(server)
+        os.kill(spawner, signal.SIGTERM)
+        eventually(lambda: not alive(spawner) and not alive(worker), 15)
+        time.sleep(2)  # where the master used to exec a worker at once
+        assert not [pid for pid in children(server.process.pid) if "--parent-pid" in argv(pid)]
+        server.process.terminate()
+        assert server.process.wait(60) == 0
+    assert "is gone" not in server.log.read_text()
+
+
+def test_a_spawner_stopped_alone_is_replaced_once_the_server_did_not_stop_with_it() -> None:
+    """The same word on the pipe from a spawner signalled alone (the server does not stop):
+    once the master has waited for its own stop in vain, the job workers are exec'd."""
+    started: list[bool] = []
+    spawner = Spawner(1, fallback=lambda: started.append(True))
+    spawner.stopped_with_the_server = 0.5
+    read_fd, write_fd = os.pipe()
+    spawner._alive_fd = read_fd  # what start() keeps of the fork
+    os.write(write_fd, STOPPING)
+    os.close(write_fd)
+    spawner._watch()
+    assert started == [True]
+    os.close(read_fd)
