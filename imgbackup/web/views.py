@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 
 from imgbackup.api.errors import ApiError, error_response
+from imgbackup.api.v2.params import TRUE
 
 # No inline script or style anywhere, so the browser can refuse all of it: a file name that
 # slipped past escaping still could not run. blob: is for previews of files being uploaded.
@@ -75,7 +76,9 @@ SEARCH_FIELDS = ("since", "until", "camera", "place", "q")
 @page
 def timeline(request: HttpRequest) -> HttpResponse:
     search = {name: request.GET.get(name, "").strip() for name in SEARCH_FIELDS}
-    favourite = request.GET.get("favourite") == "1"
+    # As the API reads it (favourite=true as well as the form's favourite=1); anything else
+    # shows every photo.
+    favourite = request.GET.get("favourite", "").lower() in TRUE
     return render(request, "web/timeline.html", {
         "search": search, "favourite": favourite,
         "searching": any(search.values()) or favourite,

@@ -164,6 +164,16 @@ def test_token_names_and_search_terms_are_escaped(alice: Persona) -> None:
     assert evil not in body and '"><script>' not in body
 
 
+@pytest.mark.parametrize(("value", "only_favourites"), [
+    ("1", True), ("true", True), ("True", True), ("yes", True), ("0", False), ("no", False),
+    ("", False)])
+def test_the_favourites_filter_reads_a_link_as_the_api_does(
+        alice: Persona, value: str, only_favourites: bool) -> None:
+    body = signed_in(alice).get("/", {"favourite": value}).content.decode()
+    assert ('data-favourite="1"' in body) is only_favourites
+    assert ('name="favourite" value="1" checked' in body) is only_favourites
+
+
 def test_alice_changes_her_password_and_stays_signed_in(alice: Persona) -> None:
     client = signed_in(alice)
     wrong = client.post("/account/password", {"old_password": "nope", "new_password1": "x",
