@@ -40,21 +40,25 @@ def test_a_push_killed_inside_a_large_file_goes_on_from_there(
                         "IMGBACKUP_PUSH_RESUMABLE_MB": "2",
                         "IMGBACKUP_PUSH_CHUNK_MB": "1"}.items():
         monkeypatch.setenv(name, value)
-    body = big_jpeg(16 * MiB, seed=3)
+    body = big_jpeg(64 * MiB, seed=3)
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "video-sized.jpg").write_bytes(body)
     process = subprocess.Popen(
         [sys.executable, "-m", "imgbackup", "push", "--jobs", "1", "--quiet",
          str(tmp_path / "photos")], env=dict(os.environ), stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE)
+    # Killed a few chunks in, far from the end. The client sends a chunk in milliseconds, so
+    # the offset is polled often; once killed, the server may still finish the one chunk on the
+    # wire (the client waits for each chunk's answer before the next), never the file: at 16
+    # MiB, a 50 ms poll once let the whole rest go first.
     deadline = time.monotonic() + 60
-    while _offset(served) < len(body) // 2 and time.monotonic() < deadline:
+    while _offset(served) < 4 * MiB and time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        time.sleep(0.05)
+        time.sleep(0.002)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    before = _offset(served)
-    assert len(body) // 2 <= before < len(body), "not killed inside the file"
+    before = _settled_offset(served)
+    assert 4 * MiB <= before < len(body) - MiB, "not killed inside the file"
 
     again = json.loads(run("push", "--json", "--quiet", str(tmp_path / "photos")).out)
 
@@ -68,6 +72,16 @@ def test_a_push_killed_inside_a_large_file_goes_on_from_there(
     # Done: nothing left to continue, locally or on the server.
     open_uploads = "SELECT COUNT(*) FROM photos_resumableupload WHERE photo_id = ''"
     assert served.sql(open_uploads) == [(0,)]
+
+
+def _settled_offset(server: LiveServer) -> int:
+    """The offset once the server has done with what was on the wire (unchanged for 0.5 s)."""
+    offset = _offset(server)
+    while True:
+        time.sleep(0.5)
+        now, offset = offset, _offset(server)
+        if now == offset:
+            return offset
 
 
 def _offset(server: LiveServer) -> int:
