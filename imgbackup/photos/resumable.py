@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from imgbackup.photos.ingest import HEX32, HEX64, Ingested, Rejected, display_name, ingest
 from imgbackup.photos.models import Photo, ResumableUpload
-from imgbackup.photos.resumable_lease import LEASE, Lease, LostTurn
+from imgbackup.photos.resumable_lease import BUSY, LEASE, Lease, LostTurn
 from imgbackup.photos.running_hashes import RunningHashes
 from imgbackup.photos.uploads import CompletedFile
 from imgbackup.statements import Rows, Sql, Statement
@@ -233,7 +233,7 @@ def append(upload: ResumableUpload, chunk: Chunk) -> ResumableUpload:
         try:
             state, written = store.append(upload.id, upload.state, chunk.offset, body)
         except Busy:
-            raise Rejected(409, "conflict", "another request is sending this upload") from None
+            raise Rejected(409, "conflict", BUSY) from None
         finally:
             body.close()  # a piece's MD5 in the helper thread is done, whatever happened
         if chunk.checksum and digest is not None and digest.digest() != chunk.checksum[1]:

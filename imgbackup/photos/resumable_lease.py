@@ -25,6 +25,9 @@ from imgbackup.photos.rejected import Rejected
 
 LEASE = timedelta(seconds=60)
 RENEW_EVERY = timedelta(seconds=15)
+# A request cut off without letting go (its server killed) keeps the lease until it lapses.
+BUSY = ("another request is sending this upload (one cut off by a server restart holds it for "
+        f"up to {LEASE.seconds} s); try again")
 
 
 class LostTurn(Rejected):
@@ -54,7 +57,7 @@ class Lease:
         if upload.offset != offset:
             raise Rejected(409, "offset_mismatch", f"Upload-Offset is {offset} but the upload "
                            f"is at {upload.offset}: ask with HEAD and send from there")
-        raise Rejected(409, "conflict", "another request is sending this upload")
+        raise Rejected(409, "conflict", BUSY)
 
     def renew_if_due(self) -> None:
         """While bytes flow: renewed once ``RENEW_EVERY`` has passed since the last time."""

@@ -11,7 +11,10 @@ const MiB = 1024 * 1024;
 // localStorage can lower these (the browser tests do, to upload a few MB in many chunks).
 export const RESUMABLE_FROM = Number(localStorage.getItem("imgbackup.resumableFrom")) || 32 * MiB;
 const CHUNK_SIZE = Number(localStorage.getItem("imgbackup.resumableChunk")) || 50 * MiB;
-const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000];
+// 129 s in all: longer than the lease a request keeps on its upload (60 s after its last
+// renewal, photos/resumable_lease.py), so a chunk cut off by the server's crash is sent again
+// once the restarted server lets the lease lapse, instead of failing on its 409s meanwhile.
+export const RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000];
 
 let loading = null;
 
