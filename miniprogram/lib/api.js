@@ -54,6 +54,16 @@ const MESSAGES = {
   503: '服务器暂时不可用，请稍后再试。'
 }
 
+// What the person is told, by the server's error code, where the status alone would say
+// something else: a 413 past the storage quota is not a file too large, and a 403 at login
+// (IMGBACKUP_WECHAT_SIGNUP approve or closed, a disabled account) is not "no permission".
+const CODE_MESSAGES = {
+  quota_exceeded: '存储空间已满：备份它会超出你的存储配额。请清空回收站或删除照片后重试，或请管理员提高配额。',
+  approval_required: '账号正在等待管理员批准：请管理员在网页版的 Users 页面启用你的账号，之后重新打开小程序即可。',
+  signup_closed: '这个服务器不接受新的微信用户，请联系管理员为你开通账号。',
+  account_disabled: '你的账号已被管理员停用，请联系管理员。'
+}
+
 /** What an errMsg of a failed wx call means. @param {string} errMsg @returns {keyof typeof NETWORK_MESSAGES} */
 function networkKind (errMsg) {
   if (/interrupted/i.test(errMsg)) return 'interrupted'
@@ -83,7 +93,8 @@ function describe (err) {
       const known = NETWORK_MESSAGES[/** @type {keyof typeof NETWORK_MESSAGES} */ (err.code)] || NETWORK_MESSAGES.network
       return `${known}（${err.message}）`
     }
-    const known = MESSAGES[/** @type {keyof typeof MESSAGES} */ (err.statusCode)]
+    const known = CODE_MESSAGES[/** @type {keyof typeof CODE_MESSAGES} */ (err.code)] ||
+      MESSAGES[/** @type {keyof typeof MESSAGES} */ (err.statusCode)]
     if (known) return `${known}（${err.message}）`
     return `服务器错误 ${err.statusCode}：${err.message}`
   }
@@ -393,6 +404,7 @@ function errorBody (filePath) {
 module.exports = {
   ApiError,
   MESSAGES,
+  CODE_MESSAGES,
   NETWORK_MESSAGES,
   describe,
   retryable,

@@ -247,7 +247,12 @@ Page({
    * @param {import('../../lib/queue.js').QueueItem} item @param {(progress: number) => void} onProgress
    */
   async uploadWhole (item, onProgress) {
-    const res = await api.uploadFile({ url: api.imageUrl(), filePath: item.path, name: 'photo', onProgress })
+    let res
+    try {
+      res = await api.uploadFile({ url: api.imageUrl(), filePath: item.path, name: 'photo', onProgress })
+    } catch (err) {
+      throw await quotaOr(err, item.size)
+    }
     const sent = res.data && res.data[0]
     if (!sent || sent.md5 !== item.md5) {
       throw new Error(`服务器收到的文件校验值不一致（${sent ? sent.md5 : '无'}），请重试`)
@@ -311,4 +316,20 @@ Page({
 /** Unfinished and not given up on. @param {import('../../lib/queue.js').QueueItem} item */
 function willRetry (item) {
   return queue.unfinished(item) && (item.attempts || 0) < MAX_ATTEMPTS
+}
+
+/**
+ * The original API's 413 carries no error code: past the storage quota, or a file too large?
+ * The person's usage and quota (`GET /api/v2/me`) tell; if they cannot be read, the 413 stays.
+ * @param {unknown} err @param {number} size @returns {Promise<unknown>}
+ */
+async function quotaOr (err, size) {
+  if (!(err instanceof api.ApiError) || err.statusCode !== 413 || err.code !== 'http_413') return err
+  try {
+    const me = await api.request('/api/v2/me')
+    if (me.quota_bytes !== null && me.usage_bytes + size > me.quota_bytes) {
+      return new api.ApiError(err.message, 413, 'quota_exceeded')
+    }
+  } catch (e) { /* cannot tell */ }
+  return err
 }
