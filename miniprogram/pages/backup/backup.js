@@ -25,6 +25,8 @@ Page({
     items: /** @type {import('../../lib/queue.js').QueueItem[]} */ ([]),
     busy: false,
     readyCount: 0,
+    // What the button backs up: '3 张照片', '1 个视频', '3 张照片和 1 个视频'.
+    readyText: '',
     finishedCount: 0,
     // What happened to the last run resumed by itself (no modal for those).
     notice: ''
@@ -61,9 +63,11 @@ Page({
 
   /** Put `items` on screen (and in storage when `persist`). */
   show (items, persist) {
+    const ready = items.filter((item) => item.status === 'ready' || item.status === 'failed')
     this.setData({
       items,
-      readyCount: items.filter((item) => item.status === 'ready' || item.status === 'failed').length,
+      readyCount: ready.length,
+      readyText: countOf(ready, '张照片'),
       finishedCount: items.filter((item) => item.status === 'done' || item.status === 'skipped').length
     })
     if (persist) queue.save(items)
@@ -291,27 +295,40 @@ Page({
   report (ids, resumed) {
     const items = this.data.items.filter((item) => ids.has(item.id))
     const failed = items.filter((item) => item.status === 'failed')
-    const done = items.filter((item) => item.status === 'done').length
-    const skipped = items.filter((item) => item.status === 'skipped').length
+    const done = items.filter((item) => item.status === 'done')
+    const skipped = items.filter((item) => item.status === 'skipped')
     const later = failed.filter(willRetry)
     if (failed.length) {
       this.setData({
-        notice: `${failed.length} 张未能备份` + (later.length ? `，${later.length} 张将在回到前台或网络恢复后自动继续` : '') +
+        notice: `${countOf(failed)}未能备份` + (later.length ? `，${countOf(later)}将在回到前台或网络恢复后自动继续` : '') +
           `：${failed[0].message}`
       })
     }
     const told = resumed ? [] : failed.filter((item) => item.kind !== 'interrupted' || !willRetry(item))
     if (told.length) {
       wx.showModal({
-        title: `${told.length} 张未能备份`,
+        title: `${countOf(told)}未能备份`,
         content: told[0].message,
         showCancel: false
       })
-    } else if (!failed.length && (done || skipped)) {
-      wx.showToast({ title: `已备份 ${done} 张，跳过 ${skipped} 张`, icon: 'none' })
+    } else if (!failed.length && (done.length || skipped.length)) {
+      wx.showToast({ title: `已备份 ${countOf(done)}，跳过 ${countOf(skipped)}`, icon: 'none' })
     }
   }
 })
+
+/**
+ * How many, with the measure word Chinese uses: 张 for photos, 个 for videos ('2 张', '1 个视频',
+ * '2 张照片和 1 个视频'). Photos only: `${n} ${photos}` (the button says 张照片, a summary 张).
+ * @param {Array<{fileType?: string}>} items @param {string} [photos]
+ */
+function countOf (items, photos = '张') {
+  const videos = items.filter((item) => item.fileType === 'video').length
+  const stills = items.length - videos
+  if (!videos) return `${stills} ${photos}`
+  if (!stills) return `${videos} 个视频`
+  return `${stills} 张照片和 ${videos} 个视频`
+}
 
 /** Unfinished and not given up on. @param {import('../../lib/queue.js').QueueItem} item */
 function willRetry (item) {

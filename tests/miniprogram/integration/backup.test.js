@@ -242,3 +242,19 @@ test('a login the server refuses by its signup rules or a disabled account says 
     assert.equal(told, `${p.api.CODE_MESSAGES[code]}（the server says why）`)
   }
 })
+
+test('videos are counted as videos (个视频), not as photos (张照片), on the button and in the summaries', async () => {
+  const p = phone('measure-words')
+  const page = await p.open('backup')
+  await p.choose(page, [jpeg('mw-photo'), video('mw-video', { seed: 21 })])
+  assert.equal(page.text('.start'), '备份 1 张照片和 1 个视频')
+  await page.tap('.start')
+  assert.equal(p.device.seen.toasts.at(-1).title, '已备份 1 张照片和 1 个视频，跳过 0 张')
+  await page.tap('.clear')
+  await p.choose(page, [video('mw-video-2', { seed: 22 })])
+  assert.equal(page.text('.start'), '备份 1 个视频')
+  p.device.state.online = false
+  await page.tap('.start')
+  assert.equal(p.lastModal().title, '1 个视频未能备份')
+  assert.match(page.data.notice, /^1 个视频未能备份，1 个视频将在回到前台或网络恢复后自动继续/)
+})
