@@ -37,7 +37,10 @@ const NETWORK_MESSAGES = {
   timeout: '连接服务器超时，请检查网络后重试。',
   domain: '服务器地址不在小程序后台的 request/uploadFile/downloadFile 合法域名中，请联系管理员。',
   file: '文件已失效，请重新选择。',
-  network: '无法连接服务器，请检查网络。'
+  network: '无法连接服务器，请检查网络。',
+  // A chunked upload the server still counts as being sent by another request (409 conflict):
+  // after a server crash its lease on the upload lapses by itself within a minute.
+  busy: '服务器认为这个文件的上传仍在进行中（服务器重启后约 1 分钟内会放开），请 1 分钟后重试；回到前台或网络恢复时也会自动继续。'
 }
 
 // What the person is told, by HTTP status (0: no answer at all, see NETWORK_MESSAGES).
@@ -76,7 +79,7 @@ function networkKind (errMsg) {
 /** Worth trying again by itself (the app came back, the network returned). @param {unknown} err */
 function retryable (err) {
   return err instanceof ApiError && err.statusCode === 0 &&
-    ['interrupted', 'timeout', 'network'].includes(err.code)
+    ['interrupted', 'timeout', 'network', 'busy'].includes(err.code)
 }
 
 /** What a wx `fail` errMsg says, for the person. @param {string} errMsg */
