@@ -37,7 +37,10 @@ const NETWORK_MESSAGES = {
   timeout: '连接服务器超时，请检查网络后重试。',
   domain: '服务器地址不在小程序后台的 request/uploadFile/downloadFile 合法域名中，请联系管理员。',
   file: '文件已失效，请重新选择。',
-  network: '无法连接服务器，请检查网络。'
+  network: '无法连接服务器，请检查网络。',
+  // A chunked upload the server still counts as being sent by another request (409 conflict):
+  // after a server crash its lease on the upload lapses by itself within a minute.
+  busy: '服务器认为这个文件的上传仍在进行中（服务器重启后约 1 分钟内会放开），请 1 分钟后重试；回到前台或网络恢复时也会自动继续。'
 }
 
 // What the person is told, by HTTP status (0: no answer at all, see NETWORK_MESSAGES).
@@ -54,6 +57,16 @@ const MESSAGES = {
   503: '服务器暂时不可用，请稍后再试。'
 }
 
+// What the person is told, by the server's error code, where the status alone would say
+// something else: a 413 past the storage quota is not a file too large, and a 403 at login
+// (IMGBACKUP_WECHAT_SIGNUP approve or closed, a disabled account) is not "no permission".
+const CODE_MESSAGES = {
+  quota_exceeded: '存储空间已满：备份它会超出你的存储配额。请清空回收站或删除照片后重试，或请管理员提高配额。',
+  approval_required: '账号正在等待管理员批准：请管理员在网页版的 Users 页面启用你的账号，之后重新打开小程序即可。',
+  signup_closed: '这个服务器不接受新的微信用户，请联系管理员为你开通账号。',
+  account_disabled: '你的账号已被管理员停用，请联系管理员。'
+}
+
 /** What an errMsg of a failed wx call means. @param {string} errMsg @returns {keyof typeof NETWORK_MESSAGES} */
 function networkKind (errMsg) {
   if (/interrupted/i.test(errMsg)) return 'interrupted'
@@ -66,7 +79,7 @@ function networkKind (errMsg) {
 /** Worth trying again by itself (the app came back, the network returned). @param {unknown} err */
 function retryable (err) {
   return err instanceof ApiError && err.statusCode === 0 &&
-    ['interrupted', 'timeout', 'network'].includes(err.code)
+    ['interrupted', 'timeout', 'network', 'busy'].includes(err.code)
 }
 
 /** What a wx `fail` errMsg says, for the person. @param {string} errMsg */
@@ -83,7 +96,8 @@ function describe (err) {
       const known = NETWORK_MESSAGES[/** @type {keyof typeof NETWORK_MESSAGES} */ (err.code)] || NETWORK_MESSAGES.network
       return `${known}（${err.message}）`
     }
-    const known = MESSAGES[/** @type {keyof typeof MESSAGES} */ (err.statusCode)]
+    const known = CODE_MESSAGES[/** @type {keyof typeof CODE_MESSAGES} */ (err.code)] ||
+      MESSAGES[/** @type {keyof typeof MESSAGES} */ (err.statusCode)]
     if (known) return `${known}（${err.message}）`
     return `服务器错误 ${err.statusCode}：${err.message}`
   }
@@ -393,6 +407,7 @@ function errorBody (filePath) {
 module.exports = {
   ApiError,
   MESSAGES,
+  CODE_MESSAGES,
   NETWORK_MESSAGES,
   describe,
   retryable,

@@ -89,10 +89,13 @@ async function sendFrom (file, key, url, offset, report) {
     if (settings.checksum) header['upload-checksum'] = 'md5 ' + base64Bytes(md5(data))
     const res = await api.send(url, { method: 'POST', header, data, timeout: settings.timeout })
     let next = offset
+    // This answer's 409 code (`conflict`: another request holds the upload).
+    let conflict = ''
     if (res.statusCode === 409 || res.statusCode === 460) {
       // 409: another request moved it (an answer lost on the way back, a second phone). 460: this
       // chunk arrived damaged and was discarded, or the whole file did not match and the upload
       // is gone. Ask where it stands.
+      conflict = res.statusCode === 409 ? errorCode(res.data) : ''
       const at = await state(url)
       if (!at) throw gone(key, res.statusCode === 460 ? 460 : 410, res.data)
       if (at.photoId) return done(key, at.photoId)
@@ -107,8 +110,9 @@ async function sendFrom (file, key, url, offset, report) {
     if (!(next > offset)) {
       stalls += 1
       if (stalls >= MAX_STALLS || !(next >= 0)) {
-        // Worth trying again by itself, like an answer that never came.
-        throw new api.ApiError(`上传没有进展（服务器停在第 ${next} 字节）`, 0, 'network')
+        // Worth trying again by itself, like an answer that never came. Refused as busy (the
+        // lease a crashed server left, until it lapses): said so, not "no network".
+        throw new api.ApiError(`上传没有进展（服务器停在第 ${next} 字节）`, 0, conflict === 'conflict' ? 'busy' : 'network')
       }
     } else {
       stalls = 0
@@ -118,6 +122,11 @@ async function sendFrom (file, key, url, offset, report) {
     remember(key, { url, size: file.size, offset, expires: expiresOf(res.header) })
     report(offset, moved)
   }
+}
+
+/** The v2 error code of an answer's body, if it has one. @param {any} body */
+function errorCode (body) {
+  return body && typeof body === 'object' && body.error ? String(body.error.code || '') : ''
 }
 
 /**

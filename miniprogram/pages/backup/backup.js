@@ -25,6 +25,8 @@ Page({
     items: /** @type {import('../../lib/queue.js').QueueItem[]} */ ([]),
     busy: false,
     readyCount: 0,
+    // What the button backs up: '3 张照片', '1 个视频', '3 张照片和 1 个视频'.
+    readyText: '',
     finishedCount: 0,
     // What happened to the last run resumed by itself (no modal for those).
     notice: ''
@@ -61,9 +63,11 @@ Page({
 
   /** Put `items` on screen (and in storage when `persist`). */
   show (items, persist) {
+    const ready = items.filter((item) => item.status === 'ready' || item.status === 'failed')
     this.setData({
       items,
-      readyCount: items.filter((item) => item.status === 'ready' || item.status === 'failed').length,
+      readyCount: ready.length,
+      readyText: countOf(ready, '张照片'),
       finishedCount: items.filter((item) => item.status === 'done' || item.status === 'skipped').length
     })
     if (persist) queue.save(items)
@@ -247,7 +251,12 @@ Page({
    * @param {import('../../lib/queue.js').QueueItem} item @param {(progress: number) => void} onProgress
    */
   async uploadWhole (item, onProgress) {
-    const res = await api.uploadFile({ url: api.imageUrl(), filePath: item.path, name: 'photo', onProgress })
+    let res
+    try {
+      res = await api.uploadFile({ url: api.imageUrl(), filePath: item.path, name: 'photo', onProgress })
+    } catch (err) {
+      throw await quotaOr(err, item.size)
+    }
     const sent = res.data && res.data[0]
     if (!sent || sent.md5 !== item.md5) {
       throw new Error(`服务器收到的文件校验值不一致（${sent ? sent.md5 : '无'}），请重试`)
@@ -286,29 +295,58 @@ Page({
   report (ids, resumed) {
     const items = this.data.items.filter((item) => ids.has(item.id))
     const failed = items.filter((item) => item.status === 'failed')
-    const done = items.filter((item) => item.status === 'done').length
-    const skipped = items.filter((item) => item.status === 'skipped').length
+    const done = items.filter((item) => item.status === 'done')
+    const skipped = items.filter((item) => item.status === 'skipped')
     const later = failed.filter(willRetry)
     if (failed.length) {
       this.setData({
-        notice: `${failed.length} 张未能备份` + (later.length ? `，${later.length} 张将在回到前台或网络恢复后自动继续` : '') +
+        notice: `${countOf(failed)}未能备份` + (later.length ? `，${countOf(later)}将在回到前台或网络恢复后自动继续` : '') +
           `：${failed[0].message}`
       })
     }
     const told = resumed ? [] : failed.filter((item) => item.kind !== 'interrupted' || !willRetry(item))
     if (told.length) {
       wx.showModal({
-        title: `${told.length} 张未能备份`,
+        title: `${countOf(told)}未能备份`,
         content: told[0].message,
         showCancel: false
       })
-    } else if (!failed.length && (done || skipped)) {
-      wx.showToast({ title: `已备份 ${done} 张，跳过 ${skipped} 张`, icon: 'none' })
+    } else if (!failed.length && (done.length || skipped.length)) {
+      wx.showToast({ title: `已备份 ${countOf(done)}，跳过 ${countOf(skipped)}`, icon: 'none' })
     }
   }
 })
 
+/**
+ * How many, with the measure word Chinese uses: 张 for photos, 个 for videos ('2 张', '1 个视频',
+ * '2 张照片和 1 个视频'). Photos only: `${n} ${photos}` (the button says 张照片, a summary 张).
+ * @param {Array<{fileType?: string}>} items @param {string} [photos]
+ */
+function countOf (items, photos = '张') {
+  const videos = items.filter((item) => item.fileType === 'video').length
+  const stills = items.length - videos
+  if (!videos) return `${stills} ${photos}`
+  if (!stills) return `${videos} 个视频`
+  return `${stills} 张照片和 ${videos} 个视频`
+}
+
 /** Unfinished and not given up on. @param {import('../../lib/queue.js').QueueItem} item */
 function willRetry (item) {
   return queue.unfinished(item) && (item.attempts || 0) < MAX_ATTEMPTS
+}
+
+/**
+ * The original API's 413 carries no error code: past the storage quota, or a file too large?
+ * The person's usage and quota (`GET /api/v2/me`) tell; if they cannot be read, the 413 stays.
+ * @param {unknown} err @param {number} size @returns {Promise<unknown>}
+ */
+async function quotaOr (err, size) {
+  if (!(err instanceof api.ApiError) || err.statusCode !== 413 || err.code !== 'http_413') return err
+  try {
+    const me = await api.request('/api/v2/me')
+    if (me.quota_bytes !== null && me.usage_bytes + size > me.quota_bytes) {
+      return new api.ApiError(err.message, 413, 'quota_exceeded')
+    }
+  } catch (e) { /* cannot tell */ }
+  return err
 }

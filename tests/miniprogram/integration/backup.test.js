@@ -6,8 +6,8 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { test } = require('node:test')
 
-const { useServer, phone, jpeg, md5, gate, waitFor, MAX_UPLOAD_MB, JPEG } = require('./common.js')
-const { MINIPROGRAM } = require('./harness.js')
+const { useServer, phone, jpeg, video, md5, gate, waitFor, MAX_UPLOAD_MB, JPEG } = require('./common.js')
+const { MINIPROGRAM, REPO } = require('./harness.js')
 
 const env = useServer()
 const statuses = (page) => page.data.items.map((item) => item.status)
@@ -194,4 +194,67 @@ test('a revoked token leads to a new login and one retry, for uploads too', asyn
   await page.tap('.start')
   assert.equal(page.data.items[0].status, 'done')
   assert.equal(env.wechat.calls.length, logins + 1)
+})
+
+/** A server command on this file's server's data (`imgbackup quota`, `imgbackup shell -c`). */
+function manage (...args) {
+  const { execFileSync } = require('node:child_process')
+  return execFileSync(path.join(REPO, '.venv', 'bin', 'imgbackup'), args,
+    { env: { ...process.env, IMGBACKUP_DATA_DIR: path.join(env.tmp, 'data') }, encoding: 'utf8' })
+}
+
+test('past the storage quota, a photo (original API, no code) and a video (tus) say so, not "too large"', async () => {
+  const p = phone('quota')
+  await p.seed([jpeg('quota-seed')])
+  const { username } = (await p.server('/api/v2/me')).body
+  manage('quota', username, '1K')
+  const page = await p.open('backup')
+  await p.choose(page, [jpeg('quota-photo'), video('quota-video', { seed: 11 })])
+  await page.tap('.start')
+  for (const item of page.data.items) {
+    assert.equal(item.status, 'failed')
+    assert.ok(item.message.startsWith(p.api.CODE_MESSAGES.quota_exceeded), item.message)
+  }
+  assert.ok(p.lastModal().content.startsWith(p.api.CODE_MESSAGES.quota_exceeded))
+  // Too large stays too large, with a quota set (the photo is over IMGBACKUP_MAX_UPLOAD_MB).
+  manage('quota', username, '1T')
+  const big = path.join(env.tmp, 'quota-big.jpg')
+  fs.writeFileSync(big, Buffer.concat([JPEG, Buffer.alloc((MAX_UPLOAD_MB + 2) * 1024 * 1024)]))
+  await page.tap('.remove', 0)
+  await page.tap('.remove', 0)
+  await p.choose(page, [big])
+  await page.tap('.start')
+  assert.equal(page.data.items.length, 1)
+  assert.ok(page.data.items[0].message.startsWith(p.api.MESSAGES[413]), page.data.items[0].message)
+})
+
+test('a login the server refuses by its signup rules or a disabled account says which, in Chinese', async () => {
+  const p = phone('disabled')
+  const { username } = (await p.server('/api/v2/me')).body
+  manage('shell', '-c', 'from django.contrib.auth.models import User; ' +
+    `User.objects.filter(username=${JSON.stringify(username)}).update(is_active=False)`)
+  const photos = await p.open('photos')
+  assert.equal(photos.count('.tile'), 0)
+  assert.ok(p.lastModal().content.startsWith(p.api.CODE_MESSAGES.account_disabled), p.lastModal().content)
+  // IMGBACKUP_WECHAT_SIGNUP approve and closed (this file's server is open): the codes docs/api.md gives.
+  for (const code of ['approval_required', 'signup_closed']) {
+    const told = p.api.describe(new p.api.ApiError('the server says why', 403, code))
+    assert.equal(told, `${p.api.CODE_MESSAGES[code]}（the server says why）`)
+  }
+})
+
+test('videos are counted as videos (个视频), not as photos (张照片), on the button and in the summaries', async () => {
+  const p = phone('measure-words')
+  const page = await p.open('backup')
+  await p.choose(page, [jpeg('mw-photo'), video('mw-video', { seed: 21 })])
+  assert.equal(page.text('.start'), '备份 1 张照片和 1 个视频')
+  await page.tap('.start')
+  assert.equal(p.device.seen.toasts.at(-1).title, '已备份 1 张照片和 1 个视频，跳过 0 张')
+  await page.tap('.clear')
+  await p.choose(page, [video('mw-video-2', { seed: 22 })])
+  assert.equal(page.text('.start'), '备份 1 个视频')
+  p.device.state.online = false
+  await page.tap('.start')
+  assert.equal(p.lastModal().title, '1 个视频未能备份')
+  assert.match(page.data.notice, /^1 个视频未能备份，1 个视频将在回到前台或网络恢复后自动继续/)
 })

@@ -9,7 +9,8 @@ const { test } = require('node:test')
 
 const { useServer, phone, jpeg, video, md5, gate, waitFor } = require('./common.js')
 
-useServer()
+const env = useServer()
+const { REPO } = require('./harness.js')
 const CHUNK = 2048
 const patches = (p) => p.device.seen.requests.filter((r) => r.method === 'POST' &&
   r.header['x-http-method-override'] === 'PATCH')
@@ -259,4 +260,30 @@ test('the fake device is strict: readFile slices in range only, and only an Arra
   assert.ok(res.errMsg)
   assert.equal(p.device.seen.requests.at(-1).bytes, JSON.stringify(Buffer.from([1, 2, 3])).length,
     'a Buffer is serialised as an object, as on the device')
+})
+
+test('an upload a crashed server still holds (its lease, until it lapses) is said so, not "no network", and retried', async () => {
+  const p = chunkedPhone('lease')
+  const file = video('lease', { seed: 31 })
+  const page = await p.open('backup')
+  await p.choose(page, [file])
+  const held = gate()
+  const reached = holdChunk(p, 2, held)
+  const run = page.tap('.start')
+  await reached
+  // What a server killed mid-chunk leaves behind: the upload's lease, held for a minute more.
+  const { execFileSync } = require('node:child_process')
+  const path = require('node:path')
+  execFileSync(path.join(REPO, '.venv', 'bin', 'imgbackup'), ['shell', '-c',
+    'from datetime import timedelta; from django.utils import timezone; ' +
+    'from imgbackup.photos.models import ResumableUpload; ' +
+    "ResumableUpload.objects.update(lease='a-crashed-request', lease_until=timezone.now() + timedelta(minutes=5))"],
+  { env: { ...process.env, IMGBACKUP_DATA_DIR: path.join(env.tmp, 'data') } })
+  held.open()
+  await run
+  const [item] = page.data.items
+  assert.equal(item.status, 'failed')
+  assert.equal(item.kind, 'busy')
+  assert.ok(item.message.startsWith(p.api.NETWORK_MESSAGES.busy), item.message)
+  assert.equal(p.api.retryable(new p.api.ApiError('x', 0, 'busy')), true, 'retried by itself later')
 })
