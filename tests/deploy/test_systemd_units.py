@@ -1,0 +1,31 @@
+"""deploy/systemd/: what the units ask of the machine must match what the server needs."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.backend_independent
+
+UNITS = Path(__file__).resolve().parent.parent.parent / "deploy" / "systemd"
+
+
+def service(name: str) -> configparser.SectionProxy:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read_string((UNITS / name).read_text())
+    return unit["Service"]
+
+
+def test_the_server_unit_allows_a_descriptor_per_connection() -> None:
+    # Each server process holds up to IMGBACKUP_MAX_CONNECTIONS sockets, plus its listening
+    # socket, database connections, spool files and libraries. Under systemd's default soft
+    # limit (1024 open files) a worker's accept() failed with EMFILE after ~1000 connections
+    # and the whole worker process exited, every request in it with it (seen: `ulimit -n 256`,
+    # 400 idle connections, "Worker (pid:...) exited with code 255").
+    limit = service("imgbackup.service").get("LimitNOFILE")
+    assert limit is not None, "imgbackup.service sets no LimitNOFILE"
+    assert int(limit.split(":")[0]) >= 2 * settings.MAX_CONNECTIONS
