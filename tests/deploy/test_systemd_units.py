@@ -29,3 +29,25 @@ def test_the_server_unit_allows_a_descriptor_per_connection() -> None:
     limit = service("imgbackup.service").get("LimitNOFILE")
     assert limit is not None, "imgbackup.service sets no LimitNOFILE"
     assert int(limit.split(":")[0]) >= 2 * settings.MAX_CONNECTIONS
+
+
+def test_each_unit_runs_an_imgbackup_command_that_exists() -> None:
+    from django.core.management import get_commands
+
+    commands = set(get_commands())
+    for path in sorted(UNITS.glob("*.service")):
+        argv = service(path.name)["ExecStart"].split()
+        assert argv[0] == "/opt/imgbackup/.venv/bin/imgbackup", path.name
+        if argv[1] == "%i":  # imgbackup-batch@: the timers docs/deployment.md names
+            assert {"verify", "gc", "purge"} <= commands
+        else:
+            assert argv[1] in commands, f"{path.name}: no command {argv[1]!r}"
+
+
+def test_the_separate_job_worker_the_docs_describe_has_a_unit() -> None:
+    # deployment.md: "set IMGBACKUP_JOB_WORKERS=0 there and run `imgbackup worker` ... on
+    # other machines"; an operator following it had no unit for that process.
+    argv = service("imgbackup-worker.service")["ExecStart"].split()
+    assert argv[1:] == ["worker"]
+    assert service("imgbackup-worker.service")["EnvironmentFile"] == (
+        service("imgbackup.service")["EnvironmentFile"])
