@@ -51,3 +51,13 @@ def test_the_separate_job_worker_the_docs_describe_has_a_unit() -> None:
     assert argv[1:] == ["worker"]
     assert service("imgbackup-worker.service")["EnvironmentFile"] == (
         service("imgbackup.service")["EnvironmentFile"])
+
+
+def test_each_unit_creates_the_folder_it_starts_in() -> None:
+    # imgbackup-batch@ started in /var/lib/imgbackup without creating it: on a node without
+    # imgbackup.service (a worker or batch machine), `useradd --system` makes no home and the
+    # timer's run failed at its chdir (status 200/CHDIR) before imgbackup ran.
+    for path in sorted(UNITS.glob("*.service")):
+        unit = service(path.name)
+        if unit.get("WorkingDirectory") == "/var/lib/imgbackup":
+            assert unit.get("StateDirectory") == "imgbackup", path.name
