@@ -1,8 +1,11 @@
-"""deploy/systemd/: what the units ask of the machine must match what the server needs."""
+"""deploy/systemd/: what the units ask of the machine must match what the server needs; and the
+open files limit `imgbackup serve` sets itself, however it is started."""
 
 from __future__ import annotations
 
 import configparser
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,23 @@ def test_each_unit_creates_the_folder_it_starts_in() -> None:
         unit = service(path.name)
         if unit.get("WorkingDirectory") == "/var/lib/imgbackup":
             assert unit.get("StateDirectory") == "imgbackup", path.name
+
+
+def _limit_after_raise(soft: int, hard: int) -> subprocess.CompletedProcess[str]:
+    code = ("import resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, {hard}))\n"
+            "from imgbackup.server import raise_open_files_limit\n"
+            "raise_open_files_limit(4096)\n"
+            "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+
+
+def test_serve_raises_its_open_files_limit_as_far_as_the_hard_limit_allows() -> None:
+    # However it is started (systemd without LimitNOFILE, a shell, a container), a soft limit
+    # of 256 under a hard one of 8192 no longer leaves 4096 connections 256 descriptors.
+    raised = _limit_after_raise(256, 8192)
+    assert int(raised.stdout) == 4096 + 1024 and raised.stderr == ""
+    capped = _limit_after_raise(256, 1024)
+    assert int(capped.stdout) == 1024
+    assert "IMGBACKUP_MAX_CONNECTIONS=4096 needs about 5120" in capped.stderr
