@@ -7,7 +7,9 @@ sends files with sendfile()."""
 from __future__ import annotations
 
 import errno
+import resource
 import socket
+import sys
 from collections.abc import Callable, Sequence
 from ipaddress import ip_network
 from typing import Any
@@ -154,9 +156,36 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int,
     }
 
 
+# Open files a server process needs beside its IMGBACKUP_MAX_CONNECTIONS sockets: the listening
+# socket, database connections, spool and slot files, libraries, the job spawner's pipes.
+SPARE_FILES = 1024
+
+
+def raise_open_files_limit(max_connections: int) -> int:
+    """Raise this process's soft limit of open files (inherited by the workers) to what
+    ``max_connections`` sockets need, as far as the hard limit allows, and return it. Below
+    it, a worker's ``accept()`` fails with EMFILE and the worker process exits with every
+    request in it (systemd's default soft limit is 1024, its hard limit far higher). A hard
+    limit too low is said on stderr, naming the two ways out."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max_connections + SPARE_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if new > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        print(f"imgbackup serve: warning: {soft} open files allowed, but "
+              f"IMGBACKUP_MAX_CONNECTIONS={max_connections} needs about {wanted}: raise the "
+              f"limit (LimitNOFILE= in systemd, ulimit -n) or lower IMGBACKUP_MAX_CONNECTIONS",
+              file=sys.stderr, flush=True)
+    return soft
+
+
 def run_gunicorn(host: str, port: int, workers: int, threads: int,
                  trusted_proxies: Sequence[Network]) -> None:
     from django.conf import settings
 
+    raise_open_files_limit(settings.MAX_CONNECTIONS)
     _Server(gunicorn_options(host, port, workers, threads, trusted_proxies,
                              settings.MAX_CONNECTIONS)).run()

@@ -63,3 +63,16 @@ def test_an_empty_key_file_stops_the_start_with_what_to_do(
     (tmp_path / "secret_key").write_text("")
     with pytest.raises(SystemExit, match="is empty: delete it and start again"):
         _secret_key(tmp_path)
+
+
+@pytest.mark.backend_independent
+def test_serve_on_a_shared_database_without_a_shared_key_says_so() -> None:
+    # Seen in the scale-out acceptance run: two app servers on PostgreSQL without
+    # IMGBACKUP_SECRET_KEY; a web session made on one answered 401 on the other, and nothing
+    # had said why.
+    from imgbackup.management.commands.serve import shared_key_warning
+
+    warning = shared_key_warning("postgresql", {})
+    assert warning is not None and "IMGBACKUP_SECRET_KEY is not set" in warning
+    assert shared_key_warning("postgresql", {"IMGBACKUP_SECRET_KEY": "k" * 50}) is None
+    assert shared_key_warning("sqlite", {}) is None

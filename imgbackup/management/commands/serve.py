@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -70,6 +71,19 @@ def migrate_apart() -> None:
         raise CommandError(f"applying the migrations failed (exit status {code})")
 
 
+def shared_key_warning(vendor: str, environ: Mapping[str, str]) -> str | None:
+    """A sentence for a server on a shared database whose secret key is generated into its own
+    data folder: behind a load balancer without stickiness every web session made on another
+    node is refused here (401 on the API, the login page on the web app), as the session's
+    hash is made with the key. None on SQLite (one machine) or with IMGBACKUP_SECRET_KEY."""
+    if vendor == "sqlite" or environ.get("IMGBACKUP_SECRET_KEY"):
+        return None
+    return ("imgbackup serve: warning: IMGBACKUP_SECRET_KEY is not set, so this server uses "
+            "its own generated key; several servers on one database must share one key, or "
+            "a web session made on one is refused by the others (docs/deployment.md, "
+            "\"Several app servers\")")
+
+
 class Command(BaseCommand):
     help = "Apply migrations, then serve the web app and the APIs with a production WSGI server."
 
@@ -92,6 +106,8 @@ class Command(BaseCommand):
             raise CommandError(f"the database ({settings.DATABASES['default']['ENGINE']}) "
                                f"cannot be reached: {exc}") from None
         self.check_storage()
+        if warning := shared_key_warning(connection.vendor, os.environ):
+            self.stderr.write(warning)
         host, port = options["host"], options["port"]
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{port}"
