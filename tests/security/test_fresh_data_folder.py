@@ -14,8 +14,12 @@ import pytest
 from conftest import isolated_backends, on_postgres
 
 
-def imgbackup(data: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "IMGBACKUP_DATA_DIR": str(data), **isolated_backends({})}
+def imgbackup(data: Path, *args: str,
+              backends: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
+    """One command on ``data``; in the PostgreSQL + S3 run on a fresh database, or on
+    ``backends`` (isolated_backends) for commands that must find each other's work."""
+    env = {**os.environ, "IMGBACKUP_DATA_DIR": str(data),
+           **(isolated_backends({}) if backends is None else backends)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run([sys.executable.encode(), b"-m", b"imgbackup",
                            *(a.encode("utf-8", "surrogateescape") for a in args)],
@@ -77,10 +81,10 @@ def test_the_readmes_command_line_way_to_the_admin_account_makes_an_admin(
                 if line.startswith(".venv/bin/imgbackup createuser "))
     args = shlex.split(line)[1:]
     name = args[1]
-    data = tmp_path / "data"
-    assert imgbackup(data, *args).returncode == 0
+    data, backends = tmp_path / "data", isolated_backends({})
+    assert imgbackup(data, *args, backends=backends).returncode == 0
     asked = imgbackup(data, "shell", "-c", "from django.contrib.auth.models import User; "
                       f"u = User.objects.get(username={name!r}); "
-                      "print(u.is_staff and u.is_superuser)")
+                      "print(u.is_staff and u.is_superuser)", backends=backends)
     # The last line: Django's shell may first say what it imported by itself.
     assert asked.stdout.decode().strip().splitlines()[-1] == "True", asked.stderr.decode()[-400:]
