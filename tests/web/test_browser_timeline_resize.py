@@ -63,6 +63,15 @@ def _watched(page: Any) -> tuple[set[Any], list[str]]:
     return open_fetches, cursors
 
 
+def _jump_a_third_down(page: Any, open_fetches: set[Any]) -> None:
+    """One jump a third down the timeline as estimated, then wait until the page is at rest."""
+    page.evaluate("""() => {
+      const box = document.querySelector("#timeline").getBoundingClientRect();
+      window.scrollTo(0, scrollY + box.top + box.height / 3);
+    }""")
+    _at_rest(page, open_fetches)
+
+
 @pytest.mark.slow
 def test_a_width_change_deep_in_a_big_month_fetches_none_of_its_first_pages(
         browser: Any, tmp_path: Path) -> None:  # noqa: F811
@@ -74,11 +83,7 @@ def test_a_width_change_deep_in_a_big_month_fetches_none_of_its_first_pages(
         _until(page, PAINTED)
         # One jump a third down the estimated month (about half of it as laid out): its pages
         # are fetched down to there, its first ones, far above, folded, and pages of it below.
-        page.evaluate("""() => {
-          const box = document.querySelector("#timeline").getBoundingClientRect();
-          window.scrollTo(0, scrollY + box.top + box.height / 3);
-        }""")
-        _at_rest(page, open_fetches)
+        _jump_a_third_down(page, open_fetches)
         assert page.evaluate(f"({BELOW})()") > 10_000
         assert page.evaluate(HELD)[1] >= 1000, page.evaluate(HELD)
         first_pages = set(cursors[:3])  # the first page (no cursor) and the two after it
@@ -136,11 +141,7 @@ def test_a_folded_page_brought_on_screen_by_a_resize_is_drawn_once_fetched(
         page.on("pageerror", lambda error: errors.append(error))
         _log_in(page, server.url, "alice")
         _until(page, PAINTED)
-        page.evaluate("""() => {
-          const box = document.querySelector("#timeline").getBoundingClientRect();
-          window.scrollTo(0, scrollY + box.top + box.height / 3);
-        }""")
-        _at_rest(page, open_fetches)
+        _jump_a_third_down(page, open_fetches)
         assert page.evaluate(HELD)[1] >= 1000, page.evaluate(HELD)
 
         held: list[Any] = []  # folded pages asked for again, held back until let go
